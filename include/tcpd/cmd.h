@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_CMD_H
+#define TCPD_CMD_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct buf;
+struct resp_request;
+
+/* What a command may know about the connection that sent it. */
+struct cmd_client {
+	uint64_t	 id;
+	const char	*peer;		/* "ip:port" */
+	const char	*local;
+	const char	*listener;
+};
+
+enum cmd_result {
+	CMD_CONTINUE,
+	CMD_CLOSE,		/* close the connection once the reply is sent */
+};
+
+/*
+ * Runs one parsed request (argc > 0) and appends its RESP2 reply to out.
+ * No I/O: replies depend only on the request, the client, the global stats
+ * and the clocks. Returns CMD_CLOSE for QUIT, CMD_CONTINUE otherwise; if out
+ * is full the reply is cut short and the caller sees it in buf_len(out).
+ */
+enum cmd_result cmd_execute(const struct cmd_client *client,
+	    const struct resp_request *req, struct buf *out);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_CONFIG_H
+#define TCPD_CONFIG_H
+
+#include <stddef.h>
+
+#include "tcpd/log.h"
+#include "tcpd/net.h"
+
+enum service {
+	SERVICE_ECHO,
+	SERVICE_DISCARD,
+	SERVICE_CHARGEN,
+	SERVICE_DAYTIME,
+	SERVICE_TIME,
+	SERVICE_COMMAND,
+	SERVICE_COUNT
+};
+
+#define CONFIG_MAX_BINDS	16
+#define CONFIG_NAME_MAX		32	/* listener name, with the NUL */
+
+struct listener_config {
+	char		 name[CONFIG_NAME_MAX];
+	unsigned	 line;			/* of the [listener.NAME] header */
+	struct net_addr	 binds[CONFIG_MAX_BINDS];
+	size_t		 nbinds;
+	unsigned	 bind_line;
+	enum service	 service;
+	unsigned	 backlog;
+};
+
+struct config {
+	enum log_level		 log_level;
+	unsigned		 max_connections;
+	unsigned		 idle_timeout;	/* seconds, 0 = never */
+	unsigned		 max_line;	/* bytes */
+	unsigned		 output_limit;	/* bytes */
+	struct listener_config	*listeners;
+	size_t			 nlisteners;
+};
+
+#define CONFIG_MAX_ERRORS	32
+#define CONFIG_ERRLEN		192
+
+/* Errors found in one parse, in the order found; line 0 = the whole file. */
+struct config_errors {
+	struct {
+		unsigned	line;
+		char		msg[CONFIG_ERRLEN];
+	}		 err[CONFIG_MAX_ERRORS];
+	size_t		 count;		/* may exceed CONFIG_MAX_ERRORS */
+};
+
+/*
+ * Parses and validates a config file (or text). Returns 0 with *cfg filled,
+ * or -1 with at least one error in *errs and *cfg left empty. Either way the
+ * caller ends with config_free().
+ */
+int	config_load_file(struct config *cfg, const char *path,
+	    struct config_errors *errs);
+int	config_load_string(struct config *cfg, const char *text,
+	    struct config_errors *errs);
+void	config_free(struct config *cfg);
+
+const char *service_name(enum service service);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_LOOP_H
+#define TCPD_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A single-threaded epoll reactor. It knows file descriptors, timers and one
+ * hook that runs before every wait; nothing about sockets or protocols.
+ * Functions that can fail return -1 with errno set and log nothing.
+ */
+struct loop;
+struct loop_timer;
+
+#define LOOP_READABLE	0x1u
+#define LOOP_WRITABLE	0x2u
+
+/*
+ * Called with the ready directions. Errors and hang-ups are reported as both
+ * directions, so the callback finds them through read() or write().
+ */
+typedef void (*loop_fd_fn)(struct loop *loop, int fd, void *arg, unsigned events);
+typedef void (*loop_timer_fn)(struct loop *loop, struct loop_timer *timer, void *arg);
+typedef void (*loop_hook_fn)(struct loop *loop, void *arg);
+
+/* Embedded in its owner, so arming a timer never allocates per timer. */
+struct loop_timer {
+	uint64_t	 when;		/* loop_now() deadline, ms */
+	size_t		 heap_index;	/* position + 1 in the heap, 0 = idle */
+	loop_timer_fn	 fn;
+	void		*arg;
+};
+
+struct loop	*loop_new(void);
+void		 loop_free(struct loop *loop);
+
+/*
+ * Watches fd for the directions in mask (possibly 0) with one callback.
+ * Fails with EEXIST when fd is already watched.
+ */
+int	 loop_add_fd(struct loop *loop, int fd, unsigned mask, loop_fd_fn fn,
+	    void *arg);
+
+/* Changes the directions watched; a no-op when they are unchanged. */
+int	 loop_set_mask(struct loop *loop, int fd, unsigned mask);
+
+/*
+ * Stops watching fd. Events for fd still pending in the current batch are
+ * discarded, so the fd may be closed and its number reused at once.
+ */
+void	 loop_del_fd(struct loop *loop, int fd);
+
+void	 loop_timer_init(struct loop_timer *timer, loop_timer_fn fn, void *arg);
+/* Arms (or re-arms) timer to fire once, ms from loop_now(). */
+int	 loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t ms);
+void	 loop_timer_stop(struct loop *loop, struct loop_timer *timer);
+
+static inline bool
+loop_timer_active(const struct loop_timer *timer)
+{
+	return timer->heap_index != 0;
+}
+
+/* fn runs before every wait for events, e.g. to flush pending writes. */
+void	 loop_set_before_sleep(struct loop *loop, loop_hook_fn fn, void *arg);
+
+/*
+ * Runs the hook, waits up to timeout_ms (-1 = until an event or timer),
+ * dispatches ready fds then expired timers. Returns the number of fd events
+ * handled, or -1 with errno when epoll_wait fails (EINTR is not a failure).
+ */
+int	 loop_run_once(struct loop *loop, int timeout_ms);
+
+/* Runs until loop_stop(); returns 0, or -1 with errno. */
+int	 loop_run(struct loop *loop);
+void	 loop_stop(struct loop *loop);
+
+/* Monotonic clock in ms, read once per iteration. */
+uint64_t loop_now(const struct loop *loop);
+
+#endif

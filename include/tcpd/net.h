@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_NET_H
+#define TCPD_NET_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* An IPv4 or IPv6 socket address. */
+struct net_addr {
+	union {
+		struct sockaddr		sa;
+		struct sockaddr_in	in;
+		struct sockaddr_in6	in6;
+	} u;
+	socklen_t	len;
+};
+
+/* Longest "[v6]:port" text, with the NUL. */
+#define NET_ADDRSTRLEN	(INET6_ADDRSTRLEN + 8)
+
+/*
+ * Parses "A.B.C.D:PORT" or "[V6]:PORT" (len bytes of s, no NUL needed) with a
+ * port of 1-65535. Returns 0, or -1 with *why set to a static explanation.
+ */
+int	net_addr_parse(struct net_addr *addr, const char *s, size_t len,
+	    const char **why);
+
+/* Writes "A.B.C.D:PORT" or "[V6]:PORT" into dst (NET_ADDRSTRLEN bytes). */
+void	net_addr_format(const struct net_addr *addr, char *dst, size_t size);
+
+bool	net_addr_equal(const struct net_addr *a, const struct net_addr *b);
+
+/*
+ * A non-blocking, close-on-exec listening TCP socket bound to addr, with
+ * SO_REUSEADDR, and IPV6_V6ONLY on IPv6 so that 0.0.0.0:P and [::]:P can
+ * coexist. Returns the fd, or -1 with errno.
+ */
+int	net_listen(const struct net_addr *addr, int backlog);
+
+/*
+ * Accepts one connection as a non-blocking, close-on-exec socket and stores
+ * the peer's address. Returns the fd, or -1 with errno (EAGAIN when none).
+ */
+int	net_accept(int listen_fd, struct net_addr *peer);
+
+/* The local address of a socket; 0 or -1 with errno. */
+int	net_local_addr(int fd, struct net_addr *addr);
+
+#endif

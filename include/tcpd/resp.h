@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_RESP_H
+#define TCPD_RESP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct buf;
+
+/*
+ * Requests in Redis's wire protocol: RESP2 arrays of bulk strings
+ * ("*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n") or inline lines ("ECHO hi\r\n", LF
+ * alone accepted, words split on spaces and tabs, "double quotes" group).
+ */
+
+#define RESP_INCOMPLETE		(-2)
+#define RESP_ERROR		(-1)
+
+/* Arguments kept per request; more are counted in argc but not stored. */
+#define RESP_MAX_ARGS		8
+/* Largest element count accepted in a RESP array header. */
+#define RESP_MAX_ELEMENTS	(1024 * 1024)
+
+/*
+ * What the parser has already checked of an incomplete request, so the next
+ * call resumes instead of rescanning. Zero it before a connection's first
+ * request; resp_parse() resets it after each complete request or error.
+ */
+struct resp_state {
+	size_t		pos;		/* bytes already validated */
+	uint32_t	nelems;		/* array size, once its header is read */
+	uint32_t	done;		/* array elements validated */
+};
+
+struct resp_arg {
+	const char	*ptr;		/* into the caller's buffer, not NUL-terminated */
+	size_t		 len;
+};
+
+struct resp_request {
+	size_t		 argc;		/* 0 for an empty line or array */
+	struct resp_arg	 argv[RESP_MAX_ARGS];
+	char		 error[64];	/* why, on RESP_ERROR */
+};
+
+/*
+ * Parses one request from the start of buf. Returns the bytes it used (> 0)
+ * with *req filled and pointing into buf; RESP_INCOMPLETE when more input is
+ * needed; RESP_ERROR with req->error set (the text after "Protocol error: ").
+ * No line and no bulk string may exceed max_len bytes: an inline line that
+ * reaches it without a newline is an error before the newline arrives.
+ */
+ssize_t	resp_parse(struct resp_state *st, struct resp_request *req,
+	    const char *buf, size_t len, size_t max_len);
+
+/* Reply writers. Each appends one RESP2 value; 0, or -1 with errno (buf full). */
+int	resp_add_simple(struct buf *out, const char *s);
+/* "-" + text; CR and LF in the text become spaces so the reply stays one line. */
+int	resp_add_error(struct buf *out, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	resp_add_bulk(struct buf *out, const void *p, size_t n);
+int	resp_add_array(struct buf *out, size_t n);
+int	resp_add_integer(struct buf *out, long long v);
+
+#endif

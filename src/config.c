@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "tcpd/config.h"
+
+enum key_type { KEY_LEVEL, KEY_UINT, KEY_SERVICE, KEY_BINDS };
+enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
+
+/* Every key, once: where it lives, how it parses, its default and range. */
+struct key_desc {
+	const char	*name;
+	enum section_kind section;
+	enum key_type	 type;
+	size_t		 offset;	/* in struct config or listener_config */
+	unsigned	 def, min, max;
+};
+
+#define G(name, type, def, min, max) \
+	{ #name, SECTION_GLOBAL, type, offsetof(struct config, name), def, min, max }
+#define L(name, type, def, min, max) \
+	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, name), def, min, max }
+
+static const struct key_desc keys[] = {
+	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
+	G(max_connections,	KEY_UINT,	10000,		1, 1000000),
+	G(idle_timeout,		KEY_UINT,	300,		0, 31536000),
+	G(max_line,		KEY_UINT,	65536,		64, 1u << 30),
+	G(output_limit,		KEY_UINT,	1048576,	1024, 1u << 30),
+	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0 },
+	L(service,		KEY_SERVICE,	0,		0, 0),
+	L(backlog,		KEY_UINT,	511,		1, 65535),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+#undef G
+#undef L
+
+static const char *const service_names[SERVICE_COUNT] = {
+	[SERVICE_ECHO]		= "echo",
+	[SERVICE_DISCARD]	= "discard",
+	[SERVICE_CHARGEN]	= "chargen",
+	[SERVICE_DAYTIME]	= "daytime",
+	[SERVICE_TIME]		= "time",
+	[SERVICE_COMMAND]	= "command",
+};
+
+const char *
+service_name(enum service service)
+{
+	return service_names[service];
+}
+
+struct parser {
+	struct config		*cfg;
+	struct config_errors	*errs;
+	FILE			*in;
+	char			*line;		/* getline() buffer */
+	size_t			 line_cap;
+	unsigned		 lineno;
+	bool			 indented;	/* current line starts with blanks */
+	bool			 seen_global;
+	enum section_kind	 section;
+	unsigned		 key_lines[NKEYS];	/* in the current section */
+	const struct key_desc	*prev_key;	/* for continuation lines */
+};
+
+static void add_error(struct config_errors *errs, unsigned line,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+add_error(struct config_errors *errs, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errs->count < CONFIG_MAX_ERRORS) {
+		errs->err[errs->count].line = line;
+		va_start(ap, fmt);
+		vsnprintf(errs->err[errs->count].msg, CONFIG_ERRLEN, fmt, ap);
+		va_end(ap);
+	}
+	errs->count++;
+}
+
+static struct listener_config *
+current_listener(struct parser *p)
+{
+	return &p->cfg->listeners[p->cfg->nlisteners - 1];
+}
+
+static bool
+valid_listener_name(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len >= CONFIG_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-')
+			return false;
+	return true;
+}
+
+static void
+start_listener(struct parser *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	struct listener_config *l;
+	size_t i;
+
+	if (!valid_listener_name(name)) {
+		add_error(p->errs, p->lineno, "invalid listener name '%s': use "
+		    "1-%d letters, digits, '-' or '_'", name, CONFIG_NAME_MAX - 1);
+		p->section = SECTION_BAD;
+		return;
+	}
+	for (i = 0; i < cfg->nlisteners; i++) {
+		if (strcmp(cfg->listeners[i].name, name) == 0) {
+			add_error(p->errs, p->lineno, "duplicate listener '%s' "
+			    "(first defined at line %u)", name,
+			    cfg->listeners[i].line);
+			p->section = SECTION_BAD;
+			return;
+		}
+	}
+	l = realloc(cfg->listeners, (cfg->nlisteners + 1) * sizeof(*l));
+	if (l == NULL) {
+		add_error(p->errs, p->lineno, "out of memory");
+		p->section = SECTION_BAD;
+		return;
+	}
+	cfg->listeners = l;
+	l = &cfg->listeners[cfg->nlisteners++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->line = p->lineno;
+	l->service = SERVICE_COUNT;
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].section == SECTION_LISTENER && keys[i].type == KEY_UINT)
+			*(unsigned *)(void *)((char *)l + keys[i].offset) = keys[i].def;
+	p->section = SECTION_LISTENER;
+}
+
+/* Called for each "[name]" header line, before inih sees it. */
+static void
+start_section(struct parser *p, const char *name)
+{
+	memset(p->key_lines, 0, sizeof(p->key_lines));
+	p->prev_key = NULL;
+	if (strcmp(name, "tcpd") == 0) {
+		if (p->seen_global) {
+			add_error(p->errs, p->lineno, "duplicate section [tcpd]");
+			p->section = SECTION_BAD;
+			return;
+		}
+		p->seen_global = true;
+		p->section = SECTION_GLOBAL;
+	} else if (strncmp(name, "listener.", 9) == 0) {
+		start_listener(p, name + 9);
+	} else {
+		add_error(p->errs, p->lineno, "unknown section [%s]: expected "
+		    "[tcpd] or [listener.NAME]", name);
+		p->section = SECTION_BAD;
+	}
+}
+
+/*
+ * inih's reader hook: one line per call, so the parser always knows the line
+ * number of the key inih hands to the handler, and sees section headers.
+ */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	ssize_t len;
+	char *s;
+
+	if ((len = getline(&p->line, &p->line_cap, p->in)) == -1)
+		return NULL;
+	p->lineno++;
+	if (len > 0 && p->line[len - 1] == '\n')
+		p->line[--len] = '\0';
+	if (len > 0 && p->line[len - 1] == '\r')
+		p->line[--len] = '\0';
+	if (len >= num - 1 || strlen(p->line) != (size_t)len) {
+		if (len >= num - 1)
+			add_error(p->errs, p->lineno, "line too long (at most "
+			    "%d characters)", num - 2);
+		else
+			add_error(p->errs, p->lineno, "NUL byte in line");
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
+	snprintf(str, (size_t)num, "%s\n", p->line);
+
+	p->indented = p->line[0] == ' ' || p->line[0] == '\t';
+	for (s = p->line; *s == ' ' || *s == '\t'; s++)
+		;
+	/* inih reads an indented line after a key as that key's continuation. */
+	if (*s == '[' && !(p->indented && p->prev_key != NULL)) {
+		char *close = strchr(s, ']');
+
+		if (close != NULL) {
+			*close = '\0';
+			start_section(p, s + 1);
+		}
+	}
+	return str;
+}
+
+static int
+parse_uint(const char *value, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long long v = 0;
+	const char *s = value;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_service(const char *value, enum service *out)
+{
+	int i;
+
+	for (i = 0; i < SERVICE_COUNT; i++) {
+		if (strcmp(value, service_names[i]) == 0) {
+			*out = (enum service)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+parse_binds(struct parser *p, struct listener_config *l, const char *value)
+{
+	const char *s = value, *why;
+	size_t len;
+
+	if (l->bind_line == 0)
+		l->bind_line = p->lineno;
+	for (;;) {
+		s += strspn(s, " \t,");
+		if (*s == '\0')
+			break;
+		len = strcspn(s, " \t,");
+		if (l->nbinds == CONFIG_MAX_BINDS) {
+			add_error(p->errs, p->lineno, "too many addresses for "
+			    "bind (at most %d)", CONFIG_MAX_BINDS);
+			return;
+		}
+		if (net_addr_parse(&l->binds[l->nbinds], s, len, &why) == -1)
+			add_error(p->errs, p->lineno, "invalid bind address "
+			    "'%.*s': %s", (int)len, s, why);
+		else
+			l->nbinds++;
+		s += len;
+	}
+}
+
+static void
+set_value(struct parser *p, const struct key_desc *k, const char *value)
+{
+	void *base = k->section == SECTION_GLOBAL ? (void *)p->cfg :
+	    (void *)current_listener(p);
+	void *field = (char *)base + k->offset;
+
+	switch (k->type) {
+	case KEY_LEVEL:
+		if (log_level_parse(value, field) == -1)
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
+			    "debug, info, notice, warning or error", k->name, value);
+		break;
+	case KEY_UINT:
+		if (parse_uint(value, k->min, k->max, field) == -1)
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
+			    "an integer from %u to %u", k->name, value, k->min, k->max);
+		break;
+	case KEY_SERVICE:
+		if (parse_service(value, field) == -1)
+			add_error(p->errs, p->lineno, "invalid service '%s': expected "
+			    "echo, discard, chargen, daytime, time or command", value);
+		break;
+	case KEY_BINDS:
+		if (*value == '\0')
+			add_error(p->errs, p->lineno, "bind needs at least one "
+			    "ADDR:PORT");
+		else
+			parse_binds(p, base, value);
+		break;
+	}
+}
+
+static int
+handle_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	const struct key_desc *k = NULL;
+	size_t i;
+
+	(void)section;	/* tracked by read_line(), which also sees empty sections */
+	if (p->section == SECTION_BAD)
+		return 1;
+	if (p->section == SECTION_NONE) {
+		add_error(p->errs, p->lineno, "'%s' is outside any section; "
+		    "put it under [tcpd] or [listener.NAME]", name);
+		return 1;
+	}
+	if (p->indented && p->prev_key != NULL && strcmp(name, p->prev_key->name) == 0) {
+		if (p->prev_key->type == KEY_BINDS)
+			parse_binds(p, current_listener(p), value);
+		else
+			add_error(p->errs, p->lineno, "unexpected indented line: "
+			    "only bind takes a list that continues on indented lines");
+		return 1;
+	}
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].section == p->section && strcmp(keys[i].name, name) == 0) {
+			k = &keys[i];
+			break;
+		}
+	}
+	if (k == NULL) {
+		add_error(p->errs, p->lineno, "unknown key '%s' in %s", name,
+		    p->section == SECTION_GLOBAL ? "[tcpd]" : "a listener section");
+		return 1;
+	}
+	if (p->key_lines[i] != 0) {
+		add_error(p->errs, p->lineno, "duplicate key '%s' (first set at "
+		    "line %u)", name, p->key_lines[i]);
+		return 1;
+	}
+	p->key_lines[i] = p->lineno;
+	p->prev_key = k;
+	set_value(p, k, value);
+	return 1;
+}
+
+static void
+check_listeners(struct config *cfg, struct config_errors *errs)
+{
+	char text[NET_ADDRSTRLEN];
+	size_t i, j, a, b;
+
+	if (cfg->nlisteners == 0)
+		add_error(errs, 0, "no [listener.NAME] section: nothing to serve");
+	for (i = 0; i < cfg->nlisteners; i++) {
+		struct listener_config *l = &cfg->listeners[i];
+
+		if (l->bind_line == 0)
+			add_error(errs, l->line, "listener '%s' has no bind", l->name);
+		if (l->service == SERVICE_COUNT)
+			add_error(errs, l->line, "listener '%s' has no service",
+			    l->name);
+		for (a = 0; a < l->nbinds; a++) {
+			for (j = 0; j <= i; j++) {
+				struct listener_config *o = &cfg->listeners[j];
+
+				for (b = 0; b < (j == i ? a : o->nbinds); b++) {
+					if (!net_addr_equal(&l->binds[a], &o->binds[b]))
+						continue;
+					net_addr_format(&l->binds[a], text, sizeof(text));
+					add_error(errs, l->bind_line, "address %s is "
+					    "already bound by listener '%s' (line %u)",
+					    text, o->name, o->bind_line);
+				}
+			}
+		}
+	}
+}
+
+static void
+set_defaults(struct config *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].section != SECTION_GLOBAL)
+			continue;
+		if (keys[i].type == KEY_LEVEL)
+			cfg->log_level = (enum log_level)keys[i].def;
+		else
+			*(unsigned *)(void *)((char *)cfg + keys[i].offset) = keys[i].def;
+	}
+}
+
+static int
+load_stream(struct config *cfg, FILE *in, struct config_errors *errs)
+{
+	struct parser p = { .cfg = cfg, .errs = errs, .in = in };
+	int rc;
+
+	set_defaults(cfg);
+	rc = ini_parse_stream(read_line, &p, handle_key, &p);
+	free(p.line);
+	if (rc == -2)
+		add_error(errs, 0, "out of memory");
+	else if (rc > 0)
+		add_error(errs, (unsigned)rc, "syntax error: expected "
+		    "'key = value', '[section]' or a comment");
+	else if (ferror(in))
+		add_error(errs, 0, "read error: %s", strerror(errno));
+	check_listeners(cfg, errs);
+	if (errs->count == 0)
+		return 0;
+	config_free(cfg);
+	return -1;
+}
+
+int
+config_load_file(struct config *cfg, const char *path, struct config_errors *errs)
+{
+	FILE *in;
+	int rc;
+
+	memset(errs, 0, sizeof(*errs));
+	memset(cfg, 0, sizeof(*cfg));
+	if ((in = fopen(path, "re")) == NULL) {
+		add_error(errs, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	rc = load_stream(cfg, in, errs);
+	fclose(in);
+	return rc;
+}
+
+int
+config_load_string(struct config *cfg, const char *text, struct config_errors *errs)
+{
+	FILE *in;
+	int rc;
+
+	memset(errs, 0, sizeof(*errs));
+	memset(cfg, 0, sizeof(*cfg));
+	/* fmemopen refuses a zero-length buffer; an empty text is an empty file. */
+	if ((in = fmemopen((void *)(uintptr_t)(text[0] ? text : "\n"),
+	    text[0] ? strlen(text) : 1, "r")) == NULL) {
+		add_error(errs, 0, "out of memory");
+		return -1;
+	}
+	rc = load_stream(cfg, in, errs);
+	fclose(in);
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	free(cfg->listeners);
+	cfg->listeners = NULL;
+	cfg->nlisteners = 0;
+}

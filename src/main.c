@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tcpd/config.h"
+#include "tcpd/log.h"
+#include "tcpd/loop.h"
+#include "tcpd/server.h"
+#include "tcpd/stats.h"
+
+struct daemon {
+	const char	*config_path;
+	struct config	 cfg;
+	struct loop	*loop;
+	struct server	*srv;
+	int		 sigfd;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: tcpd [-c FILE] [-t] [-V] [-h]\n"
+	    "  -c, --config FILE   configuration file (default %s)\n"
+	    "  -t, --check-config  validate the configuration and exit\n"
+	    "  -V, --version       print the version and exit\n"
+	    "  -h, --help          print this help and exit\n",
+	    TCPD_DEFAULT_CONFIG);
+}
+
+static int
+load_config(const char *path, struct config *cfg)
+{
+	struct config_errors errs;
+	size_t i;
+
+	if (config_load_file(cfg, path, &errs) == 0)
+		return 0;
+	for (i = 0; i < errs.count && i < CONFIG_MAX_ERRORS; i++) {
+		if (errs.err[i].line > 0)
+			fprintf(stderr, "%s:%u: %s\n", path, errs.err[i].line,
+			    errs.err[i].msg);
+		else
+			fprintf(stderr, "%s: %s\n", path, errs.err[i].msg);
+	}
+	if (errs.count > CONFIG_MAX_ERRORS)
+		fprintf(stderr, "%s: %zu more errors not shown\n", path,
+		    errs.count - CONFIG_MAX_ERRORS);
+	return -1;
+}
+
+static void
+on_signal(struct loop *loop, int fd, void *arg, unsigned events)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	(void)arg;
+	(void)events;
+	while ((n = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_notice("%s received, shutting down",
+			    strsignal((int)si.ssi_signo));
+			loop_stop(loop);
+			break;
+		case SIGHUP:
+			log_notice("SIGHUP received: configuration reload is not "
+			    "supported yet; restart tcpd to apply changes");
+			break;
+		}
+	}
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		log_error("signalfd read: %m");
+}
+
+static int
+setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	/* A peer closing mid-write must cost an EPIPE, not the process. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	if ((d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	return loop_add_fd(d->loop, d->sigfd, LOOP_READABLE, on_signal, d);
+}
+
+static int
+run(struct daemon *d)
+{
+	struct timespec now;
+	char err[256];
+	int rc = 1;
+
+	log_set_level(d->cfg.log_level);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	stats_reset(now.tv_sec);
+	if ((d->loop = loop_new()) == NULL) {
+		log_error("cannot create event loop: %m");
+		return 1;
+	}
+	if (setup_signals(d) == -1) {
+		log_error("cannot set up signal handling: %m");
+		goto out;
+	}
+	if ((d->srv = server_new(d->loop, &d->cfg, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_notice("tcpd %s ready (config %s)", TCPD_VERSION, d->config_path);
+	if (loop_run(d->loop) == -1) {
+		log_error("event loop: %m");
+		goto out;
+	}
+	rc = 0;
+out:
+	server_free(d->srv);
+	if (d->sigfd != -1)
+		close(d->sigfd);
+	loop_free(d->loop);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "config",		required_argument,	NULL, 'c' },
+		{ "check-config",	no_argument,		NULL, 't' },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ NULL,			0,			NULL, 0 },
+	};
+	struct daemon d = { .config_path = TCPD_DEFAULT_CONFIG, .sigfd = -1 };
+	int ch, check_only = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:tVh", options, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		case 'V':
+			printf("tcpd %s\n", TCPD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tcpd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_init();
+	if (load_config(d.config_path, &d.cfg) == -1)
+		return 1;
+	if (check_only) {
+		printf("%s: configuration ok\n", d.config_path);
+		config_free(&d.cfg);
+		return 0;
+	}
+	rc = run(&d);
+	config_free(&d.cfg);
+	return rc;
+}

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcpd/net.h"
+
+static int
+parse_port(const char *s, size_t len, in_port_t *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = htons((in_port_t)v);
+	return 0;
+}
+
+int
+net_addr_parse(struct net_addr *addr, const char *s, size_t len,
+    const char **why)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *port;
+	size_t hostlen;
+	in_port_t nport;
+
+	memset(addr, 0, sizeof(*addr));
+	if (len > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (close == NULL) {
+			*why = "missing ']' after IPv6 address";
+			return -1;
+		}
+		hostlen = (size_t)(close - s - 1);
+		if (close + 1 == s + len || close[1] != ':') {
+			*why = "missing ':PORT' after address";
+			return -1;
+		}
+		if (hostlen >= sizeof(host)) {
+			*why = "invalid IPv6 address";
+			return -1;
+		}
+		memcpy(host, s + 1, hostlen);
+		host[hostlen] = '\0';
+		port = close + 2;
+		if (inet_pton(AF_INET6, host, &addr->u.in6.sin6_addr) != 1) {
+			*why = "invalid IPv6 address";
+			return -1;
+		}
+		addr->u.in6.sin6_family = AF_INET6;
+		addr->len = sizeof(addr->u.in6);
+	} else {
+		colon = memchr(s, ':', len);
+		if (colon == NULL) {
+			*why = "missing ':PORT' after address";
+			return -1;
+		}
+		if (memchr(colon + 1, ':', len - (size_t)(colon + 1 - s)) != NULL) {
+			*why = "IPv6 addresses must be written in brackets, as [::1]:PORT";
+			return -1;
+		}
+		hostlen = (size_t)(colon - s);
+		if (hostlen >= sizeof(host)) {
+			*why = "invalid IPv4 address";
+			return -1;
+		}
+		memcpy(host, s, hostlen);
+		host[hostlen] = '\0';
+		port = colon + 1;
+		if (inet_pton(AF_INET, host, &addr->u.in.sin_addr) != 1) {
+			*why = "invalid IPv4 address";
+			return -1;
+		}
+		addr->u.in.sin_family = AF_INET;
+		addr->len = sizeof(addr->u.in);
+	}
+	if (parse_port(port, len - (size_t)(port - s), &nport) == -1) {
+		*why = "port must be a number from 1 to 65535";
+		return -1;
+	}
+	if (addr->u.sa.sa_family == AF_INET6)
+		addr->u.in6.sin6_port = nport;
+	else
+		addr->u.in.sin_port = nport;
+	return 0;
+}
+
+void
+net_addr_format(const struct net_addr *addr, char *dst, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	switch (addr->u.sa.sa_family) {
+	case AF_INET:
+		inet_ntop(AF_INET, &addr->u.in.sin_addr, host, sizeof(host));
+		snprintf(dst, size, "%s:%u", host, ntohs(addr->u.in.sin_port));
+		break;
+	case AF_INET6:
+		inet_ntop(AF_INET6, &addr->u.in6.sin6_addr, host, sizeof(host));
+		snprintf(dst, size, "[%s]:%u", host, ntohs(addr->u.in6.sin6_port));
+		break;
+	default:
+		snprintf(dst, size, "unknown");
+		break;
+	}
+}
+
+bool
+net_addr_equal(const struct net_addr *a, const struct net_addr *b)
+{
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return false;
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in.sin_port == b->u.in.sin_port &&
+		    a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
+	if (a->u.sa.sa_family == AF_INET6)
+		return a->u.in6.sin6_port == b->u.in6.sin6_port &&
+		    memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr,
+		    sizeof(a->u.in6.sin6_addr)) == 0;
+	return false;
+}
+
+int
+net_listen(const struct net_addr *addr, int backlog)
+{
+	int fd, on = 1, saved;
+
+	fd = socket(addr->u.sa.sa_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto bad;
+	if (addr->u.sa.sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto bad;
+	if (bind(fd, &addr->u.sa, addr->len) == -1)
+		goto bad;
+	if (listen(fd, backlog) == -1)
+		goto bad;
+	return fd;
+bad:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+net_accept(int listen_fd, struct net_addr *peer)
+{
+	int fd;
+
+	peer->len = sizeof(peer->u);
+	fd = accept4(listen_fd, &peer->u.sa, &peer->len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	return fd;
+}
+
+int
+net_local_addr(int fd, struct net_addr *addr)
+{
+	addr->len = sizeof(addr->u);
+	return getsockname(fd, &addr->u.sa, &addr->len);
+}

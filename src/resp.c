@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tcpd/buf.h"
+#include "tcpd/resp.h"
+
+/* "$" or "*" plus up to 20 digits plus CRLF fits; anything longer is junk. */
+#define HEADER_MAX	32
+
+static ssize_t
+fail(struct resp_state *st, struct resp_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static ssize_t
+fail(struct resp_state *st, struct resp_request *req, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->error, sizeof(req->error), fmt, ap);
+	va_end(ap);
+	*st = (struct resp_state){ 0 };
+	return RESP_ERROR;
+}
+
+static void
+add_arg(struct resp_request *req, const char *p, size_t n)
+{
+	if (req->argc < RESP_MAX_ARGS)
+		req->argv[req->argc] = (struct resp_arg){ p, n };
+	req->argc++;
+}
+
+/* Splits one inline line into words; false on an unbalanced quote. */
+static bool
+split_inline(struct resp_request *req, const char *s, size_t n)
+{
+	size_t i = 0, start;
+
+	while (i < n) {
+		if (s[i] == ' ' || s[i] == '\t') {
+			i++;
+			continue;
+		}
+		if (s[i] == '"') {
+			start = ++i;
+			while (i < n && s[i] != '"')
+				i++;
+			if (i == n)
+				return false;
+			add_arg(req, s + start, i - start);
+			i++;
+			/* A closing quote must end the word: "a"b is ambiguous. */
+			if (i < n && s[i] != ' ' && s[i] != '\t')
+				return false;
+			continue;
+		}
+		start = i;
+		while (i < n && s[i] != ' ' && s[i] != '\t')
+			i++;
+		add_arg(req, s + start, i - start);
+	}
+	return true;
+}
+
+static ssize_t
+parse_inline(struct resp_state *st, struct resp_request *req, const char *buf,
+    size_t len, size_t max_len)
+{
+	const char *nl = memchr(buf + st->pos, '\n', len - st->pos);
+	size_t linelen;
+
+	if (nl == NULL) {
+		if (len > max_len)
+			return fail(st, req, "too big inline request");
+		st->pos = len;
+		return RESP_INCOMPLETE;
+	}
+	linelen = (size_t)(nl - buf);
+	if (linelen > 0 && buf[linelen - 1] == '\r')
+		linelen--;
+	if (linelen > max_len)
+		return fail(st, req, "too big inline request");
+	if (!split_inline(req, buf, linelen))
+		return fail(st, req, "unbalanced quotes in request");
+	*st = (struct resp_state){ 0 };
+	return nl - buf + 1;
+}
+
+/*
+ * Reads "<prefix><integer>\r\n" at buf[pos]. Returns the position after it,
+ * 0 when incomplete, or -1 when malformed. Allows a leading '-'.
+ */
+static ssize_t
+read_header(const char *buf, size_t len, size_t pos, long long *value)
+{
+	size_t i = pos + 1, end = len < pos + HEADER_MAX ? len : pos + HEADER_MAX;
+	bool neg = false, digits = false;
+	long long v = 0;
+
+	if (i < end && buf[i] == '-') {
+		neg = true;
+		i++;
+	}
+	for (; i < end && buf[i] >= '0' && buf[i] <= '9'; i++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (buf[i] - '0');
+		digits = true;
+	}
+	if (i == end)
+		return len < pos + HEADER_MAX ? 0 : -1;
+	if (!digits || buf[i] != '\r')
+		return -1;
+	if (i + 1 == len)
+		return 0;
+	if (buf[i + 1] != '\n')
+		return -1;
+	*value = neg ? -v : v;
+	return (ssize_t)(i + 2);
+}
+
+static ssize_t
+parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
+    size_t len, size_t max_len)
+{
+	long long n;
+	ssize_t next;
+	size_t pos;
+
+	if (st->pos == 0) {
+		if ((next = read_header(buf, len, 0, &n)) == 0)
+			return RESP_INCOMPLETE;
+		if (next < 0 || n > RESP_MAX_ELEMENTS)
+			return fail(st, req, "invalid multibulk length");
+		if (n <= 0) {
+			*st = (struct resp_state){ 0 };
+			return next;
+		}
+		st->nelems = (uint32_t)n;
+		st->pos = (size_t)next;
+	}
+	while (st->done < st->nelems) {
+		pos = st->pos;
+		if (pos == len)
+			return RESP_INCOMPLETE;
+		if (buf[pos] != '$') {
+			if (buf[pos] >= 0x21 && buf[pos] <= 0x7e)
+				return fail(st, req, "expected '$', got '%c'", buf[pos]);
+			return fail(st, req, "expected '$', got byte 0x%02x",
+			    (unsigned char)buf[pos]);
+		}
+		if ((next = read_header(buf, len, pos, &n)) == 0)
+			return RESP_INCOMPLETE;
+		if (next < 0 || n < 0 || (unsigned long long)n > max_len)
+			return fail(st, req, "invalid bulk length");
+		if (len - (size_t)next < (size_t)n + 2)
+			return RESP_INCOMPLETE;
+		if (buf[next + n] != '\r' || buf[next + n + 1] != '\n')
+			return fail(st, req, "bulk string not followed by CRLF");
+		st->pos = (size_t)next + (size_t)n + 2;
+		st->done++;
+	}
+
+	/* Complete: a second, unchecked pass collects the arguments. */
+	pos = (size_t)read_header(buf, len, 0, &n);
+	while (req->argc < st->nelems) {
+		next = read_header(buf, len, pos, &n);
+		add_arg(req, buf + next, (size_t)n);
+		pos = (size_t)next + (size_t)n + 2;
+	}
+	*st = (struct resp_state){ 0 };
+	return (ssize_t)pos;
+}
+
+ssize_t
+resp_parse(struct resp_state *st, struct resp_request *req, const char *buf,
+    size_t len, size_t max_len)
+{
+	req->argc = 0;
+	req->error[0] = '\0';
+	if (len == 0)
+		return RESP_INCOMPLETE;
+	if (buf[0] == '*')
+		return parse_array(st, req, buf, len, max_len);
+	return parse_inline(st, req, buf, len, max_len);
+}
+
+int
+resp_add_simple(struct buf *out, const char *s)
+{
+	return buf_appendf(out, "+%s\r\n", s);
+}
+
+int
+resp_add_error(struct buf *out, const char *fmt, ...)
+{
+	char text[256], *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (p = text; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	return buf_appendf(out, "-%s\r\n", text);
+}
+
+int
+resp_add_bulk(struct buf *out, const void *p, size_t n)
+{
+	char *dst;
+	int hdr;
+	char head[32];
+
+	hdr = snprintf(head, sizeof(head), "$%zu\r\n", n);
+	if ((dst = buf_reserve(out, (size_t)hdr + n + 2)) == NULL)
+		return -1;
+	memcpy(dst, head, (size_t)hdr);
+	memcpy(dst + hdr, p, n);
+	memcpy(dst + hdr + n, "\r\n", 2);
+	buf_commit(out, (size_t)hdr + n + 2);
+	return 0;
+}
+
+int
+resp_add_array(struct buf *out, size_t n)
+{
+	return buf_appendf(out, "*%zu\r\n", n);
+}
+
+int
+resp_add_integer(struct buf *out, long long v)
+{
+	return buf_appendf(out, ":%lld\r\n", v);
+}
