@@ -143,7 +143,6 @@ start_listener(struct parser *p, const char *name)
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->line = p->lineno;
-	l->service = SERVICE_COUNT;
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].section == SECTION_LISTENER && keys[i].type == KEY_UINT)
 			*(unsigned *)(void *)((char *)l + keys[i].offset) = keys[i].def;
@@ -258,8 +257,6 @@ parse_binds(struct parser *p, struct listener_config *l, const char *value)
 	const char *s = value, *why;
 	size_t len;
 
-	if (l->bind_line == 0)
-		l->bind_line = p->lineno;
 	for (;;) {
 		s += strspn(s, " \t,");
 		if (*s == '\0')
@@ -298,11 +295,13 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			    "an integer from %u to %u", k->name, value, k->min, k->max);
 		break;
 	case KEY_SERVICE:
+		current_listener(p)->service_line = p->lineno;
 		if (parse_service(value, field) == -1)
 			add_error(p->errs, p->lineno, "invalid service '%s': expected "
 			    "echo, discard, chargen, daytime, time or command", value);
 		break;
 	case KEY_BINDS:
+		current_listener(p)->bind_line = p->lineno;
 		if (*value == '\0')
 			add_error(p->errs, p->lineno, "bind needs at least one "
 			    "ADDR:PORT");
@@ -370,7 +369,7 @@ check_listeners(struct config *cfg, struct config_errors *errs)
 
 		if (l->bind_line == 0)
 			add_error(errs, l->line, "listener '%s' has no bind", l->name);
-		if (l->service == SERVICE_COUNT)
+		if (l->service_line == 0)
 			add_error(errs, l->line, "listener '%s' has no service",
 			    l->name);
 		for (a = 0; a < l->nbinds; a++) {

@@ -25,7 +25,8 @@ struct listener_config {
 	unsigned	 line;			/* of the [listener.NAME] header */
 	struct net_addr	 binds[CONFIG_MAX_BINDS];
 	size_t		 nbinds;
-	unsigned	 bind_line;
+	unsigned	 bind_line;		/* 0 = no bind key */
+	unsigned	 service_line;		/* 0 = no service key */
 	enum service	 service;
 	unsigned	 backlog;
 };

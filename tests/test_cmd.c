@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <criterion/criterion.h>
+
+#include "tcpd/buf.h"
+#include "tcpd/cmd.h"
+#include "tcpd/resp.h"
+#include "tcpd/stats.h"
+
+static const struct cmd_client client = {
+	.id = 7, .peer = "127.0.0.1:5555", .local = "127.0.0.1:7070",
+	.listener = "cmd",
+};
+
+/* Runs every request in text and returns all replies as one string. */
+static char *
+run(const char *text, size_t len, enum cmd_result *last)
+{
+	static char out_text[8192];
+	struct resp_state st = { 0 };
+	struct resp_request req;
+	struct buf out;
+	size_t off = 0;
+	ssize_t n;
+
+	buf_init(&out, sizeof(out_text) - 1);
+	while ((n = resp_parse(&st, &req, text + off, len - off, 1024)) > 0) {
+		off += (size_t)n;
+		if (req.argc > 0)
+			*last = cmd_execute(&client, &req, &out);
+	}
+	cr_assert_eq(off, len, "all input is consumed");
+	memcpy(out_text, buf_data(&out), buf_len(&out));
+	out_text[buf_len(&out)] = '\0';
+	buf_free(&out);
+	return out_text;
+}
+
+#define RUN(lit) run(lit, sizeof(lit) - 1, &result)
+
+Test(cmd, ping)
+{
+	enum cmd_result result;
+
+	cr_assert_str_eq(RUN("PING\r\n"), "+PONG\r\n");
+	cr_assert_str_eq(RUN("ping hello\r\n"), "$5\r\nhello\r\n");
+	cr_assert_str_eq(RUN("*2\r\n$4\r\nPiNg\r\n$0\r\n\r\n"), "$0\r\n\r\n");
+	cr_assert_eq(result, CMD_CONTINUE);
+}
+
+Test(cmd, echo_is_binary_safe)
+{
+	enum cmd_result result;
+	static const char in[] = "*2\r\n$4\r\necho\r\n$5\r\na\r\n\0b\r\n";
+	char *out = run(in, sizeof(in) - 1, &result);
+
+	cr_assert_eq(memcmp(out, "$5\r\na\r\n\0b\r\n", 12), 0);
+	cr_assert_str_eq(RUN("ECHO \"two words\"\n"), "$9\r\ntwo words\r\n");
+}
+
+Test(cmd, pipelined_replies_in_order)
+{
+	enum cmd_result result;
+
+	cr_assert_str_eq(RUN("PING\r\nECHO a\r\nPING b\r\n"),
+	    "+PONG\r\n$1\r\na\r\n$1\r\nb\r\n");
+}
+
+Test(cmd, whoami)
+{
+	enum cmd_result result;
+
+	cr_assert_str_eq(RUN("WHOAMI\r\n"), "$58\r\nid=7 addr=127.0.0.1:5555 "
+	    "laddr=127.0.0.1:7070 listener=cmd\r\n");
+}
+
+Test(cmd, time_is_now)
+{
+	enum cmd_result result;
+	long long sec, usec;
+	int slen, ulen;
+	struct timeval tv;
+	char *out = RUN("TIME\r\n");
+
+	gettimeofday(&tv, NULL);
+	cr_assert_eq(sscanf(out, "*2\r\n$%d\r\n%lld\r\n$%d\r\n%lld\r\n", &slen,
+	    &sec, &ulen, &usec), 4, "reply: %s", out);
+	cr_assert_leq(llabs(sec - (long long)tv.tv_sec), 2);
+	cr_assert(usec >= 0 && usec < 1000000);
+}
+
+Test(cmd, help_lists_every_command)
+{
+	static const char first[] = "*7\r\n$43\r\nPING [message] - reply PONG, "
+	    "or the message\r\n";
+	enum cmd_result result;
+	char *out = RUN("HELP\r\n");
+
+	cr_assert_eq(strncmp(out, first, sizeof(first) - 1), 0, "reply: %s", out);
+	cr_assert_not_null(strstr(out, "QUIT - reply OK and close the connection\r\n"));
+}
+
+Test(cmd, quit_replies_ok_and_asks_to_close)
+{
+	enum cmd_result result;
+
+	cr_assert_str_eq(RUN("QUIT\r\n"), "+OK\r\n");
+	cr_assert_eq(result, CMD_CLOSE);
+}
+
+Test(cmd, unknown_and_arity_errors)
+{
+	enum cmd_result result;
+
+	cr_assert_str_eq(RUN("FLUSHALL\r\n"), "-ERR unknown command 'FLUSHALL'\r\n");
+	cr_assert_str_eq(RUN("*1\r\n$6\r\nbad\r\nx\r\n"),
+	    "-ERR unknown command 'bad  x'\r\n");
+	cr_assert_str_eq(RUN("ECHO\r\n"),
+	    "-ERR wrong number of arguments for 'echo' command\r\n");
+	cr_assert_str_eq(RUN("PING a b\r\n"),
+	    "-ERR wrong number of arguments for 'ping' command\r\n");
+	cr_assert_str_eq(RUN("QUIT now\r\n"),
+	    "-ERR wrong number of arguments for 'quit' command\r\n");
+	cr_assert_eq(result, CMD_CONTINUE);
+}
+
+Test(cmd, unknown_name_is_cut_in_the_reply)
+{
+	enum cmd_result result;
+	char in[400], expect[200];
+	char *out;
+
+	memset(in, 'X', 300);
+	memcpy(in + 300, "\r\n", 3);
+	out = run(in, 302, &result);
+	snprintf(expect, sizeof(expect), "-ERR unknown command '%.128s'\r\n", in);
+	cr_assert_str_eq(out, expect);
+}
+
+Test(cmd, info_has_sections_and_counters)
+{
+	enum cmd_result result;
+	char *out;
+
+	stats_reset(0);
+	stats.connected = 3;
+	stats.connections_received = 11;
+	stats.rejected_connections = 2;
+	stats.service_total[SERVICE_ECHO] = 5;
+	out = RUN("INFO\r\n");
+	cr_assert_eq(out[0], '$');
+	cr_assert_not_null(strstr(out, "# Server\r\ntcpd_version:"));
+	cr_assert_not_null(strstr(out, "uptime_in_seconds:"));
+	cr_assert_not_null(strstr(out, "# Clients\r\nconnected_clients:3\r\n"));
+	cr_assert_not_null(strstr(out, "# Stats\r\ntotal_connections_received:11\r\n"
+	    "rejected_connections:2\r\ntotal_commands_processed:1\r\n"));
+	cr_assert_not_null(strstr(out, "total_net_input_bytes:"));
+	cr_assert_not_null(strstr(out, "total_net_output_bytes:"));
+	cr_assert_not_null(strstr(out, "service_echo:connected=0,total=5\r\n"));
+	cr_assert_not_null(strstr(out, "service_command:connected=0,total=0\r\n"));
+}
+
+Test(cmd, info_section)
+{
+	enum cmd_result result;
+	char *out = RUN("INFO clients\r\n");
+
+	cr_assert_null(strstr(out, "# Server"));
+	cr_assert_not_null(strstr(out, "# Clients"));
+	cr_assert_str_eq(RUN("INFO nope\r\n"), "-ERR unknown INFO section 'nope'\r\n");
+}

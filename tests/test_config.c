@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "tcpd/config.h"
+
+#define LISTENER "[listener.e]\nbind = 127.0.0.1:7007\nservice = echo\n"
+
+static struct config cfg;
+static struct config_errors errs;
+
+static void
+teardown(void)
+{
+	config_free(&cfg);
+}
+
+TestSuite(config, .fini = teardown);
+
+/* Asserts that text fails with exactly this one error. */
+static void
+expect_error(const char *text, unsigned line, const char *msg)
+{
+	cr_assert_eq(config_load_string(&cfg, text, &errs), -1, "accepted: %s", text);
+	cr_assert_eq(errs.count, 1, "%zu errors, first: %u: %s", errs.count,
+	    errs.err[0].line, errs.err[0].msg);
+	cr_assert_eq(errs.err[0].line, line, "line %u: %s", errs.err[0].line,
+	    errs.err[0].msg);
+	cr_assert_str_eq(errs.err[0].msg, msg);
+}
+
+Test(config, defaults)
+{
+	cr_assert_eq(config_load_string(&cfg, LISTENER, &errs), 0);
+	cr_assert_eq(cfg.log_level, LOG_LEVEL_INFO);
+	cr_assert_eq(cfg.max_connections, 10000);
+	cr_assert_eq(cfg.idle_timeout, 300);
+	cr_assert_eq(cfg.max_line, 65536);
+	cr_assert_eq(cfg.output_limit, 1048576);
+	cr_assert_eq(cfg.nlisteners, 1);
+	cr_assert_str_eq(cfg.listeners[0].name, "e");
+	cr_assert_eq(cfg.listeners[0].backlog, 511);
+	cr_assert_eq(cfg.listeners[0].service, SERVICE_ECHO);
+	cr_assert_eq(cfg.listeners[0].nbinds, 1);
+}
+
+Test(config, the_documented_example)
+{
+	static const char text[] =
+	    "[tcpd]\n"
+	    "log_level = debug            ; debug | info\n"
+	    "max_connections = 5\n"
+	    "idle_timeout = 0          ; seconds, 0 = never\n"
+	    "max_line = 100\n"
+	    "output_limit = 2048\n"
+	    "\n"
+	    "[listener.echo]\n"
+	    "bind = 127.0.0.1:7007 [::1]:7007   ; one or more\n"
+	    "service = echo              ; echo | discard\n"
+	    "backlog = 10\n"
+	    "[listener.cmd-2]\n"
+	    "bind = 127.0.0.1:7070,[::1]:7070\n"
+	    "  127.0.0.2:7070\n"
+	    "service = command\n";
+	char text_addr[NET_ADDRSTRLEN];
+
+	cr_assert_eq(config_load_string(&cfg, text, &errs), 0, "%u: %s",
+	    errs.err[0].line, errs.err[0].msg);
+	cr_assert_eq(cfg.log_level, LOG_LEVEL_DEBUG);
+	cr_assert_eq(cfg.max_connections, 5);
+	cr_assert_eq(cfg.idle_timeout, 0);
+	cr_assert_eq(cfg.max_line, 100);
+	cr_assert_eq(cfg.output_limit, 2048);
+	cr_assert_eq(cfg.nlisteners, 2);
+	cr_assert_eq(cfg.listeners[0].backlog, 10);
+	cr_assert_eq(cfg.listeners[0].nbinds, 2);
+	net_addr_format(&cfg.listeners[0].binds[1], text_addr, sizeof(text_addr));
+	cr_assert_str_eq(text_addr, "[::1]:7007");
+	cr_assert_eq(cfg.listeners[1].nbinds, 3, "an indented line continues bind");
+	cr_assert_eq(cfg.listeners[1].service, SERVICE_COMMAND);
+	net_addr_format(&cfg.listeners[1].binds[2], text_addr, sizeof(text_addr));
+	cr_assert_str_eq(text_addr, "127.0.0.2:7070");
+}
+
+Test(config, every_service_name)
+{
+	static const char *const names[] = { "echo", "discard", "chargen",
+	    "daytime", "time", "command" };
+	char text[200];
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(text, sizeof(text), "[listener.x]\nbind = 127.0.0.1:1\n"
+		    "service = %s\n", names[i]);
+		cr_assert_eq(config_load_string(&cfg, text, &errs), 0);
+		cr_assert_eq(cfg.listeners[0].service, (enum service)i);
+		cr_assert_str_eq(service_name((enum service)i), names[i]);
+		config_free(&cfg);
+	}
+}
+
+Test(config, unknown_section)
+{
+	expect_error(LISTENER "[server]\n", 4,
+	    "unknown section [server]: expected [tcpd] or [listener.NAME]");
+}
+
+Test(config, unknown_keys)
+{
+	expect_error("[tcpd]\nport = 5\n" LISTENER, 2, "unknown key 'port' in [tcpd]");
+	expect_error(LISTENER "servce = echo\n", 4,
+	    "unknown key 'servce' in a listener section");
+}
+
+Test(config, key_outside_section)
+{
+	expect_error("log_level = info\n" LISTENER, 1,
+	    "'log_level' is outside any section; put it under [tcpd] or "
+	    "[listener.NAME]");
+}
+
+Test(config, bad_values)
+{
+	expect_error("[tcpd]\nlog_level = loud\n" LISTENER, 2,
+	    "invalid log_level 'loud': expected debug, info, notice, warning or error");
+	expect_error("[tcpd]\nmax_connections = 0\n" LISTENER, 2,
+	    "invalid max_connections '0': expected an integer from 1 to 1000000");
+	expect_error("[tcpd]\nidle_timeout = -1\n" LISTENER, 2,
+	    "invalid idle_timeout '-1': expected an integer from 0 to 31536000");
+	expect_error("[tcpd]\nmax_line = 10k\n" LISTENER, 2,
+	    "invalid max_line '10k': expected an integer from 64 to 1073741824");
+	expect_error("[tcpd]\noutput_limit = 99999999999999999999\n" LISTENER, 2,
+	    "invalid output_limit '99999999999999999999': expected an integer "
+	    "from 1024 to 1073741824");
+	expect_error("[tcpd]\nmax_line =\n" LISTENER, 2,
+	    "invalid max_line '': expected an integer from 64 to 1073741824");
+	expect_error(LISTENER "backlog = 70000\n", 4,
+	    "invalid backlog '70000': expected an integer from 1 to 65535");
+	expect_error("[listener.e]\nbind = 127.0.0.1:7\nservice = ssh\n", 3,
+	    "invalid service 'ssh': expected echo, discard, chargen, daytime, "
+	    "time or command");
+}
+
+Test(config, bad_binds)
+{
+	expect_error("[listener.e]\nservice = echo\nbind = 127.0.0.1\n", 3,
+	    "invalid bind address '127.0.0.1': missing ':PORT' after address");
+	expect_error("[listener.e]\nservice = echo\nbind = ::1:7\n", 3,
+	    "invalid bind address '::1:7': IPv6 addresses must be written in "
+	    "brackets, as [::1]:PORT");
+	expect_error("[listener.e]\nservice = echo\nbind = [::1:7\n", 3,
+	    "invalid bind address '[::1:7': missing ']' after IPv6 address");
+	expect_error("[listener.e]\nservice = echo\nbind = 127.0.0.1:0\n", 3,
+	    "invalid bind address '127.0.0.1:0': port must be a number from 1 to 65535");
+	expect_error("[listener.e]\nservice = echo\nbind = 127.0.0.1:65536\n", 3,
+	    "invalid bind address '127.0.0.1:65536': port must be a number from 1 to 65535");
+	expect_error("[listener.e]\nservice = echo\nbind = 300.0.0.1:7\n", 3,
+	    "invalid bind address '300.0.0.1:7': invalid IPv4 address");
+	expect_error("[listener.e]\nservice = echo\nbind = [fe80::zz]:7\n", 3,
+	    "invalid bind address '[fe80::zz]:7': invalid IPv6 address");
+	expect_error("[listener.e]\nservice = echo\nbind =\n", 3,
+	    "bind needs at least one ADDR:PORT");
+}
+
+Test(config, duplicates)
+{
+	expect_error(LISTENER "service = discard\n", 4,
+	    "duplicate key 'service' (first set at line 3)");
+	expect_error(LISTENER "[listener.e]\nbind = 127.0.0.1:8\nservice = echo\n", 4,
+	    "duplicate listener 'e' (first defined at line 1)");
+	expect_error("[tcpd]\n[tcpd]\n" LISTENER, 2, "duplicate section [tcpd]");
+	expect_error(LISTENER "[listener.f]\nbind = 127.0.0.1:7007\nservice = echo\n", 5,
+	    "address 127.0.0.1:7007 is already bound by listener 'e' (line 2)");
+	expect_error("[listener.e]\nbind = [::1]:7 [::1]:7\nservice = echo\n", 2,
+	    "address [::1]:7 is already bound by listener 'e' (line 2)");
+}
+
+Test(config, incomplete_listeners)
+{
+	expect_error("[listener.e]\nservice = echo\n", 1, "listener 'e' has no bind");
+	expect_error("[listener.e]\nbind = 127.0.0.1:7\n", 1,
+	    "listener 'e' has no service");
+	expect_error("[tcpd]\n", 0, "no [listener.NAME] section: nothing to serve");
+	expect_error("", 0, "no [listener.NAME] section: nothing to serve");
+	expect_error("[listener.]\n" LISTENER, 1, "invalid listener name '': use "
+	    "1-31 letters, digits, '-' or '_'");
+	expect_error("[listener.a b]\n" LISTENER, 1, "invalid listener name 'a b': "
+	    "use 1-31 letters, digits, '-' or '_'");
+}
+
+Test(config, syntax_errors)
+{
+	expect_error(LISTENER "just words\n", 4, "syntax error: expected "
+	    "'key = value', '[section]' or a comment");
+	expect_error("[tcpd\n" LISTENER, 1, "syntax error: expected "
+	    "'key = value', '[section]' or a comment");
+}
+
+Test(config, long_line)
+{
+	char text[600];
+
+	memset(text, 0, sizeof(text));
+	strcpy(text, LISTENER "; ");
+	memset(text + strlen(text), 'x', 300);
+	strcat(text, "\n");
+	expect_error(text, 4, "line too long (at most 198 characters)");
+}
+
+Test(config, several_errors_each_with_its_line)
+{
+	static const char text[] =
+	    "[tcpd]\n"
+	    "max_line = 1\n"
+	    "colour = blue\n"
+	    "[listener.e]\n"
+	    "bind = nowhere\n"
+	    "service = echo\n";
+
+	cr_assert_eq(config_load_string(&cfg, text, &errs), -1);
+	cr_assert_eq(errs.count, 3, "a bad bind is reported once, not also as missing");
+	cr_assert_eq(errs.err[0].line, 2);
+	cr_assert_eq(errs.err[1].line, 3);
+	cr_assert_eq(errs.err[2].line, 5);
+}
+
+Test(config, missing_file)
+{
+	cr_assert_eq(config_load_file(&cfg, "/nonexistent/tcpd.conf", &errs), -1);
+	cr_assert_eq(errs.count, 1);
+	cr_assert_eq(errs.err[0].line, 0);
+	cr_assert_str_eq(errs.err[0].msg, "cannot open: No such file or directory");
+}

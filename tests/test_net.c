@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tcpd/net.h"
+
+static void
+roundtrip(const char *in, const char *expect)
+{
+	struct net_addr a;
+	const char *why = NULL;
+	char out[NET_ADDRSTRLEN];
+
+	cr_assert_eq(net_addr_parse(&a, in, strlen(in), &why), 0, "%s: %s", in, why);
+	net_addr_format(&a, out, sizeof(out));
+	cr_assert_str_eq(out, expect);
+}
+
+Test(net, parse_and_format)
+{
+	roundtrip("127.0.0.1:7", "127.0.0.1:7");
+	roundtrip("0.0.0.0:65535", "0.0.0.0:65535");
+	roundtrip("[::1]:7007", "[::1]:7007");
+	roundtrip("[::]:1", "[::]:1");
+	roundtrip("[2001:DB8:0:0::1]:80", "[2001:db8::1]:80");
+	roundtrip("[::ffff:10.0.0.1]:80", "[::ffff:10.0.0.1]:80");
+}
+
+Test(net, parse_uses_only_len_bytes)
+{
+	struct net_addr a;
+	const char *why;
+	char out[NET_ADDRSTRLEN];
+
+	cr_assert_eq(net_addr_parse(&a, "127.0.0.1:80 trailing", 12, &why), 0);
+	net_addr_format(&a, out, sizeof(out));
+	cr_assert_str_eq(out, "127.0.0.1:80");
+}
+
+Test(net, rejects)
+{
+	static const char *const bad[] = {
+		"", ":", "127.0.0.1", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:-1",
+		"127.0.0.1:0", "127.0.0.1:99999", "127.0.0.1:123456", "1.2.3:4",
+		"localhost:80", "::1:80", "[::1]", "[::1]80", "[::1:80", "[]:80",
+		"[1.2.3.4]:80", "127.0.0.1:8 0", " 127.0.0.1:80",
+	};
+	struct net_addr a;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		cr_assert_eq(net_addr_parse(&a, bad[i], strlen(bad[i]), &why), -1,
+		    "accepted '%s'", bad[i]);
+		cr_assert_not_null(why);
+	}
+}
+
+Test(net, equality)
+{
+	struct net_addr a, b;
+	const char *why;
+
+	net_addr_parse(&a, "[::1]:7", 7, &why);
+	net_addr_parse(&b, "[0::1]:7", 8, &why);
+	cr_assert(net_addr_equal(&a, &b));
+	net_addr_parse(&b, "[::1]:8", 7, &why);
+	cr_assert_not(net_addr_equal(&a, &b));
+	net_addr_parse(&b, "127.0.0.1:7", 11, &why);
+	cr_assert_not(net_addr_equal(&a, &b));
+}
+
+Test(net, listen_and_accept_on_loopback)
+{
+	struct net_addr a, local, peer;
+	const char *why;
+	int lfd, cfd, afd;
+
+	net_addr_parse(&a, "127.0.0.1:1", 11, &why);
+	a.u.in.sin_port = 0;	/* the parser insists on a real port; the kernel picks */
+	lfd = net_listen(&a, 8);
+	cr_assert_geq(lfd, 0);
+	cr_assert_eq(net_local_addr(lfd, &local), 0);
+	cr_assert_eq(net_accept(lfd, &peer), -1, "nothing to accept yet");
+	cr_assert_eq(errno, EAGAIN);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(cfd, &local.u.sa, local.len), 0);
+	afd = net_accept(lfd, &peer);
+	cr_assert_geq(afd, 0);
+	cr_assert_eq(peer.u.sa.sa_family, AF_INET);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
