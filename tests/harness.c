@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+struct tcpd_proc tcpd;
+
+static const char *const service_names[NPORTS] = {
+	"echo", "discard", "chargen", "daytime", "time", "command",
+};
+
+const char *
+tcpd_bin(void)
+{
+	const char *bin = getenv("TCPD_BIN");
+
+	cr_assert_not_null(bin, "TCPD_BIN must name the tcpd binary");
+	return bin;
+}
+
+const char *
+source_root(void)
+{
+	const char *dir = getenv("TCPD_SOURCE_ROOT");
+
+	cr_assert_not_null(dir, "TCPD_SOURCE_ROOT must name the source tree");
+	return dir;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int
+bound_socket(int family, uint16_t port)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
+	    .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int fd = socket(family, SOCK_STREAM, 0), on = 1;
+
+	cr_assert_geq(fd, 0);
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if ((family == AF_INET ? bind(fd, (struct sockaddr *)&in, sizeof(in)) :
+	    bind(fd, (struct sockaddr *)&in6, sizeof(in6))) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Ports free on both 127.0.0.1 and ::1; held until all are picked. */
+void
+free_ports(uint16_t *ports, size_t n)
+{
+	int held[2 * NPORTS];
+	size_t i, nheld = 0;
+
+	for (i = 0; i < n; i++) {
+		for (;;) {
+			struct sockaddr_in sin;
+			socklen_t len = sizeof(sin);
+			int v4 = bound_socket(AF_INET, 0), v6;
+
+			cr_assert_geq(v4, 0);
+			getsockname(v4, (struct sockaddr *)&sin, &len);
+			ports[i] = ntohs(sin.sin_port);
+			if ((v6 = bound_socket(AF_INET6, ports[i])) >= 0) {
+				held[nheld++] = v4;
+				held[nheld++] = v6;
+				break;
+			}
+			close(v4);
+		}
+	}
+	for (i = 0; i < nheld; i++)
+		close(held[i]);
+}
+
+static int
+try_connect_rcvbuf(int family, uint16_t port, int rcvbuf)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
+	    .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct timeval tv = { 10, 0 };
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	/* Before connect, so the window the peer sees is small from the start. */
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if ((family == AF_INET ? connect(fd, (struct sockaddr *)&in, sizeof(in)) :
+	    connect(fd, (struct sockaddr *)&in6, sizeof(in6))) == -1) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int
+try_connect(int family, uint16_t port)
+{
+	return try_connect_rcvbuf(family, port, 0);
+}
+
+int
+tcp_connect_small_window(uint16_t port)
+{
+	int fd = try_connect_rcvbuf(AF_INET, port, 4096);
+
+	cr_assert_geq(fd, 0, "connect 127.0.0.1:%u: %s", port, strerror(errno));
+	return fd;
+}
+
+int
+tcp_connect(uint16_t port)
+{
+	int fd = try_connect(AF_INET, port);
+
+	cr_assert_geq(fd, 0, "connect 127.0.0.1:%u: %s", port, strerror(errno));
+	return fd;
+}
+
+int
+tcp_connect6(uint16_t port)
+{
+	int fd = try_connect(AF_INET6, port);
+
+	cr_assert_geq(fd, 0, "connect [::1]:%u: %s", port, strerror(errno));
+	return fd;
+}
+
+static void
+dump_log(void)
+{
+	char line[512];
+	FILE *f = fopen(tcpd.log, "r");
+
+	if (f == NULL)
+		return;
+	fprintf(stderr, "---- tcpd log (%s)\n", tcpd.log);
+	while (fgets(line, sizeof(line), f) != NULL)
+		fputs(line, stderr);
+	fclose(f);
+}
+
+void
+tcpd_start(const char *global_extra)
+{
+	const char *bin = tcpd_bin();
+	FILE *f;
+	int i, fd;
+
+	snprintf(tcpd.dir, sizeof(tcpd.dir), "/tmp/tcpd-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(tcpd.dir));
+	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
+	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
+	free_ports(tcpd.port, NPORTS);
+
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	fprintf(f, "[tcpd]\nlog_level = debug\n%s\n", global_extra ? global_extra : "");
+	for (i = 0; i < NPORTS; i++)
+		fprintf(f, "[listener.%s]\nbind = 127.0.0.1:%u [::1]:%u\nservice = %s\n",
+		    service_names[i], tcpd.port[i], tcpd.port[i], service_names[i]);
+	fclose(f);
+
+	if ((tcpd.pid = fork()) == 0) {
+		/* A test that dies must not leave a daemon behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(tcpd.log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, STDERR_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		execl(bin, "tcpd", "--config", tcpd.conf, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(tcpd.pid, 0);
+	for (i = 0; i < 500; i++) {
+		int status;
+
+		if ((fd = try_connect(AF_INET, tcpd.port[P_COMMAND])) >= 0) {
+			close(fd);
+			return;
+		}
+		if (waitpid(tcpd.pid, &status, WNOHANG) == tcpd.pid) {
+			tcpd.pid = 0;
+			dump_log();
+			cr_assert_fail("tcpd exited at start with status %d", status);
+		}
+		sleep_ms(10);
+	}
+	dump_log();
+	cr_assert_fail("tcpd did not start listening within 5 s");
+}
+
+int
+tcpd_stop(void)
+{
+	int status, i;
+
+	if (tcpd.pid <= 0)
+		return -1;
+	kill(tcpd.pid, SIGTERM);
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(tcpd.pid, &status, WNOHANG) == tcpd.pid) {
+			tcpd.pid = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+				dump_log();
+			return WIFEXITED(status) ? WEXITSTATUS(status) :
+			    128 + WTERMSIG(status);
+		}
+		sleep_ms(10);
+	}
+	kill(tcpd.pid, SIGKILL);
+	waitpid(tcpd.pid, &status, 0);
+	tcpd.pid = 0;
+	dump_log();
+	cr_assert_fail("tcpd did not exit within 10 s of SIGTERM");
+	return -1;
+}
+
+void
+tcpd_setup(void)
+{
+	tcpd_start(NULL);
+}
+
+void
+tcpd_teardown(void)
+{
+	int rc = tcpd_stop();
+	char cmd[128];
+
+	cr_assert_eq(rc, 0, "tcpd exit status %d", rc);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tcpd.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tcpd.dir);
+}
+
+long
+tcpd_rss_kib(void)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tcpd.pid);
+	cr_assert_not_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+void
+send_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w == -1 && errno == EINTR)
+			continue;
+		cr_assert_gt(w, 0, "send: %s", strerror(errno));
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+size_t
+recv_all(int fd, void *dst, size_t max)
+{
+	char *d = dst;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < max) {
+		r = recv(fd, d + got, max - got, 0);
+		if (r == -1 && errno == EINTR)
+			continue;
+		cr_assert_geq(r, 0, "recv after %zu bytes: %s", got, strerror(errno));
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+void
+recv_exact(int fd, void *dst, size_t n)
+{
+	size_t got = recv_all(fd, dst, n);
+
+	cr_assert_eq(got, n, "wanted %zu bytes, got %zu before EOF", n, got);
+}
+
+bool
+recv_eof(int fd)
+{
+	char c;
+	ssize_t r;
+
+	do
+		r = recv(fd, &c, 1, 0);
+	while (r == -1 && errno == EINTR);
+	return r == 0;
+}
+
+size_t
+pump(int fd, const void *out, size_t n, bool shut, void *in, size_t max)
+{
+	const char *o = out;
+	char *d = in;
+	size_t sent = 0, got = 0;
+	time_t deadline = time(NULL) + 60;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (sent < n)
+			pfd.events |= POLLOUT;
+		cr_assert_lt(time(NULL), deadline, "pump: no progress in 60 s");
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((pfd.revents & POLLOUT) && sent < n) {
+			r = send(fd, o + sent, n - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (r > 0) {
+				sent += (size_t)r;
+				if (sent == n && shut)
+					shutdown(fd, SHUT_WR);
+			} else {
+				cr_assert(r == -1 && (errno == EAGAIN || errno == EINTR),
+				    "send: %s", strerror(errno));
+			}
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = recv(fd, d + got, max - got, MSG_DONTWAIT);
+			if (r == 0)
+				break;
+			if (r > 0) {
+				got += (size_t)r;
+				if (got == max)
+					break;
+			} else {
+				cr_assert(errno == EAGAIN || errno == EINTR, "recv: %s",
+				    strerror(errno));
+			}
+		}
+	}
+	cr_assert_eq(sent, n, "pump: the peer closed after %zu of %zu bytes", sent, n);
+	return got;
+}
+
+int
+run_capture(const char *const argv[], char *out, size_t size)
+{
+	int pipefd[2], status;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	cr_assert_eq(pipe(pipefd), 0);
+	if ((pid = fork()) == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		close(pipefd[0]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (got + 1 < size && (r = read(pipefd[0], out + got, size - 1 - got)) > 0)
+		got += (size_t)r;
+	out[got] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void
+escape(char *dst, size_t size, const unsigned char *p, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 8 < size; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			dst[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", p[i]);
+	}
+	dst[o] = '\0';
+}
+
+void
+assert_bytes(const void *got, size_t gotlen, const void *expect, size_t len)
+{
+	char g[1024], e[1024];
+
+	if (gotlen == len && memcmp(got, expect, len) == 0)
+		return;
+	escape(g, sizeof(g), got, gotlen);
+	escape(e, sizeof(e), expect, len);
+	cr_assert_fail("got %zu bytes \"%s\"\nexpected %zu bytes \"%s\"", gotlen, g,
+	    len, e);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_TEST_HARNESS_H
+#define TCPD_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The daemon under test: one listener per service on free loopback ports. */
+enum { P_ECHO, P_DISCARD, P_CHARGEN, P_DAYTIME, P_TIME, P_COMMAND, NPORTS };
+
+struct tcpd_proc {
+	pid_t		pid;
+	uint16_t	port[NPORTS];	/* each on 127.0.0.1 and ::1 */
+	char		dir[64];
+	char		conf[96];
+	char		log[96];
+};
+
+extern struct tcpd_proc tcpd;
+
+const char *tcpd_bin(void);
+/* n ports free on both 127.0.0.1 and ::1 right now (n <= NPORTS). */
+void	free_ports(uint16_t *ports, size_t n);
+const char *source_root(void);
+
+/* Writes a config ([tcpd] gets global_extra) and starts the daemon on it. */
+void	tcpd_start(const char *global_extra);
+/* SIGTERM, then waits; returns the exit status (or 128 + signal). */
+int	tcpd_stop(void);
+/* Criterion fixtures: start with defaults / stop and require exit 0. */
+void	tcpd_setup(void);
+void	tcpd_teardown(void);
+/* Resident memory of the daemon, KiB. */
+long	tcpd_rss_kib(void);
+
+/* Blocking client sockets with a 10 s receive and send timeout. */
+int	tcp_connect(uint16_t port);
+int	tcp_connect6(uint16_t port);
+/* With a 4 KiB receive buffer, so what tcpd sends backs up inside tcpd. */
+int	tcp_connect_small_window(uint16_t port);
+void	send_all(int fd, const void *p, size_t n);
+/* Reads until EOF or max bytes; returns the count. */
+size_t	recv_all(int fd, void *dst, size_t max);
+/* Reads exactly n bytes or fails the test. */
+void	recv_exact(int fd, void *dst, size_t n);
+/* True when the peer has closed: read returns 0 within the timeout. */
+bool	recv_eof(int fd);
+
+/*
+ * Sends all of out (then shuts down writing when shut) while reading into in,
+ * until EOF or max bytes. Returns the bytes received.
+ */
+size_t	pump(int fd, const void *out, size_t n, bool shut, void *in, size_t max);
+
+/* Runs argv with stdout and stderr into out (NUL-terminated); returns exit status. */
+int	run_capture(const char *const argv[], char *out, size_t size);
+
+/* Asserts a received buffer equals the expected bytes, showing both escaped. */
+void	assert_bytes(const void *got, size_t gotlen, const void *expect, size_t len);
+#define assert_reply(got, gotlen, lit) assert_bytes(got, gotlen, lit, sizeof(lit) - 1)
+
+#endif

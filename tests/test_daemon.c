@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/* The tcpd binary as a process: flags, config checking, start-up, limits. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+static char out[8192];
+
+static int
+run_tcpd(const char *a1, const char *a2, const char *a3)
+{
+	const char *argv[] = { tcpd_bin(), a1, a2, a3, NULL };
+
+	return run_capture(argv, out, sizeof(out));
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(daemon, version_and_help)
+{
+	cr_assert_eq(run_tcpd("--version", NULL, NULL), 0);
+	cr_assert_eq(strncmp(out, "tcpd ", 5), 0, "%s", out);
+	cr_assert_eq(run_tcpd("-h", NULL, NULL), 0);
+	cr_assert_not_null(strstr(out, "--check-config"));
+	cr_assert_eq(run_tcpd("--bogus", NULL, NULL), 2);
+}
+
+Test(daemon, check_config_accepts_the_shipped_file)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/conf/tcpd.conf", source_root());
+	cr_assert_eq(run_tcpd("--check-config", "--config", path), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "configuration ok"), "%s", out);
+}
+
+Test(daemon, check_config_lists_each_error_with_file_and_line)
+{
+	char path[] = "/tmp/tcpd-bad-XXXXXX", expect[2048];
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	write_file(path,
+	    "[tcpd]\n"
+	    "max_conections = 5\n"
+	    "idle_timeout = soon\n"
+	    "[listener.a]\n"
+	    "bind = 127.0.0.1:99999\n"
+	    "service = echo\n"
+	    "[listener.a]\n"
+	    "[extra]\n");
+	cr_assert_eq(run_tcpd("-t", "-c", path), 1);
+	snprintf(expect, sizeof(expect),
+	    "%1$s:2: unknown key 'max_conections' in [tcpd]\n"
+	    "%1$s:3: invalid idle_timeout 'soon': expected an integer from 0 to 31536000\n"
+	    "%1$s:5: invalid bind address '127.0.0.1:99999': port must be a number from 1 to 65535\n"
+	    "%1$s:7: duplicate listener 'a' (first defined at line 4)\n"
+	    "%1$s:8: unknown section [extra]: expected [tcpd] or [listener.NAME]\n",
+	    path);
+	cr_assert_str_eq(out, expect);
+	unlink(path);
+}
+
+Test(daemon, missing_config_file)
+{
+	cr_assert_eq(run_tcpd("-t", "-c", "/nonexistent/tcpd.conf"), 1);
+	cr_assert_str_eq(out, "/nonexistent/tcpd.conf: cannot open: No such file or directory\n");
+}
+
+static int
+listen_on(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+static bool
+port_is_closed(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool closed = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1;
+
+	close(fd);
+	return closed;
+}
+
+Test(daemon, bad_config_at_start_binds_nothing)
+{
+	char path[] = "/tmp/tcpd-bad-XXXXXX", text[256];
+	int fd = mkstemp(path);
+	uint16_t port;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	free_ports(&port, 1);
+	snprintf(text, sizeof(text), "[listener.a]\nbind = 127.0.0.1:%u\n"
+	    "service = echo\nbacklog = many\n", port);
+	write_file(path, text);
+	cr_assert_eq(run_tcpd("-c", path, NULL), 1);
+	cr_assert_not_null(strstr(out, ":4: invalid backlog 'many'"), "%s", out);
+	cr_assert(port_is_closed(port));
+	unlink(path);
+}
+
+Test(daemon, address_in_use_fails_the_start_and_releases_the_others)
+{
+	char path[] = "/tmp/tcpd-busy-XXXXXX", text[512], expect[256];
+	int fd = mkstemp(path), busy;
+	uint16_t ports[2];
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	free_ports(ports, 2);
+	busy = listen_on(ports[1]);
+	snprintf(text, sizeof(text), "[listener.first]\nbind = 127.0.0.1:%u\n"
+	    "service = echo\n[listener.taken]\nbind = 127.0.0.1:%u\n"
+	    "service = echo\n", ports[0], ports[1]);
+	write_file(path, text);
+	cr_assert_eq(run_tcpd("-c", path, NULL), 1);
+	snprintf(expect, sizeof(expect), "listener taken: cannot listen on "
+	    "127.0.0.1:%u: Address already in use", ports[1]);
+	cr_assert_not_null(strstr(out, expect), "%s", out);
+	cr_assert(port_is_closed(ports[0]), "the first listener was released");
+	close(busy);
+	unlink(path);
+}
+
+static void
+ping(int fd)
+{
+	char in[8];
+
+	send_all(fd, "PING\r\n", 6);
+	recv_exact(fd, in, 7);
+	assert_reply(in, 7, "+PONG\r\n");
+}
+
+Test(daemon, max_connections_rejects_the_excess)
+{
+	char in[4096];
+	int a, b, c, d, e;
+	size_t n;
+
+	tcpd_start("max_connections = 2");
+	a = tcp_connect(tcpd.port[P_COMMAND]);
+	ping(a);
+	b = tcp_connect(tcpd.port[P_COMMAND]);
+	ping(b);
+	c = tcp_connect(tcpd.port[P_COMMAND]);
+	n = recv_all(c, in, sizeof(in));
+	assert_reply(in, n, "-ERR max number of clients reached\r\n");
+	d = tcp_connect(tcpd.port[P_ECHO]);
+	cr_assert(recv_eof(d), "a rejected echo client is closed without a word");
+	close(a);
+	ping(b);	/* by now the server has seen a go */
+	e = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(e, "INFO stats\r\n", 12);
+	n = (size_t)recv(e, in, sizeof(in) - 1, 0);
+	in[n] = '\0';
+	cr_assert_not_null(strstr(in, "rejected_connections:2\r\n"), "%s", in);
+	close(b);
+	close(c);
+	close(d);
+	close(e);
+	cr_assert_eq(tcpd_stop(), 0);
+}
+
+Test(daemon, idle_timeout_closes_silent_connections_only)
+{
+	struct timespec t0, t1, half = { 0, 400 * 1000000 };
+	int idle, busy, i;
+	double secs;
+
+	tcpd_start("idle_timeout = 1");
+	busy = tcp_connect(tcpd.port[P_COMMAND]);
+	idle = tcp_connect(tcpd.port[P_COMMAND]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 6; i++) {
+		ping(busy);
+		nanosleep(&half, NULL);
+	}
+	cr_assert(recv_eof(idle));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert_geq(secs, 0.9, "closed after %.2f s", secs);
+	ping(busy);	/* 2.4 s old, never idle for 1 s: still open */
+	close(idle);
+	close(busy);
+	cr_assert_eq(tcpd_stop(), 0);
+}
+
+Test(daemon, sigterm_with_clients_connected_exits_cleanly)
+{
+	static const int services[] = { P_ECHO, P_DISCARD, P_CHARGEN, P_COMMAND };
+	int fds[12], i;
+
+	tcpd_start(NULL);
+	for (i = 0; i < 12; i++)
+		fds[i] = tcp_connect(tcpd.port[services[i % 4]]);
+	ping(fds[3]);
+	cr_assert_eq(tcpd_stop(), 0);
+	for (i = 0; i < 10; i++)
+		close(fds[i]);
+}
