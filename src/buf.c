@@ -122,9 +122,15 @@ buf_appendf(struct buf *b, const char *fmt, ...)
 void
 buf_consume(struct buf *b, size_t n)
 {
-	if (n >= buf_len(b)) {
+	if (n >= buf_len(b))
+		b->start = b->end = 0;
+	else
+		b->start += n;
+}
+
+void
+buf_shrink(struct buf *b)
+{
+	if (buf_len(b) == 0)
 		buf_free(b);
-		return;
-	}
-	b->start += n;
 }

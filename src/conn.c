@@ -251,6 +251,15 @@ process_commands(struct conn *c, const char *data, size_t len)
 	return used;
 }
 
+/* Answers what waits in the input buffer; an emptied buffer is released. */
+static void
+process_buffered(struct conn *c)
+{
+	buf_consume(&c->c_in, process_commands(c, buf_data(&c->c_in),
+	    buf_len(&c->c_in)));
+	buf_shrink(&c->c_in);
+}
+
 /* Feeds newly read bytes to the command parser, keeping what is incomplete. */
 static void
 input_commands(struct conn *c, const char *data, size_t len)
@@ -278,8 +287,7 @@ input_commands(struct conn *c, const char *data, size_t len)
 		return;
 	}
 	if (buffered)
-		buf_consume(&c->c_in, process_commands(c, buf_data(&c->c_in),
-		    buf_len(&c->c_in)));
+		process_buffered(c);
 }
 
 static void
@@ -394,8 +402,7 @@ after_write(struct conn *c)
 		refill_chargen(c);
 	else if (c->c_service == SERVICE_COMMAND && buf_len(&c->c_in) > 0 &&
 	    buf_len(&c->c_out) < c->c_output_limit)
-		buf_consume(&c->c_in, process_commands(c, buf_data(&c->c_in),
-		    buf_len(&c->c_in)));
+		process_buffered(c);
 }
 
 static void
@@ -431,6 +438,7 @@ conn_flush(struct conn *c)
 		if ((size_t)n < want)
 			break;
 	}
+	buf_shrink(&c->c_out);
 	update_mask(c);
 }
 

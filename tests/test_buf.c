@@ -30,6 +30,12 @@ Test(buf, append_then_consume_in_order)
 	cr_assert_eq(memcmp(buf_data(&b), "world", 5), 0);
 	buf_consume(&b, 5);
 	cr_assert_eq(buf_len(&b), 0);
+	cr_assert_not_null(b.data, "consuming keeps the memory for reuse");
+	cr_assert_eq(buf_append(&b, "x", 1), 0);
+	buf_shrink(&b);
+	cr_assert_not_null(b.data, "shrink keeps a buffer that holds bytes");
+	buf_consume(&b, 1);
+	buf_shrink(&b);
 	cr_assert_null(b.data, "an emptied buffer gives its memory back");
 }
 

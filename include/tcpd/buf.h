@@ -52,7 +52,10 @@ int	 buf_appendf(struct buf *b, const char *fmt, ...)
 int	 buf_vappendf(struct buf *b, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
 
-/* Drops n bytes (at most buf_len()) from the front; frees the memory when empty. */
+/* Drops n bytes (at most buf_len()) from the front, keeping the memory. */
 void	 buf_consume(struct buf *b, size_t n);
+
+/* Releases the memory if the buffer is empty, so an idle owner holds none. */
+void	 buf_shrink(struct buf *b);
 
 #endif

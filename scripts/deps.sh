@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages tcpd needs that are missing; a no-op when all are there.
+# usage: scripts/deps.sh [run|test]
+set -eu
+
+pkgs="gcc meson ninja-build pkg-config libinih-dev"
+if [ "${1:-run}" = test ]; then
+	# clang's runtime is needed for the sanitizer build; redis-cli is an independent client.
+	pkgs="$pkgs libcriterion-dev redis-tools"
+fi
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "installing:$missing"
+$sudo apt-get update
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $missing

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs what is missing, builds with -Werror and runs every test, then runs
+# the whole suite again built with AddressSanitizer and UndefinedBehaviorSanitizer.
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh test
+
+run_suite() {
+	dir=$1
+	shift
+	[ -d "$dir" ] || meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"
+	ninja -C "$dir"
+	meson test -C "$dir" --print-errorlogs
+}
+
+status=0
+run_suite build || status=1
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
+
+# One closing line over both runs, from Criterion's own per-binary summaries.
+cat build/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt 2>/dev/null |
+	awk '/Synthesis: Tested:/ {
+		for (i = 1; i <= NF; i++) {
+			if ($i == "Passing:") p += $(i + 1)
+			if ($i == "Failing:") f += $(i + 1)
+		}
+	} END { printf "tests: %d passed, %d failed\n", p, f }'
+exit $status
