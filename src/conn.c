@@ -390,7 +390,10 @@ after_write(struct conn *c)
 		    CONN_CLOSE_AFTER_FLUSH) {
 			/* Our FIN now; reading until theirs avoids an RST that could destroy the reply. */
 			if (shutdown(c->c_fd, SHUT_WR) == -1) {
-				close_errno(c, "shutdown");
+				if (errno == ENOTCONN)
+					conn_close(c, "closed by peer");
+				else
+					close_errno(c, "shutdown");
 				return;
 			}
 			c->c_flags |= CONN_LINGER;

@@ -129,7 +129,7 @@ Test(command, protocol_errors_reply_then_close)
 Test(command, line_over_max_line_is_refused_before_its_newline)
 {
 	char *big = malloc(2048), in[256];
-	int fd;
+	int fd, i;
 	size_t n;
 
 	tcpd_stop();
@@ -145,6 +145,15 @@ Test(command, line_over_max_line_is_refused_before_its_newline)
 	send_all(fd, "*2\r\n$4\r\nECHO\r\n$1025\r\n", 21);
 	n = recv_all(fd, in, sizeof(in));
 	assert_reply(in, n, "-ERR Protocol error: invalid bulk length\r\n");
+	close(fd);
+
+	/* Small bulks, but more than max_line + 128 KiB in one request. */
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "*100000\r\n", 9);
+	for (i = 0; i < 30000; i++)
+		send_all(fd, "$1\r\nx\r\n", 7);
+	n = recv_all(fd, in, sizeof(in));
+	assert_reply(in, n, "-ERR Protocol error: too big request\r\n");
 	close(fd);
 
 	fd = tcp_connect(tcpd.port[P_COMMAND]);

@@ -230,3 +230,41 @@ Test(daemon, sigterm_with_clients_connected_exits_cleanly)
 	for (i = 0; i < 10; i++)
 		close(fds[i]);
 }
+
+Test(daemon, connection_log_lines_carry_the_connection_id)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	char pattern[128], *log;
+	FILE *f;
+	long size;
+	int fd;
+
+	tcpd_start(NULL);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	getsockname(fd, (struct sockaddr *)&me, &len);
+	send_all(fd, "*1\r\n$x\r\n", 8);
+	recv_all(fd, pattern, sizeof(pattern));
+	close(fd);
+	cr_assert_eq(tcpd_stop(), 0);
+
+	cr_assert_not_null(f = fopen(tcpd.log, "r"));
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	log = calloc(1, (size_t)size + 1);
+	cr_assert_eq(fread(log, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	/* Connection 1 was the harness's readiness probe. */
+	snprintf(pattern, sizeof(pattern), "debug: conn 2 127.0.0.1:%u: open on "
+	    "127.0.0.1:%u (listener command, command)", ntohs(me.sin_port),
+	    tcpd.port[P_COMMAND]);
+	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
+	snprintf(pattern, sizeof(pattern), "debug: conn 2 127.0.0.1:%u: protocol "
+	    "error: invalid bulk length; input: \"*1\\r\\n$x\\r\\n\"", ntohs(me.sin_port));
+	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
+	snprintf(pattern, sizeof(pattern), "debug: conn 2 127.0.0.1:%u: closed: ",
+	    ntohs(me.sin_port));
+	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
+	free(log);
+}

@@ -253,3 +253,25 @@ Test(services, chargen_client_that_never_reads_costs_bounded_memory)
 	for (i = 0; i < 20; i++)
 		close(fds[i]);
 }
+
+Test(services, peer_reset_mid_stream_costs_nothing_else)
+{
+	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
+	char in[4096], reply[8];
+	int fd, i, other;
+
+	/* SIGPIPE or a mishandled ECONNRESET would end the daemon here. */
+	for (i = 0; i < 20; i++) {
+		fd = tcp_connect(tcpd.port[i % 2 ? P_CHARGEN : P_ECHO]);
+		if (i % 2 == 0)
+			send_all(fd, in, sizeof(in));
+		recv_exact(fd, in, 100);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+		close(fd);
+	}
+	other = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(other, "PING\r\n", 6);
+	recv_exact(other, reply, 7);
+	assert_reply(reply, 7, "+PONG\r\n");
+	close(other);
+}
