@@ -12,7 +12,7 @@
 
 #include "tcpd/config.h"
 
-enum key_type { KEY_LEVEL, KEY_UINT, KEY_SERVICE, KEY_BINDS };
+enum key_type { KEY_LEVEL, KEY_UINT, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
 /* Every key, once: where it lives, how it parses, its default and range. */
@@ -33,11 +33,16 @@ static const struct key_desc keys[] = {
 	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
 	G(max_connections,	KEY_UINT,	10000,		1, 1000000),
 	G(idle_timeout,		KEY_UINT,	300,		0, 31536000),
+	G(request_timeout,	KEY_UINT,	30,		0, 31536000),
+	G(shutdown_timeout,	KEY_UINT,	10,		0, 3600),
 	G(max_line,		KEY_UINT,	65536,		64, 1u << 30),
 	G(output_limit,		KEY_UINT,	1048576,	1024, 1u << 30),
 	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0 },
 	L(service,		KEY_SERVICE,	0,		0, 0),
 	L(backlog,		KEY_UINT,	511,		1, 65535),
+	L(max_connections_per_ip, KEY_UINT,	0,		0, 1000000),
+	L(allow,		KEY_CIDRS,	0,		0, 0),
+	L(deny,			KEY_CIDRS,	0,		0, 0),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -252,9 +257,53 @@ parse_service(const char *value, enum service *out)
 }
 
 static void
-parse_binds(struct parser *p, struct listener_config *l, const char *value)
+add_bind(struct parser *p, struct listener_config *l, const char *s, size_t len)
 {
-	const char *s = value, *why;
+	bool optional = len > 0 && s[0] == '-';
+	const char *why;
+
+	if (optional) {
+		s++;
+		len--;
+	}
+	if (l->nbinds == CONFIG_MAX_BINDS) {
+		add_error(p->errs, p->lineno, "too many addresses for bind (at "
+		    "most %d)", CONFIG_MAX_BINDS);
+		return;
+	}
+	if (net_addr_parse(&l->binds[l->nbinds], s, len, &why) == -1) {
+		add_error(p->errs, p->lineno, "invalid bind address '%.*s': %s",
+		    (int)len, s, why);
+		return;
+	}
+	l->bind_optional[l->nbinds++] = optional;
+}
+
+static void
+add_cidr(struct parser *p, const char *key, struct cidr_list *list,
+    const char *s, size_t len)
+{
+	const char *why;
+
+	if (list->n == CONFIG_MAX_CIDRS) {
+		add_error(p->errs, p->lineno, "too many address blocks for %s (at "
+		    "most %d)", key, CONFIG_MAX_CIDRS);
+		return;
+	}
+	if (cidr_parse(&list->v[list->n], s, len, &why) == -1) {
+		add_error(p->errs, p->lineno, "invalid %s block '%.*s': %s", key,
+		    (int)len, s, why);
+		return;
+	}
+	list->n++;
+}
+
+/* A list value: items separated by blanks or commas. */
+static void
+parse_list(struct parser *p, const struct key_desc *k, void *field,
+    const char *value)
+{
+	const char *s = value;
 	size_t len;
 
 	for (;;) {
@@ -262,18 +311,18 @@ parse_binds(struct parser *p, struct listener_config *l, const char *value)
 		if (*s == '\0')
 			break;
 		len = strcspn(s, " \t,");
-		if (l->nbinds == CONFIG_MAX_BINDS) {
-			add_error(p->errs, p->lineno, "too many addresses for "
-			    "bind (at most %d)", CONFIG_MAX_BINDS);
-			return;
-		}
-		if (net_addr_parse(&l->binds[l->nbinds], s, len, &why) == -1)
-			add_error(p->errs, p->lineno, "invalid bind address "
-			    "'%.*s': %s", (int)len, s, why);
+		if (k->type == KEY_BINDS)
+			add_bind(p, current_listener(p), s, len);
 		else
-			l->nbinds++;
+			add_cidr(p, k->name, field, s, len);
 		s += len;
 	}
+}
+
+static bool
+is_list(const struct key_desc *k)
+{
+	return k->type == KEY_BINDS || k->type == KEY_CIDRS;
 }
 
 static void
@@ -306,7 +355,14 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			add_error(p->errs, p->lineno, "bind needs at least one "
 			    "ADDR:PORT");
 		else
-			parse_binds(p, base, value);
+			parse_list(p, k, field, value);
+		break;
+	case KEY_CIDRS:
+		if (*value == '\0')
+			add_error(p->errs, p->lineno, "%s needs at least one "
+			    "ADDRESS[/PREFIX]; leave it out to allow everyone", k->name);
+		else
+			parse_list(p, k, field, value);
 		break;
 	}
 }
@@ -327,11 +383,13 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	if (p->indented && p->prev_key != NULL && strcmp(name, p->prev_key->name) == 0) {
-		if (p->prev_key->type == KEY_BINDS)
-			parse_binds(p, current_listener(p), value);
+		if (is_list(p->prev_key))
+			parse_list(p, p->prev_key, (char *)current_listener(p) +
+			    p->prev_key->offset, value);
 		else
 			add_error(p->errs, p->lineno, "unexpected indented line: "
-			    "only bind takes a list that continues on indented lines");
+			    "only bind, allow and deny take lists that continue on "
+			    "indented lines");
 		return 1;
 	}
 	for (i = 0; i < NKEYS; i++) {

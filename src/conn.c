@@ -13,6 +13,7 @@
 #include "tcpd/cmd.h"
 #include "tcpd/conn.h"
 #include "tcpd/inetd.h"
+#include "tcpd/listener.h"
 #include "tcpd/log.h"
 #include "tcpd/loop.h"
 #include "tcpd/net.h"
@@ -21,7 +22,10 @@
 
 /* One read per readiness event, into a buffer shared by all connections. */
 #define READ_CHUNK		(64 * 1024)
-/* How long a closing connection waits for the peer's FIN after ours. */
+/*
+ * How long a connection that is closing may take to deliver its last reply
+ * and receive the peer's FIN after ours.
+ */
 #define LINGER_MS		5000
 /* chargen keeps at most this much generated and unsent. */
 #define CHARGEN_FILL		(16 * 1024)
@@ -34,7 +38,7 @@
 
 enum {
 	CONN_RD_EOF		= 1 << 0,	/* the peer sent FIN */
-	CONN_CLOSE_AFTER_FLUSH	= 1 << 1,	/* reply sent, then close */
+	CONN_CLOSE_AFTER_FLUSH	= 1 << 1,	/* send what is owed, then close */
 	CONN_LINGER		= 1 << 2,	/* our FIN sent; draining input */
 	CONN_PENDING		= 1 << 3,	/* on the pending-write list */
 	CONN_CLOSED		= 1 << 4,
@@ -46,6 +50,7 @@ struct conn {
 	unsigned		 c_flags;
 	enum service		 c_service;
 	struct conns		*c_conns;
+	struct listener		*c_listener;
 	struct buf		 c_in;		/* an incomplete request */
 	struct buf		 c_out;
 	struct resp_state	 c_resp;
@@ -53,16 +58,18 @@ struct conn {
 	unsigned		 c_max_line;
 	unsigned		 c_output_limit;
 	uint64_t		 c_idle_ms;	/* 0 = never */
+	uint64_t		 c_request_ms;	/* 0 = never */
+	uint64_t		 c_request_since; /* first byte of an unfinished request, 0 = none */
 	uint64_t		 c_opened;	/* loop_now() */
 	uint64_t		 c_active;	/* last byte either way */
-	uint64_t		 c_linger_since;
+	uint64_t		 c_linger_since;	/* when CONN_CLOSE_AFTER_FLUSH was set */
 	uint64_t		 c_bytes_in;
 	uint64_t		 c_bytes_out;
 	struct loop_timer	 c_timer;
 	struct conn		*c_prev, *c_next;	/* conns->all */
 	struct conn		*c_pending_next;
 	struct conn		*c_dead_next;
-	char			 c_listener[CONFIG_NAME_MAX];
+	uint8_t			 c_key[16];	/* the peer, for per-IP counts */
 	char			 c_peer[NET_ADDRSTRLEN];
 	char			 c_local[NET_ADDRSTRLEN];
 };
@@ -107,9 +114,11 @@ conn_close(struct conn *c, const char *reason)
 		c->c_next->c_prev = c->c_prev;
 	c->c_dead_next = conns->dead;
 	conns->dead = c;
+	conns->count--;
 
 	stats.connected--;
 	stats.service_connected[c->c_service]--;
+	listener_conn_closed(c->c_listener, c->c_key);
 }
 
 static void
@@ -162,23 +171,45 @@ schedule_flush(struct conn *c)
 	conns->pending = c;
 }
 
+enum deadline_kind { DEADLINE_NONE, DEADLINE_CLOSING, DEADLINE_IDLE, DEADLINE_REQUEST };
+
+/* The earliest deadline that applies to c now, in *when. */
+static enum deadline_kind
+deadline(const struct conn *c, uint64_t *when)
+{
+	enum deadline_kind kind = DEADLINE_NONE;
+
+	if (c->c_flags & CONN_CLOSE_AFTER_FLUSH) {
+		*when = c->c_linger_since + LINGER_MS;
+		return DEADLINE_CLOSING;
+	}
+	if (c->c_idle_ms != 0) {
+		*when = c->c_active + c->c_idle_ms;
+		kind = DEADLINE_IDLE;
+	}
+	if (c->c_request_since != 0 && c->c_request_ms != 0 &&
+	    (kind == DEADLINE_NONE || c->c_request_since + c->c_request_ms < *when)) {
+		*when = c->c_request_since + c->c_request_ms;
+		kind = DEADLINE_REQUEST;
+	}
+	return kind;
+}
+
 static void
 arm_timer(struct conn *c)
 {
-	uint64_t now = loop_now(c->c_conns->loop), deadline;
+	uint64_t now = loop_now(c->c_conns->loop), when;
 
-	if (c->c_flags & CONN_LINGER)
-		deadline = c->c_linger_since + LINGER_MS;
-	else if (c->c_idle_ms != 0)
-		deadline = c->c_active + c->c_idle_ms;
-	else {
+	if (deadline(c, &when) == DEADLINE_NONE) {
 		loop_timer_stop(c->c_conns->loop, &c->c_timer);
 		return;
 	}
 	if (loop_timer_start(c->c_conns->loop, &c->c_timer,
-	    deadline > now ? deadline - now : 0) == -1)
+	    when > now ? when - now : 0) == -1)
 		close_errno(c, "timer");
 }
+
+static void close_after_flush(struct conn *);
 
 /*
  * Activity only stamps c_active; the timer fires at the old deadline and
@@ -188,28 +219,56 @@ static void
 conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
 	struct conn *c = arg;
-	uint64_t now = loop_now(loop);
+	uint64_t when;
+	enum deadline_kind kind = deadline(c, &when);
 
 	(void)timer;
-	if (c->c_flags & CONN_LINGER) {
-		if (now >= c->c_linger_since + LINGER_MS) {
-			conn_close(c, "peer did not close after our FIN");
-			return;
-		}
-	} else if (c->c_idle_ms != 0 && now >= c->c_active + c->c_idle_ms) {
-		conn_close(c, "idle timeout");
+	if (kind == DEADLINE_NONE || loop_now(loop) < when) {
+		arm_timer(c);
 		return;
 	}
+	switch (kind) {
+	case DEADLINE_CLOSING:
+		conn_close(c, "peer did not take the last reply and close");
+		break;
+	case DEADLINE_IDLE:
+		stats.idle_timeouts++;
+		conn_close(c, "idle timeout");
+		break;
+	case DEADLINE_REQUEST:
+		/* Say why on the wire, then close within LINGER_MS whatever the peer does. */
+		stats.request_timeouts++;
+		log_debug("conn %llu %s: request timeout",
+		    (unsigned long long)c->c_id, c->c_peer);
+		c->c_request_since = 0;
+		resp_add_error(&c->c_out, "ERR Protocol error: request timeout");
+		close_after_flush(c);
+		schedule_flush(c);
+		update_mask(c);
+		break;
+	case DEADLINE_NONE:
+		break;
+	}
+}
+
+/* Sends what is owed, then our FIN, then closes; all within LINGER_MS. */
+static void
+close_after_flush(struct conn *c)
+{
+	c->c_flags |= CONN_CLOSE_AFTER_FLUSH;
+	c->c_linger_since = loop_now(c->c_conns->loop);
 	arm_timer(c);
 }
 
 static void
 fail_output(struct conn *c)
 {
-	if (errno == ENOBUFS)
+	if (errno == ENOBUFS) {
+		stats.output_limit_disconnections++;
 		conn_close(c, "output limit");
-	else
+	} else {
 		close_errno(c, "output buffer");
+	}
 }
 
 static void
@@ -222,14 +281,15 @@ protocol_error(struct conn *c, const struct resp_request *req, const char *data,
 	    (unsigned long long)c->c_id, c->c_peer, req->error,
 	    log_escape(sample, sizeof(sample), data, len < LOG_SAMPLE ? len : LOG_SAMPLE));
 	resp_add_error(&c->c_out, "ERR Protocol error: %s", req->error);
-	c->c_flags |= CONN_CLOSE_AFTER_FLUSH;
+	close_after_flush(c);
 }
 
 /* Answers complete requests until input or output room runs out. */
 static size_t
 process_commands(struct conn *c, const char *data, size_t len)
 {
-	struct cmd_client client = { c->c_id, c->c_peer, c->c_local, c->c_listener };
+	struct cmd_client client = { c->c_id, c->c_peer, c->c_local,
+	    c->c_listener->name };
 	struct resp_request req;
 	size_t used = 0;
 	ssize_t n;
@@ -238,15 +298,22 @@ process_commands(struct conn *c, const char *data, size_t len)
 	    buf_len(&c->c_out) < c->c_output_limit) {
 		n = resp_parse(&c->c_resp, &req, data + used, len - used,
 		    c->c_max_line);
-		if (n == RESP_INCOMPLETE)
-			break;
+		if (n == RESP_INCOMPLETE) {
+			/* The slowloris clock starts with the first byte of a request. */
+			if (c->c_request_since == 0) {
+				c->c_request_since = loop_now(c->c_conns->loop);
+				arm_timer(c);
+			}
+			return used;
+		}
 		if (n == RESP_ERROR) {
 			protocol_error(c, &req, data + used, len - used);
 			return len;
 		}
 		used += (size_t)n;
+		c->c_request_since = 0;
 		if (req.argc > 0 && cmd_execute(&client, &req, &c->c_out) == CMD_CLOSE)
-			c->c_flags |= CONN_CLOSE_AFTER_FLUSH;
+			close_after_flush(c);
 	}
 	return used;
 }
@@ -322,6 +389,15 @@ on_eof(struct conn *c)
 		conn_close(c, "closed by peer");
 }
 
+/* While shutting down: nothing owed, nothing half-received, nothing to read. */
+static void
+close_if_drained(struct conn *c)
+{
+	if (c->c_conns->draining && buf_len(&c->c_out) == 0 &&
+	    buf_len(&c->c_in) == 0 && !(c->c_flags & CONN_CLOSE_AFTER_FLUSH))
+		conn_close(c, "server shutting down");
+}
+
 static void
 conn_read(struct conn *c)
 {
@@ -338,8 +414,10 @@ conn_read(struct conn *c)
 		n = read(c->c_fd, read_chunk, room);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
-		if (errno == EAGAIN)
+		if (errno == EAGAIN) {
+			close_if_drained(c);
 			return;
+		}
 		if (errno == ECONNRESET)
 			conn_close(c, "reset by peer");
 		else
@@ -397,8 +475,6 @@ after_write(struct conn *c)
 				return;
 			}
 			c->c_flags |= CONN_LINGER;
-			c->c_linger_since = loop_now(c->c_conns->loop);
-			arm_timer(c);
 		}
 	}
 	if (c->c_service == SERVICE_CHARGEN)
@@ -442,6 +518,12 @@ conn_flush(struct conn *c)
 			break;
 	}
 	buf_shrink(&c->c_out);
+	/* Draining: once all is sent, see whether anything else has arrived. */
+	if (c->c_conns->draining && buf_len(&c->c_out) == 0 && wants_read(c)) {
+		conn_read(c);
+		if (c->c_flags & CONN_CLOSED)
+			return;
+	}
 	update_mask(c);
 }
 
@@ -469,12 +551,12 @@ start_service(struct conn *c)
 	switch (c->c_service) {
 	case SERVICE_DAYTIME:
 		rc = buf_append(&c->c_out, line, inetd_daytime(line, now));
-		c->c_flags |= CONN_CLOSE_AFTER_FLUSH;
+		close_after_flush(c);
 		break;
 	case SERVICE_TIME:
 		inetd_time(t, now);
 		rc = buf_append(&c->c_out, t, sizeof(t));
-		c->c_flags |= CONN_CLOSE_AFTER_FLUSH;
+		close_after_flush(c);
 		break;
 	case SERVICE_CHARGEN:
 		refill_chargen(c);
@@ -491,7 +573,7 @@ start_service(struct conn *c)
 
 struct conn *
 conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-    const char *listener, enum service service)
+    struct listener *l, const uint8_t key[16])
 {
 	const struct config *cfg = conns->cfg;
 	struct net_addr local;
@@ -499,22 +581,24 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warning("connection from listener %s dropped: out of memory",
-		    listener);
+		    l->name);
 		close(fd);
 		return NULL;
 	}
 	c->c_id = conns->next_id++;
 	c->c_fd = fd;
 	c->c_conns = conns;
-	c->c_service = service;
+	c->c_listener = l;
+	c->c_service = l->service;
+	memcpy(c->c_key, key, sizeof(c->c_key));
 	c->c_max_line = cfg->max_line;
 	c->c_output_limit = cfg->output_limit;
 	c->c_idle_ms = (uint64_t)cfg->idle_timeout * 1000;
+	c->c_request_ms = (uint64_t)cfg->request_timeout * 1000;
 	c->c_opened = c->c_active = loop_now(conns->loop);
 	buf_init(&c->c_in, (size_t)cfg->max_line + 2 * READ_CHUNK);
 	buf_init(&c->c_out, (size_t)cfg->output_limit + cfg->max_line + REPLY_SLACK);
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
-	snprintf(c->c_listener, sizeof(c->c_listener), "%s", listener);
 	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
 	if (net_local_addr(fd, &local) == 0)
 		net_addr_format(&local, c->c_local, sizeof(c->c_local));
@@ -532,12 +616,13 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	if (conns->all != NULL)
 		conns->all->c_prev = c;
 	conns->all = c;
+	conns->count++;
 	stats.connected++;
-	stats.service_connected[service]++;
-	stats.service_total[service]++;
+	stats.service_connected[c->c_service]++;
+	stats.service_total[c->c_service]++;
 	log_debug("conn %llu %s: open on %s (listener %s, %s)",
-	    (unsigned long long)c->c_id, c->c_peer, c->c_local, listener,
-	    service_name(service));
+	    (unsigned long long)c->c_id, c->c_peer, c->c_local, l->name,
+	    service_name(c->c_service));
 
 	arm_timer(c);
 	start_service(c);
@@ -573,6 +658,26 @@ conns_before_sleep(struct conns *conns)
 		conn_flush(c);
 	}
 	reap(conns);
+}
+
+void
+conns_drain(struct conns *conns)
+{
+	struct conn *c, *next;
+
+	conns->draining = true;
+	for (c = conns->all; c != NULL; c = next) {
+		next = c->c_next;
+		/* chargen owes nothing; a lingering close has delivered its reply. */
+		if (c->c_service == SERVICE_CHARGEN || (c->c_flags & CONN_LINGER)) {
+			conn_close(c, "server shutting down");
+			continue;
+		}
+		if (wants_read(c))
+			conn_read(c);
+		else
+			close_if_drained(c);
+	}
 }
 
 void

@@ -156,3 +156,16 @@ log_level_name(enum log_level level)
 {
 	return level_names[level];
 }
+
+bool
+log_rate_ok(struct log_rate *rate, uint64_t now_ms, unsigned *suppressed)
+{
+	if (now_ms < rate->next_ms) {
+		rate->suppressed++;
+		return false;
+	}
+	*suppressed = rate->suppressed;
+	rate->suppressed = 0;
+	rate->next_ms = now_ms + 1000;
+	return true;
+}

@@ -288,8 +288,9 @@ loop_run_once(struct loop *loop, int timeout_ms)
 
 	if (loop->before_sleep != NULL)
 		loop->before_sleep(loop, loop->before_sleep_arg);
+	/* A hook that stopped the loop must not then sleep until some timer. */
 	n = epoll_wait(loop->epfd, loop->events, LOOP_MAX_EVENTS,
-	    wait_timeout(loop, timeout_ms));
+	    loop->stopped ? 0 : wait_timeout(loop, timeout_ms));
 	if (n == -1 && errno != EINTR)
 		return -1;
 	loop->now = read_clock();

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,11 @@ struct daemon {
 	struct loop	*loop;
 	struct server	*srv;
 	int		 sigfd;
+	bool		 stopping;
 };
+
+/* Descriptors besides connections: listeners, epoll, signalfd, stdio, logs. */
+#define FD_RESERVE	32
 
 static void
 usage(FILE *out)
@@ -61,18 +67,26 @@ load_config(const char *path, struct config *cfg)
 static void
 on_signal(struct loop *loop, int fd, void *arg, unsigned events)
 {
+	struct daemon *d = arg;
 	struct signalfd_siginfo si;
 	ssize_t n;
 
-	(void)arg;
 	(void)events;
 	while ((n = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			log_notice("%s received, shutting down",
-			    strsignal((int)si.ssi_signo));
-			loop_stop(loop);
+			if (d->stopping) {
+				log_notice("%s received again: exiting now",
+				    strsignal((int)si.ssi_signo));
+				loop_stop(loop);
+				break;
+			}
+			d->stopping = true;
+			log_notice("%s received: closing the listeners, finishing "
+			    "open connections (at most %u s)",
+			    strsignal((int)si.ssi_signo), d->cfg.shutdown_timeout);
+			server_shutdown(d->srv);
 			break;
 		case SIGHUP:
 			log_notice("SIGHUP received: configuration reload is not "
@@ -82,6 +96,45 @@ on_signal(struct loop *loop, int fd, void *arg, unsigned events)
 	}
 	if (n == -1 && errno != EAGAIN && errno != EINTR)
 		log_error("signalfd read: %m");
+}
+
+/*
+ * Raises the soft descriptor limit to the hard one; if that still cannot
+ * hold max_connections, lowers max_connections and says so.
+ */
+static void
+fit_fd_limit(struct config *cfg)
+{
+	struct rlimit rl;
+	size_t i, need = FD_RESERVE;
+
+	for (i = 0; i < cfg->nlisteners; i++)
+		need += cfg->listeners[i].nbinds;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warning("getrlimit(RLIMIT_NOFILE): %m");
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		if (want != RLIM_INFINITY && want > cfg->max_connections + need)
+			want = cfg->max_connections + need;
+		if (want > rl.rlim_cur) {
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				log_warning("setrlimit(RLIMIT_NOFILE, %llu): %m",
+				    (unsigned long long)want);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg->max_connections + need) {
+		unsigned clamped = rl.rlim_cur > need + 1 ? (unsigned)(rl.rlim_cur - need) : 1;
+
+		log_warning("max_connections lowered from %u to %u: the open file "
+		    "limit is %llu (raise LimitNOFILE= or ulimit -n)",
+		    cfg->max_connections, clamped, (unsigned long long)rl.rlim_cur);
+		cfg->max_connections = clamped;
+	}
 }
 
 static int
@@ -111,6 +164,7 @@ run(struct daemon *d)
 	int rc = 1;
 
 	log_set_level(d->cfg.log_level);
+	fit_fd_limit(&d->cfg);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	stats_reset(now.tv_sec);
 	if ((d->loop = loop_new()) == NULL) {

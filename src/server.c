@@ -2,13 +2,16 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "tcpd/acl.h"
 #include "tcpd/config.h"
 #include "tcpd/conn.h"
+#include "tcpd/listener.h"
 #include "tcpd/log.h"
 #include "tcpd/loop.h"
 #include "tcpd/net.h"
@@ -20,77 +23,155 @@
 /* Out of descriptors: stop accepting this long instead of spinning. */
 #define ACCEPT_PAUSE_MS		1000
 
-struct listener {
-	struct server		*l_srv;
-	int			 l_fd;
-	enum service		 l_service;
-	struct net_addr		 l_addr;
-	char			 l_text[NET_ADDRSTRLEN];
-	char			 l_name[CONFIG_NAME_MAX];
-	struct loop_timer	 l_resume;
+/* One bound address of a listener. */
+struct listen_socket {
+	struct server		*s_srv;
+	struct listener		*s_listener;
+	int			 s_fd;
+	char			 s_text[NET_ADDRSTRLEN];
+	struct loop_timer	 s_resume;
+	struct log_rate		 s_error_log;
 };
 
 struct server {
 	struct loop		*loop;
 	const struct config	*cfg;
 	struct conns		 conns;
-	struct listener		*listeners;
+	struct listener		*listeners;	/* one per config listener */
 	size_t			 nlisteners;
+	struct listen_socket	*sockets;
+	size_t			 nsockets;
+	bool			 draining;
+	struct loop_timer	 shutdown_timer;
 };
 
 static const char max_clients_error[] = "-ERR max number of clients reached\r\n";
 
 static void
-reject(struct listener *l, int fd, const char *peer)
+listener_release(struct listener *l)
 {
+	if (--l->refs == 0)
+		ipcount_free(&l->per_ip);
+}
+
+void
+listener_conn_closed(struct listener *l, const uint8_t key[16])
+{
+	ipcount_dec(&l->per_ip, key);
+	listener_release(l);
+}
+
+/* Over a limit: accepted only to be closed, with a word for command clients. */
+static void
+reject(struct listen_socket *s, int fd, const struct net_addr *peer,
+    const char *why)
+{
+	struct listener *l = s->s_listener;
+	char text[NET_ADDRSTRLEN];
+	unsigned held;
+
 	stats.rejected_connections++;
-	log_debug("connection from %s to listener %s rejected: max_connections "
-	    "(%u) reached", peer, l->l_name, l->l_srv->cfg->max_connections);
+	if (log_rate_ok(&l->reject_log, loop_now(s->s_srv->loop), &held)) {
+		net_addr_format(peer, text, sizeof(text));
+		log_warning("listener %s: rejected %s: %s (%u more rejected since "
+		    "the last such line)", l->name, text, why, held);
+	}
 	/* Best effort on a fresh socket: its send buffer is empty, so this fits. */
-	if (l->l_service == SERVICE_COMMAND &&
+	if (l->service == SERVICE_COMMAND &&
 	    write(fd, max_clients_error, sizeof(max_clients_error) - 1) == -1)
-		log_debug("listener %s: reject reply to %s: %m", l->l_name, peer);
+		log_debug("listener %s: reject reply: %m", l->name);
 	close(fd);
+}
+
+static void
+deny(struct listen_socket *s, int fd, const struct net_addr *peer)
+{
+	struct listener *l = s->s_listener;
+	char text[NET_ADDRSTRLEN];
+	unsigned held;
+
+	stats.denied_connections++;
+	if (log_rate_ok(&l->deny_log, loop_now(s->s_srv->loop), &held)) {
+		net_addr_format(peer, text, sizeof(text));
+		log_notice("listener %s: denied %s by allow/deny (%u more denied "
+		    "since the last such line)", l->name, text, held);
+	}
+	close(fd);
+}
+
+/* Access rules and limits, before a byte of the peer's is read. */
+static void
+admit(struct listen_socket *s, int fd, const struct net_addr *peer)
+{
+	struct listener *l = s->s_listener;
+	struct server *srv = s->s_srv;
+	uint8_t key[16];
+
+	cidr_key(peer, key);
+	if (!acl_permits(l->allow.v, l->allow.n, l->deny.v, l->deny.n, key)) {
+		deny(s, fd, peer);
+		return;
+	}
+	if (stats.connected >= srv->cfg->max_connections) {
+		reject(s, fd, peer, "max_connections reached");
+		return;
+	}
+	if (l->max_connections_per_ip != 0 &&
+	    ipcount_get(&l->per_ip, key) >= l->max_connections_per_ip) {
+		reject(s, fd, peer, "max_connections_per_ip reached");
+		return;
+	}
+	if (ipcount_inc(&l->per_ip, key) == -1) {
+		reject(s, fd, peer, "out of memory");
+		return;
+	}
+	l->refs++;
+	if (conn_new(&srv->conns, fd, peer, l, key) == NULL)
+		listener_conn_closed(l, key);
 }
 
 static void
 resume_accept(struct loop *loop, struct loop_timer *timer, void *arg)
 {
-	struct listener *l = arg;
+	struct listen_socket *s = arg;
 
 	(void)timer;
-	if (loop_set_mask(loop, l->l_fd, LOOP_READABLE) == -1)
+	if (loop_set_mask(loop, s->s_fd, LOOP_READABLE) == -1)
 		log_error("listener %s %s: cannot resume accepting: %m",
-		    l->l_name, l->l_text);
+		    s->s_listener->name, s->s_text);
 }
 
 static void
-pause_accept(struct listener *l)
+pause_accept(struct listen_socket *s)
 {
-	struct loop *loop = l->l_srv->loop;
+	struct loop *loop = s->s_srv->loop;
+	int saved = errno;
+	unsigned held;
 
-	log_warning("listener %s %s: accept: %m; pausing for %d ms",
-	    l->l_name, l->l_text, ACCEPT_PAUSE_MS);
-	if (loop_set_mask(loop, l->l_fd, 0) == -1 ||
-	    loop_timer_start(loop, &l->l_resume, ACCEPT_PAUSE_MS) == -1)
+	if (log_rate_ok(&s->s_error_log, loop_now(loop), &held)) {
+		errno = saved;
+		log_warning("listener %s %s: accept: %m; not accepting for %d ms%s",
+		    s->s_listener->name, s->s_text, ACCEPT_PAUSE_MS,
+		    held ? " (again)" : "");
+	}
+	if (loop_set_mask(loop, s->s_fd, 0) == -1 ||
+	    loop_timer_start(loop, &s->s_resume, ACCEPT_PAUSE_MS) == -1)
 		log_error("listener %s %s: cannot pause accepting: %m",
-		    l->l_name, l->l_text);
+		    s->s_listener->name, s->s_text);
 }
 
 static void
 on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 {
-	struct listener *l = arg;
-	struct server *srv = l->l_srv;
-	char peer_text[NET_ADDRSTRLEN];
+	struct listen_socket *s = arg;
 	struct net_addr peer;
+	unsigned held;
 	int i, cfd;
 
-	(void)loop;
 	(void)fd;
 	(void)events;
 	for (i = 0; i < ACCEPTS_PER_EVENT; i++) {
-		if ((cfd = net_accept(l->l_fd, &peer)) == -1) {
+		if ((cfd = net_accept(s->s_fd, &peer)) == -1) {
 			switch (errno) {
 			case EAGAIN:
 				return;
@@ -102,21 +183,17 @@ on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 			case ENFILE:
 			case ENOBUFS:
 			case ENOMEM:
-				pause_accept(l);
+				pause_accept(s);
 				return;
 			default:
-				log_error("listener %s %s: accept: %m", l->l_name,
-				    l->l_text);
+				if (log_rate_ok(&s->s_error_log, loop_now(loop), &held))
+					log_error("listener %s %s: accept: %m",
+					    s->s_listener->name, s->s_text);
 				return;
 			}
 		}
 		stats.connections_received++;
-		if (stats.connected >= srv->cfg->max_connections) {
-			net_addr_format(&peer, peer_text, sizeof(peer_text));
-			reject(l, cfd, peer_text);
-			continue;
-		}
-		conn_new(&srv->conns, cfd, &peer, l->l_name, l->l_service);
+		admit(s, cfd, &peer);
 	}
 }
 
@@ -125,55 +202,84 @@ before_sleep(struct loop *loop, void *arg)
 {
 	struct server *srv = arg;
 
-	(void)loop;
 	conns_before_sleep(&srv->conns);
+	if (srv->draining && srv->conns.all == NULL) {
+		log_notice("every connection finished; exiting");
+		loop_stop(loop);
+	}
 }
 
 static void
-close_listeners(struct server *srv)
+close_sockets(struct server *srv)
 {
 	size_t i;
 
-	for (i = 0; i < srv->nlisteners; i++) {
-		struct listener *l = &srv->listeners[i];
+	for (i = 0; i < srv->nsockets; i++) {
+		struct listen_socket *s = &srv->sockets[i];
 
-		loop_timer_stop(srv->loop, &l->l_resume);
-		loop_del_fd(srv->loop, l->l_fd);
-		close(l->l_fd);
+		loop_timer_stop(srv->loop, &s->s_resume);
+		loop_del_fd(srv->loop, s->s_fd);
+		close(s->s_fd);
+		listener_release(s->s_listener);
 	}
-	free(srv->listeners);
-	srv->listeners = NULL;
-	srv->nlisteners = 0;
+	free(srv->sockets);
+	srv->sockets = NULL;
+	srv->nsockets = 0;
+}
+
+/* Skippable bind errors: the host lacks this address or its address family. */
+static bool
+host_lacks_address(int err)
+{
+	return err == EADDRNOTAVAIL || err == EAFNOSUPPORT;
 }
 
 static int
-open_listener(struct server *srv, const struct listener_config *lc,
-    const struct net_addr *addr, char *err, size_t errlen)
+open_socket(struct server *srv, struct listener *l, const struct listener_config *lc,
+    size_t bind_index, char *err, size_t errlen)
 {
-	struct listener *l = &srv->listeners[srv->nlisteners];
+	struct listen_socket *s = &srv->sockets[srv->nsockets];
+	const struct net_addr *addr = &lc->binds[bind_index];
 
-	memset(l, 0, sizeof(*l));
-	l->l_srv = srv;
-	l->l_service = lc->service;
-	l->l_addr = *addr;
-	snprintf(l->l_name, sizeof(l->l_name), "%s", lc->name);
-	net_addr_format(addr, l->l_text, sizeof(l->l_text));
-	loop_timer_init(&l->l_resume, resume_accept, l);
-	if ((l->l_fd = net_listen(addr, (int)lc->backlog)) == -1) {
-		snprintf(err, errlen, "listener %s: cannot listen on %s: %s",
-		    lc->name, l->l_text, strerror(errno));
+	memset(s, 0, sizeof(*s));
+	s->s_srv = srv;
+	s->s_listener = l;
+	net_addr_format(addr, s->s_text, sizeof(s->s_text));
+	loop_timer_init(&s->s_resume, resume_accept, s);
+	if ((s->s_fd = net_listen(addr, (int)lc->backlog)) == -1) {
+		if (lc->bind_optional[bind_index] && host_lacks_address(errno)) {
+			log_warning("listener %s: skipping optional address %s: %m",
+			    lc->name, s->s_text);
+			return 0;
+		}
+		snprintf(err, errlen, "listener %s: cannot listen on %s: %s%s",
+		    lc->name, s->s_text, strerror(errno),
+		    host_lacks_address(errno) ? " (mark it optional with a "
+		    "leading '-' to start without it)" : "");
 		return -1;
 	}
-	if (loop_add_fd(srv->loop, l->l_fd, LOOP_READABLE, on_accept, l) == -1) {
+	if (loop_add_fd(srv->loop, s->s_fd, LOOP_READABLE, on_accept, s) == -1) {
 		snprintf(err, errlen, "listener %s: epoll_ctl: %s", lc->name,
 		    strerror(errno));
-		close(l->l_fd);
+		close(s->s_fd);
 		return -1;
 	}
-	srv->nlisteners++;
+	srv->nsockets++;
+	l->refs++;
 	log_info("listener %s: serving %s on %s", lc->name,
-	    service_name(lc->service), l->l_text);
+	    service_name(lc->service), s->s_text);
 	return 0;
+}
+
+static void
+init_listener(struct listener *l, const struct listener_config *lc)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", lc->name);
+	l->service = lc->service;
+	l->max_connections_per_ip = lc->max_connections_per_ip;
+	l->allow = lc->allow;
+	l->deny = lc->deny;
 }
 
 struct server *
@@ -185,20 +291,26 @@ server_new(struct loop *loop, const struct config *cfg, char *err, size_t errlen
 	for (i = 0; i < cfg->nlisteners; i++)
 		total += cfg->listeners[i].nbinds;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
-	    (srv->listeners = calloc(total, sizeof(*srv->listeners))) == NULL) {
+	    (srv->sockets = calloc(total, sizeof(*srv->sockets))) == NULL ||
+	    (srv->listeners = calloc(cfg->nlisteners, sizeof(*srv->listeners))) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		if (srv != NULL)
+			free(srv->sockets);
 		free(srv);
 		return NULL;
 	}
 	srv->loop = loop;
 	srv->cfg = cfg;
+	srv->nlisteners = cfg->nlisteners;
 	conns_init(&srv->conns, loop, cfg);
 	stats.max_connections = cfg->max_connections;
 	for (i = 0; i < cfg->nlisteners; i++) {
+		init_listener(&srv->listeners[i], &cfg->listeners[i]);
 		for (j = 0; j < cfg->listeners[i].nbinds; j++) {
-			if (open_listener(srv, &cfg->listeners[i],
-			    &cfg->listeners[i].binds[j], err, errlen) == -1) {
-				close_listeners(srv);
+			if (open_socket(srv, &srv->listeners[i], &cfg->listeners[i],
+			    j, err, errlen) == -1) {
+				close_sockets(srv);
+				free(srv->listeners);
 				free(srv);
 				return NULL;
 			}
@@ -208,13 +320,41 @@ server_new(struct loop *loop, const struct config *cfg, char *err, size_t errlen
 	return srv;
 }
 
+static void
+on_shutdown_timeout(struct loop *loop, struct loop_timer *timer, void *arg)
+{
+	struct server *srv = arg;
+	(void)timer;
+	log_warning("shutdown_timeout (%u s) reached: closing %zu connections",
+	    srv->cfg->shutdown_timeout, srv->conns.count);
+	conns_close_all(&srv->conns, "shutdown timeout");
+	loop_stop(loop);
+}
+
+void
+server_shutdown(struct server *srv)
+{
+	if (srv->draining)
+		return;
+	srv->draining = true;
+	/* New clients get a refusal now instead of hanging in a dead backlog. */
+	close_sockets(srv);
+	loop_timer_init(&srv->shutdown_timer, on_shutdown_timeout, srv);
+	if (loop_timer_start(srv->loop, &srv->shutdown_timer,
+	    (uint64_t)srv->cfg->shutdown_timeout * 1000) == -1)
+		log_error("cannot arm the shutdown timer: %m");
+	conns_drain(&srv->conns);
+}
+
 void
 server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
-	close_listeners(srv);
-	conns_close_all(&srv->conns, "server shutting down");
+	close_sockets(srv);
+	loop_timer_stop(srv->loop, &srv->shutdown_timer);
+	conns_close_all(&srv->conns, "server exiting");
 	loop_set_before_sleep(srv->loop, NULL, NULL);
+	free(srv->listeners);
 	free(srv);
 }

@@ -53,12 +53,20 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
 		rc |= buf_appendf(out, "%s# Stats\r\n"
 		    "total_connections_received:%llu\r\n"
 		    "rejected_connections:%llu\r\n"
+		    "denied_connections:%llu\r\n"
+		    "idle_timeouts:%llu\r\n"
+		    "request_timeouts:%llu\r\n"
+		    "output_limit_disconnections:%llu\r\n"
 		    "total_commands_processed:%llu\r\n"
 		    "total_net_input_bytes:%llu\r\n"
 		    "total_net_output_bytes:%llu\r\n",
 		    any ? "\r\n" : "",
 		    (unsigned long long)stats.connections_received,
 		    (unsigned long long)stats.rejected_connections,
+		    (unsigned long long)stats.denied_connections,
+		    (unsigned long long)stats.idle_timeouts,
+		    (unsigned long long)stats.request_timeouts,
+		    (unsigned long long)stats.output_limit_disconnections,
 		    (unsigned long long)stats.commands_processed,
 		    (unsigned long long)stats.net_input_bytes,
 		    (unsigned long long)stats.net_output_bytes);

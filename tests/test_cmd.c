@@ -157,7 +157,9 @@ Test(cmd, info_has_sections_and_counters)
 	cr_assert_not_null(strstr(out, "uptime_in_seconds:"));
 	cr_assert_not_null(strstr(out, "# Clients\r\nconnected_clients:3\r\n"));
 	cr_assert_not_null(strstr(out, "# Stats\r\ntotal_connections_received:11\r\n"
-	    "rejected_connections:2\r\ntotal_commands_processed:1\r\n"));
+	    "rejected_connections:2\r\ndenied_connections:0\r\nidle_timeouts:0\r\n"
+	    "request_timeouts:0\r\noutput_limit_disconnections:0\r\n"
+	    "total_commands_processed:1\r\n"), "%s", out);
 	cr_assert_not_null(strstr(out, "total_net_input_bytes:"));
 	cr_assert_not_null(strstr(out, "total_net_output_bytes:"));
 	cr_assert_not_null(strstr(out, "service_echo:connected=0,total=5\r\n"));

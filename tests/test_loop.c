@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -189,5 +190,28 @@ Test(loop, before_sleep_runs_each_iteration_and_stop_ends_run)
 	loop_set_before_sleep(loop, on_hook, NULL);
 	cr_assert_eq(loop_run(loop), 0);
 	cr_assert_eq(hook_calls, 3);
+	loop_free(loop);
+}
+
+static void
+stop_now(struct loop *loop, void *arg)
+{
+	(void)arg;
+	loop_stop(loop);
+}
+
+Test(loop, stop_from_the_hook_does_not_wait_for_timers)
+{
+	struct loop *loop = loop_new();
+	struct loop_timer far;
+	struct timespec t0, t1;
+
+	loop_timer_init(&far, rearm, NULL);
+	loop_timer_start(loop, &far, 5000);
+	loop_set_before_sleep(loop, stop_now, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(loop_run(loop), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2, "loop_run waited for the timer");
 	loop_free(loop);
 }

@@ -2,8 +2,10 @@
 #ifndef TCPD_CONFIG_H
 #define TCPD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "tcpd/acl.h"
 #include "tcpd/log.h"
 #include "tcpd/net.h"
 
@@ -18,23 +20,35 @@ enum service {
 };
 
 #define CONFIG_MAX_BINDS	16
+#define CONFIG_MAX_CIDRS	64
 #define CONFIG_NAME_MAX		32	/* listener name, with the NUL */
+
+struct cidr_list {
+	struct cidr	v[CONFIG_MAX_CIDRS];
+	size_t		n;
+};
 
 struct listener_config {
 	char		 name[CONFIG_NAME_MAX];
 	unsigned	 line;			/* of the [listener.NAME] header */
 	struct net_addr	 binds[CONFIG_MAX_BINDS];
+	bool		 bind_optional[CONFIG_MAX_BINDS];	/* "-ADDR:PORT" */
 	size_t		 nbinds;
 	unsigned	 bind_line;		/* 0 = no bind key */
 	unsigned	 service_line;		/* 0 = no service key */
 	enum service	 service;
 	unsigned	 backlog;
+	unsigned	 max_connections_per_ip;	/* 0 = unlimited */
+	struct cidr_list allow;				/* empty = everyone */
+	struct cidr_list deny;
 };
 
 struct config {
 	enum log_level		 log_level;
 	unsigned		 max_connections;
 	unsigned		 idle_timeout;	/* seconds, 0 = never */
+	unsigned		 request_timeout; /* seconds, 0 = never */
+	unsigned		 shutdown_timeout; /* seconds */
 	unsigned		 max_line;	/* bytes */
 	unsigned		 output_limit;	/* bytes */
 	struct listener_config	*listeners;

@@ -2,11 +2,14 @@
 #ifndef TCPD_CONN_H
 #define TCPD_CONN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tcpd/config.h"
 
 struct conn;
+struct listener;
 struct loop;
 struct net_addr;
 
@@ -22,7 +25,9 @@ struct conns {
 	struct conn		*all;		/* doubly linked */
 	struct conn		*pending;	/* output to write before sleeping */
 	struct conn		*dead;		/* closed, to free before sleeping */
+	size_t			 count;		/* open connections */
 	uint64_t		 next_id;
+	bool			 draining;	/* shutting down: close when done */
 };
 
 void	conns_init(struct conns *conns, struct loop *loop, const struct config *cfg);
@@ -30,14 +35,22 @@ void	conns_init(struct conns *conns, struct loop *loop, const struct config *cfg
 /* Writes pending output and frees closed connections; the loop's hook. */
 void	conns_before_sleep(struct conns *conns);
 
-/* Closes every connection at once (shutdown) and frees them. */
+/*
+ * Shutting down: from now on each connection closes as soon as it owes
+ * nothing (output sent, no request half-received, nothing more to read).
+ */
+void	conns_drain(struct conns *conns);
+
+/* Closes every connection at once and frees them. */
 void	conns_close_all(struct conns *conns, const char *reason);
 
 /*
- * Takes ownership of the accepted socket fd and starts serving service on
- * it. Returns the connection, or NULL (fd closed, reason logged).
+ * Takes ownership of the accepted socket fd and starts serving l's service
+ * on it. The connection holds a reference to l, given back through
+ * listener_conn_closed(l, key) when it closes; key is the peer's cidr_key().
+ * Returns the connection, or NULL (fd closed, reference not taken).
  */
 struct conn *conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-	    const char *listener, enum service service);
+	    struct listener *l, const uint8_t key[16]);
 
 #endif

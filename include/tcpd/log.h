@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Severities are syslog's, so they double as journald priorities. */
 enum log_level {
@@ -41,6 +42,21 @@ void	log_msg(enum log_level level, const char *fmt, ...)
  * NUL-terminated), ending in "..." when truncated. Returns dst.
  */
 char	*log_escape(char *dst, size_t size, const void *src, size_t len);
+
+/*
+ * Rate limiting for lines that can repeat with every connection: at most one
+ * per second, and the next one says how many were held back meanwhile.
+ */
+struct log_rate {
+	uint64_t	next_ms;
+	unsigned	suppressed;
+};
+
+/*
+ * Returns true when a line may be written at now_ms, with *suppressed set to
+ * the lines held back since the last one; false counts this one as held back.
+ */
+bool	log_rate_ok(struct log_rate *rate, uint64_t now_ms, unsigned *suppressed);
 
 /* Parses "debug".."error"; returns 0, or -1 for an unknown name. */
 int	 log_level_parse(const char *name, enum log_level *level);

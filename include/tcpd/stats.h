@@ -15,7 +15,11 @@ struct stats {
 	unsigned	max_connections;
 	uint64_t	connected;
 	uint64_t	connections_received;
-	uint64_t	rejected_connections;
+	uint64_t	rejected_connections;	/* over max_connections[_per_ip] */
+	uint64_t	denied_connections;	/* by allow/deny */
+	uint64_t	idle_timeouts;
+	uint64_t	request_timeouts;
+	uint64_t	output_limit_disconnections;
 	uint64_t	commands_processed;
 	uint64_t	net_input_bytes;
 	uint64_t	net_output_bytes;

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <string.h>
+
+#include "tcpd/acl.h"
+#include "tcpd/net.h"
+
+static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static void
+map_v4(uint8_t key[16], const void *in_addr)
+{
+	memcpy(key, v4_mapped_prefix, 12);
+	memcpy(key + 12, in_addr, 4);
+}
+
+int
+cidr_parse(struct cidr *cidr, const char *s, size_t len, const char **why)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = memchr(s, '/', len);
+	size_t hostlen = slash ? (size_t)(slash - s) : len;
+	unsigned prefix = 0, max, i;
+	uint8_t v4[4];
+	bool is_v4;
+
+	memset(cidr, 0, sizeof(*cidr));
+	if (hostlen == 0 || hostlen >= sizeof(host)) {
+		*why = "expected an address or ADDRESS/PREFIX";
+		return -1;
+	}
+	memcpy(host, s, hostlen);
+	host[hostlen] = '\0';
+	if (inet_pton(AF_INET, host, v4) == 1) {
+		is_v4 = true;
+		map_v4(cidr->addr, v4);
+	} else if (inet_pton(AF_INET6, host, cidr->addr) == 1) {
+		is_v4 = false;
+	} else {
+		*why = "invalid IPv4 or IPv6 address";
+		return -1;
+	}
+	max = is_v4 ? 32 : 128;
+	if (slash == NULL) {
+		prefix = max;
+	} else {
+		const char *p = slash + 1, *end = s + len;
+
+		if (p == end || end - p > 3) {
+			*why = is_v4 ? "prefix must be 0-32" : "prefix must be 0-128";
+			return -1;
+		}
+		for (; p < end; p++) {
+			if (*p < '0' || *p > '9') {
+				*why = is_v4 ? "prefix must be 0-32" : "prefix must be 0-128";
+				return -1;
+			}
+			prefix = prefix * 10 + (unsigned)(*p - '0');
+		}
+		if (prefix > max) {
+			*why = is_v4 ? "prefix must be 0-32" : "prefix must be 0-128";
+			return -1;
+		}
+	}
+	cidr->prefix = (uint8_t)(prefix + (is_v4 ? 96 : 0));
+	for (i = cidr->prefix; i < 128; i++) {
+		if (cidr->addr[i / 8] & (0x80 >> (i % 8))) {
+			*why = "address has bits set beyond the prefix";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+cidr_key(const struct net_addr *addr, uint8_t key[16])
+{
+	if (addr->u.sa.sa_family == AF_INET)
+		map_v4(key, &addr->u.in.sin_addr);
+	else
+		memcpy(key, &addr->u.in6.sin6_addr, 16);
+}
+
+bool
+cidr_match(const struct cidr *cidr, const uint8_t key[16])
+{
+	unsigned full = cidr->prefix / 8, rest = cidr->prefix % 8;
+
+	if (memcmp(cidr->addr, key, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((cidr->addr[full] ^ key[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+bool
+acl_permits(const struct cidr *allow, size_t nallow, const struct cidr *deny,
+    size_t ndeny, const uint8_t key[16])
+{
+	size_t i;
+
+	for (i = 0; i < ndeny; i++)
+		if (cidr_match(&deny[i], key))
+			return false;
+	if (nallow == 0)
+		return true;
+	for (i = 0; i < nallow; i++)
+		if (cidr_match(&allow[i], key))
+			return true;
+	return false;
+}
