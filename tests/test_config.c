@@ -39,7 +39,13 @@ Test(config, defaults)
 	cr_assert_eq(cfg.idle_timeout, 300);
 	cr_assert_eq(cfg.max_line, 65536);
 	cr_assert_eq(cfg.output_limit, 1048576);
+	cr_assert_eq(cfg.request_timeout, 30);
+	cr_assert_eq(cfg.shutdown_timeout, 10);
 	cr_assert_eq(cfg.nlisteners, 1);
+	cr_assert_eq(cfg.listeners[0].max_connections_per_ip, 0);
+	cr_assert_eq(cfg.listeners[0].allow.n, 0);
+	cr_assert_eq(cfg.listeners[0].deny.n, 0);
+	cr_assert_not(cfg.listeners[0].bind_optional[0]);
 	cr_assert_str_eq(cfg.listeners[0].name, "e");
 	cr_assert_eq(cfg.listeners[0].backlog, 511);
 	cr_assert_eq(cfg.listeners[0].service, SERVICE_ECHO);
@@ -232,4 +238,47 @@ Test(config, missing_file)
 	cr_assert_eq(errs.count, 1);
 	cr_assert_eq(errs.err[0].line, 0);
 	cr_assert_str_eq(errs.err[0].msg, "cannot open: No such file or directory");
+}
+
+Test(config, limits_and_access_lists)
+{
+	static const char text[] =
+	    "[tcpd]\n"
+	    "request_timeout = 5\n"
+	    "shutdown_timeout = 0\n"
+	    "[listener.e]\n"
+	    "bind = 127.0.0.1:7 -[::1]:7\n"
+	    "service = echo\n"
+	    "max_connections_per_ip = 3\n"
+	    "allow = 127.0.0.0/8, ::1\n"
+	    "   10.0.0.0/8\n"
+	    "deny = 127.0.0.2\n";
+
+	cr_assert_eq(config_load_string(&cfg, text, &errs), 0, "%u: %s",
+	    errs.err[0].line, errs.err[0].msg);
+	cr_assert_eq(cfg.request_timeout, 5);
+	cr_assert_eq(cfg.shutdown_timeout, 0);
+	cr_assert_eq(cfg.listeners[0].nbinds, 2);
+	cr_assert_not(cfg.listeners[0].bind_optional[0]);
+	cr_assert(cfg.listeners[0].bind_optional[1], "'-' marks an optional address");
+	cr_assert_eq(cfg.listeners[0].max_connections_per_ip, 3);
+	cr_assert_eq(cfg.listeners[0].allow.n, 3, "allow continues on indented lines");
+	cr_assert_eq(cfg.listeners[0].deny.n, 1);
+	cr_assert_eq(cfg.listeners[0].deny.v[0].prefix, 128);
+}
+
+Test(config, access_list_errors)
+{
+	expect_error(LISTENER "allow =\n", 4, "allow needs at least one "
+	    "ADDRESS[/PREFIX]; leave it out to allow everyone");
+	expect_error(LISTENER "deny = 10.0.0.1/8\n", 4, "invalid deny block "
+	    "'10.0.0.1/8': address has bits set beyond the prefix");
+	expect_error(LISTENER "allow = 10.0.0.0/40\n", 4, "invalid allow block "
+	    "'10.0.0.0/40': prefix must be 0-32");
+	expect_error(LISTENER "max_connections_per_ip = -1\n", 4,
+	    "invalid max_connections_per_ip '-1': expected an integer from 0 to 1000000");
+	expect_error("[tcpd]\nshutdown_timeout = 7200\n" LISTENER, 2,
+	    "invalid shutdown_timeout '7200': expected an integer from 0 to 3600");
+	expect_error(LISTENER "backlog = 5\n  6\n", 5, "unexpected indented line: "
+	    "only bind, allow and deny take lists that continue on indented lines");
 }

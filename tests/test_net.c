@@ -96,3 +96,19 @@ Test(net, listen_and_accept_on_loopback)
 	close(cfd);
 	close(lfd);
 }
+
+Test(net, ipv6_listeners_are_ipv6_only)
+{
+	struct net_addr a;
+	const char *why;
+	int fd, on = 0;
+	socklen_t len = sizeof(on);
+
+	net_addr_parse(&a, "[::1]:1", 7, &why);
+	a.u.in6.sin6_port = 0;
+	fd = net_listen(&a, 8);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len), 0);
+	cr_assert_eq(on, 1, "so 0.0.0.0:P and [::]:P can both be bound");
+	close(fd);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "tcpd/acl.h"
+#include "tcpd/ipcount.h"
+#include "tcpd/log.h"
+#include "tcpd/net.h"
+
+static struct cidr
+block(const char *s)
+{
+	struct cidr c;
+	const char *why = NULL;
+
+	cr_assert_eq(cidr_parse(&c, s, strlen(s), &why), 0, "%s: %s", s, why);
+	return c;
+}
+
+static void
+key_of(const char *addr, uint8_t key[16])
+{
+	struct net_addr a;
+	const char *why;
+	char text[80];
+
+	snprintf(text, sizeof(text), strchr(addr, ':') ? "[%s]:1" : "%s:1", addr);
+	cr_assert_eq(net_addr_parse(&a, text, strlen(text), &why), 0, "%s", text);
+	cidr_key(&a, key);
+}
+
+static bool
+matches(const char *cidr, const char *addr)
+{
+	struct cidr c = block(cidr);
+	uint8_t key[16];
+
+	key_of(addr, key);
+	return cidr_match(&c, key);
+}
+
+Test(cidr, ipv4_blocks)
+{
+	cr_assert(matches("10.0.0.0/8", "10.255.1.2"));
+	cr_assert_not(matches("10.0.0.0/8", "11.0.0.1"));
+	cr_assert(matches("192.168.1.128/25", "192.168.1.200"));
+	cr_assert_not(matches("192.168.1.128/25", "192.168.1.127"));
+	cr_assert(matches("127.0.0.2", "127.0.0.2"), "a bare address is one host");
+	cr_assert_not(matches("127.0.0.2", "127.0.0.1"));
+	cr_assert(matches("0.0.0.0/0", "8.8.8.8"));
+	cr_assert_not(matches("0.0.0.0/0", "::1"), "an IPv4 block never matches IPv6");
+}
+
+Test(cidr, ipv6_blocks)
+{
+	cr_assert(matches("::1/128", "::1"));
+	cr_assert_not(matches("::1/128", "::2"));
+	cr_assert(matches("2001:db8::/32", "2001:db8:ffff::1"));
+	cr_assert_not(matches("2001:db8::/32", "2001:db9::1"));
+	cr_assert(matches("::/0", "::1"));
+	cr_assert(matches("::/0", "10.0.0.1"), "::/0 covers the mapped IPv4 space too");
+}
+
+Test(cidr, ipv4_mapped_peers_match_ipv4_rules)
+{
+	cr_assert(matches("10.0.0.0/8", "::ffff:10.1.2.3"));
+	cr_assert_not(matches("10.0.0.0/8", "::ffff:11.1.2.3"));
+	cr_assert(matches("::ffff:10.0.0.0/104", "10.9.9.9"));
+}
+
+Test(cidr, rejects)
+{
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{ "", "expected an address or ADDRESS/PREFIX" },
+		{ "/8", "expected an address or ADDRESS/PREFIX" },
+		{ "10.0.0.0/", "prefix must be 0-32" },
+		{ "10.0.0.0/33", "prefix must be 0-32" },
+		{ "10.0.0.0/-1", "prefix must be 0-32" },
+		{ "10.0.0.0/8x", "prefix must be 0-32" },
+		{ "::/129", "prefix must be 0-128" },
+		{ "::/1000", "prefix must be 0-128" },
+		{ "10.0.0.1/8", "address has bits set beyond the prefix" },
+		{ "2001:db8::1/32", "address has bits set beyond the prefix" },
+		{ "10.0.0", "invalid IPv4 or IPv6 address" },
+		{ "example.com/8", "invalid IPv4 or IPv6 address" },
+	};
+	struct cidr c;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		cr_assert_eq(cidr_parse(&c, bad[i].in, strlen(bad[i].in), &why), -1,
+		    "accepted '%s'", bad[i].in);
+		cr_assert_str_eq(why, bad[i].why, "for '%s'", bad[i].in);
+	}
+}
+
+Test(acl, deny_wins_and_empty_allow_means_everyone)
+{
+	struct cidr allow[2] = { block("127.0.0.0/8"), block("::1") };
+	struct cidr deny[1] = { block("127.0.0.2") };
+	uint8_t k[16];
+
+	key_of("127.0.0.1", k);
+	cr_assert(acl_permits(allow, 2, deny, 1, k));
+	key_of("127.0.0.2", k);
+	cr_assert_not(acl_permits(allow, 2, deny, 1, k), "deny wins over allow");
+	key_of("10.0.0.1", k);
+	cr_assert_not(acl_permits(allow, 2, deny, 1, k), "not in allow");
+	cr_assert(acl_permits(NULL, 0, deny, 1, k), "no allow list: everyone");
+	key_of("::1", k);
+	cr_assert(acl_permits(allow, 2, NULL, 0, k));
+	cr_assert(acl_permits(NULL, 0, NULL, 0, k));
+}
+
+Test(ipcount, counts_follow_a_reference_through_collisions)
+{
+	enum { KEYS = 3000, OPS = 60000 };
+	static unsigned ref[KEYS];
+	struct ipcount t = { 0 };
+	uint8_t key[16];
+	unsigned seed = 12345;
+	int i, k;
+
+	memset(ref, 0, sizeof(ref));
+	for (i = 0; i < OPS; i++) {
+		seed = seed * 1103515245 + 12345;
+		k = (int)((seed >> 8) % KEYS);
+		memset(key, 0, sizeof(key));
+		memcpy(key + 12, &k, sizeof(k));
+		if ((seed >> 4) % 3 != 0) {
+			cr_assert_eq(ipcount_inc(&t, key), 0);
+			ref[k]++;
+		} else if (ref[k] > 0) {
+			ipcount_dec(&t, key);
+			ref[k]--;
+		}
+	}
+	for (k = 0; k < KEYS; k++) {
+		memset(key, 0, sizeof(key));
+		memcpy(key + 12, &k, sizeof(k));
+		cr_assert_eq(ipcount_get(&t, key), ref[k], "key %d", k);
+		while (ref[k] > 0) {
+			ipcount_dec(&t, key);
+			ref[k]--;
+		}
+	}
+	cr_assert_eq(t.used, 0, "a key leaves the table at 0");
+	ipcount_free(&t);
+}
+
+Test(log_rate, one_line_a_second_with_the_held_back_count)
+{
+	struct log_rate r = { 0 };
+	unsigned held = 99;
+	int i;
+
+	cr_assert(log_rate_ok(&r, 1000, &held));
+	cr_assert_eq(held, 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_not(log_rate_ok(&r, 1500, &held));
+	cr_assert(log_rate_ok(&r, 2000, &held));
+	cr_assert_eq(held, 5);
+	cr_assert(log_rate_ok(&r, 3001, &held));
+	cr_assert_eq(held, 0);
+}
