@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -141,6 +142,42 @@ tcp_connect_small_window(uint16_t port)
 }
 
 int
+tcp_connect_admitted(uint16_t port)
+{
+	char in[8];
+	int i, fd;
+
+	for (i = 0; i < 200; i++) {
+		fd = tcp_connect(port);
+		send_all(fd, "PING\r\n", 6);
+		if (recv_all(fd, in, 7) == 7 && memcmp(in, "+PONG\r\n", 7) == 0)
+			return fd;
+		close(fd);
+		sleep_ms(10);
+	}
+	cr_assert_fail("tcpd admitted no connection in 2 s");
+	return -1;
+}
+
+int
+tcp_connect_from(const char *source, uint16_t port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { 10, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_eq(inet_pton(AF_INET, source, &src.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "bind %s: %s",
+	    source, strerror(errno));
+	cr_assert_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+int
 tcp_connect(uint16_t port)
 {
 	int fd = try_connect(AF_INET, port);
@@ -175,6 +212,13 @@ dump_log(void)
 void
 tcpd_start(const char *global_extra)
 {
+	tcpd_start_with(global_extra, NULL, 0);
+}
+
+void
+tcpd_start_with(const char *global_extra, const char *listener_extra,
+    unsigned nofile)
+{
 	const char *bin = tcpd_bin();
 	FILE *f;
 	int i, fd;
@@ -186,15 +230,28 @@ tcpd_start(const char *global_extra)
 	free_ports(tcpd.port, NPORTS);
 
 	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
-	fprintf(f, "[tcpd]\nlog_level = debug\n%s\n", global_extra ? global_extra : "");
-	for (i = 0; i < NPORTS; i++)
-		fprintf(f, "[listener.%s]\nbind = 127.0.0.1:%u [::1]:%u\nservice = %s\n",
-		    service_names[i], tcpd.port[i], tcpd.port[i], service_names[i]);
+	/* Debug logs help when a test fails, unless the test sets its own level. */
+	fprintf(f, "[tcpd]\n%s%s\n", global_extra && strstr(global_extra, "log_level") ?
+	    "" : "log_level = debug\n", global_extra ? global_extra : "");
+	for (i = 0; i < NPORTS; i++) {
+		fprintf(f, "[listener.%s]\nbind = 127.0.0.1:%u [::1]:%u\n",
+		    service_names[i], tcpd.port[i], tcpd.port[i]);
+		if (listener_extra != NULL) {
+			fprintf(f, listener_extra, tcpd.port[i]);
+			fputc('\n', f);
+		}
+		fprintf(f, "service = %s\n", service_names[i]);
+	}
 	fclose(f);
 
 	if ((tcpd.pid = fork()) == 0) {
 		/* A test that dies must not leave a daemon behind. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (nofile != 0) {
+			struct rlimit rl = { nofile, nofile };
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		fd = open(tcpd.log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -264,6 +321,41 @@ tcpd_teardown(void)
 		fprintf(stderr, "could not remove %s\n", tcpd.dir);
 }
 
+char *
+tcpd_log_text(void)
+{
+	FILE *f = fopen(tcpd.log, "r");
+	char *text;
+	long size;
+
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)size + 1);
+	cr_assert_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	return text;
+}
+
+double
+tcpd_cpu_seconds(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tcpd.pid);
+	cr_assert_not_null(f = fopen(path, "r"));
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* Fields after the parenthesised command name; utime and stime are 14 and 15. */
+	p = strrchr(buf, ')');
+	cr_assert_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &utime, &stime), 2);
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 long
 tcpd_rss_kib(void)
 {
@@ -278,6 +370,20 @@ tcpd_rss_kib(void)
 			break;
 	fclose(f);
 	return kib;
+}
+
+void
+assert_rss_growth_below(long rss0, long max_kib)
+{
+	long grew = tcpd_rss_kib() - rss0;
+
+#if defined(__SANITIZE_ADDRESS__)
+	cr_log_info("RSS bound (%ld KiB) not checked under ASan; grew %ld KiB",
+	    max_kib, grew);
+#else
+	cr_assert_lt(grew, max_kib, "tcpd grew by %ld KiB (bound %ld KiB)", grew,
+	    max_kib);
+#endif
 }
 
 void
