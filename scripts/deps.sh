@@ -5,8 +5,8 @@ set -eu
 
 pkgs="gcc meson ninja-build pkg-config libinih-dev"
 if [ "${1:-run}" = test ]; then
-	# clang's runtime is needed for the sanitizer build; redis-cli is an independent client.
-	pkgs="$pkgs libcriterion-dev redis-tools"
+	# clang and its runtime for libFuzzer; redis-cli is an independent client.
+	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev redis-tools"
 fi
 
 missing=""
