@@ -20,7 +20,7 @@ for t in resp inline config addr; do
 	    -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crash-$t-" \
 	    -print_final_stats=1 "build-fuzz/corpus-$t" "tests/corpus/$t" \
 	    >"build-fuzz/fuzz-$t.log" 2>&1; then
-		echo "fuzz $t: $(grep -o 'stat::number_of_executed_runs: *[0-9]*' \
+		echo "fuzz $t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' \
 		    "build-fuzz/fuzz-$t.log" | grep -o '[0-9]*$') runs in ${seconds} s, no crash"
 	else
 		echo "fuzz $t: FAILED, see build-fuzz/fuzz-$t.log:"
