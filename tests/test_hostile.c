@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -391,7 +392,7 @@ Test(hostile, slowloris_is_cut_off_by_request_timeout)
 {
 	enum { N = 50 };
 	int fds[N], i, k;
-	char in[128];
+	char in[128], info[2048];
 	double t0, worst = 0;
 	size_t n;
 
@@ -418,6 +419,13 @@ Test(hostile, slowloris_is_cut_off_by_request_timeout)
 	}
 	cr_assert_lt(now_s() - t0, 2.0, "the slow clients were not all cut off");
 	cr_assert_lt(worst, 0.5, "a normal client waited %.3f s", worst);
+	i = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(i, "INFO stats\r\n", 12);
+	n = (size_t)recv(i, info, sizeof(info) - 1, 0);
+	info[n] = '\0';
+	cr_assert_not_null(strstr(info, "request_timeouts:50\r\n"), "%s", info);
+	cr_assert_not_null(strstr(info, "idle_timeouts:0\r\n"), "%s", info);
+	close(i);
 	cr_assert_eq(tcpd_stop(), 0);
 }
 
@@ -565,4 +573,65 @@ Test(hostile, optional_address_the_host_lacks_is_skipped)
 	    "%s", log);
 	cr_assert_not_null(strstr(log, "Cannot assign requested address"), "%s", log);
 	free(log);
+}
+
+Test(hostile, out_of_descriptors_pauses_accepting_without_spinning)
+{
+	enum { N = 60 };
+	struct rlimit old, low;
+	int fds[N], i, lines = 0;
+	double cpu0, cpu;
+	char *log, *p;
+
+	tcpd_start("log_level = info");
+	/* After start-up, so max_connections is not lowered to fit. */
+	cr_assert_eq(prlimit(tcpd.pid, RLIMIT_NOFILE, NULL, &old), 0);
+	low = (struct rlimit){ 40, old.rlim_max };
+	cr_assert_eq(prlimit(tcpd.pid, RLIMIT_NOFILE, &low, NULL), 0, "%s",
+	    strerror(errno));
+	cpu0 = tcpd_cpu_seconds();
+	for (i = 0; i < N; i++) {
+		/* Connects complete in the backlog even when tcpd cannot accept. */
+		fds[i] = tcp_connect(tcpd.port[P_ECHO]);
+	}
+	sleep_s(2.5);
+	cpu = tcpd_cpu_seconds() - cpu0;
+	cr_assert_lt(cpu, 0.5, "tcpd used %.2f s of CPU while out of descriptors", cpu);
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	cr_assert_eq(prlimit(tcpd.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	/* Accepting resumes by itself within the pause. */
+	sleep_s(1.2);
+	ping_ok();
+	cr_assert_eq(tcpd_stop(), 0);
+	log = tcpd_log_text();
+	for (p = log; (p = strstr(p, "Too many open files; not accepting")) != NULL; p++)
+		lines++;
+	cr_assert(lines >= 1 && lines <= 4, "%d EMFILE lines:\n%s", lines, log);
+	free(log);
+}
+
+Test(hostile, peer_that_vanishes_without_fin_is_reaped_by_idle_timeout)
+{
+	char info[2048];
+	int fd, on = 1, q, n;
+
+	tcpd_start("idle_timeout = 1");
+	fd = tcp_connect(tcpd.port[P_ECHO]);
+	/* In repair mode close() sends neither FIN nor RST: the peer just goes. */
+	if (setsockopt(fd, IPPROTO_TCP, 19 /* TCP_REPAIR */, &on, sizeof(on)) == -1) {
+		close(fd);
+		cr_assert_eq(tcpd_stop(), 0);
+		cr_skip_test("TCP_REPAIR needs CAP_NET_ADMIN: %s", strerror(errno));
+	}
+	close(fd);
+	sleep_s(2.2);
+	q = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(q, "INFO\r\n", 6);
+	n = (int)recv(q, info, sizeof(info) - 1, 0);
+	info[n > 0 ? n : 0] = '\0';
+	cr_assert_not_null(strstr(info, "service_echo:connected=0,total=1\r\n"), "%s", info);
+	cr_assert_not_null(strstr(info, "idle_timeouts:1\r\n"), "%s", info);
+	close(q);
+	cr_assert_eq(tcpd_stop(), 0);
 }
