@@ -487,6 +487,68 @@ pump(int fd, const void *out, size_t n, bool shut, void *in, size_t max)
 	return got;
 }
 
+void
+assert_ping(int fd)
+{
+	char in[8];
+
+	send_all(fd, "PING\r\n", 6);
+	recv_exact(fd, in, 7);
+	assert_reply(in, 7, "+PONG\r\n");
+}
+
+void
+ping_ok(void)
+{
+	int fd = tcp_connect(tcpd.port[P_COMMAND]);
+
+	assert_ping(fd);
+	close(fd);
+}
+
+const char *
+tcpd_info(void)
+{
+	static char text[8192];
+	char head[16];
+	size_t i = 0;
+	int fd = tcp_connect(tcpd.port[P_COMMAND]), len;
+
+	send_all(fd, "INFO\r\n", 6);
+	/* "$<len>\r\n", then exactly len bytes and CRLF. */
+	do
+		recv_exact(fd, head + i, 1);
+	while (head[i] != '\n' && ++i < sizeof(head) - 1);
+	cr_assert_eq(sscanf(head, "$%d", &len), 1);
+	cr_assert(len > 0 && (size_t)len < sizeof(text) - 2);
+	recv_exact(fd, text, (size_t)len + 2);
+	text[len] = '\0';
+	close(fd);
+	return text;
+}
+
+size_t
+send_until_blocked(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	size_t sent = 0;
+	ssize_t w;
+
+	while (sent < n) {
+		w = send(fd, s + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w == -1 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, 300) == 0)
+				break;
+			continue;
+		}
+		cr_assert_gt(w, 0, "send: %s", strerror(errno));
+		sent += (size_t)w;
+	}
+	return sent;
+}
+
 int
 run_capture(const char *const argv[], char *out, size_t size)
 {

@@ -81,6 +81,18 @@ bool	recv_eof(int fd);
  */
 size_t	pump(int fd, const void *out, size_t n, bool shut, void *in, size_t max);
 
+/* Sends PING on fd and requires +PONG. */
+void	assert_ping(int fd);
+/* The same on a new command connection, closed after. */
+void	ping_ok(void);
+/* The INFO text, over a new command connection; a static buffer. */
+const char *tcpd_info(void);
+/*
+ * Sends without blocking until the socket stays unwritable for 300 ms (the
+ * peer stopped reading) or all n bytes are sent. Returns the bytes sent.
+ */
+size_t	send_until_blocked(int fd, const void *p, size_t n);
+
 /* Runs argv with stdout and stderr into out (NUL-terminated); returns exit status. */
 int	run_capture(const char *const argv[], char *out, size_t size);
 

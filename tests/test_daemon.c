@@ -153,20 +153,11 @@ Test(daemon, address_in_use_fails_the_start_and_releases_the_others)
 	unlink(path);
 }
 
-static void
-ping(int fd)
-{
-	char in[8];
-
-	send_all(fd, "PING\r\n", 6);
-	recv_exact(fd, in, 7);
-	assert_reply(in, 7, "+PONG\r\n");
-}
-
 Test(daemon, max_connections_rejects_the_excess)
 {
+	const char *info;
 	char in[4096];
-	int a, b, c, d, e;
+	int a, b, c, d;
 	size_t n;
 
 	tcpd_start("max_connections = 2");
@@ -178,18 +169,14 @@ Test(daemon, max_connections_rejects_the_excess)
 	d = tcp_connect(tcpd.port[P_ECHO]);
 	cr_assert(recv_eof(d), "a rejected echo client is closed without a word");
 	close(a);
-	ping(b);	/* by now the server has seen a go */
-	e = tcp_connect(tcpd.port[P_COMMAND]);
-	send_all(e, "INFO stats\r\n", 12);
-	n = (size_t)recv(e, in, sizeof(in) - 1, 0);
-	in[n] = '\0';
+	assert_ping(b);	/* by now the server has seen a go */
+	info = tcpd_info();
 	/* At least c and d; admission retries at start may add some. */
-	cr_assert_not_null(strstr(in, "rejected_connections:"), "%s", in);
-	cr_assert_geq(atoi(strstr(in, "rejected_connections:") + 21), 2, "%s", in);
+	cr_assert_not_null(strstr(info, "rejected_connections:"), "%s", info);
+	cr_assert_geq(atoi(strstr(info, "rejected_connections:") + 21), 2, "%s", info);
 	close(b);
 	close(c);
 	close(d);
-	close(e);
 	cr_assert_eq(tcpd_stop(), 0);
 }
 
@@ -204,14 +191,14 @@ Test(daemon, idle_timeout_closes_silent_connections_only)
 	idle = tcp_connect(tcpd.port[P_COMMAND]);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < 6; i++) {
-		ping(busy);
+		assert_ping(busy);
 		nanosleep(&half, NULL);
 	}
 	cr_assert(recv_eof(idle));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	cr_assert_geq(secs, 0.9, "closed after %.2f s", secs);
-	ping(busy);	/* 2.4 s old, never idle for 1 s: still open */
+	assert_ping(busy);	/* 2.4 s old, never idle for 1 s: still open */
 	close(idle);
 	close(busy);
 	cr_assert_eq(tcpd_stop(), 0);
@@ -225,7 +212,7 @@ Test(daemon, sigterm_with_clients_connected_exits_cleanly)
 	tcpd_start(NULL);
 	for (i = 0; i < 12; i++)
 		fds[i] = tcp_connect(tcpd.port[services[i % 4]]);
-	ping(fds[3]);
+	assert_ping(fds[3]);
 	cr_assert_eq(tcpd_stop(), 0);
 	for (i = 0; i < 10; i++)
 		close(fds[i]);
@@ -236,8 +223,6 @@ Test(daemon, connection_log_lines_carry_the_connection_id)
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
 	char pattern[128], *log;
-	FILE *f;
-	long size;
 	int fd;
 
 	tcpd_start(NULL);
@@ -248,13 +233,7 @@ Test(daemon, connection_log_lines_carry_the_connection_id)
 	close(fd);
 	cr_assert_eq(tcpd_stop(), 0);
 
-	cr_assert_not_null(f = fopen(tcpd.log, "r"));
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	log = calloc(1, (size_t)size + 1);
-	cr_assert_eq(fread(log, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
+	log = tcpd_log_text();
 	/* Connection 1 was the harness's readiness probe. */
 	snprintf(pattern, sizeof(pattern), "debug: conn 2 127.0.0.1:%u: open on "
 	    "127.0.0.1:%u (listener command, command)", ntohs(me.sin_port),

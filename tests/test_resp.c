@@ -17,21 +17,29 @@ struct parsed {
 	char	error[64];
 };
 
+/* Copies what a request points at, so results can be compared afterwards. */
+static void
+keep(struct parsed *p, const struct resp_request *req)
+{
+	size_t i;
+
+	p->argc = req->argc;
+	for (i = 0; i < req->argc && i < RESP_MAX_ARGS; i++) {
+		memcpy(p->args[i], req->argv[i].ptr, req->argv[i].len);
+		p->lens[i] = req->argv[i].len;
+	}
+	memcpy(p->error, req->error, sizeof(p->error));
+}
+
 static struct parsed
 parse(const char *in, size_t len)
 {
 	struct resp_state st = { 0 };
 	struct resp_request req;
 	struct parsed p = { 0 };
-	size_t i;
 
 	p.rc = resp_parse(&st, &req, in, len, MAX);
-	p.argc = req.argc;
-	for (i = 0; i < req.argc && i < RESP_MAX_ARGS; i++) {
-		memcpy(p.args[i], req.argv[i].ptr, req.argv[i].len);
-		p.lens[i] = req.argv[i].len;
-	}
-	memcpy(p.error, req.error, sizeof(p.error));
+	keep(&p, &req);
 	return p;
 }
 
@@ -53,12 +61,7 @@ parse_split(const char *in, size_t len, const size_t *cuts, size_t ncuts)
 		if (i < ncuts && p.rc != RESP_INCOMPLETE)
 			break;
 	}
-	p.argc = req.argc;
-	for (i = 0; i < req.argc && i < RESP_MAX_ARGS; i++) {
-		memcpy(p.args[i], req.argv[i].ptr, req.argv[i].len);
-		p.lens[i] = req.argv[i].len;
-	}
-	memcpy(p.error, req.error, sizeof(p.error));
+	keep(&p, &req);
 	return p;
 }
 

@@ -52,18 +52,19 @@ Test(services, echo_over_ipv6)
 	close(fd);
 }
 
-Test(services, echo_half_close_delivers_1_MiB_then_closes)
+/*
+ * Sends n bytes and shuts the write side before reading a byte, through a
+ * small window, so tcpd sees the FIN while echo is still owed; all of it
+ * must come back before tcpd closes.
+ */
+static void
+echo_after_half_close(size_t n)
 {
-	size_t n = 1 << 20, got;
 	unsigned char *out = malloc(n), *in = malloc(n + 1);
 	int fd = tcp_connect_small_window(tcpd.port[P_ECHO]);
+	size_t got;
 
-	/*
-	 * Everything is sent and the write side shut before reading a byte,
-	 * through a small window, so tcpd sees the FIN while most of the echo
-	 * is still owed from its own buffer.
-	 */
-	fill_pattern(out, n, 7);
+	fill_pattern(out, n, (unsigned)n);
 	send_all(fd, out, n);
 	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
 	got = recv_all(fd, in, n + 1);
@@ -72,41 +73,31 @@ Test(services, echo_half_close_delivers_1_MiB_then_closes)
 	close(fd);
 	free(out);
 	free(in);
+}
+
+Test(services, echo_half_close_delivers_1_MiB_then_closes)
+{
+	echo_after_half_close(1 << 20);
 }
 
 Test(services, echo_half_close_flushes_what_tcpd_still_buffers)
 {
 	/*
-	 * Socket buffers hold a few MiB on loopback, so 16 MiB through a 4 KiB
-	 * window, with a 64 MiB output_limit, leaves most of the echo in
-	 * tcpd's own buffer when the FIN arrives: all of it must still come.
+	 * Socket buffers hold a few MiB on loopback, so 16 MiB with a 64 MiB
+	 * output_limit leaves most of the echo in tcpd's own buffer at the FIN.
 	 */
-	size_t n = 16u << 20, got;
-	unsigned char *out = malloc(n), *in = malloc(n + 1);
-	int fd;
-
 	tcpd_stop();
 	tcpd_start("output_limit = 67108864");
-	fd = tcp_connect_small_window(tcpd.port[P_ECHO]);
-	fill_pattern(out, n, 11);
-	send_all(fd, out, n);
-	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
-	got = recv_all(fd, in, n + 1);
-	cr_assert_eq(got, n, "got %zu of %zu bytes before EOF", got, n);
-	cr_assert_eq(memcmp(in, out, n), 0, "echoed bytes differ");
-	close(fd);
-	free(out);
-	free(in);
+	echo_after_half_close(16u << 20);
 }
 
 Test(services, echo_client_that_never_reads_is_throttled)
 {
 	/* A 64 KiB output_limit; the sender must block long before 256 MiB. */
-	size_t chunk = 64 * 1024, sent = 0, limit = 256u << 20, got;
-	unsigned char *out = malloc(chunk), *all, *in;
+	size_t limit = 256u << 20, sent, got;
+	unsigned char *all, *in;
 	long rss_before;
-	int fd, fd2;
-	char reply[8];
+	int fd;
 
 	tcpd_stop();
 	tcpd_start("output_limit = 65536");
@@ -114,31 +105,11 @@ Test(services, echo_client_that_never_reads_is_throttled)
 	fd = tcp_connect(tcpd.port[P_ECHO]);
 	all = malloc(limit);
 	fill_pattern(all, limit, 3);
-	for (;;) {
-		ssize_t w = send(fd, all + sent, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (w == -1 && errno == EAGAIN) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-			/* Blocked: confirm it stays blocked, not just a slow moment. */
-			if (poll(&p, 1, 300) == 0)
-				break;
-			continue;
-		}
-		cr_assert_gt(w, 0, "send: %s", strerror(errno));
-		sent += (size_t)w;
-		cr_assert_lt(sent, limit - chunk, "tcpd kept reading from a client "
-		    "that never reads (%zu bytes)", sent);
-	}
+	sent = send_until_blocked(fd, all, limit);
 	cr_assert_lt(sent, 64u << 20, "%zu bytes accepted before backpressure", sent);
 	assert_rss_growth_below(rss_before, 8 * 1024);
 
-	/* Everyone else is still served at once. */
-	fd2 = tcp_connect(tcpd.port[P_COMMAND]);
-	send_all(fd2, "PING\r\n", 6);
-	recv_exact(fd2, reply, 7);
-	assert_reply(reply, 7, "+PONG\r\n");
-	close(fd2);
+	ping_ok();	/* everyone else is still served at once */
 
 	/* Nothing was lost: every byte comes back, in order. */
 	in = malloc(sent + 1);
@@ -149,7 +120,6 @@ Test(services, echo_client_that_never_reads_is_throttled)
 	close(fd);
 	free(in);
 	free(all);
-	free(out);
 }
 
 Test(services, discard_reads_and_sends_nothing)
@@ -233,19 +203,14 @@ Test(services, chargen_rfc864_pattern)
 Test(services, chargen_client_that_never_reads_costs_bounded_memory)
 {
 	long rss_before = tcpd_rss_kib();
-	int fds[20], i, fd2;
-	char reply[8];
+	int fds[20], i;
 	struct timespec ts = { 0, 500 * 1000000 };
 
 	for (i = 0; i < 20; i++)
 		fds[i] = tcp_connect(tcpd.port[P_CHARGEN]);
 	nanosleep(&ts, NULL);
 	assert_rss_growth_below(rss_before, 4 * 1024);
-	fd2 = tcp_connect(tcpd.port[P_COMMAND]);
-	send_all(fd2, "PING\r\n", 6);
-	recv_exact(fd2, reply, 7);
-	assert_reply(reply, 7, "+PONG\r\n");
-	close(fd2);
+	ping_ok();
 	for (i = 0; i < 20; i++)
 		close(fds[i]);
 }
@@ -253,8 +218,8 @@ Test(services, chargen_client_that_never_reads_costs_bounded_memory)
 Test(services, peer_reset_mid_stream_costs_nothing_else)
 {
 	struct linger hard = { .l_onoff = 1, .l_linger = 0 };
-	char in[4096], reply[8];
-	int fd, i, other;
+	char in[4096];
+	int fd, i;
 
 	/* SIGPIPE or a mishandled ECONNRESET would end the daemon here. */
 	for (i = 0; i < 20; i++) {
@@ -265,9 +230,5 @@ Test(services, peer_reset_mid_stream_costs_nothing_else)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
 		close(fd);
 	}
-	other = tcp_connect(tcpd.port[P_COMMAND]);
-	send_all(other, "PING\r\n", 6);
-	recv_exact(other, reply, 7);
-	assert_reply(reply, 7, "+PONG\r\n");
-	close(other);
+	ping_ok();
 }
