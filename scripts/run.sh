@@ -4,6 +4,6 @@ set -eu
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh run
-[ -d build ] || meson setup build --buildtype=debugoptimized -Dtests=disabled
-ninja -C build tcpd
-exec build/tcpd --config conf/tcpd.conf "$@"
+[ -d build-run ] || meson setup build-run --buildtype=release -Dtests=disabled
+ninja -C build-run tcpd
+exec build-run/tcpd --config conf/tcpd.conf "$@"

@@ -10,7 +10,12 @@ scripts/deps.sh test
 run_suite() {
 	dir=$1
 	shift
-	[ -d "$dir" ] || meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"
+	# --reconfigure keeps an existing directory's options in line with these.
+	if [ -d "$dir" ]; then
+		meson setup --reconfigure "$dir" -Dwerror=true -Dtests=enabled "$@"
+	else
+		meson setup "$dir" -Dwerror=true -Dtests=enabled "$@"
+	fi
 	ninja -C "$dir"
 	meson test -C "$dir" --print-errorlogs
 }
