@@ -81,9 +81,9 @@ static void conn_on_timer(struct loop *, struct loop_timer *, void *);
 static void conn_flush(struct conn *);
 
 void
-conns_init(struct conns *conns, struct loop *loop, const struct config *cfg)
+conns_init(struct conns *conns, struct loop *loop)
 {
-	*conns = (struct conns){ .loop = loop, .cfg = cfg, .next_id = 1 };
+	*conns = (struct conns){ .loop = loop, .next_id = 1 };
 }
 
 /* Every connection leaves through here, once, with the reason logged. */
@@ -575,7 +575,7 @@ struct conn *
 conn_new(struct conns *conns, int fd, const struct net_addr *peer,
     struct listener *l, const uint8_t key[16])
 {
-	const struct config *cfg = conns->cfg;
+	const struct conn_limits *lim = &conns->limits;
 	struct net_addr local;
 	struct conn *c;
 
@@ -591,13 +591,13 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	c->c_listener = l;
 	c->c_service = l->service;
 	memcpy(c->c_key, key, sizeof(c->c_key));
-	c->c_max_line = cfg->max_line;
-	c->c_output_limit = cfg->output_limit;
-	c->c_idle_ms = (uint64_t)cfg->idle_timeout * 1000;
-	c->c_request_ms = (uint64_t)cfg->request_timeout * 1000;
+	c->c_max_line = lim->max_line;
+	c->c_output_limit = lim->output_limit;
+	c->c_idle_ms = (uint64_t)lim->idle_timeout * 1000;
+	c->c_request_ms = (uint64_t)lim->request_timeout * 1000;
 	c->c_opened = c->c_active = loop_now(conns->loop);
-	buf_init(&c->c_in, (size_t)cfg->max_line + 2 * READ_CHUNK);
-	buf_init(&c->c_out, (size_t)cfg->output_limit + cfg->max_line + REPLY_SLACK);
+	buf_init(&c->c_in, (size_t)lim->max_line + 2 * READ_CHUNK);
+	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_SLACK);
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
 	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
 	if (net_local_addr(fd, &local) == 0)

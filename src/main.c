@@ -43,25 +43,65 @@ usage(FILE *out)
 	    TCPD_DEFAULT_CONFIG);
 }
 
+/*
+ * Loads path into cfg. Errors go to stderr as "FILE:LINE: message" before
+ * the daemon runs, and to the log at error priority once it does (reload).
+ */
 static int
-load_config(const char *path, struct config *cfg)
+load_config(const char *path, struct config *cfg, bool running)
 {
 	struct config_errors errs;
+	char where[32];
 	size_t i;
 
 	if (config_load_file(cfg, path, &errs) == 0)
 		return 0;
 	for (i = 0; i < errs.count && i < CONFIG_MAX_ERRORS; i++) {
+		where[0] = '\0';
 		if (errs.err[i].line > 0)
-			fprintf(stderr, "%s:%u: %s\n", path, errs.err[i].line,
-			    errs.err[i].msg);
+			snprintf(where, sizeof(where), ":%u", errs.err[i].line);
+		if (running)
+			log_error("%s%s: %s", path, where, errs.err[i].msg);
 		else
-			fprintf(stderr, "%s: %s\n", path, errs.err[i].msg);
+			fprintf(stderr, "%s%s: %s\n", path, where, errs.err[i].msg);
 	}
-	if (errs.count > CONFIG_MAX_ERRORS)
-		fprintf(stderr, "%s: %zu more errors not shown\n", path,
-		    errs.count - CONFIG_MAX_ERRORS);
+	if (errs.count > CONFIG_MAX_ERRORS) {
+		if (running)
+			log_error("%s: %zu more errors not shown", path,
+			    errs.count - CONFIG_MAX_ERRORS);
+		else
+			fprintf(stderr, "%s: %zu more errors not shown\n", path,
+			    errs.count - CONFIG_MAX_ERRORS);
+	}
 	return -1;
+}
+
+static void fit_fd_limit(struct config *);
+
+/* SIGHUP: a config that fails to load or apply changes nothing. */
+static void
+reload(struct daemon *d)
+{
+	struct config next;
+	char err[256];
+
+	if (d->stopping)
+		return;
+	log_notice("SIGHUP received: reloading %s", d->config_path);
+	if (load_config(d->config_path, &next, true) == -1) {
+		log_error("reload failed: keeping the running configuration");
+		return;
+	}
+	fit_fd_limit(&next);
+	if (server_reconfigure(d->srv, &next, err, sizeof(err)) == -1) {
+		log_error("reload failed: %s; keeping the running configuration", err);
+		config_free(&next);
+		return;
+	}
+	config_free(&d->cfg);
+	d->cfg = next;
+	log_set_level(d->cfg.log_level);
+	log_notice("configuration reloaded");
 }
 
 static void
@@ -89,8 +129,7 @@ on_signal(struct loop *loop, int fd, void *arg, unsigned events)
 			server_shutdown(d->srv);
 			break;
 		case SIGHUP:
-			log_notice("SIGHUP received: configuration reload is not "
-			    "supported yet; restart tcpd to apply changes");
+			reload(d);
 			break;
 		}
 	}
@@ -232,7 +271,7 @@ main(int argc, char *argv[])
 	}
 
 	log_init();
-	if (load_config(d.config_path, &d.cfg) == -1)
+	if (load_config(d.config_path, &d.cfg, false) == -1)
 		return 1;
 	if (check_only) {
 		printf("%s: configuration ok\n", d.config_path);

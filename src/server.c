@@ -28,21 +28,24 @@ struct listen_socket {
 	struct server		*s_srv;
 	struct listener		*s_listener;
 	int			 s_fd;
+	unsigned		 s_backlog;
+	struct net_addr		 s_addr;
 	char			 s_text[NET_ADDRSTRLEN];
 	struct loop_timer	 s_resume;
 	struct log_rate		 s_error_log;
 };
 
 struct server {
-	struct loop		*loop;
-	const struct config	*cfg;
-	struct conns		 conns;
-	struct listener		*listeners;	/* one per config listener */
-	size_t			 nlisteners;
-	struct listen_socket	*sockets;
-	size_t			 nsockets;
-	bool			 draining;
-	struct loop_timer	 shutdown_timer;
+	struct loop		 *loop;
+	struct conns		  conns;
+	unsigned		  max_connections;
+	unsigned		  shutdown_timeout;
+	struct listener		**listeners;
+	size_t			  nlisteners;
+	struct listen_socket	**sockets;
+	size_t			  nsockets;
+	bool			  draining;
+	struct loop_timer	  shutdown_timer;
 };
 
 static const char max_clients_error[] = "-ERR max number of clients reached\r\n";
@@ -50,8 +53,10 @@ static const char max_clients_error[] = "-ERR max number of clients reached\r\n"
 static void
 listener_release(struct listener *l)
 {
-	if (--l->refs == 0)
-		ipcount_free(&l->per_ip);
+	if (--l->refs > 0)
+		return;
+	ipcount_free(&l->per_ip);
+	free(l);
 }
 
 void
@@ -112,7 +117,7 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 		deny(s, fd, peer);
 		return;
 	}
-	if (stats.connected >= srv->cfg->max_connections) {
+	if (stats.connected >= srv->max_connections) {
 		reject(s, fd, peer, "max_connections reached");
 		return;
 	}
@@ -210,21 +215,39 @@ before_sleep(struct loop *loop, void *arg)
 }
 
 static void
+close_socket(struct listen_socket *s)
+{
+	struct loop *loop = s->s_srv->loop;
+
+	loop_timer_stop(loop, &s->s_resume);
+	loop_del_fd(loop, s->s_fd);
+	close(s->s_fd);
+	listener_release(s->s_listener);
+	free(s);
+}
+
+static void
 close_sockets(struct server *srv)
 {
 	size_t i;
 
-	for (i = 0; i < srv->nsockets; i++) {
-		struct listen_socket *s = &srv->sockets[i];
-
-		loop_timer_stop(srv->loop, &s->s_resume);
-		loop_del_fd(srv->loop, s->s_fd);
-		close(s->s_fd);
-		listener_release(s->s_listener);
-	}
+	for (i = 0; i < srv->nsockets; i++)
+		close_socket(srv->sockets[i]);
 	free(srv->sockets);
 	srv->sockets = NULL;
 	srv->nsockets = 0;
+}
+
+static void
+release_listeners(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		listener_release(srv->listeners[i]);
+	free(srv->listeners);
+	srv->listeners = NULL;
+	srv->nlisteners = 0;
 }
 
 /* Skippable bind errors: the host lacks this address or its address family. */
@@ -234,47 +257,172 @@ host_lacks_address(int err)
 	return err == EADDRNOTAVAIL || err == EAFNOSUPPORT;
 }
 
-static int
-open_socket(struct server *srv, struct listener *l, const struct listener_config *lc,
-    size_t bind_index, char *err, size_t errlen)
+/*
+ * A new bound socket for addr, not yet owned by a listener. Returns it, NULL
+ * with *skipped set for an optional address the host lacks, or NULL with err.
+ */
+static struct listen_socket *
+bind_socket(struct server *srv, const struct listener_config *lc, size_t i,
+    bool *skipped, char *err, size_t errlen)
 {
-	struct listen_socket *s = &srv->sockets[srv->nsockets];
-	const struct net_addr *addr = &lc->binds[bind_index];
+	struct listen_socket *s;
 
-	memset(s, 0, sizeof(*s));
+	*skipped = false;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	s->s_srv = srv;
-	s->s_listener = l;
-	net_addr_format(addr, s->s_text, sizeof(s->s_text));
+	s->s_addr = lc->binds[i];
+	s->s_backlog = lc->backlog;
+	net_addr_format(&s->s_addr, s->s_text, sizeof(s->s_text));
 	loop_timer_init(&s->s_resume, resume_accept, s);
-	if ((s->s_fd = net_listen(addr, (int)lc->backlog)) == -1) {
-		if (lc->bind_optional[bind_index] && host_lacks_address(errno)) {
+	if ((s->s_fd = net_listen(&s->s_addr, (int)lc->backlog)) == -1) {
+		if (lc->bind_optional[i] && host_lacks_address(errno)) {
 			log_warning("listener %s: skipping optional address %s: %m",
 			    lc->name, s->s_text);
-			return 0;
+			*skipped = true;
+		} else {
+			snprintf(err, errlen, "listener %s: cannot listen on %s: %s%s",
+			    lc->name, s->s_text, strerror(errno),
+			    host_lacks_address(errno) ? " (mark it optional with a "
+			    "leading '-' to start without it)" : "");
 		}
-		snprintf(err, errlen, "listener %s: cannot listen on %s: %s%s",
-		    lc->name, s->s_text, strerror(errno),
-		    host_lacks_address(errno) ? " (mark it optional with a "
-		    "leading '-' to start without it)" : "");
-		return -1;
+		free(s);
+		return NULL;
 	}
 	if (loop_add_fd(srv->loop, s->s_fd, LOOP_READABLE, on_accept, s) == -1) {
 		snprintf(err, errlen, "listener %s: epoll_ctl: %s", lc->name,
 		    strerror(errno));
 		close(s->s_fd);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct listener *
+find_listener(struct server *srv, const struct listener_config *lc)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		if (strcmp(srv->listeners[i]->name, lc->name) == 0 &&
+		    srv->listeners[i]->service == lc->service)
+			return srv->listeners[i];
+	return NULL;
+}
+
+/* A socket of the running server bound to addr, not yet claimed. */
+static struct listen_socket *
+find_socket(struct server *srv, const struct net_addr *addr, bool *claimed)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nsockets; i++)
+		if (!claimed[i] && net_addr_equal(&srv->sockets[i]->s_addr, addr)) {
+			claimed[i] = true;
+			return srv->sockets[i];
+		}
+	return NULL;
+}
+
+/*
+ * What a new configuration needs, gathered before anything changes: the
+ * listeners (kept or new) and the sockets (kept or newly bound).
+ */
+struct plan {
+	struct listener		**listeners;
+	struct listen_socket	**sockets;
+	size_t			 *owner;	/* per socket: index of its listener */
+	bool			 *fresh;	/* per socket: bound by this plan */
+	bool			 *claimed;	/* per running socket: kept */
+	size_t			  nsockets;
+};
+
+static void
+plan_free(struct plan *p)
+{
+	free(p->listeners);
+	free(p->sockets);
+	free(p->owner);
+	free(p->fresh);
+	free(p->claimed);
+}
+
+/* Undoes what a plan created: fresh sockets and new listeners. */
+static void
+plan_abandon(struct server *srv, struct plan *p, size_t nlisteners)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsockets; i++) {
+		if (!p->fresh[i])
+			continue;
+		loop_del_fd(srv->loop, p->sockets[i]->s_fd);
+		close(p->sockets[i]->s_fd);
+		free(p->sockets[i]);
+	}
+	for (i = 0; i < nlisteners; i++)
+		if (p->listeners[i]->refs == 0)
+			free(p->listeners[i]);
+	plan_free(p);
+}
+
+static int
+plan_make(struct server *srv, const struct config *cfg, struct plan *p,
+    char *err, size_t errlen)
+{
+	size_t i, j, total = 0;
+	bool skipped;
+
+	for (i = 0; i < cfg->nlisteners; i++)
+		total += cfg->listeners[i].nbinds;
+	*p = (struct plan){
+		.listeners = calloc(cfg->nlisteners, sizeof(*p->listeners)),
+		.sockets = calloc(total, sizeof(*p->sockets)),
+		.owner = calloc(total, sizeof(*p->owner)),
+		.fresh = calloc(total, sizeof(*p->fresh)),
+		.claimed = calloc(srv->nsockets + 1, sizeof(*p->claimed)),
+	};
+	if (p->listeners == NULL || p->sockets == NULL || p->owner == NULL ||
+	    p->fresh == NULL || p->claimed == NULL) {
+		snprintf(err, errlen, "out of memory");
+		plan_free(p);
 		return -1;
 	}
-	srv->nsockets++;
-	l->refs++;
-	log_info("listener %s: serving %s on %s", lc->name,
-	    service_name(lc->service), s->s_text);
+	for (i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_config *lc = &cfg->listeners[i];
+
+		if ((p->listeners[i] = find_listener(srv, lc)) == NULL &&
+		    (p->listeners[i] = calloc(1, sizeof(struct listener))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			plan_abandon(srv, p, i);
+			return -1;
+		}
+		for (j = 0; j < lc->nbinds; j++) {
+			struct listen_socket *s = find_socket(srv, &lc->binds[j], p->claimed);
+
+			if (s == NULL) {
+				s = bind_socket(srv, lc, j, &skipped, err, errlen);
+				if (s == NULL && skipped)
+					continue;
+				if (s == NULL) {
+					plan_abandon(srv, p, i + 1);
+					return -1;
+				}
+				p->fresh[p->nsockets] = true;
+			}
+			p->owner[p->nsockets] = i;
+			p->sockets[p->nsockets++] = s;
+		}
+	}
 	return 0;
 }
 
 static void
-init_listener(struct listener *l, const struct listener_config *lc)
+configure_listener(struct listener *l, const struct listener_config *lc)
 {
-	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", lc->name);
 	l->service = lc->service;
 	l->max_connections_per_ip = lc->max_connections_per_ip;
@@ -282,39 +430,95 @@ init_listener(struct listener *l, const struct listener_config *lc)
 	l->deny = lc->deny;
 }
 
+/* Makes the plan the running state; nothing in here can fail. */
+static void
+plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlisteners; i++) {
+		configure_listener(p->listeners[i], &cfg->listeners[i]);
+		p->listeners[i]->refs++;	/* the server's own reference */
+	}
+	for (i = 0; i < p->nsockets; i++) {
+		struct listen_socket *s = p->sockets[i];
+		const struct listener_config *lc = &cfg->listeners[p->owner[i]];
+		struct listener *l = p->listeners[p->owner[i]];
+
+		l->refs++;
+		if (s->s_listener != NULL)
+			listener_release(s->s_listener);
+		s->s_listener = l;
+		/* listen() on a listening socket only sets a new backlog. */
+		if (s->s_backlog != lc->backlog) {
+			if (listen(s->s_fd, (int)lc->backlog) == -1)
+				log_warning("listener %s %s: new backlog: %m", lc->name,
+				    s->s_text);
+			s->s_backlog = lc->backlog;
+		}
+		if (p->fresh[i])
+			log_info("listener %s: serving %s on %s", lc->name,
+			    service_name(lc->service), s->s_text);
+	}
+	for (i = 0; i < srv->nsockets; i++) {
+		if (p->claimed[i])
+			continue;
+		log_info("listener %s: no longer serving %s",
+		    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text);
+		close_socket(srv->sockets[i]);
+	}
+	free(srv->sockets);
+	release_listeners(srv);
+	srv->sockets = p->sockets;
+	srv->nsockets = p->nsockets;
+	srv->listeners = p->listeners;
+	srv->nlisteners = cfg->nlisteners;
+	p->sockets = NULL;
+	p->listeners = NULL;
+	plan_free(p);
+
+	srv->max_connections = cfg->max_connections;
+	srv->shutdown_timeout = cfg->shutdown_timeout;
+	srv->conns.limits = (struct conn_limits){
+		.max_line = cfg->max_line,
+		.output_limit = cfg->output_limit,
+		.idle_timeout = cfg->idle_timeout,
+		.request_timeout = cfg->request_timeout,
+	};
+	stats.max_connections = cfg->max_connections;
+}
+
+int
+server_reconfigure(struct server *srv, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct plan p;
+
+	if (srv->draining) {
+		snprintf(err, errlen, "shutting down");
+		return -1;
+	}
+	if (plan_make(srv, cfg, &p, err, errlen) == -1)
+		return -1;
+	plan_commit(srv, cfg, &p);
+	return 0;
+}
+
 struct server *
 server_new(struct loop *loop, const struct config *cfg, char *err, size_t errlen)
 {
 	struct server *srv;
-	size_t i, j, total = 0;
 
-	for (i = 0; i < cfg->nlisteners; i++)
-		total += cfg->listeners[i].nbinds;
-	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
-	    (srv->sockets = calloc(total, sizeof(*srv->sockets))) == NULL ||
-	    (srv->listeners = calloc(cfg->nlisteners, sizeof(*srv->listeners))) == NULL) {
+	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		if (srv != NULL)
-			free(srv->sockets);
-		free(srv);
 		return NULL;
 	}
 	srv->loop = loop;
-	srv->cfg = cfg;
-	srv->nlisteners = cfg->nlisteners;
-	conns_init(&srv->conns, loop, cfg);
-	stats.max_connections = cfg->max_connections;
-	for (i = 0; i < cfg->nlisteners; i++) {
-		init_listener(&srv->listeners[i], &cfg->listeners[i]);
-		for (j = 0; j < cfg->listeners[i].nbinds; j++) {
-			if (open_socket(srv, &srv->listeners[i], &cfg->listeners[i],
-			    j, err, errlen) == -1) {
-				close_sockets(srv);
-				free(srv->listeners);
-				free(srv);
-				return NULL;
-			}
-		}
+	conns_init(&srv->conns, loop);
+	loop_timer_init(&srv->shutdown_timer, NULL, srv);
+	if (server_reconfigure(srv, cfg, err, errlen) == -1) {
+		free(srv);
+		return NULL;
 	}
 	loop_set_before_sleep(loop, before_sleep, srv);
 	return srv;
@@ -324,9 +528,10 @@ static void
 on_shutdown_timeout(struct loop *loop, struct loop_timer *timer, void *arg)
 {
 	struct server *srv = arg;
+
 	(void)timer;
 	log_warning("shutdown_timeout (%u s) reached: closing %zu connections",
-	    srv->cfg->shutdown_timeout, srv->conns.count);
+	    srv->shutdown_timeout, srv->conns.count);
 	conns_close_all(&srv->conns, "shutdown timeout");
 	loop_stop(loop);
 }
@@ -341,7 +546,7 @@ server_shutdown(struct server *srv)
 	close_sockets(srv);
 	loop_timer_init(&srv->shutdown_timer, on_shutdown_timeout, srv);
 	if (loop_timer_start(srv->loop, &srv->shutdown_timer,
-	    (uint64_t)srv->cfg->shutdown_timeout * 1000) == -1)
+	    (uint64_t)srv->shutdown_timeout * 1000) == -1)
 		log_error("cannot arm the shutdown timer: %m");
 	conns_drain(&srv->conns);
 }
@@ -354,7 +559,7 @@ server_free(struct server *srv)
 	close_sockets(srv);
 	loop_timer_stop(srv->loop, &srv->shutdown_timer);
 	conns_close_all(&srv->conns, "server exiting");
+	release_listeners(srv);
 	loop_set_before_sleep(srv->loop, NULL, NULL);
-	free(srv->listeners);
 	free(srv);
 }

@@ -210,6 +210,67 @@ dump_log(void)
 }
 
 void
+tcpd_config_text(char *dst, size_t size, const char *global_extra,
+    const char *listener_extra)
+{
+	size_t n;
+	int i;
+
+	/* Debug logs help when a test fails, unless the test sets its own level. */
+	n = (size_t)snprintf(dst, size, "[tcpd]\n%s%s\n",
+	    global_extra && strstr(global_extra, "log_level") ? "" : "log_level = debug\n",
+	    global_extra ? global_extra : "");
+	for (i = 0; i < NPORTS && n < size; i++) {
+		n += (size_t)snprintf(dst + n, size - n, "[listener.%s]\nbind = "
+		    "127.0.0.1:%u [::1]:%u\n", service_names[i], tcpd.port[i],
+		    tcpd.port[i]);
+		if (listener_extra != NULL && n < size) {
+			n += (size_t)snprintf(dst + n, size - n, listener_extra,
+			    tcpd.port[i]);
+			n += (size_t)snprintf(dst + n, size - n, "\n");
+		}
+		if (n < size)
+			n += (size_t)snprintf(dst + n, size - n, "service = %s\n",
+			    service_names[i]);
+	}
+	cr_assert_lt(n, size, "config text too long");
+}
+
+int
+tcpd_log_count(const char *needle)
+{
+	char *log = tcpd_log_text(), *p;
+	int n = 0;
+
+	for (p = log; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(log);
+	return n;
+}
+
+int
+tcpd_reload(const char *text)
+{
+	int done = tcpd_log_count("configuration reloaded"), failed = tcpd_log_count("reload failed");
+	FILE *f;
+	int i;
+
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	fputs(text, f);
+	fclose(f);
+	kill(tcpd.pid, SIGHUP);
+	for (i = 0; i < 500; i++) {
+		if (tcpd_log_count("configuration reloaded") > done)
+			return 0;
+		if (tcpd_log_count("reload failed") > failed)
+			return -1;
+		sleep_ms(10);
+	}
+	cr_assert_fail("tcpd did not report the reload within 5 s");
+	return -1;
+}
+
+void
 tcpd_start(const char *global_extra)
 {
 	tcpd_start_with(global_extra, NULL, 0);
@@ -220,6 +281,7 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
     unsigned nofile)
 {
 	const char *bin = tcpd_bin();
+	char text[8192];
 	FILE *f;
 	int i, fd;
 
@@ -230,18 +292,8 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
 	free_ports(tcpd.port, NPORTS);
 
 	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
-	/* Debug logs help when a test fails, unless the test sets its own level. */
-	fprintf(f, "[tcpd]\n%s%s\n", global_extra && strstr(global_extra, "log_level") ?
-	    "" : "log_level = debug\n", global_extra ? global_extra : "");
-	for (i = 0; i < NPORTS; i++) {
-		fprintf(f, "[listener.%s]\nbind = 127.0.0.1:%u [::1]:%u\n",
-		    service_names[i], tcpd.port[i], tcpd.port[i]);
-		if (listener_extra != NULL) {
-			fprintf(f, listener_extra, tcpd.port[i]);
-			fputc('\n', f);
-		}
-		fprintf(f, "service = %s\n", service_names[i]);
-	}
+	tcpd_config_text(text, sizeof(text), global_extra, listener_extra);
+	fputs(text, f);
 	fclose(f);
 
 	if ((tcpd.pid = fork()) == 0) {

@@ -35,6 +35,17 @@ void	tcpd_start(const char *global_extra);
  */
 void	tcpd_start_with(const char *global_extra, const char *listener_extra,
 	    unsigned nofile);
+/*
+ * Replaces the running daemon's config file with text, sends SIGHUP and
+ * waits for the outcome in the log. Returns 0 when tcpd reported the reload
+ * done, -1 when it reported it failed.
+ */
+int	tcpd_reload(const char *text);
+/* The standard config text (as tcpd_start_with() writes), for editing. */
+void	tcpd_config_text(char *dst, size_t size, const char *global_extra,
+	    const char *listener_extra);
+/* How many times needle occurs in the daemon's log so far. */
+int	tcpd_log_count(const char *needle);
 /* The daemon's log so far, NUL-terminated; free() it. */
 char	*tcpd_log_text(void);
 /* CPU seconds the daemon has used (user + system). */

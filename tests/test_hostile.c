@@ -59,21 +59,6 @@ send_some(int fd, const void *p, size_t n)
 	return sent;
 }
 
-/* How many times needle occurs in the stopped daemon's log. */
-static int
-count_in_log(const char *needle)
-{
-	char *log = tcpd_log_text(), *p;
-	int n = 0;
-
-	for (p = log; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	if (n == 0)
-		cr_log_info("log:\n%s", log);
-	free(log);
-	return n;
-}
-
 /* Reads until EOF or reset; returns the bytes read. */
 static size_t
 read_to_end(int fd, char *dst, size_t max)
@@ -366,7 +351,7 @@ Test(hostile, rejections_are_logged_at_most_once_a_second)
 	}
 	close(held);
 	cr_assert_eq(tcpd_stop(), 0);
-	lines = count_in_log(": rejected ");
+	lines = tcpd_log_count(": rejected ");
 	cr_assert(lines >= 1 && lines <= 3, "%d reject lines for 200 rejections", lines);
 }
 
@@ -595,7 +580,7 @@ Test(hostile, out_of_descriptors_pauses_accepting_without_spinning)
 	sleep_s(1.2);
 	ping_ok();
 	cr_assert_eq(tcpd_stop(), 0);
-	lines = count_in_log("Too many open files; not accepting");
+	lines = tcpd_log_count("Too many open files; not accepting");
 	cr_assert(lines >= 1 && lines <= 4, "%d EMFILE lines in 2.5 s", lines);
 }
 

@@ -13,6 +13,14 @@ struct listener;
 struct loop;
 struct net_addr;
 
+/* Per-connection limits, fixed for a connection when it is accepted. */
+struct conn_limits {
+	unsigned	max_line;
+	unsigned	output_limit;
+	unsigned	idle_timeout;		/* seconds, 0 = never */
+	unsigned	request_timeout;	/* seconds, 0 = never */
+};
+
 /*
  * Every connection of the daemon. Replies are not written when produced:
  * the connection joins a pending list and conns_before_sleep() writes them
@@ -21,7 +29,7 @@ struct net_addr;
  */
 struct conns {
 	struct loop		*loop;
-	const struct config	*cfg;		/* limits for new connections */
+	struct conn_limits	 limits;	/* for new connections */
 	struct conn		*all;		/* doubly linked */
 	struct conn		*pending;	/* output to write before sleeping */
 	struct conn		*dead;		/* closed, to free before sleeping */
@@ -30,7 +38,7 @@ struct conns {
 	bool			 draining;	/* shutting down: close when done */
 };
 
-void	conns_init(struct conns *conns, struct loop *loop, const struct config *cfg);
+void	conns_init(struct conns *conns, struct loop *loop);
 
 /* Writes pending output and frees closed connections; the loop's hook. */
 void	conns_before_sleep(struct conns *conns);

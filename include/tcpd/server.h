@@ -9,18 +9,28 @@ struct loop;
 struct server;
 
 /*
- * Binds every address of every listener in cfg and starts accepting. cfg must
- * outlive the server. An address marked optional ("-ADDR:PORT") that the host
- * does not have is skipped with a warning; any other failure returns NULL with
- * a message in err, and nothing stays bound.
+ * Binds every address of every listener in cfg and starts accepting. The
+ * server copies what it needs: cfg may be freed afterwards. An address marked
+ * optional ("-ADDR:PORT") that the host lacks is skipped with a warning; any
+ * other failure returns NULL with a message in err, and nothing stays bound.
  */
 struct server	*server_new(struct loop *loop, const struct config *cfg,
 		    char *err, size_t errlen);
 
 /*
+ * Moves a running server to cfg: listeners are matched by name, bound
+ * sockets by address (an address kept keeps its socket, so no queued
+ * connection is lost), new addresses are bound, dropped ones closed. Limits
+ * apply to connections accepted from now on; open connections go on as they
+ * are. Returns 0, or -1 with a message in err and the server unchanged.
+ */
+int		 server_reconfigure(struct server *srv, const struct config *cfg,
+		    char *err, size_t errlen);
+
+/*
  * Graceful stop: closes the listening sockets at once, lets each connection
  * finish what it owes, closes it when it has nothing left, and stops the
- * loop when none remain or after cfg->shutdown_timeout seconds.
+ * loop when none remain or after shutdown_timeout seconds.
  */
 void		 server_shutdown(struct server *srv);
 
