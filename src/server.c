@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "tcpd/acl.h"
+#include "tcpd/activation.h"
 #include "tcpd/config.h"
 #include "tcpd/conn.h"
 #include "tcpd/listener.h"
@@ -33,6 +35,8 @@ struct listen_socket {
 	char			 s_text[NET_ADDRSTRLEN];
 	struct loop_timer	 s_resume;
 	struct log_rate		 s_error_log;
+	/* Passed by systemd: kept by listener name, never bound or re-bound. */
+	char			 s_passed_name[ACTIVATION_NAME_MAX];
 };
 
 struct server {
@@ -222,7 +226,8 @@ close_socket(struct listen_socket *s)
 	loop_timer_stop(loop, &s->s_resume);
 	loop_del_fd(loop, s->s_fd);
 	close(s->s_fd);
-	listener_release(s->s_listener);
+	if (s->s_listener != NULL)
+		listener_release(s->s_listener);
 	free(s);
 }
 
@@ -313,18 +318,30 @@ find_listener(struct server *srv, const struct listener_config *lc)
 	return NULL;
 }
 
-/* A socket of the running server bound to addr, not yet claimed. */
+/* A socket of the running server bound to addr, not yet claimed, not passed. */
 static struct listen_socket *
 find_socket(struct server *srv, const struct net_addr *addr, bool *claimed)
 {
 	size_t i;
 
 	for (i = 0; i < srv->nsockets; i++)
-		if (!claimed[i] && net_addr_equal(&srv->sockets[i]->s_addr, addr)) {
+		if (!claimed[i] && srv->sockets[i]->s_passed_name[0] == '\0' &&
+		    net_addr_equal(&srv->sockets[i]->s_addr, addr)) {
 			claimed[i] = true;
 			return srv->sockets[i];
 		}
 	return NULL;
+}
+
+static bool
+in_binds(const struct listener_config *lc, const struct net_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; i < lc->nbinds; i++)
+		if (net_addr_equal(&lc->binds[i], addr))
+			return true;
+	return false;
 }
 
 /*
@@ -373,8 +390,8 @@ static int
 plan_make(struct server *srv, const struct config *cfg, struct plan *p,
     char *err, size_t errlen)
 {
-	size_t i, j, total = 0;
-	bool skipped;
+	size_t i, j, passed, total = srv->nsockets;
+	bool skipped, adopted;
 
 	for (i = 0; i < cfg->nlisteners; i++)
 		total += cfg->listeners[i].nbinds;
@@ -400,7 +417,23 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 			plan_abandon(srv, p, i);
 			return -1;
 		}
-		for (j = 0; j < lc->nbinds; j++) {
+		/* Sockets systemd passed under this listener's name replace its binds. */
+		passed = p->nsockets;
+		for (j = 0; j < srv->nsockets; j++) {
+			struct listen_socket *s = srv->sockets[j];
+
+			if (p->claimed[j] || strcmp(s->s_passed_name, lc->name) != 0)
+				continue;
+			p->claimed[j] = true;
+			if (!in_binds(lc, &s->s_addr))
+				log_error("listener %s: the socket systemd passed is bound "
+				    "to %s, which is not in its bind list; serving it as "
+				    "systemd set it up", lc->name, s->s_text);
+			p->owner[p->nsockets] = i;
+			p->sockets[p->nsockets++] = s;
+		}
+		adopted = p->nsockets > passed;
+		for (j = 0; j < lc->nbinds && !adopted; j++) {
 			struct listen_socket *s = find_socket(srv, &lc->binds[j], p->claimed);
 
 			if (s == NULL) {
@@ -444,6 +477,7 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 		struct listen_socket *s = p->sockets[i];
 		const struct listener_config *lc = &cfg->listeners[p->owner[i]];
 		struct listener *l = p->listeners[p->owner[i]];
+		bool first = s->s_listener == NULL;
 
 		l->refs++;
 		if (s->s_listener != NULL)
@@ -456,16 +490,24 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 				    s->s_text);
 			s->s_backlog = lc->backlog;
 		}
-		if (p->fresh[i])
-			log_info("listener %s: serving %s on %s", lc->name,
-			    service_name(lc->service), s->s_text);
+		if (first)
+			log_info("listener %s: serving %s on %s%s", lc->name,
+			    service_name(lc->service), s->s_text,
+			    s->s_passed_name[0] != '\0' ? " (socket passed by systemd)" : "");
 	}
 	for (i = 0; i < srv->nsockets; i++) {
+		struct listen_socket *s = srv->sockets[i];
+
 		if (p->claimed[i])
 			continue;
-		log_info("listener %s: no longer serving %s",
-		    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text);
-		close_socket(srv->sockets[i]);
+		if (s->s_passed_name[0] != '\0')
+			log_error("the socket systemd passed as '%s' (%s) matches no "
+			    "listener; closing it (FileDescriptorName= must name a "
+			    "[listener.NAME])", s->s_passed_name, s->s_text);
+		else
+			log_info("listener %s: no longer serving %s",
+			    s->s_listener->name, s->s_text);
+		close_socket(s);
 	}
 	free(srv->sockets);
 	release_listeners(srv);
@@ -504,19 +546,69 @@ server_reconfigure(struct server *srv, const struct config *cfg, char *err,
 	return 0;
 }
 
+/*
+ * Turns a socket systemd passed into an unowned listen socket; the first
+ * reconfigure gives it to the listener of its name. False (fd closed) when
+ * it is not a listening TCP socket.
+ */
+static bool
+adopt_socket(struct server *srv, int fd, const char *name)
+{
+	struct listen_socket *s;
+	int type = 0, listening = 0, flags;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM ||
+	    (len = sizeof(listening), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN,
+	    &listening, &len)) == -1 || !listening) {
+		log_error("the socket systemd passed as '%s' is not a listening "
+		    "stream socket; closing it", name);
+		close(fd);
+		return false;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    net_local_addr(fd, &s->s_addr) == -1 ||
+	    (s->s_addr.u.sa.sa_family != AF_INET && s->s_addr.u.sa.sa_family != AF_INET6) ||
+	    /* systemd passes blocking sockets unless NonBlocking=yes. */
+	    (flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    loop_add_fd(srv->loop, fd, LOOP_READABLE, on_accept, s) == -1) {
+		log_error("the socket systemd passed as '%s' cannot be used "
+		    "(not TCP over IPv4/IPv6, or: %m); closing it", name);
+		free(s);
+		close(fd);
+		return false;
+	}
+	s->s_srv = srv;
+	s->s_fd = fd;
+	snprintf(s->s_passed_name, sizeof(s->s_passed_name), "%s", name);
+	net_addr_format(&s->s_addr, s->s_text, sizeof(s->s_text));
+	loop_timer_init(&s->s_resume, resume_accept, s);
+	srv->sockets[srv->nsockets++] = s;
+	return true;
+}
+
 struct server *
-server_new(struct loop *loop, const struct config *cfg, char *err, size_t errlen)
+server_new(struct loop *loop, const struct config *cfg,
+    const struct activation *act, char *err, size_t errlen)
 {
 	struct server *srv;
+	size_t i;
 
-	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
+	    (act->n > 0 && (srv->sockets = calloc(act->n, sizeof(*srv->sockets))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
+		free(srv);
 		return NULL;
 	}
 	srv->loop = loop;
 	conns_init(&srv->conns, loop);
 	loop_timer_init(&srv->shutdown_timer, NULL, srv);
+	for (i = 0; i < act->n; i++)
+		adopt_socket(srv, act->fds[i], act->names[i]);
 	if (server_reconfigure(srv, cfg, err, errlen) == -1) {
+		close_sockets(srv);
 		free(srv);
 		return NULL;
 	}

@@ -4,18 +4,22 @@
 
 #include <stddef.h>
 
+struct activation;
 struct config;
 struct loop;
 struct server;
 
 /*
- * Binds every address of every listener in cfg and starts accepting. The
- * server copies what it needs: cfg may be freed afterwards. An address marked
- * optional ("-ADDR:PORT") that the host lacks is skipped with a warning; any
- * other failure returns NULL with a message in err, and nothing stays bound.
+ * Starts accepting on every listener in cfg. A listener named by sockets in
+ * act (systemd socket activation) serves those and binds nothing itself;
+ * passed sockets that match no listener are closed with an error logged.
+ * Other listeners bind their addresses. The server copies what it needs:
+ * cfg may be freed afterwards. An address marked optional ("-ADDR:PORT")
+ * that the host lacks is skipped with a warning; any other failure returns
+ * NULL with a message in err, and nothing stays bound.
  */
 struct server	*server_new(struct loop *loop, const struct config *cfg,
-		    char *err, size_t errlen);
+		    const struct activation *act, char *err, size_t errlen);
 
 /*
  * Moves a running server to cfg: listeners are matched by name, bound

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_DAEMON_H
+#define TCPD_DAEMON_H
+
+#include <stdbool.h>
+
+struct activation;
+struct config;
+
+/*
+ * Loads path into cfg. Errors are reported as "FILE:LINE: message": on
+ * stderr before the daemon runs, in the log at error priority once it does.
+ * Returns 0, or -1 with cfg empty.
+ */
+int	daemon_load_config(const char *path, struct config *cfg, bool running);
+
+/*
+ * Runs tcpd in the foreground on cfg (loaded from path, which SIGHUP
+ * re-reads) and the sockets systemd passed in act, until SIGTERM or SIGINT.
+ * Takes cfg over. Returns the process exit status.
+ */
+int	daemon_run(const char *path, struct config *cfg, const struct activation *act);
+
+#endif

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tcpd/activation.h"
+#include "tcpd/config.h"
+#include "tcpd/daemon.h"
+#include "tcpd/log.h"
+#include "tcpd/loop.h"
+#include "tcpd/notify.h"
+#include "tcpd/server.h"
+#include "tcpd/stats.h"
+
+/* Descriptors besides connections: listeners, epoll, signalfd, stdio, logs. */
+#define FD_RESERVE		32
+/* How often systemctl status gets a fresh STATUS= line. */
+#define STATUS_EVERY_MS		5000
+
+struct daemon {
+	const char		*path;
+	struct config		 cfg;
+	struct loop		*loop;
+	struct server		*srv;
+	int			 sigfd;
+	bool			 stopping;
+	struct loop_timer	 status_timer;
+	struct loop_timer	 watchdog_timer;
+	uint64_t		 watchdog_ms;
+	uint64_t		 last_commands;
+	struct log_rate		 notify_log;
+};
+
+int
+daemon_load_config(const char *path, struct config *cfg, bool running)
+{
+	struct config_errors errs;
+	char where[32];
+	size_t i;
+
+	if (config_load_file(cfg, path, &errs) == 0)
+		return 0;
+	for (i = 0; i < errs.count && i < CONFIG_MAX_ERRORS; i++) {
+		where[0] = '\0';
+		if (errs.err[i].line > 0)
+			snprintf(where, sizeof(where), ":%u", errs.err[i].line);
+		if (running)
+			log_error("%s%s: %s", path, where, errs.err[i].msg);
+		else
+			fprintf(stderr, "%s%s: %s\n", path, where, errs.err[i].msg);
+	}
+	if (errs.count > CONFIG_MAX_ERRORS) {
+		if (running)
+			log_error("%s: %zu more errors not shown", path,
+			    errs.count - CONFIG_MAX_ERRORS);
+		else
+			fprintf(stderr, "%s: %zu more errors not shown\n", path,
+			    errs.count - CONFIG_MAX_ERRORS);
+	}
+	return -1;
+}
+
+/* A notification that fails under systemd is worth a (rate-limited) line. */
+static void notify(struct daemon *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+notify(struct daemon *d, const char *fmt, ...)
+{
+	char state[512];
+	unsigned held;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(state, sizeof(state), fmt, ap);
+	va_end(ap);
+	if ((rc = notify_send(state)) < 0 &&
+	    log_rate_ok(&d->notify_log, loop_now(d->loop), &held))
+		log_warning("sd_notify to $NOTIFY_SOCKET failed: %s", strerror(-rc));
+}
+
+static void
+send_status(struct daemon *d)
+{
+	uint64_t commands = stats.commands_processed;
+
+	notify(d, "STATUS=%llu connections, %llu commands/s, %llu rejected",
+	    (unsigned long long)stats.connected,
+	    (unsigned long long)((commands - d->last_commands) * 1000 / STATUS_EVERY_MS),
+	    (unsigned long long)stats.rejected_connections);
+	d->last_commands = commands;
+}
+
+static void
+on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
+{
+	send_status(arg);
+	loop_timer_start(loop, timer, STATUS_EVERY_MS);
+}
+
+static void
+on_watchdog_timer(struct loop *loop, struct loop_timer *timer, void *arg)
+{
+	struct daemon *d = arg;
+
+	notify(d, "WATCHDOG=1");
+	loop_timer_start(loop, timer, d->watchdog_ms);
+}
+
+/*
+ * Raises the soft descriptor limit as far as max_connections needs; if the
+ * hard limit cannot hold it, lowers max_connections and says so.
+ */
+static void
+fit_fd_limit(struct config *cfg)
+{
+	struct rlimit rl;
+	size_t i, need = FD_RESERVE;
+
+	for (i = 0; i < cfg->nlisteners; i++)
+		need += cfg->listeners[i].nbinds;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warning("getrlimit(RLIMIT_NOFILE): %m");
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		if (want != RLIM_INFINITY && want > cfg->max_connections + need)
+			want = cfg->max_connections + need;
+		if (want > rl.rlim_cur) {
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				log_warning("setrlimit(RLIMIT_NOFILE, %llu): %m",
+				    (unsigned long long)want);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg->max_connections + need) {
+		unsigned clamped = rl.rlim_cur > need + 1 ? (unsigned)(rl.rlim_cur - need) : 1;
+
+		log_warning("max_connections lowered from %u to %u: the open file "
+		    "limit is %llu (raise LimitNOFILE= or ulimit -n)",
+		    cfg->max_connections, clamped, (unsigned long long)rl.rlim_cur);
+		cfg->max_connections = clamped;
+	}
+}
+
+/* SIGHUP: a config that fails to load or apply changes nothing. */
+static void
+reload(struct daemon *d)
+{
+	struct config next;
+	struct timespec now;
+	char err[256];
+
+	if (d->stopping)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	notify(d, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now.tv_sec * 1000000 + (unsigned long long)now.tv_nsec / 1000);
+	log_notice("SIGHUP received: reloading %s", d->path);
+	if (daemon_load_config(d->path, &next, true) == -1) {
+		log_error("reload failed: keeping the running configuration");
+		notify(d, "READY=1\nSTATUS=reload failed (errors in %s, see the log); "
+		    "running the previous configuration", d->path);
+		return;
+	}
+	fit_fd_limit(&next);
+	if (server_reconfigure(d->srv, &next, err, sizeof(err)) == -1) {
+		log_error("reload failed: %s; keeping the running configuration", err);
+		notify(d, "READY=1\nSTATUS=reload failed (%s); running the previous "
+		    "configuration", err);
+		config_free(&next);
+		return;
+	}
+	config_free(&d->cfg);
+	d->cfg = next;
+	log_set_level(d->cfg.log_level);
+	log_notice("configuration reloaded");
+	notify(d, "READY=1");
+	send_status(d);
+}
+
+static void
+on_signal(struct loop *loop, int fd, void *arg, unsigned events)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	(void)events;
+	while ((n = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (d->stopping) {
+				log_notice("%s received again: exiting now",
+				    strsignal((int)si.ssi_signo));
+				loop_stop(loop);
+				break;
+			}
+			d->stopping = true;
+			log_notice("%s received: closing the listeners, finishing "
+			    "open connections (at most %u s)",
+			    strsignal((int)si.ssi_signo), d->cfg.shutdown_timeout);
+			notify(d, "STOPPING=1\nSTATUS=stopping: finishing %llu connections",
+			    (unsigned long long)stats.connected);
+			loop_timer_stop(loop, &d->status_timer);
+			server_shutdown(d->srv);
+			break;
+		case SIGHUP:
+			reload(d);
+			break;
+		}
+	}
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		log_error("signalfd read: %m");
+}
+
+static int
+setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	/* A peer closing mid-write must cost an EPIPE, not the process. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	if ((d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	return loop_add_fd(d->loop, d->sigfd, LOOP_READABLE, on_signal, d);
+}
+
+int
+daemon_run(const char *path, struct config *cfg, const struct activation *act)
+{
+	struct daemon d = { .path = path, .cfg = *cfg, .sigfd = -1 };
+	struct timespec now;
+	char err[256];
+	int rc = 1;
+
+	*cfg = (struct config){ 0 };
+	log_set_level(d.cfg.log_level);
+	fit_fd_limit(&d.cfg);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	stats_reset(now.tv_sec);
+	if ((d.loop = loop_new()) == NULL) {
+		log_error("cannot create event loop: %m");
+		goto out;
+	}
+	if (setup_signals(&d) == -1) {
+		log_error("cannot set up signal handling: %m");
+		goto out;
+	}
+	if ((d.srv = server_new(d.loop, &d.cfg, act, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_notice("tcpd %s ready (config %s)", TCPD_VERSION, path);
+	/* Only now: every listener is live, so dependents can connect at once. */
+	notify(&d, "READY=1");
+	send_status(&d);
+	loop_timer_init(&d.status_timer, on_status_timer, &d);
+	loop_timer_start(d.loop, &d.status_timer, STATUS_EVERY_MS);
+	if ((d.watchdog_ms = notify_watchdog_usec() / 2000) > 0) {
+		loop_timer_init(&d.watchdog_timer, on_watchdog_timer, &d);
+		loop_timer_start(d.loop, &d.watchdog_timer, d.watchdog_ms);
+		notify(&d, "WATCHDOG=1");
+	}
+	if (loop_run(d.loop) == -1) {
+		log_error("event loop: %m");
+		goto out;
+	}
+	rc = 0;
+out:
+	server_free(d.srv);
+	if (d.sigfd != -1)
+		close(d.sigfd);
+	loop_free(d.loop);
+	config_free(&d.cfg);
+	notify_reset();
+	return rc;
+}

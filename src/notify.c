@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcpd/notify.h"
+
+static int notify_fd = -1;
+
+void
+notify_reset(void)
+{
+	if (notify_fd != -1)
+		close(notify_fd);
+	notify_fd = -1;
+}
+
+int
+notify_send(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len;
+	socklen_t salen;
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	len = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || len >= sizeof(sun.sun_path))
+		return -EINVAL;
+	memcpy(sun.sun_path, path, len);
+	/*
+	 * An abstract name starts with a NUL and is exactly as long as given:
+	 * passing all of sun_path would name a different, NUL-padded socket.
+	 */
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
+	    (path[0] == '/' ? 1 : 0));
+	if (notify_fd == -1 && (notify_fd = socket(AF_UNIX,
+	    SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+		return -errno;
+	if (sendto(notify_fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, salen) == -1)
+		return -errno;
+	return 1;
+}
+
+int
+notify_sendf(const char *fmt, ...)
+{
+	char state[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(state, sizeof(state), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(state))
+		return -EMSGSIZE;
+	return notify_send(state);
+}
+
+uint64_t
+notify_watchdog_usec(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	unsigned long long v;
+	char *end;
+
+	if (usec == NULL)
+		return 0;
+	if (pid != NULL && strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	errno = 0;
+	v = strtoull(usec, &end, 10);
+	if (errno != 0 || *end != '\0' || end == usec)
+		return 0;
+	return (uint64_t)v;
+}
