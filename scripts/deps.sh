@@ -6,7 +6,8 @@ set -eu
 pkgs="gcc meson ninja-build pkg-config libinih-dev"
 if [ "${1:-run}" = test ]; then
 	# clang and its runtime for libFuzzer; redis-cli is an independent client.
-	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev redis-tools"
+	# systemd provides systemd-socket-activate and systemd-analyze.
+	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev redis-tools systemd"
 fi
 
 missing=""

@@ -23,6 +23,9 @@
 
 struct tcpd_proc tcpd;
 
+static void spawn(const char *, const char *const *, unsigned);
+static void wait_ready(uint16_t);
+
 static const char *const service_names[NPORTS] = {
 	"echo", "discard", "chargen", "daytime", "time", "command",
 };
@@ -283,7 +286,6 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
 	const char *bin = tcpd_bin();
 	char text[8192];
 	FILE *f;
-	int i, fd;
 
 	snprintf(tcpd.dir, sizeof(tcpd.dir), "/tmp/tcpd-test.XXXXXX");
 	cr_assert_not_null(mkdtemp(tcpd.dir));
@@ -296,6 +298,43 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
 	fputs(text, f);
 	fclose(f);
 
+	spawn(bin, NULL, nofile);
+	wait_ready(0);
+}
+
+void
+tcpd_start_activated(const char *const *wrapper, uint16_t trigger_port)
+{
+	char text[8192];
+	FILE *f;
+
+	snprintf(tcpd.dir, sizeof(tcpd.dir), "/tmp/tcpd-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(tcpd.dir));
+	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
+	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	tcpd_config_text(text, sizeof(text), NULL, NULL);
+	fputs(text, f);
+	fclose(f);
+	spawn(tcpd_bin(), wrapper, 0);
+	wait_ready(trigger_port);
+}
+
+/* Starts [wrapper...] tcpd --config tcpd.conf, logging to tcpd.log. */
+static void
+spawn(const char *bin, const char *const *wrapper, unsigned nofile)
+{
+	const char *argv[32];
+	int n = 0, fd;
+
+	while (wrapper != NULL && wrapper[n] != NULL && n < 28) {
+		argv[n] = wrapper[n];
+		n++;
+	}
+	argv[n++] = bin;
+	argv[n++] = "--config";
+	argv[n++] = tcpd.conf;
+	argv[n] = NULL;
 	if ((tcpd.pid = fork()) == 0) {
 		/* A test that dies must not leave a daemon behind. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -307,14 +346,24 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
 		fd = open(tcpd.log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
-		execl(bin, "tcpd", "--config", tcpd.conf, (char *)NULL);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
 	cr_assert_gt(tcpd.pid, 0);
-	for (i = 0; i < 500; i++) {
-		int status;
+}
 
-		if ((fd = try_connect(AF_INET, tcpd.port[P_COMMAND])) >= 0) {
+/* Waits until the command port accepts; first connects to trigger when set. */
+static void
+wait_ready(uint16_t trigger)
+{
+	int i, fd, status;
+
+	for (i = 0; i < 500; i++) {
+		if (trigger != 0 && (fd = try_connect(AF_INET, trigger)) >= 0) {
+			close(fd);
+			trigger = 0;
+		}
+		if (trigger == 0 && (fd = try_connect(AF_INET, tcpd.port[P_COMMAND])) >= 0) {
 			close(fd);
 			return;
 		}

@@ -52,6 +52,12 @@ char	*tcpd_log_text(void);
 double	tcpd_cpu_seconds(void);
 /* SIGTERM, then waits; returns the exit status (or 128 + signal). */
 int	tcpd_stop(void);
+/*
+ * Starts wrapper[0] wrapper[1]... tcpd --config FILE (e.g. under
+ * systemd-socket-activate), and first connects to trigger_port, where the
+ * wrapper listens, to get tcpd launched.
+ */
+void	tcpd_start_activated(const char *const *wrapper, uint16_t trigger_port);
 /* Criterion fixtures: start with defaults / stop and require exit 0. */
 void	tcpd_setup(void);
 void	tcpd_teardown(void);

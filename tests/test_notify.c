@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tcpd/activation.h"
+#include "tcpd/notify.h"
+
+/*
+ * A datagram socket of the test's own, standing in for systemd's. Either
+ * way the address is offsetof(sun_path) + len + 1: a trailing NUL after a
+ * path, the leading NUL before an abstract name.
+ */
+static int
+listen_dgram(const char *name, bool abstract)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	size_t len = strlen(name);
+	struct timeval tv = { 2, 0 };
+
+	cr_assert_geq(fd, 0);
+	memcpy(sun.sun_path + (abstract ? 1 : 0), name, len);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, (socklen_t)(offsetof(struct
+	    sockaddr_un, sun_path) + len + 1)), 0, "%s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void
+expect_datagram(int fd, const char *state)
+{
+	char in[512];
+	ssize_t n = recv(fd, in, sizeof(in) - 1, 0);
+
+	cr_assert_gt(n, 0, "no datagram: %s", strerror(errno));
+	in[n] = '\0';
+	cr_assert_str_eq(in, state);
+}
+
+Test(notify, nothing_to_do_without_notify_socket)
+{
+	unsetenv("NOTIFY_SOCKET");
+	notify_reset();
+	cr_assert_eq(notify_send("READY=1"), 0);
+}
+
+Test(notify, path_socket)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/tcpd-notify-%d", (int)getpid());
+	unlink(path);
+	fd = listen_dgram(path, false);
+	setenv("NOTIFY_SOCKET", path, 1);
+	notify_reset();
+	cr_assert_eq(notify_send("READY=1"), 1);
+	expect_datagram(fd, "READY=1");
+	cr_assert_eq(notify_sendf("RELOADING=1\nMONOTONIC_USEC=%d", 42), 1);
+	expect_datagram(fd, "RELOADING=1\nMONOTONIC_USEC=42");
+	close(fd);
+	unlink(path);
+}
+
+Test(notify, abstract_socket_uses_the_exact_name_length)
+{
+	char name[64], env[66];
+	int fd;
+
+	/* Bound with its exact length: a NUL-padded sun_path would miss it. */
+	snprintf(name, sizeof(name), "tcpd-notify-test-%d", (int)getpid());
+	fd = listen_dgram(name, true);
+	snprintf(env, sizeof(env), "@%s", name);
+	setenv("NOTIFY_SOCKET", env, 1);
+	notify_reset();
+	cr_assert_eq(notify_send("STOPPING=1"), 1);
+	expect_datagram(fd, "STOPPING=1");
+	close(fd);
+}
+
+Test(notify, errors_are_returned_not_raised)
+{
+	setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);
+	notify_reset();
+	cr_assert_eq(notify_send("READY=1"), -ENOENT);
+	setenv("NOTIFY_SOCKET", "relative/path", 1);
+	cr_assert_eq(notify_send("READY=1"), -EINVAL);
+}
+
+Test(notify, watchdog_interval)
+{
+	char pid[16];
+
+	unsetenv("WATCHDOG_PID");
+	unsetenv("WATCHDOG_USEC");
+	cr_assert_eq(notify_watchdog_usec(), 0);
+	setenv("WATCHDOG_USEC", "3000000", 1);
+	cr_assert_eq(notify_watchdog_usec(), 3000000);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("WATCHDOG_PID", pid, 1);
+	cr_assert_eq(notify_watchdog_usec(), 3000000);
+	setenv("WATCHDOG_PID", "1", 1);
+	cr_assert_eq(notify_watchdog_usec(), 0, "meant for another process");
+	unsetenv("WATCHDOG_PID");
+	setenv("WATCHDOG_USEC", "soon", 1);
+	cr_assert_eq(notify_watchdog_usec(), 0);
+}
+
+/*
+ * activation_take() works on descriptors 3 and up, which the test runner
+ * uses itself: each case runs in a child that reports through its status.
+ */
+static int
+in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int
+two_named_sockets(void)
+{
+	struct activation a;
+	char pid[16];
+	int s;
+
+	for (s = 3; s <= 4; s++)
+		if (dup2(socket(AF_INET, SOCK_STREAM, 0), s) != s)
+			return 10;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "2", 1);
+	setenv("LISTEN_FDNAMES", "echo:command", 1);
+	if (activation_take(&a) != 2 || a.n != 2)
+		return 11;
+	if (a.fds[0] != 3 || a.fds[1] != 4)
+		return 12;
+	if (strcmp(a.names[0], "echo") != 0 || strcmp(a.names[1], "command") != 0)
+		return 13;
+	if (getenv("LISTEN_FDS") || getenv("LISTEN_PID") || getenv("LISTEN_FDNAMES"))
+		return 14;	/* children must not inherit them */
+	if (!(fcntl(3, F_GETFD) & FD_CLOEXEC))
+		return 15;
+	return 0;
+}
+
+static int
+names_default_to_unknown(void)
+{
+	struct activation a;
+	char pid[16];
+
+	dup2(socket(AF_INET, SOCK_STREAM, 0), 3);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	unsetenv("LISTEN_FDNAMES");
+	if (activation_take(&a) != 1 || strcmp(a.names[0], "unknown") != 0)
+		return 20;
+	return 0;
+}
+
+static int
+other_process_or_garbage(void)
+{
+	struct activation a;
+
+	setenv("LISTEN_PID", "1", 1);
+	setenv("LISTEN_FDS", "1", 1);
+	if (activation_take(&a) != 0 || a.n != 0 || getenv("LISTEN_FDS"))
+		return 30;
+	setenv("LISTEN_PID", "12x", 1);
+	setenv("LISTEN_FDS", "1", 1);
+	if (activation_take(&a) != -EINVAL)
+		return 31;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	if (activation_take(&a) != 0)
+		return 32;
+	return 0;
+}
+
+Test(activation, takes_named_sockets_and_clears_the_environment)
+{
+	cr_assert_eq(in_child(two_named_sockets), 0);
+}
+
+Test(activation, unnamed_sockets_are_unknown)
+{
+	cr_assert_eq(in_child(names_default_to_unknown), 0);
+}
+
+Test(activation, ignores_what_is_meant_for_another_process)
+{
+	cr_assert_eq(in_child(other_process_or_garbage), 0);
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* tcpd and the service manager's protocols, against the built binary. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+TestSuite(systemd, .timeout = 60);
+
+struct notes {
+	char	msg[64][256];
+	int	n;
+};
+
+/* Reads every datagram that arrives within ms. */
+static void
+collect(int fd, struct notes *notes, int ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timeval tv = { 0, 20000 };
+		char in[256];
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) /
+		    1000000 >= ms)
+			return;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if ((n = recv(fd, in, sizeof(in) - 1, 0)) <= 0)
+			continue;
+		in[n] = '\0';
+		if (notes->n < 64)
+			snprintf(notes->msg[notes->n++], sizeof(notes->msg[0]), "%s", in);
+	}
+}
+
+/* Index of the first message at or after from starting with prefix, or -1. */
+static int
+find(const struct notes *notes, int from, const char *prefix)
+{
+	int i;
+
+	for (i = from; i < notes->n; i++)
+		if (strncmp(notes->msg[i], prefix, strlen(prefix)) == 0)
+			return i;
+	return -1;
+}
+
+static int
+count(const struct notes *notes, const char *prefix)
+{
+	int i, n = 0;
+
+	for (i = 0; i < notes->n; i++)
+		n += strncmp(notes->msg[i], prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+Test(systemd, notify_ready_reloading_stopping_and_watchdog)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct notes notes = { .n = 0 };
+	char path[64], text[8192];
+	int fd, ready, reloading, ready2, stopping;
+
+	snprintf(path, sizeof(path), "/tmp/tcpd-notify-it-%d", (int)getpid());
+	unlink(path);
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	/* The daemon inherits these; this test process is its own worker. */
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "200000", 1);	/* pings every 100 ms */
+
+	tcpd_start(NULL);
+	collect(fd, &notes, 400);
+	tcpd_config_text(text, sizeof(text), "max_line = 1000", NULL);
+	cr_assert_eq(tcpd_reload(text), 0);
+	collect(fd, &notes, 100);
+	kill(tcpd.pid, SIGTERM);
+	collect(fd, &notes, 300);
+	cr_assert_eq(tcpd_stop(), 0, "exited 0 after STOPPING=1");
+
+	ready = find(&notes, 0, "READY=1");
+	reloading = find(&notes, 0, "RELOADING=1\nMONOTONIC_USEC=");
+	ready2 = reloading < 0 ? -1 : find(&notes, reloading, "READY=1");
+	stopping = find(&notes, 0, "STOPPING=1");
+	cr_assert_eq(ready, 0, "READY=1 comes first, once listening (got '%s')",
+	    notes.msg[0]);
+	cr_assert(ready < reloading && reloading < ready2 && ready2 < stopping,
+	    "order READY %d, RELOADING %d, READY %d, STOPPING %d", ready, reloading,
+	    ready2, stopping);
+	cr_assert_geq(count(&notes, "WATCHDOG=1"), 3, "%d watchdog pings in ~0.8 s",
+	    count(&notes, "WATCHDOG=1"));
+	cr_assert_geq(count(&notes, "STATUS="), 1);
+	close(fd);
+	unlink(path);
+}
+
+Test(systemd, failed_reload_still_answers_ready_and_says_why)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct notes notes = { .n = 0 };
+	char path[64];
+	int fd, reloading, ready;
+
+	snprintf(path, sizeof(path), "/tmp/tcpd-notify-fail-%d", (int)getpid());
+	unlink(path);
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	setenv("NOTIFY_SOCKET", path, 1);
+	unsetenv("WATCHDOG_USEC");
+	tcpd_start(NULL);
+	cr_assert_eq(tcpd_reload("[tcpd]\nbogus = 1\n"), -1);
+	collect(fd, &notes, 200);
+	reloading = find(&notes, 0, "RELOADING=1");
+	ready = find(&notes, reloading + 1, "READY=1\nSTATUS=reload failed");
+	cr_assert(reloading >= 0 && ready > reloading, "RELOADING %d, READY %d",
+	    reloading, ready);
+	cr_assert_eq(tcpd_stop(), 0);
+	close(fd);
+	unlink(path);
+}
+
+static const char activate[] = "/usr/bin/systemd-socket-activate";
+
+Test(systemd, socket_activation_adopts_named_sockets)
+{
+	char listen_echo[64], listen_stray[64], fdnames[] = "--fdname=echo:stray";
+	uint16_t stray;
+	int fd;
+	char in[8];
+
+	if (access(activate, X_OK) != 0)
+		cr_skip_test("%s is not installed (Debian's systemd package)", activate);
+	free_ports(tcpd.port, NPORTS);
+	free_ports(&stray, 1);
+	snprintf(listen_echo, sizeof(listen_echo), "--listen=127.0.0.1:%u",
+	    tcpd.port[P_ECHO]);
+	snprintf(listen_stray, sizeof(listen_stray), "--listen=127.0.0.1:%u", stray);
+	{
+		const char *wrapper[] = { activate, listen_echo, listen_stray, fdnames, NULL };
+
+		tcpd_start_activated(wrapper, tcpd.port[P_ECHO]);
+	}
+	fd = tcp_connect(tcpd.port[P_ECHO]);
+	send_all(fd, "hi", 2);
+	recv_exact(fd, in, 2);
+	assert_reply(in, 2, "hi");
+	close(fd);
+	ping_ok();	/* bound by tcpd itself */
+	cr_assert_eq(tcpd_log_count("listener echo: serving echo on 127.0.0.1:"), 1);
+	cr_assert_eq(tcpd_log_count("(socket passed by systemd)"), 1);
+	cr_assert_eq(tcpd_log_count("error: the socket systemd passed as 'stray'"), 1);
+	cr_assert_eq(tcpd_stop(), 0);
+}
+
+Test(systemd, passed_socket_on_another_address_is_an_error)
+{
+	char listen_other[64], fdnames[] = "--fdname=echo";
+	uint16_t other;
+	int fd;
+	char in[8];
+
+	if (access(activate, X_OK) != 0)
+		cr_skip_test("%s is not installed (Debian's systemd package)", activate);
+	free_ports(tcpd.port, NPORTS);
+	free_ports(&other, 1);
+	snprintf(listen_other, sizeof(listen_other), "--listen=127.0.0.1:%u", other);
+	{
+		const char *wrapper[] = { activate, listen_other, fdnames, NULL };
+
+		tcpd_start_activated(wrapper, other);
+	}
+	fd = tcp_connect(other);
+	send_all(fd, "ok", 2);
+	recv_exact(fd, in, 2);
+	close(fd);
+	cr_assert_eq(tcpd_log_count("error: listener echo: the socket systemd passed "
+	    "is bound to 127.0.0.1:"), 1);
+	cr_assert_eq(tcpd_log_count("which is not in its bind list"), 1);
+	cr_assert_eq(tcpd_stop(), 0);
+}
