@@ -12,7 +12,7 @@
 
 #include "tcpd/config.h"
 
-enum key_type { KEY_LEVEL, KEY_UINT, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
+enum key_type { KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
 /* Every key, once: where it lives, how it parses, its default and range. */
@@ -31,6 +31,7 @@ struct key_desc {
 
 static const struct key_desc keys[] = {
 	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
+	G(log_target,		KEY_TARGET,	LOG_TARGET_AUTO, 0, 0),
 	G(max_connections,	KEY_UINT,	10000,		1, 1000000),
 	G(idle_timeout,		KEY_UINT,	300,		0, 31536000),
 	G(request_timeout,	KEY_UINT,	30,		0, 31536000),
@@ -338,6 +339,11 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
 			    "debug, info, notice, warning or error", k->name, value);
 		break;
+	case KEY_TARGET:
+		if (log_target_parse(value, field) == -1)
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
+			    "auto, journal or stderr", k->name, value);
+		break;
 	case KEY_UINT:
 		if (parse_uint(value, k->min, k->max, field) == -1)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
@@ -458,6 +464,8 @@ set_defaults(struct config *cfg)
 			continue;
 		if (keys[i].type == KEY_LEVEL)
 			cfg->log_level = (enum log_level)keys[i].def;
+		else if (keys[i].type == KEY_TARGET)
+			cfg->log_target = (enum log_target)keys[i].def;
 		else
 			*(unsigned *)(void *)((char *)cfg + keys[i].offset) = keys[i].def;
 	}

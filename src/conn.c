@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,11 +71,42 @@ struct conn {
 	struct conn		*c_pending_next;
 	struct conn		*c_dead_next;
 	uint8_t			 c_key[16];	/* the peer, for per-IP counts */
+	uint8_t			 c_host_off;	/* the bare address within c_peer */
+	uint8_t			 c_host_len;
 	char			 c_peer[NET_ADDRSTRLEN];
 	char			 c_local[NET_ADDRSTRLEN];
 };
 
 static char read_chunk[READ_CHUNK];
+
+/*
+ * A line about c, prefixed "conn ID PEER:", with the journal fields that let
+ * journalctl select it: TCPD_CONN_ID, TCPD_PEER (the address alone, as
+ * TCPD_PEER=10.1.2.3 selects) and TCPD_LISTENER.
+ */
+static void conn_log(const struct conn *c, enum log_level level,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
+{
+	char id[24], host[INET6_ADDRSTRLEN], text[1536];
+	va_list ap;
+	struct log_field fields[3] = {
+		{ "TCPD_CONN_ID", id },
+		{ "TCPD_PEER", host },
+		{ "TCPD_LISTENER", c->c_listener->name },
+	};
+
+	if (!log_enabled(level))
+		return;
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->c_id);
+	snprintf(host, sizeof(host), "%.*s", c->c_host_len, c->c_peer + c->c_host_off);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_fields(level, fields, 3, "conn %s %s: %s", id, c->c_peer, text);
+}
 
 static void conn_on_event(struct loop *, int, void *, unsigned);
 static void conn_on_timer(struct loop *, struct loop_timer *, void *);
@@ -94,9 +126,9 @@ conn_close(struct conn *c, const char *reason)
 
 	if (c->c_flags & CONN_CLOSED)
 		return;
-	log_debug("conn %llu %s: closed: %s (in %llu, out %llu bytes, %llu ms)",
-	    (unsigned long long)c->c_id, c->c_peer, reason,
-	    (unsigned long long)c->c_bytes_in, (unsigned long long)c->c_bytes_out,
+	conn_log(c, LOG_LEVEL_DEBUG, "closed: %s (in %llu, out %llu bytes, %llu ms)",
+	    reason, (unsigned long long)c->c_bytes_in,
+	    (unsigned long long)c->c_bytes_out,
 	    (unsigned long long)(loop_now(conns->loop) - c->c_opened));
 	loop_del_fd(conns->loop, c->c_fd);
 	close(c->c_fd);
@@ -238,8 +270,7 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	case DEADLINE_REQUEST:
 		/* Say why on the wire, then close within LINGER_MS whatever the peer does. */
 		stats.request_timeouts++;
-		log_debug("conn %llu %s: request timeout",
-		    (unsigned long long)c->c_id, c->c_peer);
+		conn_log(c, LOG_LEVEL_DEBUG, "request timeout");
 		c->c_request_since = 0;
 		resp_add_error(&c->c_out, "ERR Protocol error: request timeout");
 		close_after_flush(c);
@@ -277,9 +308,10 @@ protocol_error(struct conn *c, const struct resp_request *req, const char *data,
 {
 	char sample[4 * LOG_SAMPLE + 4];
 
-	log_debug("conn %llu %s: protocol error: %s; input: \"%s\"",
-	    (unsigned long long)c->c_id, c->c_peer, req->error,
-	    log_escape(sample, sizeof(sample), data, len < LOG_SAMPLE ? len : LOG_SAMPLE));
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		conn_log(c, LOG_LEVEL_DEBUG, "protocol error: %s; input: \"%s\"",
+		    req->error, log_escape(sample, sizeof(sample), data,
+		    len < LOG_SAMPLE ? len : LOG_SAMPLE));
 	resp_add_error(&c->c_out, "ERR Protocol error: %s", req->error);
 	close_after_flush(c);
 }
@@ -600,14 +632,20 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_SLACK);
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
 	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
+	{
+		char host[INET6_ADDRSTRLEN];
+
+		net_addr_host(peer, host, sizeof(host));
+		c->c_host_off = c->c_peer[0] == '[' ? 1 : 0;
+		c->c_host_len = (uint8_t)strlen(host);
+	}
 	if (net_local_addr(fd, &local) == 0)
 		net_addr_format(&local, c->c_local, sizeof(c->c_local));
 	else
 		snprintf(c->c_local, sizeof(c->c_local), "unknown");
 
 	if (loop_add_fd(conns->loop, fd, LOOP_READABLE, conn_on_event, c) == -1) {
-		log_warning("conn %llu %s: dropped: epoll_ctl: %m",
-		    (unsigned long long)c->c_id, c->c_peer);
+		conn_log(c, LOG_LEVEL_WARNING, "dropped: epoll_ctl: %s", strerror(errno));
 		close(fd);
 		free(c);
 		return NULL;
@@ -620,9 +658,8 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	stats.connected++;
 	stats.service_connected[c->c_service]++;
 	stats.service_total[c->c_service]++;
-	log_debug("conn %llu %s: open on %s (listener %s, %s)",
-	    (unsigned long long)c->c_id, c->c_peer, c->c_local, l->name,
-	    service_name(c->c_service));
+	conn_log(c, LOG_LEVEL_DEBUG, "open on %s (listener %s, %s)", c->c_local,
+	    l->name, service_name(c->c_service));
 
 	arm_timer(c);
 	start_service(c);

@@ -185,6 +185,8 @@ reload(struct daemon *d)
 		config_free(&next);
 		return;
 	}
+	if (next.log_target != d->cfg.log_target)
+		log_set_target(next.log_target);
 	config_free(&d->cfg);
 	d->cfg = next;
 	log_set_level(d->cfg.log_level);
@@ -258,6 +260,7 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act)
 
 	*cfg = (struct config){ 0 };
 	log_set_level(d.cfg.log_level);
+	log_set_target(d.cfg.log_target);
 	fit_fd_limit(&d.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	stats_reset(now.tv_sec);

@@ -102,23 +102,28 @@ net_addr_parse(struct net_addr *addr, const char *s, size_t len,
 }
 
 void
+net_addr_host(const struct net_addr *addr, char *dst, size_t size)
+{
+	const void *raw = addr->u.sa.sa_family == AF_INET ?
+	    (const void *)&addr->u.in.sin_addr : (const void *)&addr->u.in6.sin6_addr;
+
+	if ((addr->u.sa.sa_family != AF_INET && addr->u.sa.sa_family != AF_INET6) ||
+	    inet_ntop(addr->u.sa.sa_family, raw, dst, (socklen_t)size) == NULL)
+		snprintf(dst, size, "unknown");
+}
+
+void
 net_addr_format(const struct net_addr *addr, char *dst, size_t size)
 {
 	char host[INET6_ADDRSTRLEN];
 
-	switch (addr->u.sa.sa_family) {
-	case AF_INET:
-		inet_ntop(AF_INET, &addr->u.in.sin_addr, host, sizeof(host));
-		snprintf(dst, size, "%s:%u", host, ntohs(addr->u.in.sin_port));
-		break;
-	case AF_INET6:
-		inet_ntop(AF_INET6, &addr->u.in6.sin6_addr, host, sizeof(host));
+	net_addr_host(addr, host, sizeof(host));
+	if (addr->u.sa.sa_family == AF_INET6)
 		snprintf(dst, size, "[%s]:%u", host, ntohs(addr->u.in6.sin6_port));
-		break;
-	default:
+	else if (addr->u.sa.sa_family == AF_INET)
+		snprintf(dst, size, "%s:%u", host, ntohs(addr->u.in.sin_port));
+	else
 		snprintf(dst, size, "unknown");
-		break;
-	}
 }
 
 bool

@@ -70,21 +70,37 @@ listener_conn_closed(struct listener *l, const uint8_t key[16])
 	listener_release(l);
 }
 
+/*
+ * "listener NAME: WHAT PEER: WHY (N more since the last such line)", about a
+ * peer that never became a connection, with journal fields to select it.
+ */
+static void
+peer_log(enum log_level level, const struct listener *l,
+    const struct net_addr *peer, const char *what, const char *why, unsigned held)
+{
+	char host[INET6_ADDRSTRLEN], text[NET_ADDRSTRLEN];
+	struct log_field fields[2] = {
+		{ "TCPD_PEER", host },
+		{ "TCPD_LISTENER", l->name },
+	};
+
+	net_addr_host(peer, host, sizeof(host));
+	net_addr_format(peer, text, sizeof(text));
+	log_fields(level, fields, 2, "listener %s: %s %s: %s (%u more since the "
+	    "last such line)", l->name, what, text, why, held);
+}
+
 /* Over a limit: accepted only to be closed, with a word for command clients. */
 static void
 reject(struct listen_socket *s, int fd, const struct net_addr *peer,
     const char *why)
 {
 	struct listener *l = s->s_listener;
-	char text[NET_ADDRSTRLEN];
 	unsigned held;
 
 	stats.rejected_connections++;
-	if (log_rate_ok(&l->reject_log, loop_now(s->s_srv->loop), &held)) {
-		net_addr_format(peer, text, sizeof(text));
-		log_warning("listener %s: rejected %s: %s (%u more rejected since "
-		    "the last such line)", l->name, text, why, held);
-	}
+	if (log_rate_ok(&l->reject_log, loop_now(s->s_srv->loop), &held))
+		peer_log(LOG_LEVEL_WARNING, l, peer, "rejected", why, held);
 	/* Best effort on a fresh socket: its send buffer is empty, so this fits. */
 	if (l->service == SERVICE_COMMAND &&
 	    write(fd, max_clients_error, sizeof(max_clients_error) - 1) == -1)
@@ -96,15 +112,11 @@ static void
 deny(struct listen_socket *s, int fd, const struct net_addr *peer)
 {
 	struct listener *l = s->s_listener;
-	char text[NET_ADDRSTRLEN];
 	unsigned held;
 
 	stats.denied_connections++;
-	if (log_rate_ok(&l->deny_log, loop_now(s->s_srv->loop), &held)) {
-		net_addr_format(peer, text, sizeof(text));
-		log_notice("listener %s: denied %s by allow/deny (%u more denied "
-		    "since the last such line)", l->name, text, held);
-	}
+	if (log_rate_ok(&l->deny_log, loop_now(s->s_srv->loop), &held))
+		peer_log(LOG_LEVEL_NOTICE, l, peer, "denied", "by allow/deny", held);
 	close(fd);
 }
 

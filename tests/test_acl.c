@@ -7,7 +7,6 @@
 
 #include "tcpd/acl.h"
 #include "tcpd/ipcount.h"
-#include "tcpd/log.h"
 #include "tcpd/net.h"
 
 static struct cidr
@@ -153,20 +152,4 @@ Test(ipcount, counts_follow_a_reference_through_collisions)
 	}
 	cr_assert_eq(t.used, 0, "a key leaves the table at 0");
 	ipcount_free(&t);
-}
-
-Test(log_rate, one_line_a_second_with_the_held_back_count)
-{
-	struct log_rate r = { 0 };
-	unsigned held = 99;
-	int i;
-
-	cr_assert(log_rate_ok(&r, 1000, &held));
-	cr_assert_eq(held, 0);
-	for (i = 0; i < 5; i++)
-		cr_assert_not(log_rate_ok(&r, 1500, &held));
-	cr_assert(log_rate_ok(&r, 2000, &held));
-	cr_assert_eq(held, 5);
-	cr_assert(log_rate_ok(&r, 3001, &held));
-	cr_assert_eq(held, 0);
 }

@@ -35,6 +35,7 @@ Test(config, defaults)
 {
 	cr_assert_eq(config_load_string(&cfg, LISTENER, &errs), 0);
 	cr_assert_eq(cfg.log_level, LOG_LEVEL_INFO);
+	cr_assert_eq(cfg.log_target, LOG_TARGET_AUTO);
 	cr_assert_eq(cfg.max_connections, 10000);
 	cr_assert_eq(cfg.idle_timeout, 300);
 	cr_assert_eq(cfg.max_line, 65536);
@@ -131,6 +132,8 @@ Test(config, bad_values)
 {
 	expect_error("[tcpd]\nlog_level = loud\n" LISTENER, 2,
 	    "invalid log_level 'loud': expected debug, info, notice, warning or error");
+	expect_error("[tcpd]\nlog_target = syslog\n" LISTENER, 2,
+	    "invalid log_target 'syslog': expected auto, journal or stderr");
 	expect_error("[tcpd]\nmax_connections = 0\n" LISTENER, 2,
 	    "invalid max_connections '0': expected an integer from 1 to 1000000");
 	expect_error("[tcpd]\nidle_timeout = -1\n" LISTENER, 2,

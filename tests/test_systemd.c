@@ -196,3 +196,15 @@ Test(systemd, passed_socket_on_another_address_is_an_error)
 	cr_assert_eq(tcpd_log_count("which is not in its bind list"), 1);
 	cr_assert_eq(tcpd_stop(), 0);
 }
+
+Test(systemd, journal_target_without_a_journal_falls_back_to_stderr)
+{
+	if (access("/run/systemd/journal/socket", F_OK) == 0)
+		cr_skip_test("a journald runs here; the container test covers it");
+	tcpd_start("log_target = journal\nlog_level = info");
+	ping_ok();
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_eq(tcpd_log_count("warning: cannot use the journal's socket "
+	    "/run/systemd/journal/socket: No such file or directory; logging to stderr"), 1);
+	cr_assert_eq(tcpd_log_count("ready (config"), 1, "lines still reach stderr");
+}

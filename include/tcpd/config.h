@@ -45,6 +45,7 @@ struct listener_config {
 
 struct config {
 	enum log_level		 log_level;
+	enum log_target		 log_target;
 	unsigned		 max_connections;
 	unsigned		 idle_timeout;	/* seconds, 0 = never */
 	unsigned		 request_timeout; /* seconds, 0 = never */

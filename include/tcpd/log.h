@@ -2,6 +2,7 @@
 #ifndef TCPD_LOG_H
 #define TCPD_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,17 +16,54 @@ enum log_level {
 	LOG_LEVEL_DEBUG		= 7,
 };
 
+enum log_target {
+	LOG_TARGET_AUTO,	/* the journal when stderr is the journal stream */
+	LOG_TARGET_JOURNAL,	/* the journal's native socket */
+	LOG_TARGET_STDERR,
+};
+
+/* A structured field for the journal, NAME in capitals (TCPD_PEER). */
+struct log_field {
+	const char	*name;
+	const char	*value;
+};
+
 /*
- * Chooses the output format: "<N>message" lines when stderr is the journal
- * stream named by $JOURNAL_STREAM, timestamped lines with the level otherwise.
+ * Starts on stderr: "<N>message" lines when stderr is the journal stream
+ * named by $JOURNAL_STREAM, timestamped lines with the level otherwise.
  */
 void	log_init(void);
+
+/*
+ * Where lines go from now on. The journal target writes one datagram per
+ * entry to the journal's native socket, with PRIORITY, SYSLOG_IDENTIFIER
+ * and the lines' structured fields; when that socket cannot be used, lines
+ * go to stderr as log_init() set up, and a warning says why.
+ */
+void	log_set_target(enum log_target target);
 void	log_set_level(enum log_level level);
 bool	log_enabled(enum log_level level);
 
 /* One line to stderr if level is enabled; %m is strerror(errno). */
 void	log_msg(enum log_level level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* The same, with structured fields that the journal target records. */
+void	log_fields(enum log_level level, const struct log_field *fields,
+	    size_t nfields, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	log_fieldsv(enum log_level level, const struct log_field *fields,
+	    size_t nfields, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 4, 0)));
+
+/*
+ * Encodes one entry of the journal's native protocol into dst: KEY=value
+ * lines, or for a value holding a newline, KEY, a newline, its length as 64
+ * bits little-endian, the value and a newline. Returns the length, or 0 when
+ * it does not fit.
+ */
+size_t	log_journal_entry(char *dst, size_t size, enum log_level level,
+	    const char *message, const struct log_field *fields, size_t nfields);
 
 #define log_error(...)	 log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
@@ -60,6 +98,8 @@ bool	log_rate_ok(struct log_rate *rate, uint64_t now_ms, unsigned *suppressed);
 
 /* Parses "debug".."error"; returns 0, or -1 for an unknown name. */
 int	 log_level_parse(const char *name, enum log_level *level);
+/* Parses "auto", "journal" or "stderr"; returns 0, or -1. */
+int	 log_target_parse(const char *name, enum log_target *target);
 const char *log_level_name(enum log_level level);
 
 #endif

@@ -32,6 +32,9 @@ int	net_addr_parse(struct net_addr *addr, const char *s, size_t len,
 /* Writes "A.B.C.D:PORT" or "[V6]:PORT" into dst (NET_ADDRSTRLEN bytes). */
 void	net_addr_format(const struct net_addr *addr, char *dst, size_t size);
 
+/* Writes the address alone, "A.B.C.D" or "V6" (INET6_ADDRSTRLEN bytes). */
+void	net_addr_host(const struct net_addr *addr, char *dst, size_t size);
+
 bool	net_addr_equal(const struct net_addr *a, const struct net_addr *b);
 
 /*
