@@ -6,8 +6,10 @@ set -eu
 pkgs="gcc meson ninja-build pkg-config libinih-dev"
 if [ "${1:-run}" = test ]; then
 	# clang and its runtime for libFuzzer; redis-cli is an independent client.
-	# systemd provides systemd-socket-activate and systemd-analyze.
-	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev redis-tools systemd"
+	# systemd provides systemd-socket-activate and systemd-analyze;
+	# systemd-container the container test; mandoc checks the man pages.
+	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev redis-tools systemd \
+	    systemd-container mandoc"
 fi
 
 missing=""
