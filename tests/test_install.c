@@ -172,3 +172,22 @@ Test(install, man_pages_lint_clean)
 		cr_assert_str_eq(out, "");
 	}
 }
+
+Test(install, runs_under_a_real_systemd_in_a_container, .timeout = 180)
+{
+	char script[512];
+	const char *argv[] = { "/bin/bash", script, build_root(), NULL };
+	int rc;
+
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("the unit's SystemCallFilter forbids what LeakSanitizer needs at "
+	    "exit; the plain build runs this test");
+#endif
+	snprintf(script, sizeof(script), "%s/tests/systemd-e2e.sh", source_root());
+	rc = run_capture(argv, out, sizeof(out));
+	if (rc == 77)
+		cr_skip_test("%s", out);
+	cr_assert_eq(rc, 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\nPASS\n"), "%s", out);
+	cr_log_info("%s", out);
+}
