@@ -28,11 +28,16 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 scripts/fuzz.sh "${FUZZ_SECONDS:-25}" || status=1
 
 # One closing line over both runs, from Criterion's own per-binary summaries.
+# A failure outside any test case (a leak at exit, a fuzz crash) counts too.
 cat build/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt 2>/dev/null |
-	awk '/Synthesis: Tested:/ {
+	awk -v status="$status" '/Synthesis: Tested:/ {
 		for (i = 1; i <= NF; i++) {
 			if ($i == "Passing:") p += $(i + 1)
 			if ($i == "Failing:") f += $(i + 1)
 		}
-	} END { printf "tests: %d passed, %d failed\n", p, f }'
+	} END {
+		if (status != 0 && f == 0)
+			f = 1
+		printf "tests: %d passed, %d failed\n", p, f
+	}'
 exit $status
