@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -183,4 +185,82 @@ net_local_addr(int fd, struct net_addr *addr)
 {
 	addr->len = sizeof(addr->u);
 	return getsockname(fd, &addr->u.sa, &addr->len);
+}
+
+int
+net_connect_start(const struct net_addr *addr)
+{
+	int fd, saved;
+
+	fd = socket(addr->u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, &addr->u.sa, addr->len) == -1 && errno != EINPROGRESS) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Waits for a non-blocking connect; 0, or -1 with errno (ETIMEDOUT). */
+static int
+finish_connect(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int rc, err = 0;
+
+	do
+		rc = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1);
+	while (rc == -1 && errno == EINTR);
+	if (rc == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (rc == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+int
+net_dial(const char *host, const char *port, int timeout_ms, struct net_addr *used,
+    char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res, *ai;
+	char text[NET_ADDRSTRLEN];
+	int rc, fd = -1;
+
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "resolve %s:%s: %s", host, port, gai_strerror(rc));
+		return -1;
+	}
+	snprintf(err, errlen, "connect %s:%s: no address", host, port);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    ai->ai_addrlen > sizeof(used->u))
+			continue;
+		memcpy(&used->u, ai->ai_addr, ai->ai_addrlen);
+		used->len = ai->ai_addrlen;
+		net_addr_format(used, text, sizeof(text));
+		if ((fd = net_connect_start(used)) != -1 &&
+		    finish_connect(fd, timeout_ms) == 0)
+			break;
+		if (errno == ETIMEDOUT)
+			snprintf(err, errlen, "connect %s: timed out after %d ms", text,
+			    timeout_ms);
+		else
+			snprintf(err, errlen, "connect %s: %s", text, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
 }

@@ -50,6 +50,22 @@ int	net_listen(const struct net_addr *addr, int backlog);
  */
 int	net_accept(int listen_fd, struct net_addr *peer);
 
+/*
+ * Starts a non-blocking connect to addr: returns the fd (connected, or with
+ * the connection in progress: EPOLLOUT then SO_ERROR tell), or -1 with errno.
+ */
+int	net_connect_start(const struct net_addr *addr);
+
+/*
+ * For clients, not the daemon (it blocks): resolves host and port (names or
+ * numbers, IPv4 or IPv6) and connects to each address in turn, waiting at
+ * most timeout_ms for each (0 = the system's own timeout). Returns a connected
+ * non-blocking fd with the address in *used, or -1 with a message like
+ * "connect 127.0.0.1:7070: Connection refused" in err.
+ */
+int	net_dial(const char *host, const char *port, int timeout_ms,
+	    struct net_addr *used, char *err, size_t errlen);
+
 /* The local address of a socket; 0 or -1 with errno. */
 int	net_local_addr(int fd, struct net_addr *addr);
 

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: MIT */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tcpd/bench.h"
+#include "tcpd/buf.h"
+#include "tcpd/hist.h"
+#include "tcpd/loop.h"
+#include "tcpd/net.h"
+#include "tcpd/resp.h"
+
+enum workload { W_PING, W_ECHO, W_RAW_ECHO, W_CONNECT };
+static const char *const workload_names[] = { "ping", "echo", "raw-echo", "connect" };
+
+struct bench_opts {
+	const char	*host;
+	const char	*port;
+	unsigned	 conns;
+	unsigned	 pipeline;
+	unsigned long long requests;	/* 0 = run for seconds */
+	double		 seconds;
+	enum workload	 workload;
+	size_t		 size;
+	bool		 csv;
+	bool		 json;
+	int		 connect_timeout_ms;
+};
+
+struct bconn {
+	struct bench	*b;
+	int		 fd;
+	bool		 connecting;
+	unsigned	 outstanding;
+	size_t		 to_send;	/* bytes of queued requests not yet written */
+	uint64_t	 sent_total;
+	size_t		 reply_off;	/* into the expected reply */
+	bool		 reply_bad;
+	uint64_t	*sent_at;	/* ring of pipeline send times, ns */
+	unsigned	 head;
+};
+
+struct bench {
+	struct bench_opts o;
+	struct loop	*loop;
+	struct net_addr	 addr;
+	char		*reqs;		/* pipeline + 1 copies of the request */
+	size_t		 req_len;
+	char		*expect;	/* one expected reply */
+	size_t		 expect_len;
+	unsigned long long issued, completed, errors, mismatches;
+	uint64_t	 start_ns, end_ns;
+	bool		 tty;
+	struct hist	 hist;
+	struct bconn	*conns;
+	struct loop_timer progress, deadline;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void conn_start(struct bconn *c);
+
+static bool
+budget_left(const struct bench *b)
+{
+	return b->o.requests == 0 || b->issued < b->o.requests;
+}
+
+static void
+finish(struct bench *b)
+{
+	if (b->end_ns == 0)
+		b->end_ns = now_ns();
+	loop_stop(b->loop);
+}
+
+static void
+conn_close(struct bconn *c)
+{
+	if (c->fd == -1)
+		return;
+	loop_del_fd(c->b->loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void
+conn_fail(struct bconn *c, const char *what, int err)
+{
+	struct bench *b = c->b;
+
+	b->errors++;
+	if (b->errors <= 3)
+		fprintf(stderr, "%stcpd-cli bench: %s: %s\n", b->tty ? "\n" : "", what,
+		    strerror(err));
+	conn_close(c);
+	/* Lost requests are errors; a connection that dies is replaced. */
+	b->errors += c->outstanding;
+	c->outstanding = 0;
+	c->to_send = 0;
+	c->reply_off = 0;
+	if (b->errors > 1000) {
+		fprintf(stderr, "tcpd-cli bench: too many errors, stopping\n");
+		finish(b);
+		return;
+	}
+	if (budget_left(b))
+		conn_start(c);
+}
+
+static void
+update_interest(struct bconn *c)
+{
+	unsigned mask = LOOP_READABLE | (c->to_send > 0 || c->connecting ? LOOP_WRITABLE : 0);
+
+	if (loop_set_mask(c->b->loop, c->fd, mask) == -1)
+		conn_fail(c, "epoll_ctl", errno);
+}
+
+/* Queues requests until the pipeline is full or the budget is spent. */
+static void
+queue_requests(struct bconn *c)
+{
+	struct bench *b = c->b;
+	unsigned depth = b->o.workload == W_CONNECT ? 1 : b->o.pipeline;
+
+	while (c->outstanding < depth && budget_left(b)) {
+		c->sent_at[(c->head + c->outstanding) % depth] = now_ns();
+		c->outstanding++;
+		c->to_send += b->req_len;
+		b->issued++;
+	}
+}
+
+static void
+write_requests(struct bconn *c)
+{
+	struct bench *b = c->b;
+	ssize_t n;
+
+	while (c->to_send > 0) {
+		size_t pos = (size_t)(c->sent_total % b->req_len);
+
+		n = send(c->fd, b->reqs + pos, c->to_send, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n == -1) {
+			conn_fail(c, "send", errno);
+			return;
+		}
+		c->to_send -= (size_t)n;
+		c->sent_total += (uint64_t)n;
+	}
+	update_interest(c);
+}
+
+/* Checks received bytes against the expected reply stream, byte for byte. */
+static void
+take_reply_bytes(struct bconn *c, const char *p, size_t n)
+{
+	struct bench *b = c->b;
+	unsigned depth = b->o.workload == W_CONNECT ? 1 : b->o.pipeline;
+
+	while (n > 0 && c->fd != -1) {
+		size_t k = b->expect_len - c->reply_off;
+
+		if (k > n)
+			k = n;
+		if (c->outstanding == 0) {
+			b->mismatches++;	/* bytes nobody asked for */
+			return;
+		}
+		if (memcmp(b->expect + c->reply_off, p, k) != 0)
+			c->reply_bad = true;
+		c->reply_off += k;
+		p += k;
+		n -= k;
+		if (c->reply_off < b->expect_len)
+			break;
+		hist_add(&b->hist, now_ns() - c->sent_at[c->head]);
+		c->head = (c->head + 1) % depth;
+		c->outstanding--;
+		c->reply_off = 0;
+		b->completed++;
+		if (c->reply_bad)
+			b->mismatches++;
+		c->reply_bad = false;
+		if (b->o.requests != 0 && b->completed >= b->o.requests) {
+			finish(b);
+			return;
+		}
+		if (b->o.workload == W_CONNECT) {
+			conn_close(c);
+			if (budget_left(b))
+				conn_start(c);
+			return;
+		}
+	}
+}
+
+static void
+on_conn(struct loop *loop, int fd, void *arg, unsigned events)
+{
+	struct bconn *c = arg;
+	char chunk[64 * 1024];
+	socklen_t len = sizeof(int);
+	int err = 0;
+	ssize_t n;
+
+	(void)loop;
+	(void)fd;
+	if (c->connecting) {
+		if (!(events & LOOP_WRITABLE))
+			return;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+			conn_fail(c, "connect", err ? err : errno);
+			return;
+		}
+		c->connecting = false;
+	}
+	if (events & LOOP_READABLE) {
+		n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n == 0) {
+			conn_fail(c, "the server closed the connection", ECONNRESET);
+			return;
+		}
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			conn_fail(c, "recv", errno);
+			return;
+		}
+		if (n > 0)
+			take_reply_bytes(c, chunk, (size_t)n);
+		if (c->fd == -1)
+			return;
+	}
+	queue_requests(c);
+	write_requests(c);
+}
+
+static void
+conn_start(struct bconn *c)
+{
+	struct bench *b = c->b;
+
+	c->head = 0;
+	c->reply_off = 0;
+	c->sent_total = 0;
+	c->reply_bad = false;
+	if ((c->fd = net_connect_start(&b->addr)) == -1) {
+		conn_fail(c, "connect", errno);
+		return;
+	}
+	c->connecting = true;
+	if (loop_add_fd(b->loop, c->fd, LOOP_WRITABLE, on_conn, c) == -1) {
+		conn_fail(c, "epoll_ctl", errno);
+		return;
+	}
+	/* The connect workload times from here: connect, request, reply. */
+	queue_requests(c);
+}
+
+static void
+on_progress(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct bench *b = arg;
+	double secs = (double)(now_ns() - b->start_ns) / 1e9;
+
+	fprintf(stderr, "\r%s: %llu requests, %.0f/s, %llu errors   ",
+	    workload_names[b->o.workload], b->completed,
+	    secs > 0 ? (double)b->completed / secs : 0, b->errors + b->mismatches);
+	loop_timer_start(loop, t, 500);
+}
+
+static void
+on_deadline(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	finish(arg);
+}
+
+static int
+build_workload(struct bench *b)
+{
+	struct buf req, exp;
+	char *payload = malloc(b->o.size + 1);
+	size_t i;
+	unsigned k;
+
+	if (payload == NULL)
+		return -1;
+	for (i = 0; i < b->o.size; i++)
+		payload[i] = (char)('a' + i % 26);
+	buf_init(&req, SIZE_MAX);
+	buf_init(&exp, SIZE_MAX);
+	switch (b->o.workload) {
+	case W_PING:
+	case W_CONNECT:
+		resp_add_array(&req, 1);
+		resp_add_bulk(&req, "PING", 4);
+		resp_add_simple(&exp, "PONG");
+		break;
+	case W_ECHO:
+		resp_add_array(&req, 2);
+		resp_add_bulk(&req, "ECHO", 4);
+		resp_add_bulk(&req, payload, b->o.size);
+		resp_add_bulk(&exp, payload, b->o.size);
+		break;
+	case W_RAW_ECHO:
+		buf_append(&req, payload, b->o.size);
+		buf_append(&exp, payload, b->o.size);
+		break;
+	}
+	free(payload);
+	b->req_len = buf_len(&req);
+	b->expect_len = buf_len(&exp);
+	b->reqs = malloc(b->req_len * (b->o.pipeline + 1));
+	b->expect = malloc(b->expect_len);
+	if (b->reqs == NULL || b->expect == NULL)
+		return -1;
+	for (k = 0; k <= b->o.pipeline; k++)
+		memcpy(b->reqs + k * b->req_len, buf_data(&req), b->req_len);
+	memcpy(b->expect, buf_data(&exp), b->expect_len);
+	buf_free(&req);
+	buf_free(&exp);
+	return 0;
+}
+
+static void
+report(const struct bench *b)
+{
+	double secs = (double)(b->end_ns - b->start_ns) / 1e9;
+	double rps = secs > 0 ? (double)b->completed / secs : 0;
+	double mbps = b->o.workload == W_PING || b->o.workload == W_CONNECT ? 0 :
+	    rps * (double)b->o.size / 1e6;
+	double us[5] = {
+		(double)hist_quantile(&b->hist, 0.50) / 1e3,
+		(double)hist_quantile(&b->hist, 0.90) / 1e3,
+		(double)hist_quantile(&b->hist, 0.99) / 1e3,
+		(double)hist_quantile(&b->hist, 0.999) / 1e3,
+		(double)b->hist.max / 1e3,
+	};
+	const char *w = workload_names[b->o.workload];
+
+	if (b->o.csv) {
+		printf("workload,connections,pipeline,size,requests,seconds,requests_per_sec,"
+		    "mb_per_sec,p50_us,p90_us,p99_us,p999_us,max_us,errors,mismatches\n");
+		printf("%s,%u,%u,%zu,%llu,%.3f,%.0f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%llu,%llu\n",
+		    w, b->o.conns, b->o.pipeline, b->o.size, b->completed, secs, rps, mbps,
+		    us[0], us[1], us[2], us[3], us[4], b->errors, b->mismatches);
+	} else if (b->o.json) {
+		printf("{\"workload\":\"%s\",\"connections\":%u,\"pipeline\":%u,\"size\":%zu,"
+		    "\"requests\":%llu,\"seconds\":%.3f,\"requests_per_sec\":%.0f,"
+		    "\"mb_per_sec\":%.1f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,"
+		    "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"errors\":%llu,"
+		    "\"mismatches\":%llu}\n", w, b->o.conns, b->o.pipeline, b->o.size,
+		    b->completed, secs, rps, mbps, us[0], us[1], us[2], us[3], us[4],
+		    b->errors, b->mismatches);
+	} else {
+		printf("%s: %u connections, pipeline %u%s: %llu requests in %.2f s\n", w,
+		    b->o.conns, b->o.pipeline, b->o.workload == W_ECHO ||
+		    b->o.workload == W_RAW_ECHO ? ", payload" : "", b->completed, secs);
+		printf("requests/s: %.0f", rps);
+		if (mbps > 0)
+			printf("  (%.1f MB/s each way)", mbps);
+		printf("\nlatency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
+		    us[0], us[1], us[2], us[3], us[4]);
+		printf("errors: %llu  mismatched replies: %llu\n", b->errors, b->mismatches);
+	}
+}
+
+static void
+bench_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: tcpd-cli bench [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE]\n"
+	    "                      [-n REQUESTS | -d SECONDS] [--workload W] [-s SIZE]\n"
+	    "                      [--csv | --json]\n"
+	    "  -c CONNS        connections (default 50)\n"
+	    "  -P PIPELINE     requests in flight per connection (default 1)\n"
+	    "  -n REQUESTS     stop after this many replies (default 100000)\n"
+	    "  -d SECONDS      run this long instead\n"
+	    "  --workload W    ping: RESP PING, expects +PONG (default)\n"
+	    "                  echo: RESP ECHO of SIZE bytes, expects them back\n"
+	    "                  raw-echo: SIZE raw bytes to an echo service, expects them back\n"
+	    "                  connect: connect, PING, close, again (connections/s)\n"
+	    "  -s SIZE         payload bytes for echo workloads (default 64)\n"
+	    "  --csv, --json   machine-readable result\n");
+}
+
+static int
+parse_opts(struct bench_opts *o, int argc, char *argv[])
+{
+	enum { OPT_WORKLOAD = 256, OPT_CSV, OPT_JSON, OPT_HELP };
+	static const struct option options[] = {
+		{ "host", required_argument, NULL, 'h' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "workload", required_argument, NULL, OPT_WORKLOAD },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, i;
+	char *end;
+
+	while ((ch = getopt_long(argc, argv, "h:p:c:P:n:d:s:", options, NULL)) != -1) {
+		errno = 0;
+		end = NULL;	/* set by the numeric options only */
+		switch (ch) {
+		case 'h': o->host = optarg; break;
+		case 'p': o->port = optarg; break;
+		case 'c': o->conns = (unsigned)strtoul(optarg, &end, 10); break;
+		case 'P': o->pipeline = (unsigned)strtoul(optarg, &end, 10); break;
+		case 'n': o->requests = strtoull(optarg, &end, 10); break;
+		case 'd': o->seconds = strtod(optarg, &end); o->requests = 0; break;
+		case 's': o->size = strtoul(optarg, &end, 10); break;
+		case OPT_WORKLOAD:
+			for (i = 0; i < 4; i++)
+				if (strcmp(optarg, workload_names[i]) == 0)
+					break;
+			if (i == 4) {
+				fprintf(stderr, "tcpd-cli bench: unknown workload '%s'\n", optarg);
+				return -1;
+			}
+			o->workload = (enum workload)i;
+			break;
+		case OPT_CSV: o->csv = true; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_HELP: bench_usage(stdout); exit(0);
+		default: bench_usage(stderr); return -1;
+		}
+		if (errno != 0 || (end != NULL && *end != '\0')) {
+			fprintf(stderr, "tcpd-cli bench: invalid value '%s'\n", optarg);
+			return -1;
+		}
+	}
+	if (o->conns < 1 || o->conns > 100000 || o->pipeline < 1 || o->pipeline > 10000 ||
+	    o->size < 1 || o->size > (64u << 20) || (o->requests == 0 && o->seconds <= 0)) {
+		fprintf(stderr, "tcpd-cli bench: need 1-100000 connections, pipeline "
+		    "1-10000, size 1-67108864, and -n > 0 or -d > 0\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+bench_main(int argc, char *argv[])
+{
+	struct bench *b = calloc(1, sizeof(*b));
+	char err[256];
+	unsigned i;
+	int fd, rc;
+
+	if (b == NULL)
+		return 1;
+	b->o = (struct bench_opts){ .host = "127.0.0.1", .port = "7070", .conns = 50,
+	    .pipeline = 1, .requests = 100000, .workload = W_PING, .size = 64,
+	    .connect_timeout_ms = 5000 };
+	if (parse_opts(&b->o, argc, argv) == -1) {
+		free(b);
+		return 3;
+	}
+	/* Resolve and check once, then every connection goes to that address. */
+	if ((fd = net_dial(b->o.host, b->o.port, b->o.connect_timeout_ms, &b->addr, err,
+	    sizeof(err))) == -1) {
+		fprintf(stderr, "tcpd-cli bench: %s\n", err);
+		free(b);
+		return 2;
+	}
+	close(fd);
+	if (build_workload(b) == -1 || (b->loop = loop_new()) == NULL ||
+	    (b->conns = calloc(b->o.conns, sizeof(*b->conns))) == NULL) {
+		fprintf(stderr, "tcpd-cli bench: out of memory\n");
+		return 1;
+	}
+	b->tty = isatty(STDERR_FILENO);
+	b->start_ns = now_ns();
+	for (i = 0; i < b->o.conns; i++) {
+		b->conns[i] = (struct bconn){ .b = b, .fd = -1 };
+		b->conns[i].sent_at = calloc(b->o.pipeline, sizeof(uint64_t));
+		if (b->conns[i].sent_at == NULL)
+			return 1;
+		conn_start(&b->conns[i]);
+	}
+	if (b->tty) {
+		loop_timer_init(&b->progress, on_progress, b);
+		loop_timer_start(b->loop, &b->progress, 500);
+	}
+	if (b->o.requests == 0) {
+		loop_timer_init(&b->deadline, on_deadline, b);
+		loop_timer_start(b->loop, &b->deadline, (uint64_t)(b->o.seconds * 1000));
+	}
+	if (b->end_ns == 0 && loop_run(b->loop) == -1)
+		fprintf(stderr, "tcpd-cli bench: event loop: %s\n", strerror(errno));
+	if (b->end_ns == 0)
+		b->end_ns = now_ns();
+	if (b->tty)
+		fprintf(stderr, "\r%60s\r", "");
+	report(b);
+	rc = b->errors == 0 && b->mismatches == 0 && b->completed > 0 ? 0 : 1;
+	for (i = 0; i < b->o.conns; i++) {
+		conn_close(&b->conns[i]);
+		free(b->conns[i].sent_at);
+	}
+	loop_free(b->loop);
+	free(b->conns);
+	free(b->reqs);
+	free(b->expect);
+	free(b);
+	return rc;
+}

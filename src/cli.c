@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/* tcpd-cli: a client for tcpd (and any RESP server or plain TCP service). */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tcpd/bench.h"
+#include "tcpd/buf.h"
+#include "tcpd/net.h"
+#include "tcpd/reply.h"
+#include "tcpd/resp.h"
+
+#define CLI_REPLY_MAX	(512u << 20)	/* the largest reply accepted */
+#define CLI_LINE_MAX	(64 * 1024)
+
+enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_CONNECTION = 2, EXIT_USAGE = 3 };
+
+struct cli {
+	const char	*host;
+	const char	*port;
+	int		 connect_timeout_ms;
+	int		 timeout_ms;	/* 0 = wait for a reply as long as it takes */
+	int		 fd;
+	struct buf	 in;		/* received, not yet printed */
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: tcpd-cli [-h HOST] [-p PORT] [--connect-timeout MS] [--timeout MS] [CMD [ARG...]]\n"
+	    "       tcpd-cli [-h HOST] [-p PORT] --raw\n"
+	    "       tcpd-cli bench [options]   (tcpd-cli bench --help)\n"
+	    "  -h, --host HOST          server name or address (default 127.0.0.1)\n"
+	    "  -p, --port PORT          server port (default 7070)\n"
+	    "      --connect-timeout MS give up connecting after MS ms (default 5000)\n"
+	    "      --timeout MS         give up waiting for a reply after MS ms (default: never)\n"
+	    "      --raw                copy stdin to the server and the server to stdout\n"
+	    "      --help               this text\n"
+	    "With CMD, send it and print the reply. Without, read commands from the\n"
+	    "terminal (a prompt) or, when stdin is not a terminal, one per line.\n"
+	    "Exit status: 0 ok, 1 error reply, 2 connection failure or timeout.\n");
+}
+
+static bool
+cli_connect(struct cli *c, bool quiet)
+{
+	struct net_addr used;
+	char err[256];
+
+	c->fd = net_dial(c->host, c->port, c->connect_timeout_ms, &used, err, sizeof(err));
+	if (c->fd == -1 && !quiet)
+		fprintf(stderr, "tcpd-cli: %s\n", err);
+	return c->fd != -1;
+}
+
+static void
+cli_disconnect(struct cli *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	buf_consume(&c->in, buf_len(&c->in));
+}
+
+/* Waits for events on fd; false (with a message) on timeout or error. */
+static bool
+wait_fd(struct cli *c, short events, const char *what)
+{
+	struct pollfd p = { .fd = c->fd, .events = events };
+	int rc;
+
+	do
+		rc = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
+	while (rc == -1 && errno == EINTR);
+	if (rc == 0)
+		fprintf(stderr, "tcpd-cli: no %s within %d ms\n", what, c->timeout_ms);
+	else if (rc == -1)
+		fprintf(stderr, "tcpd-cli: poll: %s\n", strerror(errno));
+	return rc > 0;
+}
+
+static bool
+send_bytes(struct cli *c, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (w == -1 && errno == EAGAIN) {
+			if (!wait_fd(c, POLLOUT, "progress sending"))
+				return false;
+			continue;
+		}
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1) {
+			fprintf(stderr, "tcpd-cli: send: %s\n", strerror(errno));
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Reads more bytes into c->in; false on EOF, error or timeout (said why). */
+static bool
+receive(struct cli *c)
+{
+	char *dst;
+	ssize_t n;
+
+	if (!wait_fd(c, POLLIN, "reply"))
+		return false;
+	if ((dst = buf_reserve(&c->in, 64 * 1024)) == NULL) {
+		fprintf(stderr, "tcpd-cli: reply larger than %u bytes\n", CLI_REPLY_MAX);
+		return false;
+	}
+	do
+		n = recv(c->fd, dst, 64 * 1024, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == 0) {
+		fprintf(stderr, "tcpd-cli: the server closed the connection\n");
+		return false;
+	}
+	if (n == -1) {
+		if (errno == EAGAIN)
+			return true;
+		fprintf(stderr, "tcpd-cli: recv: %s\n", strerror(errno));
+		return false;
+	}
+	buf_commit(&c->in, (size_t)n);
+	return true;
+}
+
+/* Prints the complete reply at the front of c->in; returns its exit status. */
+static int
+print_reply(struct cli *c, size_t len)
+{
+	struct buf text;
+	int rc = reply_is_error(buf_data(&c->in)) ? EXIT_ERROR_REPLY : EXIT_OK;
+
+	buf_init(&text, SIZE_MAX);
+	if (reply_format(&text, buf_data(&c->in), len) == 0)
+		fwrite(buf_data(&text), 1, buf_len(&text), stdout);
+	fflush(stdout);
+	buf_free(&text);
+	buf_consume(&c->in, len);
+	return rc;
+}
+
+/* Reads and prints one reply; EXIT_CONNECTION when none came. */
+static int
+await_reply(struct cli *c)
+{
+	ssize_t len;
+
+	while ((len = reply_length(buf_data(&c->in), buf_len(&c->in))) == RESP_INCOMPLETE)
+		if (!receive(c))
+			return EXIT_CONNECTION;
+	if (len == RESP_ERROR) {
+		fprintf(stderr, "tcpd-cli: the server's reply is not RESP\n");
+		return EXIT_CONNECTION;
+	}
+	return print_reply(c, (size_t)len);
+}
+
+static int
+encode(struct buf *out, int argc, char **argv)
+{
+	int i, rc = resp_add_array(out, (size_t)argc);
+
+	for (i = 0; i < argc && rc == 0; i++)
+		rc = resp_add_bulk(out, argv[i], strlen(argv[i]));
+	return rc;
+}
+
+/* Splits a typed line into a request with the daemon's own inline parser. */
+static int
+encode_line(struct buf *out, const char *line, size_t *argc)
+{
+	struct resp_state st = { 0 };
+	struct resp_request req;
+	char text[CLI_LINE_MAX + 2];
+	size_t n = strcspn(line, "\r\n"), i;
+	int rc;
+
+	if (n > CLI_LINE_MAX) {
+		fprintf(stderr, "tcpd-cli: line longer than %d bytes\n", CLI_LINE_MAX);
+		return -1;
+	}
+	memcpy(text, line, n);
+	text[n] = '\n';
+	if (resp_parse(&st, &req, text, n + 1, CLI_LINE_MAX) < 0) {
+		fprintf(stderr, "tcpd-cli: invalid arguments: %s\n", req.error);
+		return -1;
+	}
+	*argc = req.argc;
+	if (req.argc == 0)
+		return 0;
+	if (req.argc > RESP_MAX_ARGS) {
+		fprintf(stderr, "tcpd-cli: at most %d arguments per command\n", RESP_MAX_ARGS);
+		return -1;
+	}
+	rc = resp_add_array(out, req.argc);
+	for (i = 0; i < req.argc && rc == 0; i++)
+		rc = resp_add_bulk(out, req.argv[i].ptr, req.argv[i].len);
+	return rc;
+}
+
+static int
+run_command(struct cli *c, int argc, char **argv)
+{
+	struct buf out;
+	int rc;
+
+	if (!cli_connect(c, false))
+		return EXIT_CONNECTION;
+	buf_init(&out, SIZE_MAX);
+	encode(&out, argc, argv);
+	rc = send_bytes(c, buf_data(&out), buf_len(&out)) ? await_reply(c) : EXIT_CONNECTION;
+	buf_free(&out);
+	return rc;
+}
+
+static bool
+is_quit(const char *line)
+{
+	char word[8];
+
+	return sscanf(line, " %7s", word) == 1 &&
+	    (strcasecmp(word, "quit") == 0 || strcasecmp(word, "exit") == 0);
+}
+
+/* A prompt; the connection is made again when the server went away. */
+static int
+run_interactive(struct cli *c)
+{
+	char line[CLI_LINE_MAX + 2];
+	int rc = EXIT_OK, attempt;
+	size_t argc;
+
+	cli_connect(c, false);
+	for (;;) {
+		struct buf out;
+
+		if (c->fd != -1)
+			printf("%s:%s> ", c->host, c->port);
+		else
+			printf("not connected> ");
+		fflush(stdout);
+		if (fgets(line, sizeof(line), stdin) == NULL || is_quit(line))
+			break;
+		buf_init(&out, SIZE_MAX);
+		if (encode_line(&out, line, &argc) == -1 || argc == 0) {
+			buf_free(&out);
+			continue;
+		}
+		/* A second try after reconnecting, for a server that restarted. */
+		for (attempt = 0; attempt < 2; attempt++) {
+			if (c->fd == -1 && !cli_connect(c, false))
+				break;
+			if (send_bytes(c, buf_data(&out), buf_len(&out)) &&
+			    (rc = await_reply(c)) != EXIT_CONNECTION)
+				break;
+			cli_disconnect(c);
+		}
+		buf_free(&out);
+	}
+	cli_disconnect(c);
+	return EXIT_OK;
+}
+
+/* Every line of stdin is a command; all are sent pipelined, replies in order. */
+static int
+run_pipe(struct cli *c)
+{
+	char line[CLI_LINE_MAX + 2];
+	struct buf out;
+	size_t argc, sent = 0, pending = 0;
+	int rc = EXIT_OK;
+	ssize_t len;
+
+	buf_init(&out, SIZE_MAX);
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		if (encode_line(&out, line, &argc) == -1) {
+			rc = EXIT_ERROR_REPLY;
+			continue;
+		}
+		pending += argc > 0;
+	}
+	if (!cli_connect(c, false)) {
+		buf_free(&out);
+		return EXIT_CONNECTION;
+	}
+	while (pending > 0) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+		if (sent < buf_len(&out))
+			p.events |= POLLOUT;
+		if (poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1) == 0) {
+			fprintf(stderr, "tcpd-cli: no reply within %d ms\n", c->timeout_ms);
+			rc = EXIT_CONNECTION;
+			break;
+		}
+		if ((p.revents & POLLOUT) && sent < buf_len(&out)) {
+			ssize_t w = send(c->fd, buf_data(&out) + sent, buf_len(&out) - sent,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (w > 0)
+				sent += (size_t)w;
+		}
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (!receive(c)) {
+			rc = EXIT_CONNECTION;
+			break;
+		}
+		while (pending > 0 && (len = reply_length(buf_data(&c->in),
+		    buf_len(&c->in))) > 0) {
+			if (print_reply(c, (size_t)len) == EXIT_ERROR_REPLY)
+				rc = EXIT_ERROR_REPLY;
+			pending--;
+		}
+	}
+	buf_free(&out);
+	cli_disconnect(c);
+	return rc;
+}
+
+/* A byte pipe: stdin to the server, the server to stdout, like nc. */
+static int
+run_raw(struct cli *c)
+{
+	char chunk[64 * 1024];
+	bool stdin_open = true;
+	ssize_t n;
+
+	if (!cli_connect(c, false))
+		return EXIT_CONNECTION;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = c->fd, .events = POLLIN },
+			{ .fd = STDIN_FILENO, .events = stdin_open ? POLLIN : 0 },
+		};
+		int rc = poll(p, 2, c->timeout_ms > 0 ? c->timeout_ms : -1);
+
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == 0) {
+			fprintf(stderr, "tcpd-cli: nothing from the server within %d ms\n",
+			    c->timeout_ms);
+			return EXIT_CONNECTION;
+		}
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			n = read(STDIN_FILENO, chunk, sizeof(chunk));
+			if (n <= 0) {
+				/* Our half-close: the server still sends what it owes. */
+				stdin_open = false;
+				shutdown(c->fd, SHUT_WR);
+			} else if (!send_bytes(c, chunk, (size_t)n)) {
+				return EXIT_CONNECTION;
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+			if (n == 0)
+				break;
+			if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				fprintf(stderr, "tcpd-cli: recv: %s\n", strerror(errno));
+				return EXIT_CONNECTION;
+			}
+			if (n > 0 && fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+				return EXIT_CONNECTION;
+			fflush(stdout);
+		}
+	}
+	cli_disconnect(c);
+	return EXIT_OK;
+}
+
+static int
+parse_ms(const char *s, int *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > 86400000)
+		return -1;
+	*ms = (int)v;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_RAW, OPT_HELP, OPT_VERSION };
+	static const struct option options[] = {
+		{ "host",		required_argument,	NULL, 'h' },
+		{ "port",		required_argument,	NULL, 'p' },
+		{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
+		{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+		{ "raw",		no_argument,		NULL, OPT_RAW },
+		{ "help",		no_argument,		NULL, OPT_HELP },
+		{ "version",		no_argument,		NULL, OPT_VERSION },
+		{ NULL,			0,			NULL, 0 },
+	};
+	struct cli c = { .host = "127.0.0.1", .port = "7070",
+	    .connect_timeout_ms = 5000, .fd = -1 };
+	bool raw = false;
+	int ch, rc;
+
+	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+		return bench_main(argc - 1, argv + 1);
+	/* '+' stops at the command, so its own arguments may start with '-'. */
+	while ((ch = getopt_long(argc, argv, "+h:p:", options, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			c.host = optarg;
+			break;
+		case 'p':
+			c.port = optarg;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+		case OPT_TIMEOUT:
+			if (parse_ms(optarg, ch == OPT_TIMEOUT ? &c.timeout_ms :
+			    &c.connect_timeout_ms) == -1) {
+				fprintf(stderr, "tcpd-cli: invalid milliseconds '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_RAW:
+			raw = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return EXIT_OK;
+		case OPT_VERSION:
+			printf("tcpd-cli %s\n", TCPD_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	buf_init(&c.in, CLI_REPLY_MAX);
+	if (raw)
+		rc = run_raw(&c);
+	else if (optind < argc)
+		rc = run_command(&c, argc - optind, argv + optind);
+	else if (isatty(STDIN_FILENO))
+		rc = run_interactive(&c);
+	else
+		rc = run_pipe(&c);
+	buf_free(&c.in);
+	return rc;
+}
