@@ -303,6 +303,13 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
 }
 
 void
+tcpd_restart_same_ports(void)
+{
+	spawn(tcpd_bin(), NULL, 0);
+	wait_ready(0);
+}
+
+void
 tcpd_start_activated(const char *const *wrapper, uint16_t trigger_port)
 {
 	char text[8192];
@@ -651,28 +658,54 @@ send_until_blocked(int fd, const void *p, size_t n)
 }
 
 int
-run_capture(const char *const argv[], char *out, size_t size)
+run_capture_input(const char *const argv[], const char *input, size_t len,
+    char *out, size_t size)
 {
-	int pipefd[2], status;
+	int outp[2], inp[2], status;
 	size_t got = 0;
 	ssize_t r;
 	pid_t pid;
 
-	cr_assert_eq(pipe(pipefd), 0);
+	cr_assert_eq(pipe(outp), 0);
+	cr_assert_eq(pipe(inp), 0);
 	if ((pid = fork()) == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		close(pipefd[0]);
+		dup2(inp[0], STDIN_FILENO);
+		dup2(outp[1], STDOUT_FILENO);
+		dup2(outp[1], STDERR_FILENO);
+		close(inp[1]);
+		close(outp[0]);
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
-	close(pipefd[1]);
-	while (got + 1 < size && (r = read(pipefd[0], out + got, size - 1 - got)) > 0)
-		got += (size_t)r;
+	close(inp[0]);
+	close(outp[1]);
+	/* Small inputs fit the pipe; the child reads them while we wait. */
+	if (input != NULL && len > 0)
+		cr_assert_eq(write(inp[1], input, len), (ssize_t)len);
+	close(inp[1]);
+	/* Read to the end, keeping what fits: a child must never block on us. */
+	for (;;) {
+		char sink[4096];
+
+		if (got + 1 < size)
+			r = read(outp[0], out + got, size - 1 - got);
+		else
+			r = read(outp[0], sink, sizeof(sink));
+		if (r <= 0)
+			break;
+		if (got + 1 < size)
+			got += (size_t)r;
+	}
 	out[got] = '\0';
-	close(pipefd[0]);
+	close(outp[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int
+run_capture(const char *const argv[], char *out, size_t size)
+{
+	return run_capture_input(argv, NULL, 0, out, size);
 }
 
 static void

@@ -52,6 +52,8 @@ char	*tcpd_log_text(void);
 double	tcpd_cpu_seconds(void);
 /* SIGTERM, then waits; returns the exit status (or 128 + signal). */
 int	tcpd_stop(void);
+/* Starts tcpd again on the config and ports of the last start (after a stop). */
+void	tcpd_restart_same_ports(void);
 /*
  * Starts wrapper[0] wrapper[1]... tcpd --config FILE (e.g. under
  * systemd-socket-activate), and first connects to trigger_port, where the
@@ -112,6 +114,9 @@ size_t	send_until_blocked(int fd, const void *p, size_t n);
 
 /* Runs argv with stdout and stderr into out (NUL-terminated); returns exit status. */
 int	run_capture(const char *const argv[], char *out, size_t size);
+/* The same with input (len bytes) on its stdin, then EOF. */
+int	run_capture_input(const char *const argv[], const char *input, size_t len,
+	    char *out, size_t size);
 
 /* Asserts a received buffer equals the expected bytes, showing both escaped. */
 void	assert_bytes(const void *got, size_t gotlen, const void *expect, size_t len);

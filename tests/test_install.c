@@ -81,6 +81,7 @@ Test(install, puts_everything_in_place)
 	char *unit;
 
 	cr_assert(exists("%s/usr/local/sbin/tcpd%s", ""));
+	cr_assert(exists("%s/usr/local/bin/tcpd-cli%s", ""));
 	cr_assert(exists("%s/usr/local/share/man/man8/tcpd.8%s", ""));
 	cr_assert(exists("%s/usr/local/share/man/man5/tcpd.conf.5%s", ""));
 	cr_assert(exists("%s/lib/systemd/system/tcpd.socket%s", ""));

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* tcpd-cli against the built tcpd: every mode, byte for byte. */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+TestSuite(cli, .init = tcpd_setup, .fini = tcpd_teardown, .timeout = 60);
+
+static char out[1 << 16];
+static char port[8];
+
+static const char *
+cli_bin(void)
+{
+	const char *bin = getenv("TCPD_CLI_BIN");
+
+	cr_assert_not_null(bin, "TCPD_CLI_BIN must name tcpd-cli");
+	return bin;
+}
+
+static const char *
+port_of(int which)
+{
+	snprintf(port, sizeof(port), "%u", tcpd.port[which]);
+	return port;
+}
+
+#define CLI(...) ((const char *const[]){ cli_bin(), __VA_ARGS__, NULL })
+
+Test(cli, one_command_per_reply_type)
+{
+	const char *p = port_of(P_COMMAND);
+
+	cr_assert_eq(run_capture(CLI("-p", p, "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "ECHO", "a \"b\"\n\x01"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "\"a \\\"b\\\"\\n\\x01\"\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "nope", "x"), out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "(error) ERR unknown command 'nope'\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "time"), out, sizeof(out)), 0);
+	cr_assert_eq(strncmp(out, "1) \"", 4), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\n2) \""), "%s", out);
+	cr_assert_eq(run_capture(CLI("-h", "::1", "-p", p, "help"), out, sizeof(out)), 0);
+	cr_assert_eq(strncmp(out, "1) \"PING [message] - reply PONG, or the message\"\n"
+	    "2) \"ECHO", 57), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\n7) \"QUIT"), "%s", out);
+}
+
+Test(cli, connection_failures)
+{
+	uint16_t closed;
+	char p[8], expect[128];
+
+	free_ports(&closed, 1);
+	snprintf(p, sizeof(p), "%u", closed);
+	cr_assert_eq(run_capture(CLI("-p", p, "ping"), out, sizeof(out)), 2);
+	snprintf(expect, sizeof(expect), "tcpd-cli: connect 127.0.0.1:%u: Connection "
+	    "refused\n", closed);
+	cr_assert_str_eq(out, expect);
+	cr_assert_eq(run_capture(CLI("-h", "no.such.host.invalid", "ping"), out,
+	    sizeof(out)), 2);
+	cr_assert_eq(strncmp(out, "tcpd-cli: resolve no.such.host.invalid:7070: ", 45), 0,
+	    "%s", out);
+	/* discard never replies: --timeout says so. */
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_DISCARD), "--timeout", "200", "ping"),
+	    out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "tcpd-cli: no reply within 200 ms\n");
+}
+
+Test(cli, stdin_lines_are_pipelined)
+{
+	static const char in[] = "PING\nECHO \"two words\"\n\nbogus\nPING last\n";
+
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND)), in, sizeof(in) - 1,
+	    out, sizeof(out)), 1, "an error reply makes the exit status 1");
+	cr_assert_str_eq(out, "PONG\n\"two words\"\n(error) ERR unknown command 'bogus'\n"
+	    "\"last\"\n");
+}
+
+Test(cli, raw_mode_with_every_service)
+{
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_ECHO), "--raw"), "abc\r\n\x01x", 7,
+	    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "abc\r\n\x01x");
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_DISCARD), "--raw"), "junk", 4,
+	    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "");
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_DAYTIME), "--raw"), out, sizeof(out)), 0);
+	cr_assert_not_null(strstr(out, "-UTC\r\n"), "%s", out);
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_TIME), "--raw"), out, sizeof(out)), 0);
+	cr_assert_eq(strlen(out) <= 4, 1);
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "--raw"), out, sizeof(out)), 0,
+	    "command: our half-close, then the server's close");
+	cr_assert_str_eq(out, "");
+}
+
+Test(cli, raw_mode_with_chargen_until_stopped)
+{
+	char got[740], expect[740];
+	int fds[2], i, status;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	/* chargen never ends: read ten lines from tcpd-cli, then stop it. */
+	cr_assert_eq(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		execl(cli_bin(), cli_bin(), "-p", port_of(P_CHARGEN), "--raw", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (n < sizeof(got) && (r = read(fds[0], got + n, sizeof(got) - n)) > 0)
+		n += (size_t)r;
+	kill(pid, SIGTERM);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	for (i = 0; i < 740; i++)
+		expect[i] = i % 74 == 72 ? '\r' : i % 74 == 73 ? '\n' :
+		    (char)(' ' + (i / 74 + i % 74) % 95);
+	assert_bytes(got, n, expect, sizeof(expect));
+}
+
+Test(cli, interactive_prompt_reconnects)
+{
+	char prompt[64], buf[4096];
+	int master, status;
+	size_t got = 0;
+	pid_t pid;
+
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	if ((pid = forkpty(&master, NULL, NULL, NULL)) == 0) {
+		execl(cli_bin(), cli_bin(), "-p", port_of(P_COMMAND), (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	/* Reads the terminal until want shows up (or 5 s pass). */
+#define EXPECT(want) do {						\
+		struct pollfd p = { .fd = master, .events = POLLIN };		\
+		while (strstr(buf, want) == NULL) {				\
+			ssize_t r;						\
+			cr_assert_gt(poll(&p, 1, 5000), 0, "waiting for '%s' in '%s'", \
+			    want, buf);						\
+			r = read(master, buf + got, sizeof(buf) - 1 - got);	\
+			cr_assert_gt(r, 0);					\
+			got += (size_t)r;					\
+			buf[got] = '\0';					\
+		}								\
+		got = 0;							\
+		buf[0] = '\0';							\
+	} while (0)
+	buf[0] = '\0';
+	EXPECT(prompt);
+	cr_assert_eq(write(master, "PING\n", 5), 5);
+	EXPECT("PONG");
+	/* The server goes away and comes back on the same port: the next command
+	 * reconnects by itself. */
+	cr_assert_eq(tcpd_stop(), 0);
+	tcpd_restart_same_ports();
+	cr_assert_eq(write(master, "ECHO back\n", 10), 10);
+	EXPECT("\"back\"");
+	cr_assert_eq(write(master, "quit\n", 5), 5);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(master);
+}
+
+Test(cli, bench_checks_every_reply_and_reports)
+{
+	const char *p = port_of(P_COMMAND);
+	char e[8];
+
+	cr_assert_eq(run_capture(CLI("bench", "-p", p, "-n", "20000", "-c", "8", "-P", "4",
+	    "--csv"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(strncmp(out, "workload,connections,pipeline,size,requests,", 44), 0);
+	cr_assert_not_null(strstr(out, "\nping,8,4,64,20000,"), "%s", out);
+	cr_assert_not_null(strstr(out, ",0,0\n"), "no errors, no mismatches: %s", out);
+	cr_assert_eq(run_capture(CLI("bench", "-p", p, "--workload", "echo", "-s", "1000",
+	    "-n", "2000", "--json"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"workload\":\"echo\""), "%s", out);
+	cr_assert_not_null(strstr(out, "\"requests\":2000,"), "%s", out);
+	cr_assert_not_null(strstr(out, "\"errors\":0,\"mismatches\":0}"), "%s", out);
+	snprintf(e, sizeof(e), "%u", tcpd.port[P_ECHO]);
+	cr_assert_eq(run_capture(CLI("bench", "-p", e, "--workload", "raw-echo", "-s",
+	    "100000", "-c", "2", "-n", "200"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "MB/s each way"), "%s", out);
+	cr_assert_eq(run_capture(CLI("bench", "-p", p, "--workload", "connect", "-c", "4",
+	    "-n", "400"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "connect: 4 connections, pipeline 1: 400 requests"),
+	    "%s", out);
+	cr_assert_eq(run_capture(CLI("bench", "-p", p, "-d", "0.3", "-c", "2"), out,
+	    sizeof(out)), 0, "%s", out);
+}
+
+Test(cli, bench_counts_wrong_replies)
+{
+	/* ECHO expected, but the echo service returns the RESP request itself. */
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_ECHO), "--workload", "ping",
+	    "-n", "100", "-c", "1"), out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "mismatched replies: "), "%s", out);
+	cr_assert_null(strstr(out, "mismatched replies: 0\n"), "%s", out);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "tcpd/buf.h"
+#include "tcpd/reply.h"
+#include "tcpd/resp.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+
+static const char *
+format(const char *reply, size_t len)
+{
+	static char text[1024];
+	struct buf out;
+
+	cr_assert_eq(reply_length(reply, len), (ssize_t)len, "not one whole reply");
+	buf_init(&out, sizeof(text) - 1);
+	cr_assert_eq(reply_format(&out, reply, len), 0);
+	memcpy(text, buf_data(&out), buf_len(&out));
+	text[buf_len(&out)] = '\0';
+	buf_free(&out);
+	return text;
+}
+
+Test(reply, each_type_as_redis_cli_prints_it)
+{
+	cr_assert_str_eq(format(S("+PONG\r\n")), "PONG\n");
+	cr_assert_str_eq(format(S("-ERR no\r\n")), "(error) ERR no\n");
+	cr_assert_str_eq(format(S(":-42\r\n")), "(integer) -42\n");
+	cr_assert_str_eq(format(S("$5\r\nhello\r\n")), "\"hello\"\n");
+	cr_assert_str_eq(format(S("$-1\r\n")), "(nil)\n");
+	cr_assert_str_eq(format(S("*0\r\n")), "(empty array)\n");
+	cr_assert_str_eq(format(S("*-1\r\n")), "(nil)\n");
+	cr_assert_str_eq(format(S("$8\r\n\"\\\n\r\t\x01\xff\x7f\r\n")),
+	    "\"\\\"\\\\\\n\\r\\t\\x01\\xff\\x7f\"\n");
+}
+
+Test(reply, nested_arrays_are_numbered_and_indented)
+{
+	cr_assert_str_eq(format(S("*3\r\n$1\r\na\r\n*2\r\n:1\r\n$1\r\nb\r\n+c\r\n")),
+	    "1) \"a\"\n2) 1) (integer) 1\n   2) \"b\"\n3) c\n");
+	cr_assert_str_eq(format(S("*10\r\n:1\r\n:2\r\n:3\r\n:4\r\n:5\r\n:6\r\n:7\r\n"
+	    ":8\r\n:9\r\n*1\r\n:10\r\n")),
+	    " 1) (integer) 1\n 2) (integer) 2\n 3) (integer) 3\n 4) (integer) 4\n"
+	    " 5) (integer) 5\n 6) (integer) 6\n 7) (integer) 7\n 8) (integer) 8\n"
+	    " 9) (integer) 9\n10) 1) (integer) 10\n");
+}
+
+Test(reply, incomplete_at_every_cut_and_malformed)
+{
+	static const char whole[] = "*2\r\n$3\r\nabc\r\n*1\r\n:7\r\n";
+	static const char *const bad[] = {
+		"?\r\n", ":x\r\n", "$-2\r\n", "$3\r\nabcd\r\n", "*-2\r\n", "+a\rb",
+	};
+	size_t cut, i;
+
+	for (cut = 0; cut < sizeof(whole) - 1; cut++)
+		cr_assert_eq(reply_length(whole, cut), RESP_INCOMPLETE, "cut %zu", cut);
+	cr_assert_eq(reply_length(whole, sizeof(whole) - 1), (ssize_t)sizeof(whole) - 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(reply_length(bad[i], strlen(bad[i])), RESP_ERROR, "'%s'", bad[i]);
+}
+
+Test(reply, nesting_is_bounded)
+{
+	char deep[4 * (REPLY_MAX_DEPTH + 2) + 8];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < REPLY_MAX_DEPTH + 2; i++) {
+		memcpy(deep + n, "*1\r\n", 4);
+		n += 4;
+	}
+	memcpy(deep + n, ":1\r\n", 4);
+	cr_assert_eq(reply_length(deep, n + 4), RESP_ERROR);
+}
