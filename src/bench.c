@@ -17,17 +17,37 @@
 #include "tcpd/net.h"
 #include "tcpd/resp.h"
 
-enum workload { W_PING, W_ECHO, W_RAW_ECHO, W_CONNECT };
-static const char *const workload_names[] = { "ping", "echo", "raw-echo", "connect" };
+enum exchange { X_PING, X_ECHO, X_RAW };
+
+enum pace {
+	P_KEEP,		/* one connection for every request */
+	P_RECONNECT,	/* connect, one exchange, close: connections per second */
+	P_IDLE,		/* one exchange, then hold the connection open, idle */
+};
+
+struct workload {
+	const char	*name;
+	enum exchange	 exchange;
+	enum pace	 pace;
+};
+
+static const struct workload workloads[] = {
+	{ "ping", X_PING, P_KEEP },
+	{ "echo", X_ECHO, P_KEEP },
+	{ "raw-echo", X_RAW, P_KEEP },
+	{ "connect", X_PING, P_RECONNECT },
+	{ "raw-connect", X_RAW, P_RECONNECT },
+	{ "idle", X_PING, P_IDLE },
+};
 
 struct bench_opts {
 	const char	*host;
 	const char	*port;
 	unsigned	 conns;
 	unsigned	 pipeline;
-	unsigned long long requests;	/* 0 = run for seconds */
-	double		 seconds;
-	enum workload	 workload;
+	unsigned long long requests;	/* 0 = no limit */
+	double		 seconds;	/* 0 = no limit; the first limit reached ends it */
+	const struct workload *workload;
 	size_t		 size;
 	bool		 csv;
 	bool		 json;
@@ -56,6 +76,8 @@ struct bench {
 	char		*expect;	/* one expected reply */
 	size_t		 expect_len;
 	unsigned long long issued, completed, errors, mismatches;
+	unsigned	 dead_idle;	/* idle pace: connections lost before holding */
+	bool		 holding;	/* idle pace: every connection answered */
 	uint64_t	 start_ns, end_ns;
 	bool		 tty;
 	struct hist	 hist;
@@ -73,6 +95,7 @@ now_ns(void)
 }
 
 static void conn_start(struct bconn *c);
+static void on_deadline(struct loop *loop, struct loop_timer *t, void *arg);
 
 static bool
 budget_left(const struct bench *b)
@@ -86,6 +109,23 @@ finish(struct bench *b)
 	if (b->end_ns == 0)
 		b->end_ns = now_ns();
 	loop_stop(b->loop);
+}
+
+/*
+ * The idle pace holds once every connection has answered or died: it says so
+ * on stdout, so a script can measure the server now, and holds for -d seconds.
+ */
+static void
+idle_settle(struct bench *b)
+{
+	if (b->holding || b->completed + b->dead_idle < b->o.conns)
+		return;
+	b->holding = true;
+	b->end_ns = now_ns();
+	printf("holding %llu idle connections for %g s\n", b->completed, b->o.seconds);
+	fflush(stdout);
+	loop_timer_init(&b->deadline, on_deadline, b);
+	loop_timer_start(b->loop, &b->deadline, (uint64_t)(b->o.seconds * 1000));
 }
 
 static void
@@ -118,8 +158,14 @@ conn_fail(struct bconn *c, const char *what, int err)
 		finish(b);
 		return;
 	}
-	if (budget_left(b))
+	if (b->o.workload->pace == P_IDLE) {
+		if (!b->holding) {
+			b->dead_idle++;
+			idle_settle(b);
+		}
+	} else if (budget_left(b)) {
 		conn_start(c);
+	}
 }
 
 static void
@@ -136,7 +182,7 @@ static void
 queue_requests(struct bconn *c)
 {
 	struct bench *b = c->b;
-	unsigned depth = b->o.workload == W_CONNECT ? 1 : b->o.pipeline;
+	unsigned depth = b->o.pipeline;
 
 	while (c->outstanding < depth && budget_left(b)) {
 		c->sent_at[(c->head + c->outstanding) % depth] = now_ns();
@@ -175,7 +221,7 @@ static void
 take_reply_bytes(struct bconn *c, const char *p, size_t n)
 {
 	struct bench *b = c->b;
-	unsigned depth = b->o.workload == W_CONNECT ? 1 : b->o.pipeline;
+	unsigned depth = b->o.pipeline;
 
 	while (n > 0 && c->fd != -1) {
 		size_t k = b->expect_len - c->reply_off;
@@ -201,11 +247,15 @@ take_reply_bytes(struct bconn *c, const char *p, size_t n)
 		if (c->reply_bad)
 			b->mismatches++;
 		c->reply_bad = false;
+		if (b->o.workload->pace == P_IDLE) {
+			idle_settle(b);
+			return;
+		}
 		if (b->o.requests != 0 && b->completed >= b->o.requests) {
 			finish(b);
 			return;
 		}
-		if (b->o.workload == W_CONNECT) {
+		if (b->o.workload->pace == P_RECONNECT) {
 			conn_close(c);
 			if (budget_left(b))
 				conn_start(c);
@@ -282,7 +332,7 @@ on_progress(struct loop *loop, struct loop_timer *t, void *arg)
 	double secs = (double)(now_ns() - b->start_ns) / 1e9;
 
 	fprintf(stderr, "\r%s: %llu requests, %.0f/s, %llu errors   ",
-	    workload_names[b->o.workload], b->completed,
+	    b->o.workload->name, b->completed,
 	    secs > 0 ? (double)b->completed / secs : 0, b->errors + b->mismatches);
 	loop_timer_start(loop, t, 500);
 }
@@ -309,20 +359,19 @@ build_workload(struct bench *b)
 		payload[i] = (char)('a' + i % 26);
 	buf_init(&req, SIZE_MAX);
 	buf_init(&exp, SIZE_MAX);
-	switch (b->o.workload) {
-	case W_PING:
-	case W_CONNECT:
+	switch (b->o.workload->exchange) {
+	case X_PING:
 		resp_add_array(&req, 1);
 		resp_add_bulk(&req, "PING", 4);
 		resp_add_simple(&exp, "PONG");
 		break;
-	case W_ECHO:
+	case X_ECHO:
 		resp_add_array(&req, 2);
 		resp_add_bulk(&req, "ECHO", 4);
 		resp_add_bulk(&req, payload, b->o.size);
 		resp_add_bulk(&exp, payload, b->o.size);
 		break;
-	case W_RAW_ECHO:
+	case X_RAW:
 		buf_append(&req, payload, b->o.size);
 		buf_append(&exp, payload, b->o.size);
 		break;
@@ -347,8 +396,7 @@ report(const struct bench *b)
 {
 	double secs = (double)(b->end_ns - b->start_ns) / 1e9;
 	double rps = secs > 0 ? (double)b->completed / secs : 0;
-	double mbps = b->o.workload == W_PING || b->o.workload == W_CONNECT ? 0 :
-	    rps * (double)b->o.size / 1e6;
+	double mbps = b->o.workload->exchange == X_PING ? 0 : rps * (double)b->o.size / 1e6;
 	double us[5] = {
 		(double)hist_quantile(&b->hist, 0.50) / 1e3,
 		(double)hist_quantile(&b->hist, 0.90) / 1e3,
@@ -356,7 +404,7 @@ report(const struct bench *b)
 		(double)hist_quantile(&b->hist, 0.999) / 1e3,
 		(double)b->hist.max / 1e3,
 	};
-	const char *w = workload_names[b->o.workload];
+	const char *w = b->o.workload->name;
 
 	if (b->o.csv) {
 		printf("workload,connections,pipeline,size,requests,seconds,requests_per_sec,"
@@ -372,10 +420,13 @@ report(const struct bench *b)
 		    "\"mismatches\":%llu}\n", w, b->o.conns, b->o.pipeline, b->o.size,
 		    b->completed, secs, rps, mbps, us[0], us[1], us[2], us[3], us[4],
 		    b->errors, b->mismatches);
+	} else if (b->o.workload->pace == P_IDLE) {
+		printf("idle: %llu of %u connections answered in %.2f s, then held %g s\n",
+		    b->completed, b->o.conns, secs, b->o.seconds);
+		printf("errors: %llu  mismatched replies: %llu\n", b->errors, b->mismatches);
 	} else {
-		printf("%s: %u connections, pipeline %u%s: %llu requests in %.2f s\n", w,
-		    b->o.conns, b->o.pipeline, b->o.workload == W_ECHO ||
-		    b->o.workload == W_RAW_ECHO ? ", payload" : "", b->completed, secs);
+		printf("%s: %u connections, pipeline %u: %llu requests in %.2f s\n", w,
+		    b->o.conns, b->o.pipeline, b->completed, secs);
 		printf("requests/s: %.0f", rps);
 		if (mbps > 0)
 			printf("  (%.1f MB/s each way)", mbps);
@@ -394,12 +445,16 @@ bench_usage(FILE *out)
 	    "                      [--csv | --json]\n"
 	    "  -c CONNS        connections (default 50)\n"
 	    "  -P PIPELINE     requests in flight per connection (default 1)\n"
-	    "  -n REQUESTS     stop after this many replies (default 100000)\n"
-	    "  -d SECONDS      run this long instead\n"
+	    "  -n REQUESTS     stop after this many replies\n"
+	    "  -d SECONDS      stop after this long; with -n, whichever comes first\n"
+	    "                  (neither: -n 100000)\n"
 	    "  --workload W    ping: RESP PING, expects +PONG (default)\n"
 	    "                  echo: RESP ECHO of SIZE bytes, expects them back\n"
 	    "                  raw-echo: SIZE raw bytes to an echo service, expects them back\n"
 	    "                  connect: connect, PING, close, again (connections/s)\n"
+	    "                  raw-connect: the same with SIZE raw bytes to an echo service\n"
+	    "                  idle: one PING on each connection, then hold them all\n"
+	    "                  open for -d seconds (default 10)\n"
 	    "  -s SIZE         payload bytes for echo workloads (default 64)\n"
 	    "  --csv, --json   machine-readable result\n");
 }
@@ -429,17 +484,16 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 		case 'c': o->conns = (unsigned)strtoul(optarg, &end, 10); break;
 		case 'P': o->pipeline = (unsigned)strtoul(optarg, &end, 10); break;
 		case 'n': o->requests = strtoull(optarg, &end, 10); break;
-		case 'd': o->seconds = strtod(optarg, &end); o->requests = 0; break;
+		case 'd': o->seconds = strtod(optarg, &end); break;
 		case 's': o->size = strtoul(optarg, &end, 10); break;
 		case OPT_WORKLOAD:
-			for (i = 0; i < 4; i++)
-				if (strcmp(optarg, workload_names[i]) == 0)
-					break;
-			if (i == 4) {
+			for (i = 0; i < (int)(sizeof(workloads) / sizeof(workloads[0])); i++)
+				if (strcmp(optarg, workloads[i].name) == 0)
+					o->workload = &workloads[i];
+			if (strcmp(optarg, o->workload->name) != 0) {
 				fprintf(stderr, "tcpd-cli bench: unknown workload '%s'\n", optarg);
 				return -1;
 			}
-			o->workload = (enum workload)i;
 			break;
 		case OPT_CSV: o->csv = true; break;
 		case OPT_JSON: o->json = true; break;
@@ -452,10 +506,19 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 		}
 	}
 	if (o->conns < 1 || o->conns > 100000 || o->pipeline < 1 || o->pipeline > 10000 ||
-	    o->size < 1 || o->size > (64u << 20) || (o->requests == 0 && o->seconds <= 0)) {
+	    o->size < 1 || o->size > (64u << 20) || o->seconds < 0) {
 		fprintf(stderr, "tcpd-cli bench: need 1-100000 connections, pipeline "
-		    "1-10000, size 1-67108864, and -n > 0 or -d > 0\n");
+		    "1-10000, size 1-67108864, and -d >= 0\n");
 		return -1;
+	}
+	if (o->requests == 0 && o->seconds == 0)
+		o->requests = 100000;
+	if (o->workload->pace != P_KEEP)
+		o->pipeline = 1;
+	if (o->workload->pace == P_IDLE) {
+		o->requests = o->conns;
+		if (o->seconds <= 0)
+			o->seconds = 10;
 	}
 	return 0;
 }
@@ -471,7 +534,7 @@ bench_main(int argc, char *argv[])
 	if (b == NULL)
 		return 1;
 	b->o = (struct bench_opts){ .host = "127.0.0.1", .port = "7070", .conns = 50,
-	    .pipeline = 1, .requests = 100000, .workload = W_PING, .size = 64,
+	    .pipeline = 1, .workload = &workloads[0], .size = 64,
 	    .connect_timeout_ms = 5000 };
 	if (parse_opts(&b->o, argc, argv) == -1) {
 		free(b);
@@ -485,6 +548,12 @@ bench_main(int argc, char *argv[])
 		return 2;
 	}
 	close(fd);
+	if (net_raise_fd_limit(b->o.conns + 16u) < b->o.conns + 16u) {
+		fprintf(stderr, "tcpd-cli bench: %u connections need more open files than "
+		    "the limit (ulimit -n) allows\n", b->o.conns);
+		free(b);
+		return 1;
+	}
 	if (build_workload(b) == -1 || (b->loop = loop_new()) == NULL ||
 	    (b->conns = calloc(b->o.conns, sizeof(*b->conns))) == NULL) {
 		fprintf(stderr, "tcpd-cli bench: out of memory\n");
@@ -503,7 +572,7 @@ bench_main(int argc, char *argv[])
 		loop_timer_init(&b->progress, on_progress, b);
 		loop_timer_start(b->loop, &b->progress, 500);
 	}
-	if (b->o.requests == 0) {
+	if (b->o.seconds > 0 && b->o.workload->pace != P_IDLE) {
 		loop_timer_init(&b->deadline, on_deadline, b);
 		loop_timer_start(b->loop, &b->deadline, (uint64_t)(b->o.seconds * 1000));
 	}

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include <errno.h>
@@ -18,6 +17,7 @@
 #include "tcpd/daemon.h"
 #include "tcpd/log.h"
 #include "tcpd/loop.h"
+#include "tcpd/net.h"
 #include "tcpd/notify.h"
 #include "tcpd/server.h"
 #include "tcpd/stats.h"
@@ -125,34 +125,21 @@ on_watchdog_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 static void
 fit_fd_limit(struct config *cfg)
 {
-	struct rlimit rl;
-	size_t i, need = FD_RESERVE;
+	uint64_t limit, need = FD_RESERVE;
+	size_t i;
 
 	for (i = 0; i < cfg->nlisteners; i++)
 		need += cfg->listeners[i].nbinds;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+	if ((limit = net_raise_fd_limit(cfg->max_connections + need)) == 0) {
 		log_warning("getrlimit(RLIMIT_NOFILE): %m");
 		return;
 	}
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t want = rl.rlim_max;
-
-		if (want != RLIM_INFINITY && want > cfg->max_connections + need)
-			want = cfg->max_connections + need;
-		if (want > rl.rlim_cur) {
-			rl.rlim_cur = want;
-			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-				log_warning("setrlimit(RLIMIT_NOFILE, %llu): %m",
-				    (unsigned long long)want);
-			getrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg->max_connections + need) {
-		unsigned clamped = rl.rlim_cur > need + 1 ? (unsigned)(rl.rlim_cur - need) : 1;
+	if (limit < cfg->max_connections + need) {
+		unsigned clamped = limit > need + 1 ? (unsigned)(limit - need) : 1;
 
 		log_warning("max_connections lowered from %u to %u: the open file "
 		    "limit is %llu (raise LimitNOFILE= or ulimit -n)",
-		    cfg->max_connections, clamped, (unsigned long long)rl.rlim_cur);
+		    cfg->max_connections, clamped, (unsigned long long)limit);
 		cfg->max_connections = clamped;
 	}
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -263,4 +264,22 @@ net_dial(const char *host, const char *port, int timeout_ms, struct net_addr *us
 	}
 	freeaddrinfo(res);
 	return fd;
+}
+
+uint64_t
+net_raise_fd_limit(uint64_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 0;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
+		    rl.rlim_max : (rlim_t)want;
+		/* On failure the old limit stands, and is what we report. */
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return 0;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
 }

@@ -734,3 +734,17 @@ assert_bytes(const void *got, size_t gotlen, const void *expect, size_t len)
 	cr_assert_fail("got %zu bytes \"%s\"\nexpected %zu bytes \"%s\"", gotlen, g,
 	    len, e);
 }
+
+const char *
+slurp(const char *path)
+{
+	static char text[65536];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(f, "%s is missing", path);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}

@@ -118,6 +118,8 @@ int	run_capture(const char *const argv[], char *out, size_t size);
 int	run_capture_input(const char *const argv[], const char *input, size_t len,
 	    char *out, size_t size);
 
+/* A file's text, in a buffer the next call reuses; fails the test when missing. */
+const char *slurp(const char *path);
 /* Asserts a received buffer equals the expected bytes, showing both escaped. */
 void	assert_bytes(const void *got, size_t gotlen, const void *expect, size_t len);
 #define assert_reply(got, gotlen, lit) assert_bytes(got, gotlen, lit, sizeof(lit) - 1)

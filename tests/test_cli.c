@@ -200,8 +200,36 @@ Test(cli, bench_checks_every_reply_and_reports)
 	    "-n", "400"), out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "connect: 4 connections, pipeline 1: 400 requests"),
 	    "%s", out);
+	cr_assert_eq(run_capture(CLI("bench", "-p", e, "--workload", "raw-connect", "-c", "4",
+	    "-s", "100", "-n", "400"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "raw-connect: 4 connections, pipeline 1: 400 requests"),
+	    "%s", out);
 	cr_assert_eq(run_capture(CLI("bench", "-p", p, "-d", "0.3", "-c", "2"), out,
 	    sizeof(out)), 0, "%s", out);
+	/* -n and -d together: whichever comes first. */
+	cr_assert_eq(run_capture(CLI("bench", "-p", p, "-n", "500", "-d", "60", "-c", "2"),
+	    out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "ping: 2 connections, pipeline 1: 500 requests in 0."),
+	    "%s", out);
+}
+
+Test(cli, bench_idle_holds_every_connection)
+{
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_COMMAND), "--workload", "idle",
+	    "-c", "300", "-d", "0.5"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(strncmp(out, "holding 300 idle connections for 0.5 s\n"
+	    "idle: 300 of 300 connections answered in ", 79), 0, "%s", out);
+	cr_assert_not_null(strstr(out, " s, then held 0.5 s\nerrors: 0  mismatched replies: 0\n"),
+	    "%s", out);
+}
+
+Test(cli, bench_idle_counts_connections_the_server_drops, .init = NULL)
+{
+	tcpd_start("idle_timeout = 1\n");
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_COMMAND), "--workload", "idle",
+	    "-c", "20", "-d", "2.5"), out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "holding 20 idle connections for 2.5 s\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "errors: 20  mismatched replies: 0\n"), "%s", out);
 }
 
 Test(cli, bench_counts_wrong_replies)

@@ -51,20 +51,6 @@ teardown(void)
 
 TestSuite(install, .init = setup, .fini = teardown, .timeout = 120);
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	static char text[65536];
-	size_t n;
-
-	cr_assert_not_null(f, "%s is missing", path);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
-
 static bool
 exists(const char *fmt, const char *a)
 {
@@ -78,7 +64,7 @@ exists(const char *fmt, const char *a)
 Test(install, puts_everything_in_place)
 {
 	char path[512], shipped[512], installed[65536];
-	char *unit;
+	const char *unit;
 
 	cr_assert(exists("%s/usr/local/sbin/tcpd%s", ""));
 	cr_assert(exists("%s/usr/local/bin/tcpd-cli%s", ""));

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* An IPv4 or IPv6 socket address. */
 struct net_addr {
@@ -68,5 +69,12 @@ int	net_dial(const char *host, const char *port, int timeout_ms,
 
 /* The local address of a socket; 0 or -1 with errno. */
 int	net_local_addr(int fd, struct net_addr *addr);
+
+/*
+ * Every socket is a file descriptor: raises the soft RLIMIT_NOFILE toward
+ * want, as far as the hard limit allows. Returns the soft limit now in force
+ * (UINT64_MAX for none), or 0 with errno when it cannot be read.
+ */
+uint64_t net_raise_fd_limit(uint64_t want);
 
 #endif

@@ -1,0 +1,450 @@
+#!/bin/bash
+# Measures tcpd side by side with redis-server, xinetd's internal echo and
+# socat's fork-and-cat echo: the same workloads, the same client (tcpd-cli
+# bench), in one run, peers alternating, each run checked reply for reply.
+# Writes the results into BENCHMARKS.md (between its bench:begin and bench:end
+# markers; the rest of the file is left alone), bench.png and bench-runs.csv.
+#
+# usage: scripts/bench.sh [--install] [--quick] [--rounds N] [--out DIR]
+#   --install   install the peers and gnuplot from Debian's packages first
+#   --quick     tiny runs that only check the script and every peer work
+#   --rounds N  runs of each workload against each peer; the median counts (3)
+#   --out DIR   where the three files go (docs)
+# TCPD and TCPD_CLI name the binaries to measure; by default a release build
+# in build-bench/ is made. Servers run on CPU 0 and the client on CPU 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+install=0 quick=0 rounds=3 out=docs
+while [ $# -gt 0 ]; do
+	case $1 in
+	--install) install=1 ;;
+	--quick) quick=1 ;;
+	--rounds) rounds=$2; shift ;;
+	--out) out=$2; shift ;;
+	*) sed -n '/^# usage/,/^# TCPD /p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ $install = 1 ]; then
+	scripts/deps.sh bench
+fi
+
+if [ -z "${TCPD:-}" ] || [ -z "${TCPD_CLI:-}" ]; then
+	[ $install = 1 ] || scripts/deps.sh run
+	[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=disabled
+	ninja -C build-bench tcpd tcpd-cli >/dev/null
+	TCPD=$PWD/build-bench/tcpd TCPD_CLI=$PWD/build-bench/tcpd-cli
+fi
+
+# Run sizes. A full run takes about five minutes; --quick a few seconds.
+if [ $quick = 1 ]; then
+	secs=0.3 bulk_n=256 connects=2000 tw_pause=0 idle_conns=200 idle_hold=1 rb_n=2000
+	rounds=1
+else
+	secs=3 bulk_n=16384 connects=20000 tw_pause=1.1 idle_conns=10000 idle_hold=3 rb_n=500000
+fi
+
+server_cpu="" client_cpu=""
+if [ "$(nproc)" -ge 2 ]; then
+	server_cpu="taskset -c 0" client_cpu="taskset -c 1"
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+listening() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Ports from a random base below the ephemeral range, each checked free, so
+# two runs do not collide.
+# free_port sets $port (no subshell, so the next call moves on).
+port=$((10000 + RANDOM % 20000))
+free_port() {
+	port=$((port + 1))
+	while listening $port; do port=$((port + 1)); done
+}
+
+wait_listening() {
+	local name=$1 port=$2 pid=$3 i
+	for i in $(seq 100); do
+		listening "$port" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "bench: $name did not start on port $port; its log:" >&2
+	cat "$work/$name.log" >&2 || true
+	exit 1
+}
+
+# name port pid, for every server started
+declare -A port_of pid_of
+start() {
+	local name=$1 port=$2
+	shift 2
+	$server_cpu "$@" >"$work/$name.log" 2>&1 &
+	pids+=($!)
+	pid_of[$name]=$!
+	port_of[$name]=$port
+	wait_listening "$name" "$port" $!
+}
+
+free_port; p_cmd=$port
+free_port; p_echo=$port
+cat >"$work/tcpd.conf" <<EOF
+[tcpd]
+log_level = warning
+log_target = stderr
+max_connections = $((idle_conns + 1000))
+idle_timeout = 0
+[listener.command]
+bind = 127.0.0.1:$p_cmd
+service = command
+backlog = 4096
+max_connections_per_ip = 0
+[listener.echo]
+bind = 127.0.0.1:$p_echo
+service = echo
+backlog = 4096
+max_connections_per_ip = 0
+EOF
+start tcpd "$p_cmd" "$TCPD" --config "$work/tcpd.conf"
+port_of[tcpd-echo]=$p_echo
+
+resp_peers=(tcpd) echo_peers=(tcpd-echo)
+if command -v redis-server >/dev/null; then
+	free_port
+	start redis-server $port redis-server --port $port --bind 127.0.0.1 \
+	    --save '' --appendonly no --maxclients $((idle_conns + 1000)) --loglevel warning
+	resp_peers+=(redis-server)
+fi
+if command -v xinetd >/dev/null; then
+	free_port
+	cat >"$work/xinetd.conf" <<EOF
+defaults
+{
+	instances = UNLIMITED
+	per_source = UNLIMITED
+	cps = 0 0
+}
+service echo
+{
+	type = INTERNAL UNLISTED
+	id = echo-stream
+	socket_type = stream
+	protocol = tcp
+	port = $port
+	bind = 127.0.0.1
+	wait = no
+	user = $(id -un)
+}
+EOF
+	start xinetd $port xinetd -dontfork -f "$work/xinetd.conf" -pidfile "$work/xinetd.pid" \
+	    -filelog "$work/xinetd.log"
+	echo_peers+=(xinetd)
+fi
+if command -v socat >/dev/null; then
+	free_port
+	start socat $port socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,backlog=4096" EXEC:cat
+	echo_peers+=(socat)
+fi
+
+# id|title|peers|bench arguments
+workloads=(
+	"ping-1|PING, 1 connection|resp|--workload ping -c 1 -d $secs"
+	"ping-50|PING, 50 connections|resp|--workload ping -c 50 -d $secs"
+	"ping-1-p16|PING, 1 connection, pipeline 16|resp|--workload ping -c 1 -P 16 -d $secs"
+	"ping-50-p16|PING, 50 connections, pipeline 16|resp|--workload ping -c 50 -P 16 -d $secs"
+	"echo-1|echo 64 B, 1 connection|echo|--workload raw-echo -s 64 -c 1 -d $secs"
+	"echo-50|echo 64 B, 50 connections|echo|--workload raw-echo -s 64 -c 50 -d $secs"
+	"bulk|bulk echo $((bulk_n / 16)) MiB, 1 connection|echo|--workload raw-echo -s 65536 -P 16 -c 1 -n $bulk_n"
+	"connect|connect, PING, close; 8 at a time|resp|--workload connect -c 8 -n $connects -d $secs"
+	"raw-connect|connect, 64 B echo, close; 8 at a time|echo|--workload raw-connect -s 64 -c 8 -n $connects -d $secs"
+)
+
+runs=$work/runs.csv
+echo "workload,peer,round,requests_per_sec,mb_per_sec,p50_us,p99_us,server_cpu_pct,"\
+"server_cpu_us_per_req,errors,mismatches" >"$runs"
+failed=0
+
+# CPU clock ticks a server has used, its reaped children's included (xinetd
+# and socat fork a child for each connection).
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$1/stat"
+}
+hz=$(getconf CLK_TCK)
+
+# One bench run: the CSV line it printed, or a failure noted for the end.
+bench_run() {
+	local id=$1 peer=$2 round=$3 args=$4 line pid t0
+	pid=${pid_of[${peer%-echo}]}
+	t0=$(cpu_ticks "$pid")
+	# shellcheck disable=SC2086
+	if ! line=$(timeout 300 $client_cpu "$TCPD_CLI" bench -p "${port_of[$peer]}" --csv \
+	    $args 2>"$work/bench.err" | tail -n 1); then
+		echo "bench: $id against $peer failed: $(cat "$work/bench.err") $line" >&2
+		failed=1
+		return
+	fi
+	sleep 0.2	# for the last children to be reaped
+	# workload,connections,pipeline,size,requests,seconds,requests_per_sec,
+	# mb_per_sec,p50_us,p90_us,p99_us,p999_us,max_us,errors,mismatches
+	echo "$line" | awk -F, -v id="$id" -v peer="$peer" -v round="$round" -v OFS=, \
+	    -v ticks=$(($(cpu_ticks "$pid") - t0)) -v hz="$hz" '{
+		cpu = ticks / hz
+		print id, peer, round, $7, $8, $9, $11, sprintf("%.0f", cpu / $6 * 100),
+		    sprintf("%.2f", cpu * 1e6 / $5), $14, $15
+	    }' >>"$runs"
+	tail -n 1 "$runs" | awk -F, '{ printf "  %-12s %-13s %10.0f req/s  p99 %8.1f us  server CPU %3d%%, %6.2f us/req\n",
+	    $1, $2, $4, $7, $8, $9 }' >&2
+}
+
+echo "bench: servers on ${server_cpu:-any CPU}, client on ${client_cpu:-any CPU}" >&2
+for w in "${workloads[@]}"; do
+	IFS='|' read -r id _ kind args <<<"$w"
+	if [ "$kind" = resp ]; then peers=("${resp_peers[@]}"); else peers=("${echo_peers[@]}"); fi
+	for round in $(seq "$rounds"); do
+		for peer in "${peers[@]}"; do
+			# Closed connections leave the client's ports in TIME_WAIT, and
+			# loopback reuses one only after a second: without the pause the
+			# port search, not the server, sets the connect rate.
+			case $id in *connect) sleep $tw_pause ;; esac
+			bench_run "$id" "$peer" "$round" "$args"
+		done
+	done
+done
+
+# Idle connections: the server's resident memory before and while they are held.
+rss_kib() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+idle=$work/idle.csv
+echo "peer,connections,rss_before_kib,rss_held_kib,bytes_per_conn" >"$idle"
+for peer in tcpd redis-server; do
+	[ -n "${pid_of[$peer]:-}" ] || continue
+	before=$(rss_kib "${pid_of[$peer]}")
+	$client_cpu "$TCPD_CLI" bench -p "${port_of[$peer]}" --workload idle -c "$idle_conns" \
+	    -d "$idle_hold" >"$work/idle.out" 2>"$work/bench.err" &
+	bench_pid=$!
+	held=""
+	for _ in $(seq 600); do
+		if grep -q "^holding $idle_conns " "$work/idle.out"; then
+			held=$(rss_kib "${pid_of[$peer]}")
+			break
+		fi
+		kill -0 $bench_pid 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! wait $bench_pid || [ -z "$held" ]; then
+		echo "bench: idle against $peer failed: $(cat "$work/idle.out" "$work/bench.err")" >&2
+		failed=1
+		continue
+	fi
+	echo "$peer,$idle_conns,$before,$held,$(( (held - before) * 1024 / idle_conns ))" >>"$idle"
+	printf '  %-12s %-13s %8d bytes per connection\n' idle "$peer" \
+	    $(( (held - before) * 1024 / idle_conns )) >&2
+done
+
+# redis-benchmark, a client nobody here wrote, on the PING workloads.
+rb=$work/redis-benchmark.csv
+echo "test,peer,round,requests_per_sec,p99_us" >"$rb"
+if command -v redis-benchmark >/dev/null; then
+	for pipeline in 1 16; do
+		for round in $(seq "$rounds"); do
+			for peer in "${resp_peers[@]}"; do
+				if ! $client_cpu redis-benchmark -p "${port_of[$peer]}" -t ping -c 50 \
+				    -n "$rb_n" -P $pipeline --csv >"$work/rb.out" 2>"$work/bench.err"; then
+					echo "bench: redis-benchmark against $peer failed" >&2
+					failed=1
+					continue
+				fi
+				tr -d '"' <"$work/rb.out" | awk -F, -v OFS=, -v peer="$peer" \
+				    -v round="$round" -v p=$pipeline '
+				    /^PING/ { print $1 " -P " p, peer, round, $2, $7 * 1000 }' >>"$rb"
+			done
+		done
+	done
+fi
+
+# Every server must have lived through all of it.
+for name in "${!pid_of[@]}"; do
+	if ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
+		echo "bench: $name died during the run" >&2
+		failed=1
+	fi
+done
+
+if [ $failed = 1 ]; then
+	echo "bench: some runs failed; $out is left as it was" >&2
+	exit 1
+fi
+
+# The median run of each workload and peer, by req/s.
+median() {	# file key-columns value-column
+	awk -F, -v keys="$2" -v val="$3" 'NR > 1 {
+		k = $1; for (i = 2; i <= keys; i++) k = k "," $i
+		n[k]++; line[k, n[k]] = $0; v[k, n[k]] = $val
+		if (n[k] == 1) order[++nk] = k
+	} END {
+		for (o = 1; o <= nk; o++) {
+			k = order[o]
+			for (i = 1; i <= n[k]; i++)	# insertion sort: a handful of rounds
+				for (j = i; j > 1 && v[k, j - 1] > v[k, j]; j--) {
+					t = v[k, j]; v[k, j] = v[k, j - 1]; v[k, j - 1] = t
+					t = line[k, j]; line[k, j] = line[k, j - 1]; line[k, j - 1] = t
+				}
+			print line[k, int((n[k] + 1) / 2)]
+		}
+	}' "$1"
+}
+median "$runs" 2 4 >"$work/medians.csv"
+median "$rb" 2 4 >"$work/rb-medians.csv"
+
+# tcpd's figure for a workload: from the command port or the echo port.
+ratio_table() {	# medians-file: adds tcpd ÷ peer to each line
+	awk -F, -v OFS=, '{ line[NR] = $0; w[NR] = $1; p[NR] = $2; r[NR] = $4 }
+	    $2 ~ /^tcpd/ { t[$1] = $4 }
+	    END { for (i = 1; i <= NR; i++)
+		print line[i], (r[i] > 0 && t[w[i]] > 0) ? sprintf("%.2f", t[w[i]] / r[i]) : "" }' "$1"
+}
+ratio_table "$work/medians.csv" >"$work/ratios.csv"
+ratio_table "$work/rb-medians.csv" >"$work/rb-ratios.csv"
+
+ratio_of() {	# workload peer
+	awk -F, -v w="$1" -v p="$2" '$1 == w && $2 == p { print $NF }' "$work/ratios.csv"
+}
+
+# ratio or bytes, the target, and whether it is met
+target_row() {	# text measured goal higher-is-better
+	local text=$1 got=$2 goal=$3 better=$4 verdict
+	if [ -z "$got" ]; then
+		echo "| $text | not measured (peer not installed) | |"
+		return
+	fi
+	if awk -v g="$got" -v t="$goal" -v hi="$better" 'BEGIN { exit !(hi ? g >= t : g < t) }'; then
+		verdict=met
+	elif [ "$better" = 1 ]; then
+		verdict=$(awk -v g="$got" -v t="$goal" 'BEGIN { printf "missed by %.0f%%", (t - g) / t * 100 }')
+	else
+		verdict=$(awk -v g="$got" -v t="$goal" 'BEGIN { printf "missed by %.0f%%", (g - t) / t * 100 }')
+	fi
+	echo "| $text | $got | $verdict |"
+}
+
+idle_bytes=$(awk -F, '$1 == "tcpd" { print $5 }' "$idle")
+version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
+{
+	echo "<!-- bench:begin -->"
+	echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench.sh$([ $quick = 1 ] && echo " --quick")\`"
+	peers=""
+	for peer in redis-server xinetd socat; do
+		[ -n "${pid_of[$peer]:-}" ] || continue
+		case $peer in
+		redis-server) peers="$peers, redis-server $(version redis-server --version)" ;;
+		xinetd) peers="$peers, xinetd $(version xinetd -version)" ;;
+		socat) peers="$peers, socat $(version socat -V)" ;;
+		esac
+	done
+	echo "on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'),"
+	echo "$(nproc) cores, Linux $(uname -r): tcpd $(git describe --always --dirty 2>/dev/null ||
+	    echo '?')$peers."
+	if [ -n "$server_cpu" ]; then
+		echo "Servers pinned to CPU 0 and tcpd-cli bench to CPU 1 with taskset; loopback."
+	fi
+	echo "The median of $rounds rounds; within a round the servers take turns."
+	echo
+	echo "### Targets (tcpd ÷ peer, or bytes)"
+	echo
+	echo "| target | measured | |"
+	echo "|---|---|---|"
+	target_row "PING, 50 connections: ≥ 1.2× redis-server" "$(ratio_of ping-50 redis-server)" 1.2 1
+	target_row "PING, 50 connections, pipeline 16: ≥ 1.2× redis-server" \
+	    "$(ratio_of ping-50-p16 redis-server)" 1.2 1
+	target_row "echo 64 B, 50 connections: ≥ 1.5× xinetd" "$(ratio_of echo-50 xinetd)" 1.5 1
+	target_row "echo 64 B, 50 connections: ≥ 2× socat" "$(ratio_of echo-50 socat)" 2 1
+	target_row "bulk echo, 1 connection: ≥ 1.1× socat" "$(ratio_of bulk socat)" 1.1 1
+	target_row "connect rate: ≥ 1× redis-server" "$(ratio_of connect redis-server)" 1 1
+	target_row "connect rate: ≥ 2.5× xinetd" "$(ratio_of raw-connect xinetd)" 2.5 1
+	target_row "RSS per idle connection at $idle_conns: < 2048 bytes" "$idle_bytes" 2048 0
+	echo
+	echo "### tcpd-cli bench"
+	echo
+	echo "| workload | server | req/s | MB/s | p99 µs | server CPU | server CPU µs/req | tcpd ÷ server |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	for w in "${workloads[@]}"; do
+		IFS='|' read -r id title _ <<<"$w"
+		awk -F, -v id="$id" -v title="$title" '$1 == id {
+			printf "| %s | %s | %.0f | %s | %.0f | %d%% | %.2f | %s |\n", title, $2, $4,
+			    ($5 > 0 ? sprintf("%.1f", $5) : ""), $7, $8, $9, $NF }' "$work/ratios.csv"
+	done
+	echo
+	echo "### Idle connections"
+	echo
+	echo "| server | connections | RSS before, KiB | RSS holding them, KiB | bytes per connection |"
+	echo "|---|---:|---:|---:|---:|"
+	awk -F, 'NR > 1 { printf "| %s | %d | %d | %d | %d |\n", $1, $2, $3, $4, $5 }' "$idle"
+	if [ "$(wc -l <"$work/rb-ratios.csv")" -gt 0 ]; then
+		echo
+		echo "### redis-benchmark -t ping -c 50 -n $rb_n"
+		echo
+		echo "| test | server | req/s | p99 µs | tcpd ÷ server |"
+		echo "|---|---|---:|---:|---:|"
+		awk -F, '{ printf "| %s | %s | %.0f | %.0f | %s |\n", $1, $2, $4, $5, $6 }' \
+		    "$work/rb-ratios.csv"
+	fi
+	if command -v gnuplot >/dev/null; then
+		echo
+		echo "![Throughput of each server relative to tcpd](bench.png)"
+	fi
+	echo "<!-- bench:end -->"
+} >"$work/report.md"
+
+mkdir -p "$out"
+# The chart: each peer's req/s as a fraction of tcpd's, per workload.
+if command -v gnuplot >/dev/null; then
+	awk -F, '{ peer = $2 == "tcpd-echo" ? "tcpd" : $2; r[$1, peer] = $4
+		if (!($1 in seen)) { seen[$1]; order[++n] = $1 } }
+	    END { for (i = 1; i <= n; i++) { w = order[i]; t = r[w, "tcpd"]
+		printf "%s", w
+		split("tcpd redis-server xinetd socat", peers, " ")
+		for (j = 1; j <= 4; j++)
+			printf " %s", ((w, peers[j]) in r) ? sprintf("%.3f", r[w, peers[j]] / t) : "?"
+		printf "\n" } }' "$work/medians.csv" >"$work/chart.dat"
+	gnuplot <<EOF
+set terminal pngcairo size 1000,480 font "sans,10"
+set output "$work/bench.png"
+set title "req/s relative to tcpd (tcpd = 1): median of $rounds rounds, loopback, $(nproc) cores"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set datafile missing "?"
+set yrange [0:*]
+set grid ytics
+set key top right
+set xtics rotate by -30 scale 0
+plot "$work/chart.dat" using 2:xtic(1) title "tcpd", '' using 3 title "redis-server", \
+     '' using 4 title "xinetd", '' using 5 title "socat"
+EOF
+	cp "$work/bench.png" "$out/bench.png"
+fi
+
+doc=$out/BENCHMARKS.md
+if [ -f "$doc" ] && grep -q '^<!-- bench:begin -->' "$doc"; then
+	awk -v report="$work/report.md" '
+	    /^<!-- bench:begin -->/ { while ((getline l < report) > 0) print l; skip = 1; next }
+	    /^<!-- bench:end -->/ { skip = 0; next }
+	    !skip' "$doc" >"$work/doc.md"
+	cp "$work/doc.md" "$doc"
+else
+	{ echo "# Benchmarks"; echo; cat "$work/report.md"; } >"$doc"
+fi
+cp "$runs" "$out/bench-runs.csv"
+echo "bench: wrote $doc, $out/bench-runs.csv$(command -v gnuplot >/dev/null && echo " and $out/bench.png")" >&2
