@@ -172,7 +172,7 @@ workloads=(
 
 runs=$work/runs.csv
 echo "workload,peer,round,requests_per_sec,mb_per_sec,p50_us,p99_us,server_cpu_pct,"\
-"server_cpu_us_per_req,errors,mismatches" >"$runs"
+"server_cpu_us_per_req,client_cpu_pct,errors,mismatches" >"$runs"
 failed=0
 
 # CPU clock ticks a server has used, its reaped children's included (xinetd
@@ -196,15 +196,15 @@ bench_run() {
 	fi
 	sleep 0.2	# for the last children to be reaped
 	# workload,connections,pipeline,size,requests,seconds,requests_per_sec,
-	# mb_per_sec,p50_us,p90_us,p99_us,p999_us,max_us,errors,mismatches
+	# mb_per_sec,p50_us,p90_us,p99_us,p999_us,max_us,client_cpu_pct,errors,mismatches
 	echo "$line" | awk -F, -v id="$id" -v peer="$peer" -v round="$round" -v OFS=, \
 	    -v ticks=$(($(cpu_ticks "$pid") - t0)) -v hz="$hz" '{
 		cpu = ticks / hz
 		print id, peer, round, $7, $8, $9, $11, sprintf("%.0f", cpu / $6 * 100),
-		    sprintf("%.2f", cpu * 1e6 / $5), $14, $15
+		    sprintf("%.2f", cpu * 1e6 / $5), $14, $15, $16
 	    }' >>"$runs"
-	tail -n 1 "$runs" | awk -F, '{ printf "  %-12s %-13s %10.0f req/s  p99 %8.1f us  server CPU %3d%%, %6.2f us/req\n",
-	    $1, $2, $4, $7, $8, $9 }' >&2
+	tail -n 1 "$runs" | awk -F, '{ printf "  %-12s %-13s %10.0f req/s  p99 %8.1f us  " \
+	    "server CPU %3d%%, %6.2f us/req  client CPU %3d%%\n", $1, $2, $4, $7, $8, $9, $10 }' >&2
 }
 
 echo "bench: servers on ${server_cpu:-any CPU}, client on ${client_cpu:-any CPU}" >&2
@@ -377,13 +377,15 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 	echo
 	echo "### tcpd-cli bench"
 	echo
-	echo "| workload | server | req/s | MB/s | p99 µs | server CPU | server CPU µs/req | tcpd ÷ server |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	echo "| workload | server | req/s | MB/s | p99 µs | server CPU | server CPU µs/req" \
+	    "| client CPU | tcpd ÷ server |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 	for w in "${workloads[@]}"; do
 		IFS='|' read -r id title _ <<<"$w"
 		awk -F, -v id="$id" -v title="$title" '$1 == id {
-			printf "| %s | %s | %.0f | %s | %.0f | %d%% | %.2f | %s |\n", title, $2, $4,
-			    ($5 > 0 ? sprintf("%.1f", $5) : ""), $7, $8, $9, $NF }' "$work/ratios.csv"
+			printf "| %s | %s | %.0f | %s | %.0f | %d%% | %.2f | %d%% | %s |\n", title,
+			    $2, $4, ($5 > 0 ? sprintf("%.1f", $5) : ""), $7, $8, $9, $10, $NF
+		}' "$work/ratios.csv"
 	done
 	echo
 	echo "### Idle connections"

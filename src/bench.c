@@ -78,7 +78,8 @@ struct bench {
 	unsigned long long issued, completed, errors, mismatches;
 	unsigned	 dead_idle;	/* idle pace: connections lost before holding */
 	bool		 holding;	/* idle pace: every connection answered */
-	uint64_t	 start_ns, end_ns;
+	uint64_t	 start_ns, end_ns;	/* the measured span, wall clock */
+	uint64_t	 start_cpu_ns, end_cpu_ns;	/* and this process's CPU time */
 	bool		 tty;
 	struct hist	 hist;
 	struct bconn	*conns;
@@ -86,12 +87,28 @@ struct bench {
 };
 
 static uint64_t
-now_ns(void)
+clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Ends the measured span, once. */
+static void
+stop_clock(struct bench *b)
+{
+	if (b->end_ns != 0)
+		return;
+	b->end_ns = now_ns();
+	b->end_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static void conn_start(struct bconn *c);
@@ -106,8 +123,7 @@ budget_left(const struct bench *b)
 static void
 finish(struct bench *b)
 {
-	if (b->end_ns == 0)
-		b->end_ns = now_ns();
+	stop_clock(b);
 	loop_stop(b->loop);
 }
 
@@ -121,7 +137,7 @@ idle_settle(struct bench *b)
 	if (b->holding || b->completed + b->dead_idle < b->o.conns)
 		return;
 	b->holding = true;
-	b->end_ns = now_ns();
+	stop_clock(b);
 	printf("holding %llu idle connections for %g s\n", b->completed, b->o.seconds);
 	fflush(stdout);
 	loop_timer_init(&b->deadline, on_deadline, b);
@@ -404,22 +420,25 @@ report(const struct bench *b)
 		(double)hist_quantile(&b->hist, 0.999) / 1e3,
 		(double)b->hist.max / 1e3,
 	};
+	/* Whether the client, not the server, may have been the bottleneck. */
+	double cpu = secs > 0 ? (double)(b->end_cpu_ns - b->start_cpu_ns) / 1e7 / secs : 0;
 	const char *w = b->o.workload->name;
 
 	if (b->o.csv) {
 		printf("workload,connections,pipeline,size,requests,seconds,requests_per_sec,"
-		    "mb_per_sec,p50_us,p90_us,p99_us,p999_us,max_us,errors,mismatches\n");
-		printf("%s,%u,%u,%zu,%llu,%.3f,%.0f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%llu,%llu\n",
+		    "mb_per_sec,p50_us,p90_us,p99_us,p999_us,max_us,client_cpu_pct,errors,"
+		    "mismatches\n");
+		printf("%s,%u,%u,%zu,%llu,%.3f,%.0f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.0f,%llu,%llu\n",
 		    w, b->o.conns, b->o.pipeline, b->o.size, b->completed, secs, rps, mbps,
-		    us[0], us[1], us[2], us[3], us[4], b->errors, b->mismatches);
+		    us[0], us[1], us[2], us[3], us[4], cpu, b->errors, b->mismatches);
 	} else if (b->o.json) {
 		printf("{\"workload\":\"%s\",\"connections\":%u,\"pipeline\":%u,\"size\":%zu,"
 		    "\"requests\":%llu,\"seconds\":%.3f,\"requests_per_sec\":%.0f,"
 		    "\"mb_per_sec\":%.1f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,"
-		    "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"errors\":%llu,"
-		    "\"mismatches\":%llu}\n", w, b->o.conns, b->o.pipeline, b->o.size,
-		    b->completed, secs, rps, mbps, us[0], us[1], us[2], us[3], us[4],
-		    b->errors, b->mismatches);
+		    "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"client_cpu_pct\":%.0f,"
+		    "\"errors\":%llu,\"mismatches\":%llu}\n", w, b->o.conns, b->o.pipeline,
+		    b->o.size, b->completed, secs, rps, mbps, us[0], us[1], us[2], us[3], us[4],
+		    cpu, b->errors, b->mismatches);
 	} else if (b->o.workload->pace == P_IDLE) {
 		printf("idle: %llu of %u connections answered in %.2f s, then held %g s\n",
 		    b->completed, b->o.conns, secs, b->o.seconds);
@@ -430,6 +449,7 @@ report(const struct bench *b)
 		printf("requests/s: %.0f", rps);
 		if (mbps > 0)
 			printf("  (%.1f MB/s each way)", mbps);
+		printf("  client CPU %.0f%%", cpu);
 		printf("\nlatency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
 		    us[0], us[1], us[2], us[3], us[4]);
 		printf("errors: %llu  mismatched replies: %llu\n", b->errors, b->mismatches);
@@ -561,6 +581,7 @@ bench_main(int argc, char *argv[])
 	}
 	b->tty = isatty(STDERR_FILENO);
 	b->start_ns = now_ns();
+	b->start_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (i = 0; i < b->o.conns; i++) {
 		b->conns[i] = (struct bconn){ .b = b, .fd = -1 };
 		b->conns[i].sent_at = calloc(b->o.pipeline, sizeof(uint64_t));
@@ -578,8 +599,7 @@ bench_main(int argc, char *argv[])
 	}
 	if (b->end_ns == 0 && loop_run(b->loop) == -1)
 		fprintf(stderr, "tcpd-cli bench: event loop: %s\n", strerror(errno));
-	if (b->end_ns == 0)
-		b->end_ns = now_ns();
+	stop_clock(b);
 	if (b->tty)
 		fprintf(stderr, "\r%60s\r", "");
 	report(b);
