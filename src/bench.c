@@ -51,6 +51,7 @@ struct bench_opts {
 	size_t		 size;
 	bool		 csv;
 	bool		 json;
+	bool		 reset;		/* close with RST: no TIME_WAIT */
 	int		 connect_timeout_ms;
 };
 
@@ -272,6 +273,10 @@ take_reply_bytes(struct bconn *c, const char *p, size_t n)
 			return;
 		}
 		if (b->o.workload->pace == P_RECONNECT) {
+			if (b->o.reset)
+				(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER,
+				    &(struct linger){ .l_onoff = 1, .l_linger = 0 },
+				    sizeof(struct linger));
 			conn_close(c);
 			if (budget_left(b))
 				conn_start(c);
@@ -461,8 +466,8 @@ bench_usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: tcpd-cli bench [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE]\n"
-	    "                      [-n REQUESTS | -d SECONDS] [--workload W] [-s SIZE]\n"
-	    "                      [--csv | --json]\n"
+	    "                      [-n REQUESTS] [-d SECONDS] [--workload W] [-s SIZE]\n"
+	    "                      [--reset] [--csv | --json]\n"
 	    "  -c CONNS        connections (default 50)\n"
 	    "  -P PIPELINE     requests in flight per connection (default 1)\n"
 	    "  -n REQUESTS     stop after this many replies\n"
@@ -476,19 +481,22 @@ bench_usage(FILE *out)
 	    "                  idle: one PING on each connection, then hold them all\n"
 	    "                  open for -d seconds (default 10)\n"
 	    "  -s SIZE         payload bytes for echo workloads (default 64)\n"
+	    "  --reset         connect workloads: close with a reset, not a FIN, so that\n"
+	    "                  the client's ports do not pile up in TIME_WAIT\n"
 	    "  --csv, --json   machine-readable result\n");
 }
 
 static int
 parse_opts(struct bench_opts *o, int argc, char *argv[])
 {
-	enum { OPT_WORKLOAD = 256, OPT_CSV, OPT_JSON, OPT_HELP };
+	enum { OPT_WORKLOAD = 256, OPT_CSV, OPT_JSON, OPT_RESET, OPT_HELP };
 	static const struct option options[] = {
 		{ "host", required_argument, NULL, 'h' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, OPT_WORKLOAD },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "reset", no_argument, NULL, OPT_RESET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -517,6 +525,7 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 			break;
 		case OPT_CSV: o->csv = true; break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_RESET: o->reset = true; break;
 		case OPT_HELP: bench_usage(stdout); exit(0);
 		default: bench_usage(stderr); return -1;
 		}

@@ -87,8 +87,8 @@ Test(bench_script, quick_run_writes_every_table)
 		{ "echo 64 B, 1 connection", "echo" },
 		{ "echo 64 B, 50 connections", "echo" },
 		{ "bulk echo 16 MiB, 1 connection", "echo" },
-		{ "connect, PING, close; 8 at a time", "resp" },
-		{ "connect, 64 B echo, close; 8 at a time", "echo" },
+		{ "connect, PING, reset; 8 at a time", "resp" },
+		{ "connect, 64 B echo, reset; 8 at a time", "echo" },
 	};
 	const char *const echo_peers[] = { "tcpd-echo", "xinetd", "socat" };
 	const char *const resp_peers[] = { "tcpd", "redis-server" };

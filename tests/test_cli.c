@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* tcpd-cli against the built tcpd: every mode, byte for byte. */
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -76,6 +79,35 @@ Test(cli, connection_failures)
 	cr_assert_eq(run_capture(CLI("-p", port_of(P_DISCARD), "--timeout", "200", "ping"),
 	    out, sizeof(out)), 2);
 	cr_assert_str_eq(out, "tcpd-cli: no reply within 200 ms\n");
+}
+
+Test(cli, connect_timeout)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int lfd, queued[3], i;
+	uint16_t full;
+	char p[8], expect[128];
+
+	/* A listener whose queue is full drops SYNs: the connect hangs. */
+	free_ports(&full, 1);
+	sin.sin_port = htons(full);
+	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(lfd, 0), 0);
+	for (i = 0; i < 3; i++) {
+		queued[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(queued[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	snprintf(p, sizeof(p), "%u", full);
+	cr_assert_eq(run_capture(CLI("-p", p, "--connect-timeout", "300", "ping"), out,
+	    sizeof(out)), 2);
+	snprintf(expect, sizeof(expect), "tcpd-cli: connect 127.0.0.1:%u: timed out after "
+	    "300 ms\n", full);
+	cr_assert_str_eq(out, expect);
+	for (i = 0; i < 3; i++)
+		close(queued[i]);
+	close(lfd);
 }
 
 Test(cli, stdin_lines_are_pipelined)
@@ -201,7 +233,7 @@ Test(cli, bench_checks_every_reply_and_reports)
 	cr_assert_not_null(strstr(out, "connect: 4 connections, pipeline 1: 400 requests"),
 	    "%s", out);
 	cr_assert_eq(run_capture(CLI("bench", "-p", e, "--workload", "raw-connect", "-c", "4",
-	    "-s", "100", "-n", "400"), out, sizeof(out)), 0, "%s", out);
+	    "-s", "100", "-n", "400", "--reset"), out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "raw-connect: 4 connections, pipeline 1: 400 requests"),
 	    "%s", out);
 	cr_assert_eq(run_capture(CLI("bench", "-p", p, "-d", "0.3", "-c", "2"), out,
