@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -58,6 +59,67 @@ Test(cli, one_command_per_reply_type)
 	cr_assert_eq(strncmp(out, "1) \"PING [message] - reply PONG, or the message\"\n"
 	    "2) \"ECHO", 57), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "\n7) \"QUIT"), "%s", out);
+}
+
+/* redis-server on port, answering; 0 when it is not installed. */
+static pid_t
+redis_start(const char *p)
+{
+	pid_t pid;
+	int i, null;
+
+	if (system("command -v redis-server >/dev/null") != 0)
+		return 0;
+	if ((pid = fork()) == 0) {
+		null = open("/dev/null", O_WRONLY);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1",
+		    "--save", "", "--appendonly", "no", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	for (i = 0; i < 500; i++) {
+		if (run_capture(CLI("-p", p, "ping"), out, sizeof(out)) == 0)
+			return pid;
+		poll(NULL, 0, 10);
+	}
+	kill(pid, SIGKILL);
+	cr_assert_fail("redis-server did not answer on port %s within 5 s", p);
+	return 0;
+}
+
+Test(cli, talks_to_redis_server_too)
+{
+	uint16_t rp;
+	char p[8];
+	pid_t pid;
+	int status;
+
+	free_ports(&rp, 1);
+	snprintf(p, sizeof(p), "%u", rp);
+	if ((pid = redis_start(p)) == 0)
+		cr_skip_test("redis-server is not installed");
+	cr_assert_eq(run_capture(CLI("-p", p, "set", "k", "hello world"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "OK\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "get", "k"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "\"hello world\"\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "get", "missing"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "(nil)\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "rpush", "l", "a", "b", "c"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "(integer) 3\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "lrange", "l", "0", "-1"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "1) \"a\"\n2) \"b\"\n3) \"c\"\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "nope"), out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "(error) ERR unknown command 'nope', with args beginning with: \n");
+	cr_assert_eq(run_capture_input(CLI("-p", p), "incr n\nincr n\n", 14, out, sizeof(out)),
+	    0);
+	cr_assert_str_eq(out, "(integer) 1\n(integer) 2\n");
+	cr_assert_eq(run_capture(CLI("bench", "-p", p, "-c", "4", "-P", "8", "-n", "5000"), out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "errors: 0  mismatched replies: 0\n"), "%s", out);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
 }
 
 Test(cli, connection_failures)
