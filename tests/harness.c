@@ -287,8 +287,7 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
 	char text[8192];
 	FILE *f;
 
-	snprintf(tcpd.dir, sizeof(tcpd.dir), "/tmp/tcpd-test.XXXXXX");
-	cr_assert_not_null(mkdtemp(tcpd.dir));
+	temp_dir_make(tcpd.dir, sizeof(tcpd.dir), "tcpd-test");
 	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
 	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
 	free_ports(tcpd.port, NPORTS);
@@ -315,8 +314,7 @@ tcpd_start_activated(const char *const *wrapper, uint16_t trigger_port)
 	char text[8192];
 	FILE *f;
 
-	snprintf(tcpd.dir, sizeof(tcpd.dir), "/tmp/tcpd-test.XXXXXX");
-	cr_assert_not_null(mkdtemp(tcpd.dir));
+	temp_dir_make(tcpd.dir, sizeof(tcpd.dir), "tcpd-test");
 	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
 	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
 	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
@@ -421,12 +419,9 @@ void
 tcpd_teardown(void)
 {
 	int rc = tcpd_stop();
-	char cmd[128];
 
 	cr_assert_eq(rc, 0, "tcpd exit status %d", rc);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tcpd.dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tcpd.dir);
+	temp_dir_remove(tcpd.dir);
 }
 
 char *
@@ -747,4 +742,21 @@ slurp(const char *path)
 	text[n] = '\0';
 	fclose(f);
 	return text;
+}
+
+void
+temp_dir_make(char *dir, size_t size, const char *prefix)
+{
+	snprintf(dir, size, "/tmp/%s.XXXXXX", prefix);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+void
+temp_dir_remove(const char *dir)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
 }

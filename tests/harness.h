@@ -118,6 +118,9 @@ int	run_capture(const char *const argv[], char *out, size_t size);
 int	run_capture_input(const char *const argv[], const char *input, size_t len,
 	    char *out, size_t size);
 
+/* A new directory /tmp/PREFIX.XXXXXX, its path in dir; and its removal, contents and all. */
+void	temp_dir_make(char *dir, size_t size, const char *prefix);
+void	temp_dir_remove(const char *dir);
 /* A file's text, in a buffer the next call reuses; fails the test when missing. */
 const char *slurp(const char *path);
 /* Asserts a received buffer equals the expected bytes, showing both escaped. */

@@ -26,8 +26,7 @@ setup(void)
 {
 	FILE *f;
 
-	snprintf(dir, sizeof(dir), "/tmp/tcpd-bench.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	temp_dir_make(dir, sizeof(dir), "tcpd-bench");
 	snprintf(doc, sizeof(doc), "%s/BENCHMARKS.md", dir);
 	cr_assert_not_null(f = fopen(doc, "w"));
 	fputs(hand_written, f);
@@ -37,11 +36,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	temp_dir_remove(dir);
 }
 
 TestSuite(bench_script, .init = setup, .fini = teardown, .timeout = 300);

@@ -227,47 +227,89 @@ Test(cli, raw_mode_with_chargen_until_stopped)
 	assert_bytes(got, n, expect, sizeof(expect));
 }
 
-Test(cli, interactive_prompt_reconnects)
-{
-	char prompt[64], buf[4096];
-	int master, status;
-	size_t got = 0;
-	pid_t pid;
+/* What the terminal showed, and how far expect_on_terminal() has matched it. */
+static char seen[1 << 14];
+static size_t seen_len, seen_pos;
 
-	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
-	if ((pid = forkpty(&master, NULL, NULL, NULL)) == 0) {
-		execl(cli_bin(), cli_bin(), "-p", port_of(P_COMMAND), (char *)NULL);
+/* Starts tcpd-cli with args on a new pseudo-terminal; its master side in *master. */
+static pid_t
+spawn_on_terminal(int *master, const char *const args[])
+{
+	pid_t pid = forkpty(master, NULL, NULL, NULL);
+
+	if (pid == 0) {
+		execv(cli_bin(), (char *const *)args);
 		_exit(127);
 	}
 	cr_assert_gt(pid, 0);
-	/* Reads the terminal until want shows up (or 5 s pass). */
-#define EXPECT(want) do {						\
-		struct pollfd p = { .fd = master, .events = POLLIN };		\
-		while (strstr(buf, want) == NULL) {				\
-			ssize_t r;						\
-			cr_assert_gt(poll(&p, 1, 5000), 0, "waiting for '%s' in '%s'", \
-			    want, buf);						\
-			r = read(master, buf + got, sizeof(buf) - 1 - got);	\
-			cr_assert_gt(r, 0);					\
-			got += (size_t)r;					\
-			buf[got] = '\0';					\
-		}								\
-		got = 0;							\
-		buf[0] = '\0';							\
-	} while (0)
-	buf[0] = '\0';
-	EXPECT(prompt);
+	seen[0] = '\0';
+	seen_len = seen_pos = 0;
+	return pid;
+}
+
+/* Reads the terminal until want shows up after the last match (or 5 s pass). */
+static void
+expect_on_terminal(int master, const char *want)
+{
+	struct pollfd p = { .fd = master, .events = POLLIN };
+	char *at;
+	ssize_t r;
+
+	while ((at = strstr(seen + seen_pos, want)) == NULL) {
+		cr_assert_gt(poll(&p, 1, 5000), 0, "waiting for '%s' in '%s'", want, seen);
+		r = read(master, seen + seen_len, sizeof(seen) - 1 - seen_len);
+		cr_assert_gt(r, 0, "waiting for '%s' in '%s'", want, seen);
+		seen_len += (size_t)r;
+		seen[seen_len] = '\0';
+	}
+	seen_pos = (size_t)(at - seen) + strlen(want);
+}
+
+static void
+assert_exit_status(pid_t pid, int want)
+{
+	int status;
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == want, "status %d", status);
+}
+
+Test(cli, interactive_prompt_reconnects)
+{
+	char prompt[64];
+	int master;
+	pid_t pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
+
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	expect_on_terminal(master, prompt);
 	cr_assert_eq(write(master, "PING\n", 5), 5);
-	EXPECT("PONG");
+	expect_on_terminal(master, "PONG");
 	/* The server goes away and comes back on the same port: the next command
 	 * reconnects by itself. */
 	cr_assert_eq(tcpd_stop(), 0);
 	tcpd_restart_same_ports();
 	cr_assert_eq(write(master, "ECHO back\n", 10), 10);
-	EXPECT("\"back\"");
+	expect_on_terminal(master, "\"back\"");
 	cr_assert_eq(write(master, "quit\n", 5), 5);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_exit_status(pid, 0);
+	close(master);
+}
+
+Test(cli, bench_shows_progress_on_a_terminal)
+{
+	int master;
+	pid_t pid = spawn_on_terminal(&master, CLI("bench", "-p", port_of(P_COMMAND), "-c", "2",
+	    "-d", "1.2"));
+
+	/* Every half second (twice in 1.2 s), one line rewritten in place. */
+	expect_on_terminal(master, "\rping: ");
+	expect_on_terminal(master, " requests, ");
+	expect_on_terminal(master, "/s, 0 errors   \rping: ");
+	expect_on_terminal(master, " requests, ");
+	expect_on_terminal(master, "/s, 0 errors   ");
+	expect_on_terminal(master, "ping: 2 connections, pipeline 1: ");
+	expect_on_terminal(master, "errors: 0  mismatched replies: 0");
+	assert_exit_status(pid, 0);
 	close(master);
 }
 

@@ -34,19 +34,14 @@ install_into(const char *dir)
 static void
 setup(void)
 {
-	snprintf(dest, sizeof(dest), "/tmp/tcpd-install.XXXXXX");
-	cr_assert_not_null(mkdtemp(dest));
+	temp_dir_make(dest, sizeof(dest), "tcpd-install");
 	install_into(dest);
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dest);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dest);
+	temp_dir_remove(dest);
 }
 
 TestSuite(install, .init = setup, .fini = teardown, .timeout = 120);
