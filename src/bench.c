@@ -402,14 +402,14 @@ build_workload(struct bench *b)
 	b->expect_len = buf_len(&exp);
 	b->reqs = malloc(b->req_len * (b->o.pipeline + 1));
 	b->expect = malloc(b->expect_len);
-	if (b->reqs == NULL || b->expect == NULL)
-		return -1;
-	for (k = 0; k <= b->o.pipeline; k++)
-		memcpy(b->reqs + k * b->req_len, buf_data(&req), b->req_len);
-	memcpy(b->expect, buf_data(&exp), b->expect_len);
+	if (b->reqs != NULL && b->expect != NULL) {
+		for (k = 0; k <= b->o.pipeline; k++)
+			memcpy(b->reqs + k * b->req_len, buf_data(&req), b->req_len);
+		memcpy(b->expect, buf_data(&exp), b->expect_len);
+	}
 	buf_free(&req);
 	buf_free(&exp);
-	return 0;
+	return b->reqs != NULL && b->expect != NULL ? 0 : -1;
 }
 
 static void
@@ -552,6 +552,40 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 	return 0;
 }
 
+static void
+bench_free(struct bench *b)
+{
+	unsigned i;
+
+	for (i = 0; b->conns != NULL && i < b->o.conns; i++) {
+		conn_close(&b->conns[i]);
+		free(b->conns[i].sent_at);
+	}
+	if (b->loop != NULL)
+		loop_free(b->loop);
+	free(b->conns);
+	free(b->reqs);
+	free(b->expect);
+	free(b);
+}
+
+/* Everything a run needs, allocated before the first connection starts. */
+static int
+bench_alloc(struct bench *b)
+{
+	unsigned i;
+
+	if (build_workload(b) == -1 || (b->loop = loop_new()) == NULL ||
+	    (b->conns = calloc(b->o.conns, sizeof(*b->conns))) == NULL)
+		return -1;
+	for (i = 0; i < b->o.conns; i++) {
+		b->conns[i] = (struct bconn){ .b = b, .fd = -1 };
+		if ((b->conns[i].sent_at = calloc(b->o.pipeline, sizeof(uint64_t))) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 int
 bench_main(int argc, char *argv[])
 {
@@ -566,38 +600,32 @@ bench_main(int argc, char *argv[])
 	    .pipeline = 1, .workload = &workloads[0], .size = 64,
 	    .connect_timeout_ms = 5000 };
 	if (parse_opts(&b->o, argc, argv) == -1) {
-		free(b);
-		return 3;
+		rc = 3;
+		goto out;
 	}
 	/* Resolve and check once, then every connection goes to that address. */
 	if ((fd = net_dial(b->o.host, b->o.port, b->o.connect_timeout_ms, &b->addr, err,
 	    sizeof(err))) == -1) {
 		fprintf(stderr, "tcpd-cli bench: %s\n", err);
-		free(b);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	close(fd);
+	rc = 1;
 	if (net_raise_fd_limit(b->o.conns + 16u) < b->o.conns + 16u) {
 		fprintf(stderr, "tcpd-cli bench: %u connections need more open files than "
 		    "the limit (ulimit -n) allows\n", b->o.conns);
-		free(b);
-		return 1;
+		goto out;
 	}
-	if (build_workload(b) == -1 || (b->loop = loop_new()) == NULL ||
-	    (b->conns = calloc(b->o.conns, sizeof(*b->conns))) == NULL) {
+	if (bench_alloc(b) == -1) {
 		fprintf(stderr, "tcpd-cli bench: out of memory\n");
-		return 1;
+		goto out;
 	}
 	b->tty = isatty(STDERR_FILENO);
 	b->start_ns = now_ns();
 	b->start_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-	for (i = 0; i < b->o.conns; i++) {
-		b->conns[i] = (struct bconn){ .b = b, .fd = -1 };
-		b->conns[i].sent_at = calloc(b->o.pipeline, sizeof(uint64_t));
-		if (b->conns[i].sent_at == NULL)
-			return 1;
+	for (i = 0; i < b->o.conns; i++)
 		conn_start(&b->conns[i]);
-	}
 	if (b->tty) {
 		loop_timer_init(&b->progress, on_progress, b);
 		loop_timer_start(b->loop, &b->progress, 500);
@@ -613,14 +641,7 @@ bench_main(int argc, char *argv[])
 		fprintf(stderr, "\r%60s\r", "");
 	report(b);
 	rc = b->errors == 0 && b->mismatches == 0 && b->completed > 0 ? 0 : 1;
-	for (i = 0; i < b->o.conns; i++) {
-		conn_close(&b->conns[i]);
-		free(b->conns[i].sent_at);
-	}
-	loop_free(b->loop);
-	free(b->conns);
-	free(b->reqs);
-	free(b->expect);
-	free(b);
+out:
+	bench_free(b);
 	return rc;
 }

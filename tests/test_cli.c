@@ -368,6 +368,24 @@ Test(cli, bench_idle_counts_connections_the_server_drops, .init = NULL)
 	cr_assert_not_null(strstr(out, "errors: 20  mismatched replies: 0\n"), "%s", out);
 }
 
+Test(cli, bench_raises_its_open_file_limit)
+{
+	char script[512];
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+
+	/* A soft limit below 300 connections is raised; a hard one is reported. */
+	snprintf(script, sizeof(script), "ulimit -S -n 64 && exec '%s' bench -p %s -c 300 "
+	    "-n 3000", cli_bin(), port_of(P_COMMAND));
+	cr_assert_eq(run_capture(argv, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "ping: 300 connections, pipeline 1: 3000 requests"),
+	    "%s", out);
+	snprintf(script, sizeof(script), "ulimit -n 64 && exec '%s' bench -p %s -c 300",
+	    cli_bin(), port_of(P_COMMAND));
+	cr_assert_eq(run_capture(argv, out, sizeof(out)), 1, "%s", out);
+	cr_assert_str_eq(out, "tcpd-cli bench: 300 connections need more open files than the "
+	    "limit (ulimit -n) allows\n");
+}
+
 Test(cli, bench_counts_wrong_replies)
 {
 	/* ECHO expected, but the echo service returns the RESP request itself. */
