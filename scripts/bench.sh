@@ -38,7 +38,7 @@ if [ -z "${TCPD:-}" ] || [ -z "${TCPD_CLI:-}" ]; then
 	TCPD=$PWD/build-bench/tcpd TCPD_CLI=$PWD/build-bench/tcpd-cli
 fi
 
-# Run sizes. A full run takes about five minutes; --quick a few seconds.
+# Run sizes. A full run takes about six minutes; --quick about fifteen seconds.
 if [ $quick = 1 ]; then
 	secs=0.3 bulk_n=256 idle_conns=200 idle_hold=1 rb_n=2000 rounds=1
 else
@@ -64,8 +64,8 @@ listening() {
 }
 
 # Ports from a random base below the ephemeral range, each checked free, so
-# two runs do not collide.
-# free_port sets $port (no subshell, so the next call moves on).
+# two runs do not collide. free_port sets $port: no subshell, so the next call
+# moves on.
 port=$((10000 + RANDOM % 20000))
 free_port() {
 	port=$((port + 1))
@@ -143,7 +143,6 @@ service echo
 	port = $port
 	bind = 127.0.0.1
 	wait = no
-	user = $(id -un)
 }
 EOF
 	start xinetd $port xinetd -dontfork -f "$work/xinetd.conf" -pidfile "$work/xinetd.pid" \
