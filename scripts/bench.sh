@@ -427,7 +427,7 @@ set style fill solid 0.85 border -1
 set datafile missing "?"
 set yrange [0:*]
 set grid ytics
-set key top right
+set key outside top center horizontal
 set xtics rotate by -30 scale 0
 plot "$work/chart.dat" using 2:xtic(1) title "tcpd", '' using 3 title "redis-server", \
      '' using 4 title "xinetd", '' using 5 title "socat"
