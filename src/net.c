@@ -130,6 +130,15 @@ net_addr_format(const struct net_addr *addr, char *dst, size_t size)
 }
 
 bool
+net_addr_is_wildcard(const struct net_addr *addr)
+{
+	if (addr->u.sa.sa_family == AF_INET)
+		return addr->u.in.sin_addr.s_addr == htonl(INADDR_ANY);
+	return addr->u.sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&addr->u.in6.sin6_addr);
+}
+
+bool
 net_addr_equal(const struct net_addr *a, const struct net_addr *b)
 {
 	if (a->u.sa.sa_family != b->u.sa.sa_family)

@@ -147,7 +147,7 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 		return;
 	}
 	l->refs++;
-	if (conn_new(&srv->conns, fd, peer, l, key) == NULL)
+	if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, key) == NULL)
 		listener_conn_closed(l, key);
 }
 

@@ -97,6 +97,16 @@ echo "$fields" | grep -q 'TCPD_LISTENER=command' || fail "no TCPD_LISTENER: $fie
 echo "$fields" | grep -q 'SYSLOG_IDENTIFIER=tcpd' || fail "no SYSLOG_IDENTIFIER"
 echo "$fields" | grep -q 'PRIORITY=7' || fail "debug lines are not PRIORITY=7"
 echo "ok: journalctl -u tcpd TCPD_PEER=127.0.0.1 finds the connection lines"
+# The bare address of an IPv6 peer, without its brackets and port.
+inside bash -c 'exec 3<>/dev/tcp/::1/7070; printf "PING\r\n" >&3; timeout 5 head -c 7 <&3' \
+    >/dev/null || fail "no PONG over ::1"
+for _ in $(seq 20); do
+	inside journalctl -u tcpd.service TCPD_PEER=::1 -o cat --no-pager | grep -q 'open on' && break
+	sleep 0.1
+done
+inside journalctl -u tcpd.service TCPD_PEER=::1 -o cat --no-pager | grep -q 'open on \[::1\]:7070' ||
+	fail "no TCPD_PEER=::1: $(inside journalctl -u tcpd.service -o verbose --no-pager | grep TCPD_PEER | sort -u)"
+echo "ok: journalctl -u tcpd TCPD_PEER=::1 finds the IPv6 connection"
 inside systemctl show -p StatusText --value tcpd.service | grep -q connections || fail "no STATUS="
 
 inside systemctl stop tcpd.service

@@ -187,6 +187,27 @@ Test(command, whoami_names_the_connection)
 	close(fd);
 }
 
+Test(command, whoami_on_a_wildcard_bind_names_the_address_reached, .init = NULL)
+{
+	char extra[160], in[256], want[64];
+	uint16_t any;
+	int fd, n;
+
+	/* Only loopback is let in, though the socket listens on every address. */
+	free_ports(&any, 1);
+	snprintf(extra, sizeof(extra), "[listener.any]\nbind = 0.0.0.0:%u\nservice = command\n"
+	    "allow = 127.0.0.0/8\n", any);
+	tcpd_start(extra);
+	fd = tcp_connect(any);
+	send_all(fd, "WHOAMI\r\n", 8);
+	n = (int)recv(fd, in, sizeof(in) - 1, 0);
+	cr_assert_gt(n, 0);
+	in[n] = '\0';
+	snprintf(want, sizeof(want), " laddr=127.0.0.1:%u listener=any\r\n", any);
+	cr_assert_not_null(strstr(in, want), "got '%s'", in);
+	close(fd);
+}
+
 Test(command, over_ipv6)
 {
 	char in[256];

@@ -74,6 +74,22 @@ Test(net, equality)
 	cr_assert_not(net_addr_equal(&a, &b));
 }
 
+Test(net, wildcard)
+{
+	static const struct { const char *text; bool wildcard; } cases[] = {
+		{ "0.0.0.0:7", true }, { "[::]:7", true }, { "127.0.0.1:7", false },
+		{ "[::1]:7", false }, { "[::ffff:0.0.0.0]:7", false }, { "0.0.0.1:7", false },
+	};
+	struct net_addr a;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(net_addr_parse(&a, cases[i].text, strlen(cases[i].text), &why), 0);
+		cr_assert_eq(net_addr_is_wildcard(&a), cases[i].wildcard, "%s", cases[i].text);
+	}
+}
+
 Test(net, listen_and_accept_on_loopback)
 {
 	struct net_addr a, local, peer;

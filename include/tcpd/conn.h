@@ -53,12 +53,12 @@ void	conns_drain(struct conns *conns);
 void	conns_close_all(struct conns *conns, const char *reason);
 
 /*
- * Takes ownership of the accepted socket fd and starts serving l's service
- * on it. The connection holds a reference to l, given back through
- * listener_conn_closed(l, key) when it closes; key is the peer's cidr_key().
- * Returns the connection, or NULL (fd closed, reference not taken).
+ * Takes ownership of the socket fd accepted on the address bound, and starts
+ * serving l's service on it. The connection holds a reference to l, given
+ * back through listener_conn_closed(l, key) when it closes; key is the peer's
+ * cidr_key(). Returns the connection, or NULL (fd closed, reference not taken).
  */
 struct conn *conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-	    struct listener *l, const uint8_t key[16]);
+	    const struct net_addr *bound, struct listener *l, const uint8_t key[16]);
 
 #endif

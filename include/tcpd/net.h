@@ -67,6 +67,9 @@ int	net_connect_start(const struct net_addr *addr);
 int	net_dial(const char *host, const char *port, int timeout_ms,
 	    struct net_addr *used, char *err, size_t errlen);
 
+/* Whether addr is 0.0.0.0 or ::, which stands for every local address. */
+bool	net_addr_is_wildcard(const struct net_addr *addr);
+
 /* The local address of a socket; 0 or -1 with errno. */
 int	net_local_addr(int fd, struct net_addr *addr);
 
