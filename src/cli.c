@@ -20,6 +20,7 @@
 
 #define CLI_REPLY_MAX	(512u << 20)	/* the largest reply accepted */
 #define CLI_LINE_MAX	(64 * 1024)
+#define CLI_READ_AHEAD	(1u << 20)	/* commands queued ahead of the server */
 
 enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_CONNECTION = 2, EXIT_USAGE = 3 };
 
@@ -184,6 +185,27 @@ encode(struct buf *out, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * The next line of stdin into line (CLI_LINE_MAX + 2 bytes). Returns 1, 0 at
+ * the end, or -1 for a line longer than CLI_LINE_MAX: skipped whole, said so.
+ */
+static int
+next_line(char *line)
+{
+	size_t n;
+	int ch;
+
+	if (fgets(line, CLI_LINE_MAX + 2, stdin) == NULL)
+		return 0;
+	n = strlen(line);
+	if (n <= CLI_LINE_MAX || line[n - 1] == '\n')
+		return 1;
+	while ((ch = getchar()) != EOF && ch != '\n')
+		continue;
+	fprintf(stderr, "tcpd-cli: line longer than %d bytes, skipped\n", CLI_LINE_MAX);
+	return -1;
+}
+
 /* Splits a typed line into a request with the daemon's own inline parser. */
 static int
 encode_line(struct buf *out, const char *line, size_t *argc)
@@ -194,10 +216,6 @@ encode_line(struct buf *out, const char *line, size_t *argc)
 	size_t n = strcspn(line, "\r\n"), i;
 	int rc;
 
-	if (n > CLI_LINE_MAX) {
-		fprintf(stderr, "tcpd-cli: line longer than %d bytes\n", CLI_LINE_MAX);
-		return -1;
-	}
 	memcpy(text, line, n);
 	text[n] = '\n';
 	if (resp_parse(&st, &req, text, n + 1, CLI_LINE_MAX) < 0) {
@@ -246,7 +264,7 @@ static int
 run_interactive(struct cli *c)
 {
 	char line[CLI_LINE_MAX + 2];
-	int rc = EXIT_OK, attempt;
+	int rc = EXIT_OK, attempt, got;
 	size_t argc;
 
 	cli_connect(c, false);
@@ -258,10 +276,10 @@ run_interactive(struct cli *c)
 		else
 			printf("not connected> ");
 		fflush(stdout);
-		if (fgets(line, sizeof(line), stdin) == NULL || is_quit(line))
+		if ((got = next_line(line)) == 0 || (got == 1 && is_quit(line)))
 			break;
 		buf_init(&out, SIZE_MAX);
-		if (encode_line(&out, line, &argc) == -1 || argc == 0) {
+		if (got == -1 || encode_line(&out, line, &argc) == -1 || argc == 0) {
 			buf_free(&out);
 			continue;
 		}
@@ -280,44 +298,51 @@ run_interactive(struct cli *c)
 	return EXIT_OK;
 }
 
-/* Every line of stdin is a command; all are sent pipelined, replies in order. */
+/*
+ * Every line of stdin is a command, sent pipelined, the replies printed in
+ * order. At most CLI_READ_AHEAD bytes of commands wait to be sent: a script
+ * of any length is read as the server takes it.
+ */
 static int
 run_pipe(struct cli *c)
 {
 	char line[CLI_LINE_MAX + 2];
 	struct buf out;
-	size_t argc, sent = 0, pending = 0;
-	int rc = EXIT_OK;
+	size_t argc, pending = 0;
+	bool more_input = true;
+	int rc = EXIT_OK, got;
 	ssize_t len;
 
-	buf_init(&out, SIZE_MAX);
-	while (fgets(line, sizeof(line), stdin) != NULL) {
-		if (encode_line(&out, line, &argc) == -1) {
-			rc = EXIT_ERROR_REPLY;
-			continue;
-		}
-		pending += argc > 0;
-	}
-	if (!cli_connect(c, false)) {
-		buf_free(&out);
+	if (!cli_connect(c, false))
 		return EXIT_CONNECTION;
-	}
-	while (pending > 0) {
+	/* Bounded by the read-ahead check: at most one line's request beyond it. */
+	buf_init(&out, SIZE_MAX);
+	while (more_input || pending > 0) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 
-		if (sent < buf_len(&out))
+		while (more_input && buf_len(&out) < CLI_READ_AHEAD) {
+			if ((got = next_line(line)) == 0)
+				more_input = false;
+			else if (got == -1 || encode_line(&out, line, &argc) == -1)
+				rc = EXIT_ERROR_REPLY;
+			else
+				pending += argc > 0;
+		}
+		if (pending == 0)
+			continue;
+		if (buf_len(&out) > 0)
 			p.events |= POLLOUT;
 		if (poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1) == 0) {
 			fprintf(stderr, "tcpd-cli: no reply within %d ms\n", c->timeout_ms);
 			rc = EXIT_CONNECTION;
 			break;
 		}
-		if ((p.revents & POLLOUT) && sent < buf_len(&out)) {
-			ssize_t w = send(c->fd, buf_data(&out) + sent, buf_len(&out) - sent,
+		if ((p.revents & POLLOUT) && buf_len(&out) > 0) {
+			ssize_t w = send(c->fd, buf_data(&out), buf_len(&out),
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 
 			if (w > 0)
-				sent += (size_t)w;
+				buf_consume(&out, (size_t)w);
 		}
 		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
@@ -326,12 +351,18 @@ run_pipe(struct cli *c)
 			break;
 		}
 		while (pending > 0 && (len = reply_length(buf_data(&c->in),
-		    buf_len(&c->in))) > 0) {
+		    buf_len(&c->in))) != RESP_INCOMPLETE) {
+			if (len == RESP_ERROR) {
+				fprintf(stderr, "tcpd-cli: the server's reply is not RESP\n");
+				rc = EXIT_CONNECTION;
+				goto done;
+			}
 			if (print_reply(c, (size_t)len) == EXIT_ERROR_REPLY)
 				rc = EXIT_ERROR_REPLY;
 			pending--;
 		}
 	}
+done:
 	buf_free(&out);
 	cli_disconnect(c);
 	return rc;

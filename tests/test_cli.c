@@ -182,6 +182,39 @@ Test(cli, stdin_lines_are_pipelined)
 	    "\"last\"\n");
 }
 
+Test(cli, a_long_script_streams_through)
+{
+	/* Over 1 MiB of requests, more than tcpd-cli reads ahead of the server. */
+	enum { N = 20000 };
+	static const char pad[] = "0123456789012345678901234567890123456789012345678";
+	size_t in_len = 0, want_len = 0, i;
+	char *in = malloc(N * 64), *want = malloc(N * 64), *got = malloc(N * 64);
+
+	for (i = 0; i < N; i++) {
+		in_len += (size_t)sprintf(in + in_len, "ECHO %05zu%s\n", i, pad);
+		want_len += (size_t)sprintf(want + want_len, "\"%05zu%s\"\n", i, pad);
+	}
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND)), in, in_len, got,
+	    N * 64), 0);
+	cr_assert_str_eq(got, want);
+	free(in);
+	free(want);
+	free(got);
+}
+
+Test(cli, a_line_too_long_is_skipped_whole)
+{
+	size_t n = 70000;
+	char *in = malloc(n + 16);
+
+	memset(in, 'a', n);
+	memcpy(in + n, "\nPING\n", 7);
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND)), in, n + 6, out,
+	    sizeof(out)), 1);
+	cr_assert_str_eq(out, "tcpd-cli: line longer than 65536 bytes, skipped\nPONG\n");
+	free(in);
+}
+
 Test(cli, raw_mode_with_every_service)
 {
 	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_ECHO), "--raw"), "abc\r\n\x01x", 7,
