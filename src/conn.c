@@ -609,7 +609,7 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 {
 	const struct conn_limits *lim = &conns->limits;
 	struct net_addr local;
-	const char *port_colon;
+	size_t host_off, host_len;
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -633,11 +633,9 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_SLACK);
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
 	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
-	/* The bare address in "A.B.C.D:PORT" or "[V6]:PORT" ends at the last colon. */
-	c->c_host_off = c->c_peer[0] == '[' ? 1 : 0;
-	port_colon = strrchr(c->c_peer, ':');
-	c->c_host_len = (uint8_t)(port_colon != NULL ?
-	    (size_t)(port_colon - c->c_peer) - 2u * c->c_host_off : strlen(c->c_peer));
+	net_addr_host_span(c->c_peer, &host_off, &host_len);
+	c->c_host_off = (uint8_t)host_off;
+	c->c_host_len = (uint8_t)host_len;
 	/* Only a wildcard bind leaves the kernel to tell which address was reached. */
 	if (!net_addr_is_wildcard(bound))
 		net_addr_format(bound, c->c_local, sizeof(c->c_local));
