@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcpd/acl.h"
+#include "daemon/acl.h"
 #include "tcpd/net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcpd/config.h"
+#include "daemon/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (i = 0; i < cfg.nlisteners; i++)
 			if (cfg.listeners[i].nbinds == 0 ||
-			    cfg.listeners[i].service >= SERVICE_COUNT)
+			    cfg.listeners[i].service == NULL)
 				abort();
 	} else if (errs.count == 0) {
 		abort();

@@ -5,8 +5,8 @@
 
 #include <criterion/criterion.h>
 
-#include "tcpd/acl.h"
-#include "tcpd/ipcount.h"
+#include "daemon/acl.h"
+#include "daemon/ipcount.h"
 #include "tcpd/net.h"
 
 static struct cidr

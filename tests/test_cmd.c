@@ -6,10 +6,10 @@
 
 #include <criterion/criterion.h>
 
+#include "daemon/services/cmd.h"
+#include "daemon/stats.h"
 #include "tcpd/buf.h"
-#include "tcpd/cmd.h"
 #include "tcpd/resp.h"
-#include "tcpd/stats.h"
 
 static const struct cmd_client client = {
 	.id = 7, .peer = "127.0.0.1:5555", .local = "127.0.0.1:7070",
@@ -147,10 +147,11 @@ Test(cmd, info_has_sections_and_counters)
 	char *out;
 
 	stats_reset(0);
+	stats_service("echo")->total = 5;
+	stats_service("command");
 	stats.connected = 3;
 	stats.connections_received = 11;
 	stats.rejected_connections = 2;
-	stats.service_total[SERVICE_ECHO] = 5;
 	out = RUN("INFO\r\n");
 	cr_assert_eq(out[0], '$');
 	cr_assert_not_null(strstr(out, "# Server\r\ntcpd_version:"));

@@ -4,7 +4,8 @@
 
 #include <criterion/criterion.h>
 
-#include "tcpd/config.h"
+#include "daemon/config.h"
+#include "daemon/services/service.h"
 
 #define LISTENER "[listener.e]\nbind = 127.0.0.1:7007\nservice = echo\n"
 
@@ -49,7 +50,7 @@ Test(config, defaults)
 	cr_assert_not(cfg.listeners[0].bind_optional[0]);
 	cr_assert_str_eq(cfg.listeners[0].name, "e");
 	cr_assert_eq(cfg.listeners[0].backlog, 511);
-	cr_assert_eq(cfg.listeners[0].service, SERVICE_ECHO);
+	cr_assert_str_eq(cfg.listeners[0].service->name, "echo");
 	cr_assert_eq(cfg.listeners[0].nbinds, 1);
 }
 
@@ -86,7 +87,7 @@ Test(config, the_documented_example)
 	net_addr_format(&cfg.listeners[0].binds[1], text_addr, sizeof(text_addr));
 	cr_assert_str_eq(text_addr, "[::1]:7007");
 	cr_assert_eq(cfg.listeners[1].nbinds, 3, "an indented line continues bind");
-	cr_assert_eq(cfg.listeners[1].service, SERVICE_COMMAND);
+	cr_assert_str_eq(cfg.listeners[1].service->name, "command");
 	net_addr_format(&cfg.listeners[1].binds[2], text_addr, sizeof(text_addr));
 	cr_assert_str_eq(text_addr, "127.0.0.2:7070");
 }
@@ -102,8 +103,8 @@ Test(config, every_service_name)
 		snprintf(text, sizeof(text), "[listener.x]\nbind = 127.0.0.1:1\n"
 		    "service = %s\n", names[i]);
 		cr_assert_eq(config_load_string(&cfg, text, &errs), 0);
-		cr_assert_eq(cfg.listeners[0].service, (enum service)i);
-		cr_assert_str_eq(service_name((enum service)i), names[i]);
+		cr_assert_eq(cfg.listeners[0].service, service_at((size_t)i));
+		cr_assert_str_eq(service_at((size_t)i)->name, names[i]);
 		config_free(&cfg);
 	}
 }

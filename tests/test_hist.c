@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 
-#include "tcpd/hist.h"
+#include "cli/hist.h"
 
 static struct hist h;
 

@@ -3,7 +3,7 @@
 
 #include <criterion/criterion.h>
 
-#include "tcpd/inetd.h"
+#include "daemon/services/inetd.h"
 
 Test(inetd, chargen_rfc864_lines)
 {

@@ -13,8 +13,8 @@
 
 #include <criterion/criterion.h>
 
-#include "tcpd/activation.h"
-#include "tcpd/notify.h"
+#include "daemon/activation.h"
+#include "daemon/notify.h"
 
 /*
  * A datagram socket of the test's own, standing in for systemd's. Either

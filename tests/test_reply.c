@@ -3,8 +3,8 @@
 
 #include <criterion/criterion.h>
 
+#include "cli/reply.h"
 #include "tcpd/buf.h"
-#include "tcpd/reply.h"
 #include "tcpd/resp.h"
 
 #define S(lit) lit, sizeof(lit) - 1

@@ -5,9 +5,17 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "tcpd/config.h"
 
 struct buf;
+
+/* Connections of one service, over all its listeners. */
+struct stats_service {
+	const char	*name;		/* NULL: a free slot */
+	uint64_t	 connected;
+	uint64_t	 total;
+};
+
+#define STATS_MAX_SERVICES	16
 
 /* The daemon's counters: one process, one thread, so one global. */
 struct stats {
@@ -23,14 +31,20 @@ struct stats {
 	uint64_t	commands_processed;
 	uint64_t	net_input_bytes;
 	uint64_t	net_output_bytes;
-	uint64_t	service_connected[SERVICE_COUNT];
-	uint64_t	service_total[SERVICE_COUNT];
+	struct stats_service services[STATS_MAX_SERVICES];	/* in INFO's order */
 };
 
 extern struct stats stats;
 
-/* Zeroes the counters and sets the start time. */
+/* Zeroes the counters, forgets the services and sets the start time. */
 void	stats_reset(time_t monotonic_now);
+
+/*
+ * The counters of the service called name (a string that outlives them),
+ * made on first use so INFO lists it from then on; NULL when
+ * STATS_MAX_SERVICES are taken.
+ */
+struct stats_service *stats_service(const char *name);
 
 /*
  * Appends INFO text: "# Section" headers and "key:value" lines, CRLF-ended.

@@ -5,19 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tcpd/acl.h"
+#include "daemon/acl.h"
 #include "tcpd/log.h"
 #include "tcpd/net.h"
 
-enum service {
-	SERVICE_ECHO,
-	SERVICE_DISCARD,
-	SERVICE_CHARGEN,
-	SERVICE_DAYTIME,
-	SERVICE_TIME,
-	SERVICE_COMMAND,
-	SERVICE_COUNT
-};
+struct service;
 
 #define CONFIG_MAX_BINDS	16
 #define CONFIG_MAX_CIDRS	64
@@ -36,7 +28,7 @@ struct listener_config {
 	size_t		 nbinds;
 	unsigned	 bind_line;		/* 0 = no bind key */
 	unsigned	 service_line;		/* 0 = no service key */
-	enum service	 service;
+	const struct service *service;
 	unsigned	 backlog;
 	unsigned	 max_connections_per_ip;	/* 0 = unlimited */
 	struct cidr_list allow;				/* empty = everyone */
@@ -78,7 +70,5 @@ int	config_load_file(struct config *cfg, const char *path,
 int	config_load_string(struct config *cfg, const char *text,
 	    struct config_errors *errs);
 void	config_free(struct config *cfg);
-
-const char *service_name(enum service service);
 
 #endif

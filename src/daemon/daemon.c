@@ -11,16 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "tcpd/activation.h"
-#include "tcpd/config.h"
-#include "tcpd/daemon.h"
+#include "tcpd_build.h"
+#include "daemon/activation.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "daemon/notify.h"
+#include "daemon/server.h"
+#include "daemon/services/service.h"
+#include "daemon/stats.h"
 #include "tcpd/log.h"
 #include "tcpd/loop.h"
 #include "tcpd/net.h"
-#include "tcpd/notify.h"
-#include "tcpd/server.h"
-#include "tcpd/stats.h"
 
 /* Descriptors besides connections: listeners, epoll, signalfd, stdio, logs. */
 #define FD_RESERVE		32
@@ -244,6 +245,7 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act)
 	struct timespec now;
 	char err[256];
 	int rc = 1;
+	size_t i;
 
 	*cfg = (struct config){ 0 };
 	log_set_level(d.cfg.log_level);
@@ -251,6 +253,9 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act)
 	fit_fd_limit(&d.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	stats_reset(now.tv_sec);
+	/* INFO lists every service from the start, in the registry's order. */
+	for (i = 0; service_at(i) != NULL; i++)
+		(void)stats_service(service_at(i)->name);
 	if ((d.loop = loop_new()) == NULL) {
 		log_error("cannot create event loop: %m");
 		goto out;

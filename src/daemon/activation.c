@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcpd/activation.h"
+#include "daemon/activation.h"
 
 static int
 parse_count(const char *s, long *out)

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tcpd/bench.h"
+#include "cli/bench.h"
+#include "cli/hist.h"
 #include "tcpd/buf.h"
-#include "tcpd/hist.h"
 #include "tcpd/loop.h"
 #include "tcpd/net.h"
 #include "tcpd/resp.h"

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "tcpd/bench.h"
+#include "tcpd_build.h"
+#include "cli/bench.h"
+#include "cli/reply.h"
 #include "tcpd/buf.h"
 #include "tcpd/net.h"
-#include "tcpd/reply.h"
 #include "tcpd/resp.h"
 
 #define CLI_REPLY_MAX	(512u << 20)	/* the largest reply accepted */

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "tcpd/acl.h"
+#include "daemon/acl.h"
 #include "tcpd/net.h"
 
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "tcpd/activation.h"
-#include "tcpd/config.h"
-#include "tcpd/daemon.h"
+#include "tcpd_build.h"
+#include "daemon/activation.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
 #include "tcpd/log.h"
 
 static void

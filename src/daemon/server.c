@@ -9,16 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcpd/acl.h"
-#include "tcpd/activation.h"
-#include "tcpd/config.h"
-#include "tcpd/conn.h"
-#include "tcpd/listener.h"
+#include "daemon/acl.h"
+#include "daemon/activation.h"
+#include "daemon/config.h"
+#include "daemon/conn.h"
+#include "daemon/listener.h"
+#include "daemon/server.h"
+#include "daemon/services/service.h"
+#include "daemon/stats.h"
 #include "tcpd/log.h"
 #include "tcpd/loop.h"
 #include "tcpd/net.h"
-#include "tcpd/server.h"
-#include "tcpd/stats.h"
 
 /* Accepts per readiness event, so one busy listener cannot starve the rest. */
 #define ACCEPTS_PER_EVENT	64
@@ -52,24 +53,6 @@ struct server {
 	struct loop_timer	  shutdown_timer;
 };
 
-static const char max_clients_error[] = "-ERR max number of clients reached\r\n";
-
-static void
-listener_release(struct listener *l)
-{
-	if (--l->refs > 0)
-		return;
-	ipcount_free(&l->per_ip);
-	free(l);
-}
-
-void
-listener_conn_closed(struct listener *l, const uint8_t key[16])
-{
-	ipcount_dec(&l->per_ip, key);
-	listener_release(l);
-}
-
 /*
  * "listener NAME: WHAT PEER: WHY (N more since the last such line)", about a
  * peer that never became a connection, with journal fields to select it.
@@ -102,8 +85,8 @@ reject(struct listen_socket *s, int fd, const struct net_addr *peer,
 	if (log_rate_ok(&l->reject_log, loop_now(s->s_srv->loop), &held))
 		peer_log(LOG_LEVEL_WARNING, l, peer, "rejected", why, held);
 	/* Best effort on a fresh socket: its send buffer is empty, so this fits. */
-	if (l->service == SERVICE_COMMAND &&
-	    write(fd, max_clients_error, sizeof(max_clients_error) - 1) == -1)
+	if (l->service->refusal != NULL &&
+	    write(fd, l->service->refusal, strlen(l->service->refusal)) == -1)
 		log_debug("listener %s: reject reply: %m", l->name);
 	close(fd);
 }
@@ -137,18 +120,15 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 		reject(s, fd, peer, "max_connections reached");
 		return;
 	}
-	if (l->max_connections_per_ip != 0 &&
-	    ipcount_get(&l->per_ip, key) >= l->max_connections_per_ip) {
-		reject(s, fd, peer, "max_connections_per_ip reached");
+	if (listener_count_peer(l, key) == -1) {
+		reject(s, fd, peer, errno == EUSERS ? "max_connections_per_ip reached" :
+		    "out of memory");
 		return;
 	}
-	if (ipcount_inc(&l->per_ip, key) == -1) {
-		reject(s, fd, peer, "out of memory");
-		return;
+	if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, key) == -1) {
+		listener_uncount_peer(l, key);
+		close(fd);
 	}
-	l->refs++;
-	if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, key) == NULL)
-		listener_conn_closed(l, key);
 }
 
 static void
@@ -424,7 +404,7 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 		const struct listener_config *lc = &cfg->listeners[i];
 
 		if ((p->listeners[i] = find_listener(srv, lc)) == NULL &&
-		    (p->listeners[i] = calloc(1, sizeof(struct listener))) == NULL) {
+		    (p->listeners[i] = listener_new()) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			plan_abandon(srv, p, i);
 			return -1;
@@ -465,16 +445,6 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 	return 0;
 }
 
-static void
-configure_listener(struct listener *l, const struct listener_config *lc)
-{
-	snprintf(l->name, sizeof(l->name), "%s", lc->name);
-	l->service = lc->service;
-	l->max_connections_per_ip = lc->max_connections_per_ip;
-	l->allow = lc->allow;
-	l->deny = lc->deny;
-}
-
 /* Makes the plan the running state; nothing in here can fail. */
 static void
 plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
@@ -482,8 +452,8 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 	size_t i;
 
 	for (i = 0; i < cfg->nlisteners; i++) {
-		configure_listener(p->listeners[i], &cfg->listeners[i]);
-		p->listeners[i]->refs++;	/* the server's own reference */
+		listener_configure(p->listeners[i], &cfg->listeners[i]);
+		listener_hold(p->listeners[i]);	/* the server's own reference */
 	}
 	for (i = 0; i < p->nsockets; i++) {
 		struct listen_socket *s = p->sockets[i];
@@ -491,7 +461,7 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 		struct listener *l = p->listeners[p->owner[i]];
 		bool first = s->s_listener == NULL;
 
-		l->refs++;
+		listener_hold(l);
 		if (s->s_listener != NULL)
 			listener_release(s->s_listener);
 		s->s_listener = l;
@@ -504,7 +474,7 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 		}
 		if (first)
 			log_info("listener %s: serving %s on %s%s", lc->name,
-			    service_name(lc->service), s->s_text,
+			    lc->service->name, s->s_text,
 			    s->s_passed_name[0] != '\0' ? " (socket passed by systemd)" : "");
 	}
 	for (i = 0; i < srv->nsockets; i++) {

@@ -7,10 +7,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "daemon/services/cmd.h"
+#include "daemon/stats.h"
 #include "tcpd/buf.h"
-#include "tcpd/cmd.h"
 #include "tcpd/resp.h"
-#include "tcpd/stats.h"
 
 typedef enum cmd_result (*cmd_fn)(const struct cmd_client *,
     const struct resp_request *, struct buf *);

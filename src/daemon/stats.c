@@ -4,9 +4,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "tcpd_build.h"
+#include "daemon/stats.h"
 #include "tcpd/buf.h"
-#include "tcpd/stats.h"
 
 struct stats stats;
 
@@ -15,6 +15,20 @@ stats_reset(time_t monotonic_now)
 {
 	memset(&stats, 0, sizeof(stats));
 	stats.start_time = monotonic_now;
+}
+
+struct stats_service *
+stats_service(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < STATS_MAX_SERVICES; i++) {
+		if (stats.services[i].name == NULL)
+			stats.services[i].name = name;
+		if (strcmp(stats.services[i].name, name) == 0)
+			return &stats.services[i];
+	}
+	return NULL;
 }
 
 static bool
@@ -29,7 +43,8 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
     time_t monotonic_now)
 {
 	bool any = false;
-	int i, rc = 0;
+	size_t i;
+	int rc = 0;
 
 	if (section_is(section, seclen, "server")) {
 		any = true;
@@ -70,11 +85,11 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
 		    (unsigned long long)stats.commands_processed,
 		    (unsigned long long)stats.net_input_bytes,
 		    (unsigned long long)stats.net_output_bytes);
-		for (i = 0; i < SERVICE_COUNT; i++)
+		for (i = 0; i < STATS_MAX_SERVICES && stats.services[i].name != NULL; i++)
 			rc |= buf_appendf(out, "service_%s:connected=%llu,total=%llu\r\n",
-			    service_name((enum service)i),
-			    (unsigned long long)stats.service_connected[i],
-			    (unsigned long long)stats.service_total[i]);
+			    stats.services[i].name,
+			    (unsigned long long)stats.services[i].connected,
+			    (unsigned long long)stats.services[i].total);
 		any = true;
 	}
 	if (!any)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcpd/ipcount.h"
+#include "daemon/ipcount.h"
 
 struct ipcount_slot {
 	uint8_t		key[16];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "tcpd/hist.h"
+#include "cli/hist.h"
 
 /* Values below HIST_SUB are their own bucket; above, log2 picks the group. */
 static unsigned

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tcpd/inetd.h"
+#include "daemon/services/inetd.h"
 
 /* Seconds from 1900-01-01 to 1970-01-01. */
 #define RFC868_EPOCH_OFFSET	2208988800ULL

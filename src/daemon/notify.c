@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcpd/notify.h"
+#include "daemon/notify.h"
 
 static int notify_fd = -1;
 

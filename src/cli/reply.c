@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/reply.h"
 #include "tcpd/buf.h"
-#include "tcpd/reply.h"
 #include "tcpd/resp.h"
 
 /* "<type><integer>\r\n" or "<type><text>\r\n": returns the offset after it. */

@@ -10,7 +10,8 @@
 
 #include <ini.h>
 
-#include "tcpd/config.h"
+#include "daemon/config.h"
+#include "daemon/services/service.h"
 
 enum key_type { KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
@@ -49,21 +50,6 @@ static const struct key_desc keys[] = {
 
 #undef G
 #undef L
-
-static const char *const service_names[SERVICE_COUNT] = {
-	[SERVICE_ECHO]		= "echo",
-	[SERVICE_DISCARD]	= "discard",
-	[SERVICE_CHARGEN]	= "chargen",
-	[SERVICE_DAYTIME]	= "daytime",
-	[SERVICE_TIME]		= "time",
-	[SERVICE_COMMAND]	= "command",
-};
-
-const char *
-service_name(enum service service)
-{
-	return service_names[service];
-}
 
 struct parser {
 	struct config		*cfg;
@@ -244,17 +230,22 @@ parse_uint(const char *value, unsigned min, unsigned max, unsigned *out)
 }
 
 static int
-parse_service(const char *value, enum service *out)
+parse_service(const char *value, const struct service **out)
 {
-	int i;
+	return (*out = service_find(value, strlen(value))) != NULL ? 0 : -1;
+}
 
-	for (i = 0; i < SERVICE_COUNT; i++) {
-		if (strcmp(value, service_names[i]) == 0) {
-			*out = (enum service)i;
-			return 0;
-		}
-	}
-	return -1;
+/* "a, b or c": the names of every service, for an error message. */
+static void
+list_services(char *dst, size_t size)
+{
+	const struct service *svc;
+	size_t i, n = 0;
+
+	dst[0] = '\0';
+	for (i = 0; (svc = service_at(i)) != NULL && n < size; i++)
+		n += (size_t)snprintf(dst + n, size - n, "%s%s",
+		    i == 0 ? "" : service_at(i + 1) == NULL ? " or " : ", ", svc->name);
 }
 
 static void
@@ -351,9 +342,13 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 		break;
 	case KEY_SERVICE:
 		current_listener(p)->service_line = p->lineno;
-		if (parse_service(value, field) == -1)
+		if (parse_service(value, field) == -1) {
+			char names[128];
+
+			list_services(names, sizeof(names));
 			add_error(p->errs, p->lineno, "invalid service '%s': expected "
-			    "echo, discard, chargen, daytime, time or command", value);
+			    "%s", value, names);
+		}
 		break;
 	case KEY_BINDS:
 		current_listener(p)->bind_line = p->lineno;

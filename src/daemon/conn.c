@@ -7,39 +7,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "daemon/conn.h"
+#include "daemon/listener.h"
+#include "daemon/services/service.h"
+#include "daemon/stats.h"
 #include "tcpd/buf.h"
-#include "tcpd/cmd.h"
-#include "tcpd/conn.h"
-#include "tcpd/inetd.h"
-#include "tcpd/listener.h"
 #include "tcpd/log.h"
 #include "tcpd/loop.h"
 #include "tcpd/net.h"
-#include "tcpd/resp.h"
-#include "tcpd/stats.h"
 
 /* One read per readiness event, into a buffer shared by all connections. */
 #define READ_CHUNK		(64 * 1024)
 /*
- * How long a connection that is closing may take to deliver its last reply
- * and receive the peer's FIN after ours.
+ * How long a connection that has sent everything and its FIN may wait for
+ * the peer's FIN.
  */
 #define LINGER_MS		5000
-/* chargen keeps at most this much generated and unsent. */
-#define CHARGEN_FILL		(16 * 1024)
 /* A reply may overshoot output_limit by one reply: the largest is a bulk. */
 #define REPLY_SLACK		4096
 /* Fairness: one connection writes at most this much before others get a turn. */
 #define WRITE_BUDGET		(256 * 1024)
-/* Bytes of a bad request quoted in the log. */
-#define LOG_SAMPLE		64
 
 enum {
 	CONN_RD_EOF		= 1 << 0,	/* the peer sent FIN */
-	CONN_CLOSE_AFTER_FLUSH	= 1 << 1,	/* send what is owed, then close */
+	CONN_FINISH		= 1 << 1,	/* send what is owed, then close */
 	CONN_LINGER		= 1 << 2,	/* our FIN sent; draining input */
 	CONN_PENDING		= 1 << 3,	/* on the pending-write list */
 	CONN_CLOSED		= 1 << 4,
@@ -49,13 +42,11 @@ struct conn {
 	uint64_t		 c_id;
 	int			 c_fd;
 	unsigned		 c_flags;
-	enum service		 c_service;
+	const struct service	*c_service;
 	struct conns		*c_conns;
 	struct listener		*c_listener;
-	struct buf		 c_in;		/* an incomplete request */
+	struct buf		 c_in;		/* input the service has not used yet */
 	struct buf		 c_out;
-	struct resp_state	 c_resp;
-	unsigned		 c_chargen_line;
 	unsigned		 c_max_line;
 	unsigned		 c_output_limit;
 	uint64_t		 c_idle_ms;	/* 0 = never */
@@ -63,7 +54,7 @@ struct conn {
 	uint64_t		 c_request_since; /* first byte of an unfinished request, 0 = none */
 	uint64_t		 c_opened;	/* loop_now() */
 	uint64_t		 c_active;	/* last byte either way */
-	uint64_t		 c_linger_since;	/* when CONN_CLOSE_AFTER_FLUSH was set */
+	uint64_t		 c_linger_since;	/* when our FIN went out */
 	uint64_t		 c_bytes_in;
 	uint64_t		 c_bytes_out;
 	struct loop_timer	 c_timer;
@@ -75,6 +66,8 @@ struct conn {
 	uint8_t			 c_host_len;
 	char			 c_peer[NET_ADDRSTRLEN];
 	char			 c_local[NET_ADDRSTRLEN];
+	/* The service's state follows, state_size bytes. */
+	max_align_t		 c_state[];
 };
 
 static char read_chunk[READ_CHUNK];
@@ -84,10 +77,7 @@ static char read_chunk[READ_CHUNK];
  * journalctl select it: TCPD_CONN_ID, TCPD_PEER (the address alone, as
  * TCPD_PEER=10.1.2.3 selects) and TCPD_LISTENER.
  */
-static void conn_log(const struct conn *c, enum log_level level,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
+void
 conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 {
 	char id[24], host[INET6_ADDRSTRLEN], text[1536];
@@ -110,7 +100,6 @@ conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 
 static void conn_on_event(struct loop *, int, void *, unsigned);
 static void conn_on_timer(struct loop *, struct loop_timer *, void *);
-static void conn_flush(struct conn *);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -149,8 +138,10 @@ conn_close(struct conn *c, const char *reason)
 	conns->count--;
 
 	stats.connected--;
-	stats.service_connected[c->c_service]--;
-	listener_conn_closed(c->c_listener, c->c_key);
+	if (c->c_listener->counters != NULL)
+		c->c_listener->counters->connected--;
+	listener_uncount_peer(c->c_listener, c->c_key);
+	listener_release(c->c_listener);
 }
 
 static void
@@ -162,6 +153,18 @@ close_errno(struct conn *c, const char *what)
 	conn_close(c, reason);
 }
 
+/* After a failed append to the output queue. */
+static void
+close_output_failed(struct conn *c)
+{
+	if (errno == ENOBUFS) {
+		stats.output_limit_disconnections++;
+		conn_close(c, "output limit");
+	} else {
+		close_errno(c, "output buffer");
+	}
+}
+
 static bool
 wants_read(const struct conn *c)
 {
@@ -169,13 +172,17 @@ wants_read(const struct conn *c)
 		return false;
 	if (c->c_flags & CONN_LINGER)
 		return true;
-	if (c->c_flags & CONN_CLOSE_AFTER_FLUSH)
+	if (c->c_flags & CONN_FINISH)
 		return false;
 	/* Backpressure: a peer that does not read stops being read. */
 	return buf_len(&c->c_out) < c->c_output_limit;
 }
 
-/* EPOLLOUT only while output waits and the pending list is not about to try. */
+/*
+ * The interest mask follows what the connection can do now: reading only
+ * while it wants input (a level-triggered EOF would otherwise fire forever),
+ * EPOLLOUT only while output waits and the pending list is not about to try.
+ */
 static void
 update_mask(struct conn *c)
 {
@@ -203,7 +210,7 @@ schedule_flush(struct conn *c)
 	conns->pending = c;
 }
 
-enum deadline_kind { DEADLINE_NONE, DEADLINE_CLOSING, DEADLINE_IDLE, DEADLINE_REQUEST };
+enum deadline_kind { DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST };
 
 /* The earliest deadline that applies to c now, in *when. */
 static enum deadline_kind
@@ -211,10 +218,11 @@ deadline(const struct conn *c, uint64_t *when)
 {
 	enum deadline_kind kind = DEADLINE_NONE;
 
-	if (c->c_flags & CONN_CLOSE_AFTER_FLUSH) {
+	if (c->c_flags & CONN_LINGER) {
 		*when = c->c_linger_since + LINGER_MS;
-		return DEADLINE_CLOSING;
+		return DEADLINE_LINGER;
 	}
+	/* Until everything owed is written, only idleness ends a finishing connection. */
 	if (c->c_idle_ms != 0) {
 		*when = c->c_active + c->c_idle_ms;
 		kind = DEADLINE_IDLE;
@@ -227,21 +235,25 @@ deadline(const struct conn *c, uint64_t *when)
 	return kind;
 }
 
-static void
-arm_timer(struct conn *c)
+static int
+start_timer(struct conn *c)
 {
 	uint64_t now = loop_now(c->c_conns->loop), when;
 
 	if (deadline(c, &when) == DEADLINE_NONE) {
 		loop_timer_stop(c->c_conns->loop, &c->c_timer);
-		return;
+		return 0;
 	}
-	if (loop_timer_start(c->c_conns->loop, &c->c_timer,
-	    when > now ? when - now : 0) == -1)
-		close_errno(c, "timer");
+	return loop_timer_start(c->c_conns->loop, &c->c_timer,
+	    when > now ? when - now : 0);
 }
 
-static void close_after_flush(struct conn *);
+static void
+arm_timer(struct conn *c)
+{
+	if (start_timer(c) == -1)
+		close_errno(c, "timer");
+}
 
 /*
  * Activity only stamps c_active; the timer fires at the old deadline and
@@ -260,20 +272,20 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 		return;
 	}
 	switch (kind) {
-	case DEADLINE_CLOSING:
-		conn_close(c, "peer did not take the last reply and close");
+	case DEADLINE_LINGER:
+		conn_close(c, "peer did not close after our FIN");
 		break;
 	case DEADLINE_IDLE:
 		stats.idle_timeouts++;
 		conn_close(c, "idle timeout");
 		break;
 	case DEADLINE_REQUEST:
-		/* Say why on the wire, then close within LINGER_MS whatever the peer does. */
 		stats.request_timeouts++;
 		conn_log(c, LOG_LEVEL_DEBUG, "request timeout");
-		c->c_request_since = 0;
-		resp_add_error(&c->c_out, "ERR Protocol error: request timeout");
-		close_after_flush(c);
+		if (c->c_service->request_timeout != NULL)
+			c->c_service->request_timeout(c, c->c_state);
+		conn_finish(c);
+		arm_timer(c);
 		schedule_flush(c);
 		update_mask(c);
 		break;
@@ -282,133 +294,162 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	}
 }
 
-/* Sends what is owed, then our FIN, then closes; all within LINGER_MS. */
-static void
-close_after_flush(struct conn *c)
+void
+conn_finish(struct conn *c)
 {
-	c->c_flags |= CONN_CLOSE_AFTER_FLUSH;
-	c->c_linger_since = loop_now(c->c_conns->loop);
+	if (c->c_flags & CONN_FINISH)
+		return;
+	/* No timer work: the deadline only moves once everything owed is out. */
+	c->c_flags |= CONN_FINISH;
+	c->c_request_since = 0;
+}
+
+bool
+conn_finishing(const struct conn *c)
+{
+	return (c->c_flags & CONN_FINISH) != 0;
+}
+
+void
+conn_request_partial(struct conn *c)
+{
+	/* The slowloris clock starts with the first byte of a request. */
+	if (c->c_request_since != 0)
+		return;
+	c->c_request_since = loop_now(c->c_conns->loop);
 	arm_timer(c);
 }
 
-static void
-fail_output(struct conn *c)
+void
+conn_request_complete(struct conn *c)
 {
-	if (errno == ENOBUFS) {
-		stats.output_limit_disconnections++;
-		conn_close(c, "output limit");
-	} else {
-		close_errno(c, "output buffer");
-	}
+	c->c_request_since = 0;
 }
 
-static void
-protocol_error(struct conn *c, const struct resp_request *req, const char *data,
-    size_t len)
+void
+conn_get_info(const struct conn *c, struct conn_info *info)
 {
-	char sample[4 * LOG_SAMPLE + 4];
-
-	if (log_enabled(LOG_LEVEL_DEBUG))
-		conn_log(c, LOG_LEVEL_DEBUG, "protocol error: %s; input: \"%s\"",
-		    req->error, log_escape(sample, sizeof(sample), data,
-		    len < LOG_SAMPLE ? len : LOG_SAMPLE));
-	resp_add_error(&c->c_out, "ERR Protocol error: %s", req->error);
-	close_after_flush(c);
-}
-
-/* Answers complete requests until input or output room runs out. */
-static size_t
-process_commands(struct conn *c, const char *data, size_t len)
-{
-	struct cmd_client client = { c->c_id, c->c_peer, c->c_local,
+	*info = (struct conn_info){ c->c_id, c->c_peer, c->c_local,
 	    c->c_listener->name };
-	struct resp_request req;
-	size_t used = 0;
-	ssize_t n;
-
-	while (used < len && !(c->c_flags & CONN_CLOSE_AFTER_FLUSH) &&
-	    buf_len(&c->c_out) < c->c_output_limit) {
-		n = resp_parse(&c->c_resp, &req, data + used, len - used,
-		    c->c_max_line);
-		if (n == RESP_INCOMPLETE) {
-			/* The slowloris clock starts with the first byte of a request. */
-			if (c->c_request_since == 0) {
-				c->c_request_since = loop_now(c->c_conns->loop);
-				arm_timer(c);
-			}
-			return used;
-		}
-		if (n == RESP_ERROR) {
-			protocol_error(c, &req, data + used, len - used);
-			return len;
-		}
-		used += (size_t)n;
-		c->c_request_since = 0;
-		if (req.argc > 0 && cmd_execute(&client, &req, &c->c_out) == CMD_CLOSE)
-			close_after_flush(c);
-	}
-	return used;
 }
 
-/* Answers what waits in the input buffer; an emptied buffer is released. */
-static void
-process_buffered(struct conn *c)
+struct buf *
+conn_output(struct conn *c)
 {
-	buf_consume(&c->c_in, process_commands(c, buf_data(&c->c_in),
-	    buf_len(&c->c_in)));
+	return &c->c_out;
+}
+
+size_t
+conn_output_room(const struct conn *c)
+{
+	return buf_len(&c->c_out) < c->c_output_limit ?
+	    c->c_output_limit - buf_len(&c->c_out) : 0;
+}
+
+size_t
+conn_max_line(const struct conn *c)
+{
+	return c->c_max_line;
+}
+
+/* One write(); returns bytes written (0: would block), or -1: c closed. */
+static ssize_t
+write_some(struct conn *c, const void *p, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = write(c->c_fd, p, n);
+	while (w == -1 && errno == EINTR);
+	if (w == -1) {
+		if (errno == EAGAIN)
+			return 0;
+		if (errno == EPIPE || errno == ECONNRESET)
+			conn_close(c, "reset by peer");
+		else
+			close_errno(c, "write");
+		return -1;
+	}
+	c->c_bytes_out += (uint64_t)w;
+	stats.net_output_bytes += (uint64_t)w;
+	c->c_active = loop_now(c->c_conns->loop);
+	return w;
+}
+
+int
+conn_send(struct conn *c, const void *p, size_t n)
+{
+	ssize_t w = 0;
+
+	if (c->c_flags & CONN_CLOSED)
+		return -1;
+	/* Nothing queued: straight from the caller's bytes, no copy. */
+	if (buf_len(&c->c_out) == 0 && (w = write_some(c, p, n)) == -1)
+		return -1;
+	if (buf_append(&c->c_out, (const char *)p + w, n - (size_t)w) == -1) {
+		close_output_failed(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Offers data to the service; returns how much it used. */
+static size_t
+offer(struct conn *c, const char *data, size_t len)
+{
+	if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))
+		return len;
+	return c->c_service->input(c, c->c_state, data, len);
+}
+
+/* Offers what waits in the input buffer again; an emptied buffer is released. */
+static void
+offer_buffered(struct conn *c)
+{
+	size_t used = offer(c, buf_data(&c->c_in), buf_len(&c->c_in));
+
+	if (c->c_flags & CONN_CLOSED)
+		return;
+	buf_consume(&c->c_in, used);
 	buf_shrink(&c->c_in);
 }
 
-/* Feeds newly read bytes to the command parser, keeping what is incomplete. */
 static void
-input_commands(struct conn *c, const char *data, size_t len)
+input_too_big(struct conn *c)
 {
-	bool buffered = buf_len(&c->c_in) > 0;
-	struct resp_request req;
-	size_t used;
-
-	/* The common case parses straight from the shared read buffer. */
-	if (!buffered) {
-		used = process_commands(c, data, len);
-		data += used;
-		len -= used;
-	}
-	if (len == 0 || (c->c_flags & CONN_CLOSE_AFTER_FLUSH))
-		return;
-	if (buf_append(&c->c_in, data, len) == -1) {
-		if (errno != ENOBUFS) {
-			close_errno(c, "input buffer");
-			return;
-		}
-		snprintf(req.error, sizeof(req.error), "too big request");
-		protocol_error(c, &req, buf_data(&c->c_in), buf_len(&c->c_in));
-		buf_free(&c->c_in);
-		return;
-	}
-	if (buffered)
-		process_buffered(c);
+	conn_log(c, LOG_LEVEL_DEBUG, "input over %zu bytes unused: closing",
+	    c->c_in.max);
+	buf_free(&c->c_in);
+	if (c->c_service->input_too_big != NULL)
+		c->c_service->input_too_big(c, c->c_state);
+	conn_finish(c);
 }
 
+/* Newly read bytes: straight to the service, or after what it left unused. */
 static void
 input(struct conn *c, const char *data, size_t len)
 {
-	if (c->c_flags & (CONN_LINGER | CONN_CLOSE_AFTER_FLUSH))
-		return;
-	switch (c->c_service) {
-	case SERVICE_ECHO:
-		if (buf_append(&c->c_out, data, len) == -1)
-			fail_output(c);
-		break;
-	case SERVICE_COMMAND:
-		input_commands(c, data, len);
-		break;
-	case SERVICE_DISCARD:
-	case SERVICE_CHARGEN:
-	case SERVICE_DAYTIME:
-	case SERVICE_TIME:
-	case SERVICE_COUNT:
-		break;
+	bool buffered = buf_len(&c->c_in) > 0;
+	size_t used;
+
+	if (!buffered) {
+		used = offer(c, data, len);
+		if (c->c_flags & CONN_CLOSED)
+			return;
+		data += used;
+		len -= used;
 	}
+	if (len == 0 || (c->c_flags & (CONN_FINISH | CONN_LINGER)))
+		return;
+	if (buf_append(&c->c_in, data, len) == -1) {
+		if (errno == ENOBUFS)
+			input_too_big(c);
+		else
+			close_errno(c, "input buffer");
+		return;
+	}
+	if (buffered)
+		offer_buffered(c);
 }
 
 static void
@@ -416,9 +457,11 @@ on_eof(struct conn *c)
 {
 	c->c_flags |= CONN_RD_EOF;
 	/* Half-close: what the peer is owed still goes out, then we close. */
-	if (buf_len(&c->c_out) == 0 || c->c_service == SERVICE_CHARGEN ||
+	if (buf_len(&c->c_out) == 0 || (c->c_service->flags & SERVICE_ENDLESS) ||
 	    (c->c_flags & CONN_LINGER))
 		conn_close(c, "closed by peer");
+	else
+		update_mask(c);
 }
 
 /* While shutting down: nothing owed, nothing half-received, nothing to read. */
@@ -426,7 +469,7 @@ static void
 close_if_drained(struct conn *c)
 {
 	if (c->c_conns->draining && buf_len(&c->c_out) == 0 &&
-	    buf_len(&c->c_in) == 0 && !(c->c_flags & CONN_CLOSE_AFTER_FLUSH))
+	    buf_len(&c->c_in) == 0 && !(c->c_flags & CONN_FINISH))
 		conn_close(c, "server shutting down");
 }
 
@@ -438,10 +481,9 @@ conn_read(struct conn *c)
 
 	if (!wants_read(c))
 		return;
-	/* echo never holds more than output_limit, whatever one read brings. */
-	if (c->c_service == SERVICE_ECHO &&
-	    c->c_output_limit - buf_len(&c->c_out) < room)
-		room = c->c_output_limit - buf_len(&c->c_out);
+	/* Never read more than the output queue may take: echo's reply is the input. */
+	if (conn_output_room(c) < room)
+		room = conn_output_room(c);
 	do
 		n = read(c->c_fd, read_chunk, room);
 	while (n == -1 && errno == EINTR);
@@ -470,24 +512,7 @@ conn_read(struct conn *c)
 	update_mask(c);
 }
 
-static void
-refill_chargen(struct conn *c)
-{
-	size_t want = c->c_output_limit < CHARGEN_FILL ? c->c_output_limit : CHARGEN_FILL;
-	size_t have = buf_len(&c->c_out), n;
-	char *dst;
-
-	if (have + CHARGEN_LINE_LEN > want)
-		return;
-	if ((dst = buf_reserve(&c->c_out, want - have)) == NULL) {
-		fail_output(c);
-		return;
-	}
-	n = inetd_chargen(dst, want - have, &c->c_chargen_line);
-	buf_commit(&c->c_out, n);
-}
-
-/* Output has drained: finish a close, resume paused input, or make more. */
+/* Output has drained: finish a close, or let the service make more. */
 static void
 after_write(struct conn *c)
 {
@@ -496,8 +521,7 @@ after_write(struct conn *c)
 			conn_close(c, "closed by peer");
 			return;
 		}
-		if ((c->c_flags & (CONN_CLOSE_AFTER_FLUSH | CONN_LINGER)) ==
-		    CONN_CLOSE_AFTER_FLUSH) {
+		if ((c->c_flags & (CONN_FINISH | CONN_LINGER)) == CONN_FINISH) {
 			/* Our FIN now; reading until theirs avoids an RST that could destroy the reply. */
 			if (shutdown(c->c_fd, SHUT_WR) == -1) {
 				if (errno == ENOTCONN)
@@ -506,14 +530,20 @@ after_write(struct conn *c)
 					close_errno(c, "shutdown");
 				return;
 			}
+			/* The linger counts from here: everything owed is out. */
 			c->c_flags |= CONN_LINGER;
+			c->c_linger_since = loop_now(c->c_conns->loop);
+			arm_timer(c);
+			return;
 		}
 	}
-	if (c->c_service == SERVICE_CHARGEN)
-		refill_chargen(c);
-	else if (c->c_service == SERVICE_COMMAND && buf_len(&c->c_in) > 0 &&
-	    buf_len(&c->c_out) < c->c_output_limit)
-		process_buffered(c);
+	if (c->c_service->drained != NULL && !(c->c_flags & CONN_FINISH) &&
+	    c->c_service->drained(c, c->c_state) == -1) {
+		close_output_failed(c);
+		return;
+	}
+	if (buf_len(&c->c_in) > 0 && conn_output_room(c) > 0)
+		offer_buffered(c);
 }
 
 static void
@@ -524,21 +554,10 @@ conn_flush(struct conn *c)
 
 	while (buf_len(&c->c_out) > 0 && budget > 0) {
 		want = buf_len(&c->c_out) < budget ? buf_len(&c->c_out) : budget;
-		n = write(c->c_fd, buf_data(&c->c_out), want);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			if (errno == EPIPE || errno == ECONNRESET)
-				conn_close(c, "reset by peer");
-			else
-				close_errno(c, "write");
+		if ((n = write_some(c, buf_data(&c->c_out), want)) == -1)
 			return;
-		}
-		c->c_bytes_out += (uint64_t)n;
-		stats.net_output_bytes += (uint64_t)n;
-		c->c_active = loop_now(c->c_conns->loop);
+		if (n == 0)
+			break;
 		buf_consume(&c->c_out, (size_t)n);
 		budget = (size_t)n < budget ? budget - (size_t)n : 0;
 		/* Resumed input may add replies; they go out on this same pass. */
@@ -572,57 +591,42 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 		conn_flush(c);
 }
 
+/* The addresses in text, once: every log line and WHOAMI reads them. */
 static void
-start_service(struct conn *c)
+describe(struct conn *c, const struct net_addr *peer, const struct net_addr *bound)
 {
-	unsigned char t[4];
-	char line[DAYTIME_MAX];
-	time_t now = time(NULL);
-	int rc = 0;
+	struct net_addr local;
+	size_t host_off, host_len;
 
-	switch (c->c_service) {
-	case SERVICE_DAYTIME:
-		rc = buf_append(&c->c_out, line, inetd_daytime(line, now));
-		close_after_flush(c);
-		break;
-	case SERVICE_TIME:
-		inetd_time(t, now);
-		rc = buf_append(&c->c_out, t, sizeof(t));
-		close_after_flush(c);
-		break;
-	case SERVICE_CHARGEN:
-		refill_chargen(c);
-		break;
-	case SERVICE_ECHO:
-	case SERVICE_DISCARD:
-	case SERVICE_COMMAND:
-	case SERVICE_COUNT:
-		break;
-	}
-	if (rc == -1)
-		fail_output(c);
+	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
+	net_addr_host_span(c->c_peer, &host_off, &host_len);
+	c->c_host_off = (uint8_t)host_off;
+	c->c_host_len = (uint8_t)host_len;
+	/* Only a wildcard bind leaves the kernel to tell which address was reached. */
+	if (!net_addr_is_wildcard(bound))
+		net_addr_format(bound, c->c_local, sizeof(c->c_local));
+	else if (net_local_addr(c->c_fd, &local) == 0)
+		net_addr_format(&local, c->c_local, sizeof(c->c_local));
+	else
+		snprintf(c->c_local, sizeof(c->c_local), "unknown");
 }
 
-struct conn *
+int
 conn_new(struct conns *conns, int fd, const struct net_addr *peer,
     const struct net_addr *bound, struct listener *l, const uint8_t key[16])
 {
 	const struct conn_limits *lim = &conns->limits;
-	struct net_addr local;
-	size_t host_off, host_len;
+	const struct service *svc = l->service;
 	struct conn *c;
+	int saved;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warning("connection from listener %s dropped: out of memory",
-		    l->name);
-		close(fd);
-		return NULL;
-	}
-	c->c_id = conns->next_id++;
+	if ((c = calloc(1, sizeof(*c) + svc->state_size)) == NULL)
+		return -1;
+	c->c_id = conns->next_id;
 	c->c_fd = fd;
 	c->c_conns = conns;
 	c->c_listener = l;
-	c->c_service = l->service;
+	c->c_service = svc;
 	memcpy(c->c_key, key, sizeof(c->c_key));
 	c->c_max_line = lim->max_line;
 	c->c_output_limit = lim->output_limit;
@@ -632,42 +636,37 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	buf_init(&c->c_in, (size_t)lim->max_line + 2 * READ_CHUNK);
 	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_SLACK);
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
-	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
-	net_addr_host_span(c->c_peer, &host_off, &host_len);
-	c->c_host_off = (uint8_t)host_off;
-	c->c_host_len = (uint8_t)host_len;
-	/* Only a wildcard bind leaves the kernel to tell which address was reached. */
-	if (!net_addr_is_wildcard(bound))
-		net_addr_format(bound, c->c_local, sizeof(c->c_local));
-	else if (net_local_addr(fd, &local) == 0)
-		net_addr_format(&local, c->c_local, sizeof(c->c_local));
-	else
-		snprintf(c->c_local, sizeof(c->c_local), "unknown");
+	describe(c, peer, bound);
 
-	if (loop_add_fd(conns->loop, fd, LOOP_READABLE, conn_on_event, c) == -1) {
-		conn_log(c, LOG_LEVEL_WARNING, "dropped: epoll_ctl: %s", strerror(errno));
-		close(fd);
+	/* Every step that can fail comes before the connection is linked anywhere. */
+	if ((svc->open != NULL && svc->open(c, c->c_state) == -1) ||
+	    start_timer(c) == -1 ||
+	    loop_add_fd(conns->loop, fd, LOOP_READABLE, conn_on_event, c) == -1) {
+		saved = errno;
+		conn_log(c, LOG_LEVEL_WARNING, "dropped: %s", strerror(saved));
+		loop_timer_stop(conns->loop, &c->c_timer);
+		buf_free(&c->c_out);
 		free(c);
-		return NULL;
+		errno = saved;
+		return -1;
 	}
+
+	conns->next_id++;
 	c->c_next = conns->all;
 	if (conns->all != NULL)
 		conns->all->c_prev = c;
 	conns->all = c;
 	conns->count++;
+	listener_hold(l);
 	stats.connected++;
-	stats.service_connected[c->c_service]++;
-	stats.service_total[c->c_service]++;
+	if (l->counters != NULL) {
+		l->counters->connected++;
+		l->counters->total++;
+	}
 	conn_log(c, LOG_LEVEL_DEBUG, "open on %s (listener %s, %s)", c->c_local,
-	    l->name, service_name(c->c_service));
-
-	arm_timer(c);
-	start_service(c);
-	if (c->c_flags & CONN_CLOSED)
-		return NULL;
+	    l->name, svc->name);
 	schedule_flush(c);
-	update_mask(c);
-	return c;
+	return 0;
 }
 
 static void
@@ -705,8 +704,8 @@ conns_drain(struct conns *conns)
 	conns->draining = true;
 	for (c = conns->all; c != NULL; c = next) {
 		next = c->c_next;
-		/* chargen owes nothing; a lingering close has delivered its reply. */
-		if (c->c_service == SERVICE_CHARGEN || (c->c_flags & CONN_LINGER)) {
+		/* Endless output owes nothing; a lingering close has delivered its reply. */
+		if ((c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER)) {
 			conn_close(c, "server shutting down");
 			continue;
 		}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_CONN_H
+#define TCPD_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpd/log.h"
+
+struct buf;
+struct conn;
+struct listener;
+struct loop;
+struct net_addr;
+
+/* Per-connection limits, fixed for a connection when it is accepted. */
+struct conn_limits {
+	unsigned	max_line;
+	unsigned	output_limit;
+	unsigned	idle_timeout;		/* seconds, 0 = never */
+	unsigned	request_timeout;	/* seconds, 0 = never */
+};
+
+/*
+ * Every connection of the daemon. Replies are not written when produced:
+ * the connection joins a pending list and conns_before_sleep() writes them
+ * all, arming EPOLLOUT only for a socket that would block. Closed connections
+ * are freed there too, so no callback ever sees a freed connection.
+ */
+struct conns {
+	struct loop		*loop;
+	struct conn_limits	 limits;	/* for new connections */
+	struct conn		*all;		/* doubly linked */
+	struct conn		*pending;	/* output to write before sleeping */
+	struct conn		*dead;		/* closed, to free before sleeping */
+	size_t			 count;		/* open connections */
+	uint64_t		 next_id;
+	bool			 draining;	/* shutting down: close when done */
+};
+
+void	conns_init(struct conns *conns, struct loop *loop);
+
+/* Writes pending output and frees closed connections; the loop's hook. */
+void	conns_before_sleep(struct conns *conns);
+
+/*
+ * Shutting down: from now on each connection closes as soon as it owes
+ * nothing (output sent, no request half-received, nothing more to read).
+ */
+void	conns_drain(struct conns *conns);
+
+/* Closes every connection at once and frees them. */
+void	conns_close_all(struct conns *conns, const char *reason);
+
+/*
+ * Starts serving l's service on the socket fd accepted on the address bound
+ * from peer, whose cidr_key() is key and who is already counted in l's
+ * per-IP table. All or nothing: on success (0) the connection owns fd, one
+ * reference to l and the per-IP count, and gives them back when it closes;
+ * on failure (-1, errno set, a line logged) it has taken none of them.
+ */
+int	conn_new(struct conns *conns, int fd, const struct net_addr *peer,
+	    const struct net_addr *bound, struct listener *l, const uint8_t key[16]);
+
+/* For services: the calls a service makes on the connection it serves. */
+
+/* What a service may know about its connection. */
+struct conn_info {
+	uint64_t	 id;
+	const char	*peer;		/* "ip:port" */
+	const char	*local;
+	const char	*listener;
+};
+
+void	conn_get_info(const struct conn *c, struct conn_info *info);
+
+/* The output queue: bytes appended are sent in order, before sleeping. */
+struct buf *conn_output(struct conn *c);
+
+/* Bytes the output queue may take before the peer must read (backpressure). */
+size_t	conn_output_room(const struct conn *c);
+
+/* The longest line or request element the service should accept. */
+size_t	conn_max_line(const struct conn *c);
+
+/*
+ * Sends n bytes after what is queued: written at once when nothing is, the
+ * unwritten rest queued. Returns 0, or -1 when the connection was closed
+ * (an error, or the output limit).
+ */
+int	conn_send(struct conn *c, const void *p, size_t n);
+
+/*
+ * Finish: read no more requests, send what is owed, then our FIN, and close
+ * once the peer's FIN arrives (or a short linger passes).
+ */
+void	conn_finish(struct conn *c);
+bool	conn_finishing(const struct conn *c);
+
+/*
+ * The request timer: running from the first byte of a partial request
+ * until the service says the request is complete.
+ */
+void	conn_request_partial(struct conn *c);
+void	conn_request_complete(struct conn *c);
+
+/* A log line "conn ID PEER: ..." with the connection's journal fields. */
+void	conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#endif

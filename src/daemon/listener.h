@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_LISTENER_H
+#define TCPD_LISTENER_H
+
+#include <stdint.h>
+
+#include "daemon/config.h"
+#include "daemon/ipcount.h"
+#include "daemon/stats.h"
+#include "tcpd/log.h"
+
+struct service;
+
+/*
+ * One [listener.NAME]: its service and admission rules, shared by its bound
+ * sockets and the connections they accepted. Counted references keep it
+ * alive while any of them remains; it sits below both server.c and conn.c.
+ */
+struct listener {
+	char		 name[CONFIG_NAME_MAX];
+	const struct service *service;
+	struct stats_service *counters;	/* the service's INFO counters */
+	unsigned	 max_connections_per_ip;
+	struct cidr_list allow;
+	struct cidr_list deny;
+	struct ipcount	 per_ip;	/* open connections per peer address */
+	unsigned	 refs;
+	struct log_rate	 reject_log;
+	struct log_rate	 deny_log;
+};
+
+/* A new listener with no reference yet, or NULL (ENOMEM). */
+struct listener *listener_new(void);
+
+/* Takes lc's name, service and rules; per-IP counts stay. */
+void	listener_configure(struct listener *l, const struct listener_config *lc);
+
+void	listener_hold(struct listener *l);
+/* Drops a reference; the last one frees l. */
+void	listener_release(struct listener *l);
+
+/*
+ * Counts a connection from the peer with this cidr_key() against
+ * max_connections_per_ip. Returns 0 (counted), or -1 with errno EUSERS
+ * (the peer is at its limit) or ENOMEM.
+ */
+int	listener_count_peer(struct listener *l, const uint8_t key[16]);
+/* Undoes listener_count_peer(). */
+void	listener_uncount_peer(struct listener *l, const uint8_t key[16]);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* Redis-protocol commands: RESP2 or inline requests in, RESP2 replies out. */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "daemon/conn.h"
+#include "daemon/services/cmd.h"
+#include "daemon/services/service.h"
+#include "tcpd/buf.h"
+#include "tcpd/log.h"
+#include "tcpd/resp.h"
+
+/* Bytes of a bad request quoted in the log. */
+#define LOG_SAMPLE		64
+
+static void
+protocol_error(struct conn *c, const char *why, const char *data, size_t len)
+{
+	char sample[4 * LOG_SAMPLE + 4];
+
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		conn_log(c, LOG_LEVEL_DEBUG, "protocol error: %s; input: \"%s\"",
+		    why, log_escape(sample, sizeof(sample), data,
+		    len < LOG_SAMPLE ? len : LOG_SAMPLE));
+	resp_add_error(conn_output(c), "ERR Protocol error: %s", why);
+	conn_finish(c);
+}
+
+/* Answers complete requests until input or output room runs out. */
+static size_t
+command_input(struct conn *c, void *state, const char *data, size_t len)
+{
+	struct resp_state *st = state;
+	struct buf *out = conn_output(c);
+	struct conn_info info;
+	struct cmd_client client;
+	struct resp_request req;
+	size_t used = 0;
+	ssize_t n;
+
+	while (used < len && !conn_finishing(c) && conn_output_room(c) > 0) {
+		n = resp_parse(st, &req, data + used, len - used, conn_max_line(c));
+		if (n == RESP_INCOMPLETE) {
+			conn_request_partial(c);
+			return used;
+		}
+		if (n == RESP_ERROR) {
+			protocol_error(c, req.error, data + used, len - used);
+			return len;
+		}
+		used += (size_t)n;
+		conn_request_complete(c);
+		if (req.argc == 0)
+			continue;
+		conn_get_info(c, &info);
+		client = (struct cmd_client){ info.id, info.peer, info.local,
+		    info.listener };
+		if (cmd_execute(&client, &req, out) == CMD_CLOSE)
+			conn_finish(c);
+	}
+	return used;
+}
+
+static void
+command_input_too_big(struct conn *c, void *state)
+{
+	(void)state;
+	protocol_error(c, "too big request", "", 0);
+}
+
+static void
+command_request_timeout(struct conn *c, void *state)
+{
+	(void)state;
+	resp_add_error(conn_output(c), "ERR Protocol error: request timeout");
+}
+
+const struct service service_command = {
+	.name = "command",
+	.state_size = sizeof(struct resp_state),
+	.refusal = "-ERR max number of clients reached\r\n",
+	.input = command_input,
+	.input_too_big = command_input_too_big,
+	.request_timeout = command_request_timeout,
+};

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* RFC 867: the date as text, then close. */
+#include <time.h>
+
+#include "daemon/conn.h"
+#include "daemon/services/inetd.h"
+#include "daemon/services/service.h"
+#include "tcpd/buf.h"
+
+static int
+daytime_open(struct conn *c, void *state)
+{
+	char line[DAYTIME_MAX];
+
+	(void)state;
+	if (buf_append(conn_output(c), line, inetd_daytime(line, time(NULL))) == -1)
+		return -1;
+	conn_finish(c);
+	return 0;
+}
+
+const struct service service_daytime = {
+	.name = "daytime",
+	.open = daytime_open,
+	.input = service_ignore_input,
+};

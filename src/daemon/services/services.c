@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Every service tcpd can run: adding one is a file and a line here. */
+#include <string.h>
+
+#include "daemon/services/service.h"
+
+extern const struct service service_echo, service_discard, service_chargen,
+    service_daytime, service_time, service_command;
+
+static const struct service *const services[] = {
+	&service_echo,
+	&service_discard,
+	&service_chargen,
+	&service_daytime,
+	&service_time,
+	&service_command,
+};
+#define NSERVICES (sizeof(services) / sizeof(services[0]))
+
+const struct service *
+service_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NSERVICES; i++)
+		if (strlen(services[i]->name) == len &&
+		    memcmp(services[i]->name, name, len) == 0)
+			return services[i];
+	return NULL;
+}
+
+const struct service *
+service_at(size_t i)
+{
+	return i < NSERVICES ? services[i] : NULL;
+}
+
+size_t
+service_ignore_input(struct conn *c, void *state, const char *data, size_t len)
+{
+	(void)c;
+	(void)state;
+	(void)data;
+	return len;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* RFC 868: seconds since 1900 as 32 bits, then close. */
+#include <time.h>
+
+#include "daemon/conn.h"
+#include "daemon/services/inetd.h"
+#include "daemon/services/service.h"
+#include "tcpd/buf.h"
+
+static int
+time_open(struct conn *c, void *state)
+{
+	unsigned char t[4];
+
+	(void)state;
+	inetd_time(t, time(NULL));
+	if (buf_append(conn_output(c), t, sizeof(t)) == -1)
+		return -1;
+	conn_finish(c);
+	return 0;
+}
+
+const struct service service_time = {
+	.name = "time",
+	.open = time_open,
+	.input = service_ignore_input,
+};
