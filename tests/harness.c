@@ -24,6 +24,7 @@
 struct tcpd_proc tcpd;
 
 static void spawn(const char *, const char *const *, unsigned);
+static bool stderr_broken;
 static void wait_ready(uint16_t);
 
 static const char *const service_names[NPORTS] = {
@@ -302,6 +303,14 @@ tcpd_start_with(const char *global_extra, const char *listener_extra,
 }
 
 void
+tcpd_start_stderr_broken(unsigned nofile)
+{
+	stderr_broken = true;
+	tcpd_start_with(NULL, NULL, nofile);
+	stderr_broken = false;
+}
+
+void
 tcpd_restart_same_ports(void)
 {
 	spawn(tcpd_bin(), NULL, 0);
@@ -351,6 +360,15 @@ spawn(const char *bin, const char *const *wrapper, unsigned nofile)
 		fd = open(tcpd.log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
+		if (stderr_broken) {
+			int p[2];
+
+			/* A pipe whose reader is gone: a write to it raises SIGPIPE. */
+			if (pipe(p) == 0) {
+				close(p[0]);
+				dup2(p[1], STDERR_FILENO);
+			}
+		}
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}

@@ -52,6 +52,8 @@ char	*tcpd_log_text(void);
 double	tcpd_cpu_seconds(void);
 /* SIGTERM, then waits; returns the exit status (or 128 + signal). */
 int	tcpd_stop(void);
+/* tcpd_start_with(NULL, NULL, nofile) with stderr a pipe nobody will ever read. */
+void	tcpd_start_stderr_broken(unsigned nofile);
 /* Starts tcpd again on the config and ports of the last start (after a stop). */
 void	tcpd_restart_same_ports(void);
 /*

@@ -247,3 +247,11 @@ Test(daemon, connection_log_lines_carry_the_connection_id)
 	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
 	free(log);
 }
+
+Test(daemon, a_start_up_warning_to_a_closed_stderr_does_not_kill_it)
+{
+	/* 64 descriptors cannot hold max_connections: a warning at start. */
+	tcpd_start_stderr_broken(64);
+	ping_ok();
+	cr_assert_eq(tcpd_stop(), 0);
+}

@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -81,4 +89,86 @@ Test(log_rate, one_line_a_second_with_the_held_back_count)
 	cr_assert_eq(held, 5);
 	cr_assert(log_rate_ok(&r, 3001, &held));
 	cr_assert_eq(held, 0);
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* stderr becomes a pipe that nobody reads yet. */
+static int
+stderr_to_stalled_pipe(void)
+{
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	close(p[1]);
+	return p[0];
+}
+
+static void
+log_a_lot(void)
+{
+	struct timespec t0;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 2000; i++)
+		log_msg(LOG_LEVEL_WARNING, "line %d, long enough to fill a pipe soon: "
+		    "%0200d", i, 0);
+	/* A blocking write would never return: the test's timeout would fire. */
+	cr_assert_lt(seconds_since(&t0), 2.0);
+}
+
+Test(log, a_stalled_stderr_drops_and_counts_lines, .timeout = 10)
+{
+	int rd = stderr_to_stalled_pipe();
+	uint64_t before = log_dropped();
+	char got[8192];
+	ssize_t n;
+
+	log_init();
+	log_set_journal(NULL);
+	log_a_lot();
+	cr_assert_gt(log_dropped(), before + 1000);
+	cr_assert_lt(log_dropped(), before + 2000, "only lines count, not the notices");
+
+	/* Once the reader is back, the count comes first, then the line. */
+	fcntl(rd, F_SETFL, O_NONBLOCK);
+	while (read(rd, got, sizeof(got)) > 0)
+		;
+	log_msg(LOG_LEVEL_WARNING, "after");
+	n = read(rd, got, sizeof(got) - 1);
+	cr_assert_gt(n, 0);
+	got[n] = '\0';
+	cr_assert_not_null(strstr(got, " log lines dropped: the log was not reading\n"),
+	    "%s", got);
+	cr_assert_not_null(strstr(got, "warning: after\n"), "%s", got);
+	close(rd);
+}
+
+Test(log, a_stalled_journal_and_stderr_never_block, .timeout = 10)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int rd = stderr_to_stalled_pipe(), journal;
+	uint64_t before = log_dropped();
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/tcpd-test-journal.%d",
+	    (int)getpid());
+	unlink(sun.sun_path);
+	journal = socket(AF_UNIX, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(journal, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	log_set_journal(sun.sun_path);
+	log_a_lot();
+	cr_assert_gt(log_dropped(), before);
+	log_set_journal(NULL);
+	unlink(sun.sun_path);
+	close(journal);
+	close(rd);
 }

@@ -215,3 +215,75 @@ Test(loop, stop_from_the_hook_does_not_wait_for_timers)
 	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2, "loop_run waited for the timer");
 	loop_free(loop);
 }
+
+static void
+on_timer_rearm_now(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	(void)arg;
+	timer_record.calls++;
+	cr_assert_eq(loop_timer_start(loop, t, 0), 0);
+}
+
+Test(loop, timer_rearmed_for_now_fires_once_per_pass, .timeout = 5)
+{
+	struct loop *loop = loop_new();
+	struct loop_timer t;
+
+	timer_record = (struct record){ 0 };
+	loop_timer_init(&t, on_timer_rearm_now, NULL);
+	cr_assert_eq(loop_timer_start(loop, &t, 0), 0);
+	/* Before the fix this pass never returned. */
+	loop_run_once(loop, 0);
+	cr_assert_eq(timer_record.calls, 1);
+	loop_run_once(loop, 0);
+	cr_assert_eq(timer_record.calls, 2);
+	cr_assert(loop_timer_active(&t));
+	loop_free(loop);
+}
+
+Test(loop, equal_deadlines_fire_in_the_order_armed)
+{
+	struct loop *loop = loop_new();
+	struct loop_timer t[8];
+	int i;
+
+	timer_record = (struct record){ 0 };
+	for (i = 0; i < 8; i++) {
+		loop_timer_init(&t[i], on_timer, (void *)(intptr_t)i);
+		cr_assert_eq(loop_timer_start(loop, &t[i], 0), 0);
+	}
+	loop_run_once(loop, 0);
+	cr_assert_eq(timer_record.norder, 8);
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(timer_record.order[i], i, "position %d", i);
+	loop_free(loop);
+}
+
+static struct loop_timer *victim;
+
+static void
+on_timer_stop_victim(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	on_timer(loop, t, arg);
+	loop_timer_stop(loop, victim);
+}
+
+Test(loop, a_due_timer_stopped_by_another_does_not_fire)
+{
+	struct loop *loop = loop_new();
+	struct loop_timer t[3];
+
+	timer_record = (struct record){ 0 };
+	loop_timer_init(&t[0], on_timer_stop_victim, (void *)(intptr_t)0);
+	loop_timer_init(&t[1], on_timer, (void *)(intptr_t)1);
+	loop_timer_init(&t[2], on_timer, (void *)(intptr_t)2);
+	victim = &t[1];
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(loop_timer_start(loop, &t[i], 0), 0);
+	loop_run_once(loop, 0);
+	cr_assert_eq(timer_record.norder, 2);
+	cr_assert_eq(timer_record.order[0], 0);
+	cr_assert_eq(timer_record.order[1], 2);
+	cr_assert_not(loop_timer_active(&t[1]));
+	loop_free(loop);
+}

@@ -208,3 +208,32 @@ Test(systemd, journal_target_without_a_journal_falls_back_to_stderr)
 	    "/run/systemd/journal/socket: No such file or directory; logging to stderr"), 1);
 	cr_assert_eq(tcpd_log_count("ready (config"), 1, "lines still reach stderr");
 }
+
+Test(systemd, a_passed_unix_socket_is_refused_with_the_reason)
+{
+	char listen_echo[64], listen_unix[96], fdnames[] = "--fdname=echo:local";
+	char *log;
+	int fd;
+
+	if (access(activate, X_OK) != 0)
+		cr_skip_test("%s is not installed (Debian's systemd package)", activate);
+	free_ports(tcpd.port, NPORTS);
+	snprintf(listen_echo, sizeof(listen_echo), "--listen=127.0.0.1:%u",
+	    tcpd.port[P_ECHO]);
+	snprintf(listen_unix, sizeof(listen_unix), "--listen=/tmp/tcpd-test-%d.sock",
+	    (int)getpid());
+	{
+		const char *wrapper[] = { activate, listen_echo, listen_unix, fdnames, NULL };
+
+		tcpd_start_activated(wrapper, tcpd.port[P_ECHO]);
+	}
+	fd = tcp_connect(tcpd.port[P_ECHO]);
+	close(fd);
+	cr_assert_eq(tcpd_log_count("error: the socket systemd passed as 'local' is "
+	    "not TCP over IPv4 or IPv6; closing it"), 1);
+	log = tcpd_log_text();
+	cr_assert_null(strstr(log, "Success"), "a stale errno: %s", log);
+	free(log);
+	cr_assert_eq(tcpd_stop(), 0);
+	unlink(listen_unix + strlen("--listen="));
+}

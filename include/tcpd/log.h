@@ -41,6 +41,19 @@ void	log_init(void);
  * go to stderr as log_init() set up, and a warning says why.
  */
 void	log_set_target(enum log_target target);
+
+/*
+ * Sends entries to the journal's native socket at path from now on, or to
+ * stderr alone when path is NULL (log_set_target() calls this).
+ */
+void	log_set_journal(const char *path);
+
+/*
+ * Lines are never waited for: one that neither the journal nor stderr takes
+ * at once is dropped and counted here; the next line that gets through is
+ * preceded by a warning with the count.
+ */
+uint64_t log_dropped(void);
 void	log_set_level(enum log_level level);
 bool	log_enabled(enum log_level level);
 

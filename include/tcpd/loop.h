@@ -28,7 +28,10 @@ typedef void (*loop_hook_fn)(struct loop *loop, void *arg);
 /* Embedded in its owner, so arming a timer never allocates per timer. */
 struct loop_timer {
 	uint64_t	 when;		/* loop_now() deadline, ms */
-	size_t		 heap_index;	/* position + 1 in the heap, 0 = idle */
+	uint64_t	 seq;		/* start order: equal deadlines fire first-in first-out */
+	size_t		 heap_index;	/* position + 1 in the heap, 0 = not in it */
+	/* Due in the pass being run, not yet fired: a doubly linked list. */
+	struct loop_timer *due_next, **due_prev;
 	loop_timer_fn	 fn;
 	void		*arg;
 };
@@ -53,14 +56,18 @@ int	 loop_set_mask(struct loop *loop, int fd, unsigned mask);
 void	 loop_del_fd(struct loop *loop, int fd);
 
 void	 loop_timer_init(struct loop_timer *timer, loop_timer_fn fn, void *arg);
-/* Arms (or re-arms) timer to fire once, ms from loop_now(). */
+/*
+ * Arms (or re-arms) timer to fire once, ms from loop_now(). A timer armed
+ * from a timer callback, even for 0 ms, fires in the next pass, never the
+ * one running; timers due at the same ms fire in the order they were armed.
+ */
 int	 loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t ms);
 void	 loop_timer_stop(struct loop *loop, struct loop_timer *timer);
 
 static inline bool
 loop_timer_active(const struct loop_timer *timer)
 {
-	return timer->heap_index != 0;
+	return timer->heap_index != 0 || timer->due_prev != NULL;
 }
 
 /* fn runs before every wait for events, e.g. to flush pending writes. */

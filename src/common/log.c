@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 static enum log_level	log_threshold = LOG_LEVEL_INFO;
 static bool		stderr_to_journal;	/* stderr is the journal stream */
 static int		journal_fd = -1;	/* the native socket, when in use */
+static uint64_t		dropped;		/* lines nobody would take */
+static uint64_t		dropped_told;		/* of those, reported in the log */
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR]	= "error",
@@ -50,11 +53,16 @@ log_init(void)
 }
 
 static int
-open_journal(void)
+open_journal(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, sndbuf = 8 * 1024 * 1024;
 
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
 	/* Non-blocking: a stalled journal costs dropped lines, never the loop. */
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
 		return -1;
@@ -70,18 +78,31 @@ open_journal(void)
 }
 
 void
-log_set_target(enum log_target target)
+log_set_journal(const char *path)
 {
 	if (journal_fd != -1) {
 		close(journal_fd);
 		journal_fd = -1;
 	}
+	if (path != NULL && (journal_fd = open_journal(path)) == -1)
+		log_warning("cannot use the journal's socket %s: %m; logging to "
+		    "stderr", path);
+}
+
+void
+log_set_target(enum log_target target)
+{
 	if (target == LOG_TARGET_STDERR ||
 	    (target == LOG_TARGET_AUTO && !stderr_to_journal))
-		return;
-	if ((journal_fd = open_journal()) == -1)
-		log_warning("cannot use the journal's socket %s: %m; logging to "
-		    "stderr", JOURNAL_SOCKET);
+		log_set_journal(NULL);
+	else
+		log_set_journal(JOURNAL_SOCKET);
+}
+
+uint64_t
+log_dropped(void)
+{
+	return dropped;
 }
 
 void
@@ -143,7 +164,33 @@ log_journal_entry(char *dst, size_t size, enum log_level level,
 	return n;
 }
 
-static void
+/*
+ * Never waits: a stream socket (journald's stderr stream) is sent to with
+ * MSG_DONTWAIT; a pipe or terminal only when poll() says it has room, and a
+ * line of at most PIPE_BUF bytes then goes in whole. False: not written.
+ */
+static bool
+write_nowait(const char *line, size_t n)
+{
+	struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
+	ssize_t w;
+
+	do
+		w = send(STDERR_FILENO, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w == -1 && errno == EINTR);
+	if (w >= 0)
+		return (size_t)w == n;
+	if (errno != ENOTSOCK)
+		return false;
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+		return false;
+	do
+		w = write(STDERR_FILENO, line, n);
+	while (w == -1 && errno == EINTR);
+	return w == (ssize_t)n;
+}
+
+static bool
 write_stderr(enum log_level level, const char *message)
 {
 	char line[2200];
@@ -165,30 +212,47 @@ write_stderr(enum log_level level, const char *message)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	/* A lost log line must not stop the daemon; there is nowhere to report it. */
-	while (write(STDERR_FILENO, line, n) == -1 && errno == EINTR)
-		;
+	return write_nowait(line, n);
+}
+
+/* One line to the journal, else to stderr; false when neither took it. */
+static bool
+deliver(enum log_level level, const char *message, const struct log_field *fields,
+    size_t nfields)
+{
+	char entry[4096];
+	size_t n;
+
+	if (journal_fd != -1 && (n = log_journal_entry(entry, sizeof(entry), level,
+	    message, fields, nfields)) > 0 &&
+	    send(journal_fd, entry, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n)
+		return true;
+	/* No journal, or it refused this entry (full): stderr may still take it. */
+	return write_stderr(level, message);
 }
 
 void
 log_fieldsv(enum log_level level, const struct log_field *fields, size_t nfields,
     const char *fmt, va_list ap)
 {
-	char message[2048], entry[4096];
+	char message[2048];
 	int saved = errno;
-	size_t n;
 
 	if (!log_enabled(level))
 		return;
-	vsnprintf(message, sizeof(message), fmt, ap);
-	if (journal_fd != -1 && (n = log_journal_entry(entry, sizeof(entry), level,
-	    message, fields, nfields)) > 0 &&
-	    send(journal_fd, entry, n, MSG_NOSIGNAL) == (ssize_t)n) {
-		errno = saved;
-		return;
+	/* The log is reading again: first say how much it missed. */
+	if (dropped > dropped_told) {
+		uint64_t missed = dropped - dropped_told;
+
+		snprintf(message, sizeof(message), "%llu log lines dropped: the log "
+		    "was not reading", (unsigned long long)missed);
+		if (deliver(LOG_LEVEL_WARNING, message, NULL, 0))
+			dropped_told += missed;
 	}
-	/* No journal, or it refused this entry (full): stderr still has it. */
-	write_stderr(level, message);
+	errno = saved;
+	vsnprintf(message, sizeof(message), fmt, ap);
+	if (!deliver(level, message, fields, nfields))
+		dropped++;
 	errno = saved;
 }
 

@@ -28,6 +28,8 @@ struct loop {
 	loop_hook_fn		 before_sleep;
 	void			*before_sleep_arg;
 	uint64_t		 now;
+	uint64_t		 timer_seq;
+	struct loop_timer	*due;		/* the timers of the pass being run */
 	bool			 stopped;
 	struct epoll_event	 events[LOOP_MAX_EVENTS];
 	int			 nevents;	/* size of the batch being dispatched */
@@ -153,7 +155,7 @@ loop_del_fd(struct loop *loop, int fd)
 static bool
 timer_before(const struct loop_timer *a, const struct loop_timer *b)
 {
-	return a->when < b->when;
+	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
 }
 
 static void
@@ -212,7 +214,15 @@ loop_timer_stop(struct loop *loop, struct loop_timer *timer)
 	size_t i;
 	struct loop_timer *last;
 
-	if (!loop_timer_active(timer))
+	if (timer->due_prev != NULL) {
+		*timer->due_prev = timer->due_next;
+		if (timer->due_next != NULL)
+			timer->due_next->due_prev = timer->due_prev;
+		timer->due_next = NULL;
+		timer->due_prev = NULL;
+		return;
+	}
+	if (timer->heap_index == 0)
 		return;
 	i = timer->heap_index - 1;
 	timer->heap_index = 0;
@@ -240,20 +250,31 @@ loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t ms)
 		loop->heap_cap = cap;
 	}
 	timer->when = loop->now + ms;
+	timer->seq = loop->timer_seq++;
 	heap_place(loop, loop->nheap++, timer);
 	heap_sift_up(loop, loop->nheap - 1);
 	return 0;
 }
 
+/*
+ * Takes every due timer out of the heap first, then fires them in order, as
+ * libuv does: a callback that re-arms its timer for "now" lands in the heap
+ * for the next pass, so a pass always ends. Stopping a due timer that has
+ * not fired yet takes it off the list.
+ */
 static void
 run_timers(struct loop *loop)
 {
-	/* A callback may re-arm its timer for "now"; fire each deadline once per pass. */
-	uint64_t now = loop->now;
+	struct loop_timer **tail = &loop->due, *t;
 
-	while (loop->nheap > 0 && loop->heap[0]->when <= now) {
-		struct loop_timer *t = loop->heap[0];
-
+	while (loop->nheap > 0 && loop->heap[0]->when <= loop->now) {
+		t = loop->heap[0];
+		loop_timer_stop(loop, t);
+		t->due_prev = tail;
+		*tail = t;
+		tail = &t->due_next;
+	}
+	while ((t = loop->due) != NULL) {
 		loop_timer_stop(loop, t);
 		t->fn(loop, t, t->arg);
 	}

@@ -224,9 +224,6 @@ setup_signals(struct daemon *d)
 {
 	sigset_t set;
 
-	/* A peer closing mid-write must cost an EPIPE, not the process. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

@@ -17,6 +17,7 @@ int	daemon_load_config(const char *path, struct config *cfg, bool running);
 /*
  * Runs tcpd in the foreground on cfg (loaded from path, which SIGHUP
  * re-reads) and the sockets systemd passed in act, until SIGTERM or SIGINT.
+ * The caller has set SIGPIPE to be ignored before its first write.
  * Takes cfg over. Returns the process exit status.
  */
 int	daemon_run(const char *path, struct config *cfg, const struct activation *act);

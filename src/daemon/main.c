@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,10 @@ main(int argc, char *argv[])
 	struct activation act;
 	struct config cfg;
 	int ch, check_only = 0, n;
+
+	/* Before the first write: a closed stderr must cost an EPIPE, not the process. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return 1;
 
 	while ((ch = getopt_long(argc, argv, "c:tVh", options, NULL)) != -1) {
 		switch (ch) {

@@ -551,16 +551,22 @@ adopt_socket(struct server *srv, int fd, const char *name)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    net_local_addr(fd, &s->s_addr) == -1 ||
-	    (s->s_addr.u.sa.sa_family != AF_INET && s->s_addr.u.sa.sa_family != AF_INET6) ||
 	    /* systemd passes blocking sockets unless NonBlocking=yes. */
 	    (flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
-	    loop_add_fd(srv->loop, fd, LOOP_READABLE, on_accept, s) == -1) {
-		log_error("the socket systemd passed as '%s' cannot be used "
-		    "(not TCP over IPv4/IPv6, or: %m); closing it", name);
-		free(s);
-		close(fd);
-		return false;
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		log_error("the socket systemd passed as '%s' cannot be used: %m; "
+		    "closing it", name);
+		goto bad;
+	}
+	if (s->s_addr.u.sa.sa_family != AF_INET && s->s_addr.u.sa.sa_family != AF_INET6) {
+		log_error("the socket systemd passed as '%s' is not TCP over IPv4 or "
+		    "IPv6; closing it", name);
+		goto bad;
+	}
+	if (loop_add_fd(srv->loop, fd, LOOP_READABLE, on_accept, s) == -1) {
+		log_error("the socket systemd passed as '%s': epoll_ctl: %m; closing it",
+		    name);
+		goto bad;
 	}
 	s->s_srv = srv;
 	s->s_fd = fd;
@@ -569,6 +575,10 @@ adopt_socket(struct server *srv, int fd, const char *name)
 	loop_timer_init(&s->s_resume, resume_accept, s);
 	srv->sockets[srv->nsockets++] = s;
 	return true;
+bad:
+	free(s);
+	close(fd);
+	return false;
 }
 
 struct server *
