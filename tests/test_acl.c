@@ -153,3 +153,74 @@ Test(ipcount, counts_follow_a_reference_through_collisions)
 	cr_assert_eq(t.used, 0, "a key leaves the table at 0");
 	ipcount_free(&t);
 }
+
+/* The unkeyed FNV-1a the table once used: what an attacker could aim at. */
+static size_t
+fnv1a(const uint8_t key[16])
+{
+	uint64_t h = 14695981039346656037ULL;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		h ^= key[i];
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+Test(ipcount, addresses_crafted_to_collide_stay_fast)
+{
+	enum { KEYS = 1000 };
+	struct ipcount t = { 0 };
+	uint8_t key[16] = { 0x20, 0x01, 0x0d, 0xb8 };	/* one /64: the low 8 bytes are the peer's */
+	uint64_t n = 0;
+	int found = 0;
+
+	/* Every key shares its home slot in a table of up to 4096 under FNV-1a. */
+	while (found < KEYS) {
+		memcpy(key + 8, &n, sizeof(n));
+		n++;
+		if ((fnv1a(key) & 4095) != 0)
+			continue;
+		cr_assert_eq(ipcount_inc(&t, key), 0);
+		found++;
+	}
+	cr_assert_eq(t.used, KEYS);
+	cr_assert_lt(ipcount_longest_probe(&t), 40, "longest probe %zu",
+	    ipcount_longest_probe(&t));
+	ipcount_free(&t);
+}
+
+/* A key whose home slot in a 64-slot table is home, and not in skip. */
+static void
+key_homed_at(size_t home, uint8_t key[16], uint32_t *n)
+{
+	memset(key, 0, 16);
+	do {
+		(*n)++;
+		memcpy(key + 12, n, sizeof(*n));
+	} while ((ipcount_hash(key) & 63) != home);
+}
+
+Test(ipcount, deletion_shifts_back_across_the_end_of_the_table)
+{
+	struct ipcount t = { 0 };
+	uint8_t a[16], b[16], c[16];
+	uint32_t n = 0;
+
+	/* a sits in the last slot; b and c, homed there too, wrap to slots 0 and 1. */
+	key_homed_at(63, a, &n);
+	key_homed_at(63, b, &n);
+	key_homed_at(63, c, &n);
+	cr_assert_eq(ipcount_inc(&t, a), 0);
+	cr_assert_eq(ipcount_inc(&t, b), 0);
+	cr_assert_eq(ipcount_inc(&t, c), 0);
+	cr_assert_eq(t.cap, 64);
+	cr_assert_eq(ipcount_longest_probe(&t), 2);
+	ipcount_dec(&t, a);
+	cr_assert_eq(ipcount_get(&t, a), 0);
+	cr_assert_eq(ipcount_get(&t, b), 1, "b moved back into the last slot");
+	cr_assert_eq(ipcount_get(&t, c), 1, "c moved back into slot 0");
+	cr_assert_eq(ipcount_longest_probe(&t), 1);
+	ipcount_free(&t);
+}

@@ -163,6 +163,7 @@ Test(cmd, info_has_sections_and_counters)
 	    "total_commands_processed:1\r\n"), "%s", out);
 	cr_assert_not_null(strstr(out, "total_net_input_bytes:"));
 	cr_assert_not_null(strstr(out, "total_net_output_bytes:"));
+	cr_assert_not_null(strstr(out, "\r\nlog_lines_dropped:0\r\n"));
 	cr_assert_not_null(strstr(out, "service_echo:connected=0,total=5\r\n"));
 	cr_assert_not_null(strstr(out, "service_command:connected=0,total=0\r\n"));
 }

@@ -172,3 +172,19 @@ Test(log, a_stalled_journal_and_stderr_never_block, .timeout = 10)
 	close(journal);
 	close(rd);
 }
+
+Test(log, a_stalled_stderr_stream_socket_never_blocks, .timeout = 10)
+{
+	uint64_t before = log_dropped();
+	int sv[2];
+
+	/* journald's stderr stream is a socket: a full one must not stop the loop. */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(dup2(sv[1], STDERR_FILENO), STDERR_FILENO);
+	close(sv[1]);
+	log_init();
+	log_set_journal(NULL);
+	log_a_lot();
+	cr_assert_gt(log_dropped(), before);
+	close(sv[0]);
+}

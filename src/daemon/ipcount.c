@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/random.h>
+
+#include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "daemon/ipcount.h"
 
@@ -10,18 +16,77 @@ struct ipcount_slot {
 	unsigned	count;		/* 0 = empty slot */
 };
 
-/* FNV-1a: the keys are not secret-dependent, and a peer controls few bits. */
+static uint64_t sip_key[2];
+static bool sip_keyed;
+
+static uint64_t
+rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static void
+sip_round(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
+
+/* A per-process random key, so no peer can know which addresses collide. */
+static void
+seed_key(void)
+{
+	struct timespec ts;
+
+	if (getrandom(sip_key, sizeof(sip_key), GRND_NONBLOCK) != (ssize_t)sizeof(sip_key)) {
+		/* Early boot without entropy: still different per process and start. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sip_key[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+		sip_key[1] = (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&ts;
+	}
+	sip_keyed = true;
+}
+
+/*
+ * SipHash-1-3 of the 16-byte key: a peer with an IPv6 /64 picks 64 bits of
+ * it, and an unkeyed hash would let it pick colliding addresses.
+ */
+uint64_t
+ipcount_hash(const uint8_t key[16])
+{
+	uint64_t v[4], m;
+	int w;
+
+	if (!sip_keyed)
+		seed_key();
+	v[0] = sip_key[0] ^ 0x736f6d6570736575ULL;
+	v[1] = sip_key[1] ^ 0x646f72616e646f6dULL;
+	v[2] = sip_key[0] ^ 0x6c7967656e657261ULL;
+	v[3] = sip_key[1] ^ 0x7465646279746573ULL;
+	for (w = 0; w < 2; w++) {
+		memcpy(&m, key + 8 * w, 8);
+		m = le64toh(m);
+		v[3] ^= m;
+		sip_round(v);
+		v[0] ^= m;
+	}
+	m = (uint64_t)16 << 56;
+	v[3] ^= m;
+	sip_round(v);
+	v[0] ^= m;
+	v[2] ^= 0xff;
+	sip_round(v);
+	sip_round(v);
+	sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
 static size_t
 hash_key(const uint8_t key[16])
 {
-	uint64_t h = 14695981039346656037ULL;
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		h ^= key[i];
-		h *= 1099511628211ULL;
-	}
-	return (size_t)(h ^ (h >> 32));
+	return (size_t)ipcount_hash(key);
 }
 
 static struct ipcount_slot *
@@ -123,4 +188,20 @@ ipcount_free(struct ipcount *t)
 {
 	free(t->slots);
 	*t = (struct ipcount){ 0 };
+}
+
+size_t
+ipcount_longest_probe(const struct ipcount *t)
+{
+	size_t i, home, probe, longest = 0;
+
+	for (i = 0; i < t->cap; i++) {
+		if (t->slots[i].count == 0)
+			continue;
+		home = hash_key(t->slots[i].key) & (t->cap - 1);
+		probe = (i - home) & (t->cap - 1);
+		if (probe > longest)
+			longest = probe;
+	}
+	return longest;
 }

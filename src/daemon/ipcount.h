@@ -23,4 +23,9 @@ int		ipcount_inc(struct ipcount *t, const uint8_t key[16]);
 void		ipcount_dec(struct ipcount *t, const uint8_t key[16]);
 void		ipcount_free(struct ipcount *t);
 
+/* The keyed hash of a key (random per process); tests build collisions with it. */
+uint64_t	ipcount_hash(const uint8_t key[16]);
+/* The farthest any key sits from its home slot: how long a lookup can take. */
+size_t		ipcount_longest_probe(const struct ipcount *t);
+
 #endif

@@ -7,6 +7,7 @@
 #include "tcpd_build.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
+#include "tcpd/log.h"
 
 struct stats stats;
 
@@ -74,7 +75,8 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
 		    "output_limit_disconnections:%llu\r\n"
 		    "total_commands_processed:%llu\r\n"
 		    "total_net_input_bytes:%llu\r\n"
-		    "total_net_output_bytes:%llu\r\n",
+		    "total_net_output_bytes:%llu\r\n"
+		    "log_lines_dropped:%llu\r\n",
 		    any ? "\r\n" : "",
 		    (unsigned long long)stats.connections_received,
 		    (unsigned long long)stats.rejected_connections,
@@ -84,7 +86,8 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
 		    (unsigned long long)stats.output_limit_disconnections,
 		    (unsigned long long)stats.commands_processed,
 		    (unsigned long long)stats.net_input_bytes,
-		    (unsigned long long)stats.net_output_bytes);
+		    (unsigned long long)stats.net_output_bytes,
+		    (unsigned long long)log_dropped());
 		for (i = 0; i < STATS_MAX_SERVICES && stats.services[i].name != NULL; i++)
 			rc |= buf_appendf(out, "service_%s:connected=%llu,total=%llu\r\n",
 			    stats.services[i].name,

@@ -1,0 +1,49 @@
+#!/bin/sh
+# The mutation check: each line of tests/mutants.txt is a one-line change to
+# a behaviour, applied with sed to a scratch copy of the tree; the tests it
+# names must then fail. A mutant that every test survives is a behaviour no
+# test guards, and fails this script. The sed must change exactly one line.
+# usage: scripts/mutants.sh [BUILD_DIR]   (default build-mutants)
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${1:-build-mutants}
+scratch="$root/$build/tree"
+
+rm -rf "$scratch"
+mkdir -p "$scratch"
+git ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$scratch")
+[ -d "$build/out" ] || meson setup "$build/out" "$scratch" -Dtests=enabled >/dev/null
+ninja -C "$build/out" >/dev/null
+
+killed=0
+survived=0
+n=0
+tab=$(printf '\t')
+while IFS="$tab" read -r file expr tests; do
+	case "$file" in ''|'#'*) continue ;; esac
+	n=$((n + 1))
+	cp "$root/$file" "$scratch/$file"
+	sed -e "$expr" "$root/$file" >"$scratch/$file"
+	changed=$(diff "$root/$file" "$scratch/$file" | grep -c '^<' || true)
+	if [ "$changed" -ne 1 ]; then
+		echo "mutant $n ($file: $expr) changes $changed lines, not 1: fix tests/mutants.txt"
+		survived=$((survived + 1))
+		cp "$root/$file" "$scratch/$file"
+		continue
+	fi
+	targets="tcpd tcpd-cli"
+	for t in $tests; do targets="$targets tests/test_$t"; done
+	# shellcheck disable=SC2086
+	if ninja -C "$build/out" $targets >/dev/null 2>&1 &&
+	    meson test -C "$build/out" --no-rebuild $tests >/dev/null 2>&1; then
+		echo "mutant $n SURVIVED: $file: $expr (tests: $tests)"
+		survived=$((survived + 1))
+	else
+		killed=$((killed + 1))
+	fi
+	cp "$root/$file" "$scratch/$file"
+done <tests/mutants.txt
+ninja -C "$build/out" >/dev/null
+echo "mutants: $killed killed, $survived survived"
+[ "$survived" -eq 0 ]
