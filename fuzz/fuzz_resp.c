@@ -14,14 +14,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf;
 
-	if (size < 1)
+	/* Two bytes pick the cut (up to 65535: past any line limit); the rest is the stream, forced to RESP. */
+	if (size < 3)
 		return 0;
-	/* The first byte picks the cut; the rest is the stream, forced to RESP. */
-	if ((buf = malloc(size)) == NULL)
+	if ((buf = malloc(size - 2)) == NULL)
 		return 0;
+	memcpy(buf, data + 2, size - 2);
 	buf[0] = '*';
-	memcpy(buf + 1, data + 1, size - 1);
-	check_stream(buf, size, data[0]);
+	check_stream(buf, size - 2, (size_t)data[0] | (size_t)data[1] << 8);
 	free(buf);
 	return 0;
 }

@@ -163,6 +163,96 @@ Test(resp_inline, too_long_with_newline)
 	cr_assert_eq(p.rc, MAX + 2, "a line of exactly max bytes is accepted");
 }
 
+Test(resp_inline, a_line_of_exactly_max_whose_cr_and_lf_arrive_apart)
+{
+	char line[MAX + 2];
+	const size_t cut = MAX + 1;
+	struct parsed p;
+
+	memset(line, 'a', MAX);
+	memcpy(line + MAX, "\r\n", 2);
+	p = parse_split(line, sizeof(line), &cut, 1);
+	cr_assert_eq(p.rc, MAX + 2, "the same as when CR and LF arrive together");
+	line[MAX + 1] = 'b';
+	p = parse_split(line, sizeof(line), &cut, 1);
+	cr_assert_eq(p.rc, RESP_ERROR, "a lone CR past max is still too long");
+}
+
+/* Requests (or the error) of a whole stream as a connection gets it: first
+ * the bytes up to cut, then all of them; each call sees what is unused. */
+static size_t
+stream_outcome(const char *in, size_t len, size_t cut, char *out, size_t size)
+{
+	struct resp_state st = { 0 };
+	struct resp_request req;
+	size_t used = 0, have = cut, n = 0, i;
+	ssize_t rc;
+
+	for (;;) {
+		rc = resp_parse(&st, &req, in + used, have - used, MAX);
+		if (rc == RESP_INCOMPLETE) {
+			if (have == len)
+				break;
+			have = len;
+			continue;
+		}
+		if (rc == RESP_ERROR) {
+			n += (size_t)snprintf(out + n, size - n, "error %s at %zu\n",
+			    req.error, used);
+			break;
+		}
+		n += (size_t)snprintf(out + n, size - n, "%zu args:", req.argc);
+		for (i = 0; i < req.argc && i < RESP_MAX_ARGS; i++)
+			n += (size_t)snprintf(out + n, size - n, " %.*s",
+			    (int)req.argv[i].len, req.argv[i].ptr);
+		n += (size_t)snprintf(out + n, size - n, "\n");
+		used += (size_t)rc;
+		cr_assert_lt(n, size);
+	}
+	return n;
+}
+
+Test(resp_split, every_offset_of_a_stream_gives_the_same_requests)
+{
+	static char stream[16384], whole[65536], split[65536];
+	size_t len = 0, wlen, cut, i;
+	int k;
+
+	for (k = 0; k < 40; k++)
+		len += (size_t)snprintf(stream + len, sizeof(stream) - len,
+		    k % 2 ? "PING %d\r\n" : "*2\r\n$4\r\nECHO\r\n$2\r\n%02d\r\n", k);
+	/* Lines and bulks of exactly the limit, CR and LF included. */
+	memcpy(stream + len, "ECHO ", 5);
+	memset(stream + len + 5, 'x', MAX - 5);
+	memcpy(stream + len + MAX, "\r\n", 2);
+	len += MAX + 2;
+	len += (size_t)snprintf(stream + len, sizeof(stream) - len, "*1\r\n$%d\r\n", MAX);
+	memset(stream + len, 'y', MAX);
+	memcpy(stream + len + MAX, "\r\n", 2);
+	len += MAX + 2;
+	memset(stream + len, 'z', MAX);
+	stream[len + MAX] = '\n';
+	len += MAX + 1;
+	for (k = 0; k < 10; k++)
+		len += (size_t)snprintf(stream + len, sizeof(stream) - len,
+		    "ECHO \"a b\" %d\n", k);
+	/* And a line one over the limit: the error ends the stream the same way. */
+	memset(stream + len, 'w', MAX + 1);
+	memcpy(stream + len + MAX + 1, "\r\n", 2);
+	len += MAX + 3;
+
+	wlen = stream_outcome(stream, len, len, whole, sizeof(whole));
+	cr_assert_not_null(strstr(whole, "error too big inline request"));
+	for (cut = 0; cut <= len; cut++) {
+		size_t slen = stream_outcome(stream, len, cut, split, sizeof(split));
+
+		for (i = 0; i < wlen && i < slen && whole[i] == split[i]; i++)
+			;
+		cr_assert(slen == wlen && i == wlen, "cut at %zu of %zu differs at %zu: "
+		    "\"%.60s\" vs \"%.60s\"", cut, len, i, whole + i, split + i);
+	}
+}
+
 Test(resp_inline, more_words_than_stored_are_counted)
 {
 	struct parsed p = parse(S("a b c d e f g h i j\n"));

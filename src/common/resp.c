@@ -74,7 +74,8 @@ parse_inline(struct resp_state *st, struct resp_request *req, const char *buf,
 	size_t linelen;
 
 	if (nl == NULL) {
-		if (len > max_len)
+		/* The CR of a line of exactly max_len may come before its LF. */
+		if (len > max_len && !(len == max_len + 1 && buf[max_len] == '\r'))
 			return fail(st, req, "too big inline request");
 		st->pos = len;
 		return RESP_INCOMPLETE;
