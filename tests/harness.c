@@ -692,14 +692,31 @@ run_capture_input(const char *const argv[], const char *input, size_t len,
 	}
 	close(inp[0]);
 	close(outp[1]);
-	/* Small inputs fit the pipe; the child reads them while we wait. */
-	if (input != NULL && len > 0)
-		cr_assert_eq(write(inp[1], input, len), (ssize_t)len);
-	close(inp[1]);
-	/* Read to the end, keeping what fits: a child must never block on us. */
+	/* Feed and read at once: a child that answers as it reads never blocks on us. */
+	if (input == NULL || len == 0) {
+		close(inp[1]);
+		inp[1] = -1;
+	}
 	for (;;) {
+		struct pollfd p[2] = { { .fd = outp[0], .events = POLLIN },
+		    { .fd = inp[1], .events = POLLOUT } };
 		char sink[4096];
 
+		if (poll(p, 2, -1) == -1)
+			continue;
+		if (p[1].revents != 0) {
+			r = write(inp[1], input, len > 65536 ? 65536 : len);
+			if (r > 0) {
+				input += r;
+				len -= (size_t)r;
+			}
+			if (r <= 0 || len == 0) {
+				close(inp[1]);
+				inp[1] = -1;
+			}
+		}
+		if (p[0].revents == 0)
+			continue;
 		if (got + 1 < size)
 			r = read(outp[0], out + got, size - 1 - got);
 		else
@@ -709,6 +726,8 @@ run_capture_input(const char *const argv[], const char *input, size_t len,
 		if (got + 1 < size)
 			got += (size_t)r;
 	}
+	if (inp[1] != -1)
+		close(inp[1]);
 	out[got] = '\0';
 	close(outp[0]);
 	waitpid(pid, &status, 0);

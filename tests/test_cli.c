@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tcpd-cli against the built tcpd: every mode, byte for byte. */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -424,6 +426,256 @@ Test(cli, bench_counts_wrong_replies)
 	/* ECHO expected, but the echo service returns the RESP request itself. */
 	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_ECHO), "--workload", "ping",
 	    "-n", "100", "-c", "1"), out, sizeof(out)), 1, "%s", out);
-	cr_assert_not_null(strstr(out, "mismatched replies: "), "%s", out);
-	cr_assert_null(strstr(out, "mismatched replies: 0\n"), "%s", out);
+	cr_assert_not_null(strstr(out, ": 100 requests in "), "%s", out);
+	cr_assert_not_null(strstr(out, "mismatched replies: 100\n"), "one per request: %s",
+	    out);
+}
+
+
+/*
+ * A hostile server in a child process: on 127.0.0.1:*port it accepts one
+ * client at a time, sends head, then reply (again and again when endless,
+ * until the client goes), then holds the connection until the client closes it.
+ */
+static pid_t
+fake_server(uint16_t *port_out, const char *head, const char *reply, size_t len,
+    bool endless)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t slen = sizeof(sin);
+	int lfd, fd;
+	pid_t pid;
+	char sink[4096];
+
+	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(lfd, 4), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
+	*port_out = ntohs(sin.sin_port);
+	if ((pid = fork()) == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		alarm(30);
+		while ((fd = accept(lfd, NULL, NULL)) != -1) {
+			if (send(fd, head, strlen(head), MSG_NOSIGNAL) != -1)
+				while (send(fd, reply, len, MSG_NOSIGNAL) != -1 && endless)
+					;
+			while (recv(fd, sink, sizeof(sink), 0) > 0)
+				;
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(lfd);
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+static void
+reap_fake_server(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+Test(cli, hostile_replies_end_with_a_message_not_a_hang)
+{
+	static const struct {
+		const char *head;
+		const char *reply;
+		bool endless;
+		const char *args[4];
+		const char *expect;
+	} cases[] = {
+		{ "", "$99999999999999999999\r\n", false, { "ping" },
+		    "tcpd-cli: the server's reply is not RESP\n" },
+		{ "", "*99999999999999999999\r\n", false, { "ping" },
+		    "tcpd-cli: the server's reply is not RESP\n" },
+		{ "", "$18446744073709551615\r\n", false, { "ping" },
+		    "tcpd-cli: the server's reply is not RESP\n" },
+		{ "", ":99999999999999999999\r\n", false, { "ping" },
+		    "tcpd-cli: the server's reply is not RESP\n" },
+		/* A status line that never ends: refused at the size limit. */
+		{ "+", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true,
+		    { "--max-reply", "1000000", "ping" },
+		    "tcpd-cli: reply larger than 1000000 bytes (--max-reply)\n" },
+		/* An array that never ends: the same. */
+		{ "*2000000000\r\n", ":1\r\n:1\r\n:1\r\n:1\r\n", true,
+		    { "--max-reply", "1000000", "ping" },
+		    "tcpd-cli: reply larger than 1000000 bytes (--max-reply)\n" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint16_t fake;
+		char p[8];
+		pid_t pid = fake_server(&fake, cases[i].head, cases[i].reply, strlen(cases[i].reply),
+		    cases[i].endless);
+
+		snprintf(p, sizeof(p), "%u", fake);
+		cr_assert_eq(run_capture(CLI("-p", p, cases[i].args[0], cases[i].args[1],
+		    cases[i].args[2]), out, sizeof(out)), 2, "case %zu: %s", i, out);
+		cr_assert_str_eq(out, cases[i].expect, "case %zu", i);
+		reap_fake_server(pid);
+	}
+}
+
+/* Runs argv with output discarded; returns its CPU seconds and *status. */
+static double
+run_cpu_seconds(const char *const argv[], int *status)
+{
+	struct rusage ru;
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) == 0) {
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(wait4(pid, status, 0, &ru), pid);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+Test(cli, a_large_reply_is_taken_in_linear_time)
+{
+	/*
+	 * 24 MiB of one array, refused at 16 MiB: taking it in must not rescan
+	 * it from the start on every read (that took a minute of CPU).
+	 */
+	enum { N = 6 << 20 };
+	char *reply = malloc(16 + 4 * (size_t)N), p[8];
+	size_t len = (size_t)sprintf(reply, "*%d\r\n", N), i;
+	uint16_t fake;
+	pid_t pid;
+	double cpu;
+	int status;
+
+	for (i = 0; i < N; i++) {
+		memcpy(reply + len, ":7\r\n", 4);
+		len += 4;
+	}
+	pid = fake_server(&fake, "", reply, len, false);
+	free(reply);
+	snprintf(p, sizeof(p), "%u", fake);
+	cpu = run_cpu_seconds(CLI("-p", p, "--max-reply", "16777216", "ping"), &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+	cr_assert_lt(cpu, 5.0, "%.2f s of CPU for 16 MiB", cpu);
+	reap_fake_server(pid);
+}
+
+Test(cli, raw_mode_uses_no_cpu_once_stdin_ends)
+{
+	const char *raw[] = { cli_bin(), "-p", NULL, "--raw", NULL };
+	uint16_t fake;
+	char p[8];
+	pid_t pid = fake_server(&fake, "", "", 0, false), cli;
+	struct rusage ru;
+	int status;
+
+	snprintf(p, sizeof(p), "%u", fake);
+	raw[2] = p;
+	/* stdin at its end at once; the server holds the connection for a second. */
+	if ((cli = fork()) == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		execv(raw[0], (char *const *)(uintptr_t)raw);
+		_exit(127);
+	}
+	sleep(1);
+	reap_fake_server(pid);
+	cr_assert_eq(wait4(cli, &status, 0, &ru), cli);
+	cr_assert_lt((double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, 0.3,
+	    "it spun on the closed stdin");
+}
+
+Test(cli, raw_mode_moves_more_than_both_socket_buffers)
+{
+	/* 16 MiB through echo: the pipe must read while it writes, or both sides wait. */
+	size_t n = 16 << 20, i;
+	char *in = malloc(n), *big = malloc(n + 1);
+	int rc;
+
+	for (i = 0; i < n; i++)
+		in[i] = (char)('a' + i % 26);
+	rc = run_capture_input(CLI("-p", port_of(P_ECHO), "--raw"), in, n, big, n + 1);
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(memcmp(big, in, n), 0);
+	free(in);
+	free(big);
+}
+
+Test(cli, a_script_gets_each_reply_as_its_line_arrives)
+{
+	const char *argv[] = { cli_bin(), "-p", port_of(P_COMMAND), NULL };
+	int inp[2], outp[2];
+	struct pollfd pf;
+	char got[64];
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_eq(pipe(inp), 0);
+	cr_assert_eq(pipe(outp), 0);
+	if ((pid = fork()) == 0) {
+		dup2(inp[0], STDIN_FILENO);
+		dup2(outp[1], STDOUT_FILENO);
+		close(inp[1]);
+		close(outp[0]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(inp[0]);
+	close(outp[1]);
+	cr_assert_eq(write(inp[1], "PING\n", 5), 5);
+	/* The next line is still to come: PONG must not wait for it. */
+	pf = (struct pollfd){ .fd = outp[0], .events = POLLIN };
+	cr_assert_eq(poll(&pf, 1, 2000), 1, "no PONG while stdin stays open");
+	n = read(outp[0], got, sizeof(got) - 1);
+	cr_assert_gt(n, 0);
+	got[n] = '\0';
+	cr_assert_str_eq(got, "PONG\n");
+	cr_assert_eq(write(inp[1], "ECHO x\n", 7), 7);
+	close(inp[1]);
+	n = read(outp[0], got, sizeof(got) - 1);
+	cr_assert_gt(n, 0);
+	got[n] = '\0';
+	cr_assert_str_eq(got, "\"x\"\n");
+	close(outp[0]);
+	waitpid(pid, NULL, 0);
+}
+
+Test(cli, numbers_out_of_range_are_usage_errors)
+{
+	cr_assert_eq(run_capture(CLI("-p", "70000", "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "tcpd-cli: invalid port '70000': a number from 1 to 65535\n");
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_COMMAND), "-c", "4294967297"),
+	    out, sizeof(out)), 3);
+	cr_assert_not_null(strstr(out, "invalid -c '4294967297'"), "%s", out);
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_COMMAND), "-d", "nan"),
+	    out, sizeof(out)), 3);
+	cr_assert_not_null(strstr(out, "invalid -d 'nan'"), "%s", out);
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_COMMAND), "-d", "inf"),
+	    out, sizeof(out)), 3);
+	cr_assert_eq(run_capture(CLI("--timeout", "1e3", "ping"), out, sizeof(out)), 3);
+}
+
+Test(cli, bench_connect_counts_an_extra_reply)
+{
+	uint16_t fake;
+	char p[8];
+	pid_t pid = fake_server(&fake, "", "+PONG\r\n+PONG\r\n", 14, false);
+
+	snprintf(p, sizeof(p), "%u", fake);
+	cr_assert_eq(run_capture(CLI("bench", "-p", p, "--workload", "connect", "-n", "1",
+	    "-c", "1"), out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "mismatched replies: 1\n"), "%s", out);
+	reap_fake_server(pid);
 }

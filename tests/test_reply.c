@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -75,4 +76,60 @@ Test(reply, nesting_is_bounded)
 	}
 	memcpy(deep + n, ":1\r\n", 4);
 	cr_assert_eq(reply_length(deep, n + 4), RESP_ERROR);
+}
+
+Test(reply, integers_are_checked_not_overflowed)
+{
+	static const char *const bad[] = {
+		":99999999999999999999\r\n",
+		"$18446744073709551615\r\n",
+		"*18446744073709551615\r\n",
+		"$99999999999999999999\r\n",
+		":9223372036854775808\r\n",
+		":+1\r\n",
+		": 1\r\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(reply_length(bad[i], strlen(bad[i])), RESP_ERROR, "'%s'", bad[i]);
+	cr_assert_str_eq(format(S(":-9223372036854775808\r\n")),
+	    "(integer) -9223372036854775808\n");
+	cr_assert_str_eq(format(S(":9223372036854775807\r\n")),
+	    "(integer) 9223372036854775807\n");
+}
+
+Test(reply, a_large_reply_is_resumed_not_rescanned)
+{
+	enum { N = 100000 };
+	static char big[16 + 4 * N];
+	struct reply_state st = { 0 };
+	size_t len, have;
+	int i;
+
+	len = (size_t)sprintf(big, "*%d\r\n", N);
+	for (i = 0; i < N; i++) {
+		memcpy(big + len, ":1\r\n", 4);
+		len += 4;
+	}
+	for (have = 1; have < len; have += 4093) {
+		cr_assert_eq(reply_parse(&st, big, have), RESP_INCOMPLETE);
+		/* Everything whole before the last few bytes is already checked. */
+		cr_assert_geq(st.pos + 8, have, "at %zu validated only %zu", have, st.pos);
+	}
+	cr_assert_eq(reply_parse(&st, big, len), (ssize_t)len);
+	cr_assert_eq(st.pos, 0, "the state is reset for the next reply");
+}
+
+Test(reply, a_long_status_line_is_searched_once)
+{
+	static char line[70000];
+	struct reply_state st = { 0 };
+
+	line[0] = '+';
+	memset(line + 1, 'x', sizeof(line) - 3);
+	memcpy(line + sizeof(line) - 2, "\r\n", 2);
+	cr_assert_eq(reply_parse(&st, line, 40000), RESP_INCOMPLETE);
+	cr_assert_eq(st.scanned, 40000);
+	cr_assert_eq(reply_parse(&st, line, sizeof(line)), (ssize_t)sizeof(line));
 }

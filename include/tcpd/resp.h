@@ -54,6 +54,19 @@ struct resp_request {
 ssize_t	resp_parse(struct resp_state *st, struct resp_request *req,
 	    const char *buf, size_t len, size_t max_len);
 
+/* "$" or "*" plus a sign, 19 digits and CRLF fits; anything longer is junk. */
+#define RESP_INT_LINE_MAX	32
+
+/*
+ * The one reader of RESP integer lines, "<type><integer>\r\n", for requests
+ * and replies alike: buf[0] is the type byte, whatever it is. Returns the
+ * line's length (> 0) with *value set; RESP_INCOMPLETE; or RESP_ERROR when
+ * it is not CRLF-ended within RESP_INT_LINE_MAX bytes or not an integer in
+ * [min, max] (never overflowing).
+ */
+ssize_t	resp_read_int_line(const char *buf, size_t len, int64_t min, int64_t max,
+	    int64_t *value);
+
 /* Reply writers. Each appends one RESP2 value; 0, or -1 with errno (buf full). */
 int	resp_add_simple(struct buf *out, const char *s);
 /* "-" + text; CR and LF in the text become spaces so the reply stays one line. */

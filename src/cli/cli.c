@@ -16,10 +16,12 @@
 #include "cli/reply.h"
 #include "tcpd/buf.h"
 #include "tcpd/net.h"
+#include "tcpd/num.h"
 #include "tcpd/resp.h"
 
-#define CLI_REPLY_MAX	(512u << 20)	/* the largest reply accepted */
+#define CLI_REPLY_MAX	(512u << 20)	/* the largest reply accepted, by default */
 #define CLI_LINE_MAX	(64 * 1024)
+#define CLI_CHUNK	(64 * 1024)
 #define CLI_READ_AHEAD	(1u << 20)	/* commands queued ahead of the server */
 
 enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_CONNECTION = 2, EXIT_USAGE = 3 };
@@ -30,7 +32,9 @@ struct cli {
 	int		 connect_timeout_ms;
 	int		 timeout_ms;	/* 0 = wait for a reply as long as it takes */
 	int		 fd;
+	size_t		 max_reply;
 	struct buf	 in;		/* received, not yet printed */
+	struct reply_state reply;	/* how much of in is checked */
 };
 
 static void
@@ -44,6 +48,7 @@ usage(FILE *out)
 	    "  -p, --port PORT          server port (default 7070)\n"
 	    "      --connect-timeout MS give up connecting after MS ms (default 5000)\n"
 	    "      --timeout MS         give up waiting for a reply after MS ms (default: never)\n"
+	    "      --max-reply BYTES    refuse a reply larger than this (default 536870912)\n"
 	    "      --raw                copy stdin to the server and the server to stdout\n"
 	    "      --help               this text\n"
 	    "With CMD, send it and print the reply. Without, read commands from the\n"
@@ -70,6 +75,7 @@ cli_disconnect(struct cli *c)
 		close(c->fd);
 	c->fd = -1;
 	buf_consume(&c->in, buf_len(&c->in));
+	c->reply = (struct reply_state){ 0 };
 }
 
 /* Waits for events on fd; false (with a message) on timeout or error. */
@@ -113,21 +119,23 @@ send_bytes(struct cli *c, const char *p, size_t n)
 	return true;
 }
 
-/* Reads more bytes into c->in; false on EOF, error or timeout (said why). */
+/* Reads what has arrived into c->in; false on EOF, error or a reply too large (said why). */
 static bool
-receive(struct cli *c)
+recv_some(struct cli *c)
 {
+	size_t room = c->in.max - buf_len(&c->in);
 	char *dst;
 	ssize_t n;
 
-	if (!wait_fd(c, POLLIN, "reply"))
-		return false;
-	if ((dst = buf_reserve(&c->in, 64 * 1024)) == NULL) {
-		fprintf(stderr, "tcpd-cli: reply larger than %u bytes\n", CLI_REPLY_MAX);
+	if (room > CLI_CHUNK)
+		room = CLI_CHUNK;
+	if (room == 0 || (dst = buf_reserve(&c->in, room)) == NULL) {
+		fprintf(stderr, "tcpd-cli: reply larger than %zu bytes (--max-reply)\n",
+		    c->max_reply);
 		return false;
 	}
 	do
-		n = recv(c->fd, dst, 64 * 1024, 0);
+		n = recv(c->fd, dst, room, MSG_DONTWAIT);
 	while (n == -1 && errno == EINTR);
 	if (n == 0) {
 		fprintf(stderr, "tcpd-cli: the server closed the connection\n");
@@ -141,6 +149,13 @@ receive(struct cli *c)
 	}
 	buf_commit(&c->in, (size_t)n);
 	return true;
+}
+
+/* Waits for and reads more bytes; false on EOF, error or timeout (said why). */
+static bool
+receive(struct cli *c)
+{
+	return wait_fd(c, POLLIN, "reply") && recv_some(c);
 }
 
 /* Prints the complete reply at the front of c->in; returns its exit status. */
@@ -159,19 +174,31 @@ print_reply(struct cli *c, size_t len)
 	return rc;
 }
 
+/*
+ * The next complete reply in c->in: its length, RESP_INCOMPLETE, or
+ * RESP_ERROR (said why). What was checked is not checked again.
+ */
+static ssize_t
+next_reply(struct cli *c)
+{
+	ssize_t len = reply_parse(&c->reply, buf_data(&c->in), buf_len(&c->in));
+
+	if (len == RESP_ERROR)
+		fprintf(stderr, "tcpd-cli: the server's reply is not RESP\n");
+	return len;
+}
+
 /* Reads and prints one reply; EXIT_CONNECTION when none came. */
 static int
 await_reply(struct cli *c)
 {
 	ssize_t len;
 
-	while ((len = reply_length(buf_data(&c->in), buf_len(&c->in))) == RESP_INCOMPLETE)
+	while ((len = next_reply(c)) == RESP_INCOMPLETE)
 		if (!receive(c))
 			return EXIT_CONNECTION;
-	if (len == RESP_ERROR) {
-		fprintf(stderr, "tcpd-cli: the server's reply is not RESP\n");
+	if (len == RESP_ERROR)
 		return EXIT_CONNECTION;
-	}
 	return print_reply(c, (size_t)len);
 }
 
@@ -299,89 +326,159 @@ run_interactive(struct cli *c)
 }
 
 /*
+ * Splits stdin into lines as it arrives, encoding each as a request into
+ * out; a line longer than CLI_LINE_MAX is skipped whole, said once.
+ */
+struct line_reader {
+	char	 line[CLI_LINE_MAX];
+	size_t	 len;
+	bool	 too_long;
+	size_t	 requests;	/* encoded, not yet answered */
+	bool	 bad;		/* a line was refused */
+};
+
+static void
+take_line(struct line_reader *r, struct buf *out)
+{
+	char text[CLI_LINE_MAX + 1];
+	size_t argc;
+
+	if (r->too_long) {
+		fprintf(stderr, "tcpd-cli: line longer than %d bytes, skipped\n",
+		    CLI_LINE_MAX);
+		r->bad = true;
+	} else {
+		memcpy(text, r->line, r->len);
+		text[r->len] = '\0';
+		if (encode_line(out, text, &argc) == -1)
+			r->bad = true;
+		else
+			r->requests += argc > 0;
+	}
+	r->len = 0;
+	r->too_long = false;
+}
+
+static void
+take_input(struct line_reader *r, struct buf *out, const char *p, size_t n)
+{
+	const char *nl;
+	size_t k;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) : n;
+		if (!r->too_long && r->len + k <= CLI_LINE_MAX) {
+			memcpy(r->line + r->len, p, k);
+			r->len += k;
+		} else {
+			r->too_long = true;
+		}
+		if (nl == NULL)
+			return;
+		take_line(r, out);
+		p += k + 1;
+		n -= k + 1;
+	}
+}
+
+/*
  * Every line of stdin is a command, sent pipelined, the replies printed in
- * order. At most CLI_READ_AHEAD bytes of commands wait to be sent: a script
- * of any length is read as the server takes it.
+ * order as they come. stdin is read in the same poll loop as the server, so
+ * a script that pauses gets its replies meanwhile; at most CLI_READ_AHEAD
+ * bytes of commands wait to be sent.
  */
 static int
 run_pipe(struct cli *c)
 {
-	char line[CLI_LINE_MAX + 2];
+	static struct line_reader r;
+	char chunk[CLI_CHUNK];
 	struct buf out;
-	size_t argc, pending = 0;
 	bool more_input = true;
-	int rc = EXIT_OK, got;
-	ssize_t len;
+	int rc = EXIT_OK, ready;
+	ssize_t len, n;
 
 	if (!cli_connect(c, false))
 		return EXIT_CONNECTION;
-	/* Bounded by the read-ahead check: at most one line's request beyond it. */
 	buf_init(&out, SIZE_MAX);
-	while (more_input || pending > 0) {
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	while (more_input || r.requests > 0) {
+		struct pollfd p[2] = {
+			{ .fd = c->fd, .events = POLLIN | (buf_len(&out) > 0 ? POLLOUT : 0) },
+			/* A closed stdin leaves the set, or its POLLHUP would spin. */
+			{ .fd = more_input && buf_len(&out) < CLI_READ_AHEAD ? STDIN_FILENO : -1,
+			  .events = POLLIN },
+		};
 
-		while (more_input && buf_len(&out) < CLI_READ_AHEAD) {
-			if ((got = next_line(line)) == 0)
-				more_input = false;
-			else if (got == -1 || encode_line(&out, line, &argc) == -1)
-				rc = EXIT_ERROR_REPLY;
-			else
-				pending += argc > 0;
-		}
-		if (pending == 0)
+		ready = poll(p, 2, r.requests > 0 && c->timeout_ms > 0 ? c->timeout_ms : -1);
+		if (ready == -1 && errno == EINTR)
 			continue;
-		if (buf_len(&out) > 0)
-			p.events |= POLLOUT;
-		if (poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1) == 0) {
+		if (ready == 0) {
 			fprintf(stderr, "tcpd-cli: no reply within %d ms\n", c->timeout_ms);
 			rc = EXIT_CONNECTION;
 			break;
 		}
-		if ((p.revents & POLLOUT) && buf_len(&out) > 0) {
-			ssize_t w = send(c->fd, buf_data(&out), buf_len(&out),
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-
-			if (w > 0)
-				buf_consume(&out, (size_t)w);
+		if (p[1].revents != 0) {
+			do
+				n = read(STDIN_FILENO, chunk, sizeof(chunk));
+			while (n == -1 && errno == EINTR);
+			if (n > 0) {
+				take_input(&r, &out, chunk, (size_t)n);
+			} else if (n == 0 || errno != EAGAIN) {
+				if (r.len > 0 || r.too_long)
+					take_line(&r, &out);	/* a last line without a newline */
+				more_input = false;
+			}
 		}
-		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+		if ((p[0].revents & POLLOUT) && buf_len(&out) > 0) {
+			n = send(c->fd, buf_data(&out), buf_len(&out),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				buf_consume(&out, (size_t)n);
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		if (!receive(c)) {
+		if (!recv_some(c)) {
 			rc = EXIT_CONNECTION;
 			break;
 		}
-		while (pending > 0 && (len = reply_length(buf_data(&c->in),
-		    buf_len(&c->in))) != RESP_INCOMPLETE) {
+		while (r.requests > 0 && (len = next_reply(c)) != RESP_INCOMPLETE) {
 			if (len == RESP_ERROR) {
-				fprintf(stderr, "tcpd-cli: the server's reply is not RESP\n");
 				rc = EXIT_CONNECTION;
 				goto done;
 			}
 			if (print_reply(c, (size_t)len) == EXIT_ERROR_REPLY)
 				rc = EXIT_ERROR_REPLY;
-			pending--;
+			r.requests--;
 		}
 	}
+	if (r.bad && rc == EXIT_OK)
+		rc = EXIT_ERROR_REPLY;
 done:
 	buf_free(&out);
 	cli_disconnect(c);
 	return rc;
 }
 
-/* A byte pipe: stdin to the server, the server to stdout, like nc. */
+/*
+ * A byte pipe: stdin to the server, the server to stdout, like nc. It never
+ * stops reading the server while it has bytes to send, and stops reading
+ * stdin while a chunk waits to go out, so neither side can wedge the other.
+ */
 static int
 run_raw(struct cli *c)
 {
-	char chunk[64 * 1024];
-	bool stdin_open = true;
+	char chunk[CLI_CHUNK], pending[CLI_CHUNK];
+	size_t npending = 0, off = 0;
+	bool stdin_open = true, sent_fin = false;
 	ssize_t n;
 
 	if (!cli_connect(c, false))
 		return EXIT_CONNECTION;
 	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = c->fd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = stdin_open ? POLLIN : 0 },
+			{ .fd = c->fd, .events = POLLIN | (npending > 0 ? POLLOUT : 0) },
+			/* A closed stdin leaves the set, or its POLLHUP would spin. */
+			{ .fd = stdin_open && npending == 0 ? STDIN_FILENO : -1, .events = POLLIN },
 		};
 		int rc = poll(p, 2, c->timeout_ms > 0 ? c->timeout_ms : -1);
 
@@ -392,15 +489,32 @@ run_raw(struct cli *c)
 			    c->timeout_ms);
 			return EXIT_CONNECTION;
 		}
-		if (p[1].revents & (POLLIN | POLLHUP)) {
-			n = read(STDIN_FILENO, chunk, sizeof(chunk));
-			if (n <= 0) {
-				/* Our half-close: the server still sends what it owes. */
+		if (p[1].revents != 0) {
+			do
+				n = read(STDIN_FILENO, pending, sizeof(pending));
+			while (n == -1 && errno == EINTR);
+			if (n > 0) {
+				npending = (size_t)n;
+				off = 0;
+			} else if (n == 0 || errno != EAGAIN) {
 				stdin_open = false;
-				shutdown(c->fd, SHUT_WR);
-			} else if (!send_bytes(c, chunk, (size_t)n)) {
+			}
+		}
+		if ((p[0].revents & POLLOUT) && npending > 0) {
+			n = send(c->fd, pending + off, npending, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				fprintf(stderr, "tcpd-cli: send: %s\n", strerror(errno));
 				return EXIT_CONNECTION;
 			}
+			if (n > 0) {
+				off += (size_t)n;
+				npending -= (size_t)n;
+			}
+		}
+		/* Our half-close once all of stdin is out: the server still sends what it owes. */
+		if (!stdin_open && npending == 0 && !sent_fin) {
+			shutdown(c->fd, SHUT_WR);
+			sent_fin = true;
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
@@ -422,12 +536,9 @@ run_raw(struct cli *c)
 static int
 parse_ms(const char *s, int *ms)
 {
-	char *end;
-	long v;
+	int64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > 86400000)
+	if (num_parse_str(s, 0, 86400000, &v) == -1)
 		return -1;
 	*ms = (int)v;
 	return 0;
@@ -436,19 +547,22 @@ parse_ms(const char *s, int *ms)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_RAW, OPT_HELP, OPT_VERSION };
+	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_MAX_REPLY, OPT_RAW, OPT_HELP,
+	    OPT_VERSION };
 	static const struct option options[] = {
 		{ "host",		required_argument,	NULL, 'h' },
 		{ "port",		required_argument,	NULL, 'p' },
 		{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
 		{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+		{ "max-reply",		required_argument,	NULL, OPT_MAX_REPLY },
 		{ "raw",		no_argument,		NULL, OPT_RAW },
 		{ "help",		no_argument,		NULL, OPT_HELP },
 		{ "version",		no_argument,		NULL, OPT_VERSION },
 		{ NULL,			0,			NULL, 0 },
 	};
 	struct cli c = { .host = "127.0.0.1", .port = "7070",
-	    .connect_timeout_ms = 5000, .fd = -1 };
+	    .connect_timeout_ms = 5000, .fd = -1, .max_reply = CLI_REPLY_MAX };
+	int64_t v;
 	bool raw = false;
 	int ch, rc;
 
@@ -471,6 +585,13 @@ main(int argc, char *argv[])
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_MAX_REPLY:
+			if (num_parse_str(optarg, 16, INT64_MAX, &v) == -1) {
+				fprintf(stderr, "tcpd-cli: invalid --max-reply '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			c.max_reply = (size_t)v;
+			break;
 		case OPT_RAW:
 			raw = true;
 			break;
@@ -485,7 +606,7 @@ main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	buf_init(&c.in, CLI_REPLY_MAX);
+	buf_init(&c.in, c.max_reply);
 	if (raw)
 		rc = run_raw(&c);
 	else if (optind < argc)

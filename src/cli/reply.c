@@ -6,87 +6,101 @@
 #include "tcpd/buf.h"
 #include "tcpd/resp.h"
 
-/* "<type><integer>\r\n" or "<type><text>\r\n": returns the offset after it. */
-static ssize_t
-line_end(const char *buf, size_t len, size_t pos)
-{
-	const char *cr = memchr(buf + pos, '\r', len - pos);
+/* Reply lengths: a bulk may be as long as any buffer, arrays nested in arrays. */
+#define BULK_MAX	INT64_MAX
+#define ELEMENTS_MAX	INT64_MAX
 
-	if (cr == NULL || (size_t)(cr - buf) + 1 >= len)
+/* A +/- line at buf[pos]: its end, resuming the search for CR at *scanned. */
+static ssize_t
+text_line_end(const char *buf, size_t len, size_t pos, size_t *scanned)
+{
+	const char *cr;
+
+	if (*scanned < pos + 1)
+		*scanned = pos + 1;
+	cr = memchr(buf + *scanned, '\r', len - *scanned);
+	if (cr == NULL || (size_t)(cr - buf) + 1 == len) {
+		*scanned = cr == NULL ? len : (size_t)(cr - buf);
 		return RESP_INCOMPLETE;
+	}
 	if (cr[1] != '\n')
 		return RESP_ERROR;
 	return cr - buf + 2;
 }
 
-static int
-read_int(const char *s, size_t n, long long *v)
-{
-	size_t i = 0;
-	bool neg = false;
-
-	*v = 0;
-	if (n > 0 && s[0] == '-') {
-		neg = true;
-		i = 1;
-	}
-	if (i == n || n > 20)
-		return -1;
-	for (; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	if (neg)
-		*v = -*v;
-	return 0;
-}
-
+/* One element at buf[pos]: its end, or 0 for an array header whose elements follow. */
 static ssize_t
-length_at(const char *buf, size_t len, size_t pos, int depth)
+element_end(struct reply_state *st, const char *buf, size_t len, size_t pos)
 {
-	ssize_t end;
-	long long n, i;
+	ssize_t n;
+	int64_t v;
 
-	if (pos >= len)
-		return RESP_INCOMPLETE;
-	if (depth > REPLY_MAX_DEPTH)
-		return RESP_ERROR;
-	if ((end = line_end(buf, len, pos)) < 0)
-		return end;
 	switch (buf[pos]) {
 	case '+':
 	case '-':
-		return end;
+		return text_line_end(buf, len, pos, &st->scanned);
 	case ':':
-		return read_int(buf + pos + 1, (size_t)end - pos - 3, &n) == 0 ?
-		    end : RESP_ERROR;
+		n = resp_read_int_line(buf + pos, len - pos, INT64_MIN, INT64_MAX, &v);
+		return n < 0 ? n : (ssize_t)pos + n;
 	case '$':
-		if (read_int(buf + pos + 1, (size_t)end - pos - 3, &n) == -1 || n < -1)
-			return RESP_ERROR;
-		if (n == -1)
-			return end;
-		if (len - (size_t)end < (size_t)n + 2)
+		if ((n = resp_read_int_line(buf + pos, len - pos, -1, BULK_MAX, &v)) < 0)
+			return n;
+		if (v == -1)
+			return (ssize_t)pos + n;
+		if (len - pos - (size_t)n < (uint64_t)v + 2)
 			return RESP_INCOMPLETE;
-		if (buf[end + n] != '\r' || buf[end + n + 1] != '\n')
+		if (buf[pos + (size_t)n + (size_t)v] != '\r' ||
+		    buf[pos + (size_t)n + (size_t)v + 1] != '\n')
 			return RESP_ERROR;
-		return end + n + 2;
+		return (ssize_t)(pos + (size_t)n + (size_t)v + 2);
 	case '*':
-		if (read_int(buf + pos + 1, (size_t)end - pos - 3, &n) == -1 || n < -1)
+		if ((n = resp_read_int_line(buf + pos, len - pos, -1, ELEMENTS_MAX, &v)) < 0)
+			return n;
+		if (v <= 0)
+			return (ssize_t)pos + n;
+		if (st->depth == REPLY_MAX_DEPTH)
 			return RESP_ERROR;
-		for (i = 0; i < n; i++)
-			if ((end = length_at(buf, len, (size_t)end, depth + 1)) < 0)
-				return end;
-		return end;
+		st->left[st->depth++] = v;
+		st->pos = pos + (size_t)n;
+		return 0;
 	default:
 		return RESP_ERROR;
 	}
 }
 
 ssize_t
+reply_parse(struct reply_state *st, const char *buf, size_t len)
+{
+	ssize_t end;
+
+	for (;;) {
+		if (st->pos >= len)
+			return RESP_INCOMPLETE;
+		if ((end = element_end(st, buf, len, st->pos)) < 0) {
+			if (end == RESP_ERROR)
+				*st = (struct reply_state){ 0 };
+			return end;
+		}
+		if (end == 0)
+			continue;
+		st->pos = (size_t)end;
+		st->scanned = 0;
+		/* A finished element may finish the arrays that hold it. */
+		while (st->depth > 0 && --st->left[st->depth - 1] == 0)
+			st->depth--;
+		if (st->depth == 0) {
+			*st = (struct reply_state){ 0 };
+			return end;
+		}
+	}
+}
+
+ssize_t
 reply_length(const char *buf, size_t len)
 {
-	return length_at(buf, len, 0, 0);
+	struct reply_state st = { 0 };
+
+	return reply_parse(&st, buf, len);
 }
 
 bool
@@ -129,10 +143,15 @@ static size_t
 format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t indent,
     int *rc)
 {
-	size_t end = (size_t)line_end(buf, len, pos), text = pos + 1;
-	size_t tlen = end - pos - 3, width, i;
-	long long n;
+	size_t end, text = pos + 1, tlen, width, i;
+	int64_t n = 0;
 
+	if (buf[pos] == '$' || buf[pos] == '*' || buf[pos] == ':')
+		end = pos + (size_t)resp_read_int_line(buf + pos, len - pos, INT64_MIN,
+		    INT64_MAX, &n);
+	else
+		end = (size_t)((const char *)memchr(buf + text, '\r', len - text) - buf) + 2;
+	tlen = end - pos - 3;
 	switch (buf[pos]) {
 	case '+':
 		*rc |= buf_append(out, buf + text, tlen);
@@ -145,7 +164,6 @@ format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t inden
 		*rc |= buf_appendf(out, "(integer) %.*s\n", (int)tlen, buf + text);
 		return end;
 	case '$':
-		read_int(buf + text, tlen, &n);
 		if (n == -1) {
 			*rc |= buf_append(out, "(nil)\n", 6);
 			return end;
@@ -153,8 +171,7 @@ format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t inden
 		*rc |= add_quoted(out, buf + end, (size_t)n);
 		*rc |= buf_append(out, "\n", 1);
 		return end + (size_t)n + 2;
-	default:	/* '*', validated by reply_length() */
-		read_int(buf + text, tlen, &n);
+	default:	/* '*', validated by reply_parse() */
 		if (n == -1) {
 			*rc |= buf_append(out, "(nil)\n", 6);
 			return end;
@@ -164,7 +181,7 @@ format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t inden
 			return end;
 		}
 		/* Numbers are right-aligned to the widest; nested lines indent past them. */
-		width = (size_t)snprintf(NULL, 0, "%lld", n);
+		width = (size_t)snprintf(NULL, 0, "%lld", (long long)n);
 		for (i = 0; i < (size_t)n; i++) {
 			if (i > 0)
 				*rc |= buf_appendf(out, "%*s", (int)indent, "");

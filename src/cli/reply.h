@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct buf;
@@ -12,10 +13,27 @@ struct buf;
 #define REPLY_MAX_DEPTH	32
 
 /*
- * The length of the one complete RESP2 reply at the start of buf: returns it
- * (> 0), RESP_INCOMPLETE (-2) when more bytes are needed, or RESP_ERROR (-1)
- * when the bytes are not RESP2.
+ * How far reply_parse() has validated an incomplete reply, so the next call
+ * resumes there instead of rescanning from the start: intake stays linear in
+ * the reply's size. Zero it before each reply.
  */
+struct reply_state {
+	size_t		pos;		/* start of the first element not yet validated */
+	size_t		scanned;	/* of a +/- line at pos: bytes searched for CR */
+	unsigned	depth;		/* open arrays */
+	int64_t		left[REPLY_MAX_DEPTH];	/* elements still due in each */
+};
+
+/*
+ * The length of the one complete RESP2 reply at the start of buf: returns it
+ * (> 0) and zeroes *st; RESP_INCOMPLETE (-2) when more bytes are needed (buf
+ * must then start with the same bytes next time, plus more); or RESP_ERROR
+ * (-1) when the bytes are not RESP2 (lengths are checked integers: a bulk
+ * length of 2^64 - 1 is an error, not a nil).
+ */
+ssize_t	reply_parse(struct reply_state *st, const char *buf, size_t len);
+
+/* reply_parse() from a fresh state: for a reply held whole. */
 ssize_t	reply_length(const char *buf, size_t len);
 
 /* True when the complete reply at buf is an error (-...). */

@@ -13,21 +13,14 @@
 #include <unistd.h>
 
 #include "tcpd/net.h"
+#include "tcpd/num.h"
 
 static int
 parse_port(const char *s, size_t len, in_port_t *port)
 {
-	unsigned long v = 0;
-	size_t i;
+	int64_t v;
 
-	if (len == 0 || len > 5)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
+	if (num_parse(s, len, 1, 65535, &v) == -1)
 		return -1;
 	*port = htons((in_port_t)v);
 	return 0;
@@ -251,11 +244,18 @@ int
 net_dial(const char *host, const char *port, int timeout_ms, struct net_addr *used,
     char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
 	char text[NET_ADDRSTRLEN];
 	int rc, fd = -1;
+	int64_t portnum;
 
+	/* getaddrinfo() would take 70000 as 4464. */
+	if (num_parse_str(port, 1, 65535, &portnum) == -1) {
+		snprintf(err, errlen, "invalid port '%s': a number from 1 to 65535", port);
+		return -1;
+	}
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		snprintf(err, errlen, "resolve %s:%s: %s", host, port, gai_strerror(rc));
 		return -1;

@@ -5,10 +5,8 @@
 #include <string.h>
 
 #include "tcpd/buf.h"
+#include "tcpd/num.h"
 #include "tcpd/resp.h"
-
-/* "$" or "*" plus up to 20 digits plus CRLF fits; anything longer is junk. */
-#define HEADER_MAX	32
 
 static ssize_t
 fail(struct resp_state *st, struct resp_request *req, const char *fmt, ...)
@@ -91,51 +89,48 @@ parse_inline(struct resp_state *st, struct resp_request *req, const char *buf,
 	return nl - buf + 1;
 }
 
-/*
- * Reads "<prefix><integer>\r\n" at buf[pos]. Returns the position after it,
- * 0 when incomplete, or -1 when malformed. Allows a leading '-'.
- */
-static ssize_t
-read_header(const char *buf, size_t len, size_t pos, long long *value)
+ssize_t
+resp_read_int_line(const char *buf, size_t len, int64_t min, int64_t max,
+    int64_t *value)
 {
-	size_t i = pos + 1, end = len < pos + HEADER_MAX ? len : pos + HEADER_MAX;
-	bool neg = false, digits = false;
-	long long v = 0;
+	size_t end = len < RESP_INT_LINE_MAX ? len : RESP_INT_LINE_MAX;
+	const char *cr = end > 1 ? memchr(buf + 1, '\r', end - 1) : NULL;
 
-	if (i < end && buf[i] == '-') {
-		neg = true;
-		i++;
-	}
-	for (; i < end && buf[i] >= '0' && buf[i] <= '9'; i++) {
-		if (v > (INT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (buf[i] - '0');
-		digits = true;
-	}
-	if (i == end)
-		return len < pos + HEADER_MAX ? 0 : -1;
-	if (!digits || buf[i] != '\r')
-		return -1;
-	if (i + 1 == len)
+	if (cr == NULL)
+		return len < RESP_INT_LINE_MAX ? RESP_INCOMPLETE : RESP_ERROR;
+	if ((size_t)(cr - buf) + 1 == len)
+		return RESP_INCOMPLETE;
+	if (cr[1] != '\n' ||
+	    num_parse(buf + 1, (size_t)(cr - buf) - 1, min, max, value) == -1)
+		return RESP_ERROR;
+	return cr - buf + 2;
+}
+
+/* A header line at buf[pos]: the position after it, 0 when incomplete, -1 when bad. */
+static ssize_t
+read_header(const char *buf, size_t len, size_t pos, int64_t min, int64_t max,
+    int64_t *value)
+{
+	ssize_t n = resp_read_int_line(buf + pos, len - pos, min, max, value);
+
+	if (n == RESP_INCOMPLETE)
 		return 0;
-	if (buf[i + 1] != '\n')
-		return -1;
-	*value = neg ? -v : v;
-	return (ssize_t)(i + 2);
+	return n < 0 ? -1 : (ssize_t)pos + n;
 }
 
 static ssize_t
 parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
     size_t len, size_t max_len)
 {
-	long long n;
+	int64_t n;
 	ssize_t next;
 	size_t pos;
 
 	if (st->pos == 0) {
-		if ((next = read_header(buf, len, 0, &n)) == 0)
+		if ((next = read_header(buf, len, 0, INT64_MIN, RESP_MAX_ELEMENTS,
+		    &n)) == 0)
 			return RESP_INCOMPLETE;
-		if (next < 0 || n > RESP_MAX_ELEMENTS)
+		if (next < 0)
 			return fail(st, req, "invalid multibulk length");
 		if (n <= 0) {
 			*st = (struct resp_state){ 0 };
@@ -154,9 +149,9 @@ parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
 			return fail(st, req, "expected '$', got byte 0x%02x",
 			    (unsigned char)buf[pos]);
 		}
-		if ((next = read_header(buf, len, pos, &n)) == 0)
+		if ((next = read_header(buf, len, pos, 0, (int64_t)max_len, &n)) == 0)
 			return RESP_INCOMPLETE;
-		if (next < 0 || n < 0 || (unsigned long long)n > max_len)
+		if (next < 0)
 			return fail(st, req, "invalid bulk length");
 		if (len - (size_t)next < (size_t)n + 2)
 			return RESP_INCOMPLETE;
@@ -167,9 +162,9 @@ parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
 	}
 
 	/* Complete: a second, unchecked pass collects the arguments. */
-	pos = (size_t)read_header(buf, len, 0, &n);
+	pos = (size_t)read_header(buf, len, 0, INT64_MIN, INT64_MAX, &n);
 	while (req->argc < st->nelems) {
-		next = read_header(buf, len, pos, &n);
+		next = read_header(buf, len, pos, 0, INT64_MAX, &n);
 		add_arg(req, buf + next, (size_t)n);
 		pos = (size_t)next + (size_t)n + 2;
 	}

@@ -7,16 +7,16 @@
 #include <unistd.h>
 
 #include "daemon/activation.h"
+#include "tcpd/num.h"
 
 static int
 parse_count(const char *s, long *out)
 {
-	char *end;
+	int64_t v;
 
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *out < 0)
+	if (num_parse_str(s, 0, INT32_MAX, &v) == -1)
 		return -1;
+	*out = (long)v;
 	return 0;
 }
 

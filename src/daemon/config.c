@@ -12,6 +12,7 @@
 
 #include "daemon/config.h"
 #include "daemon/services/service.h"
+#include "tcpd/num.h"
 
 enum key_type { KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
@@ -211,19 +212,9 @@ read_line(char *str, int num, void *stream)
 static int
 parse_uint(const char *value, unsigned min, unsigned max, unsigned *out)
 {
-	unsigned long long v = 0;
-	const char *s = value;
+	int64_t v;
 
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-		if (v > max)
-			return -1;
-	}
-	if (v < min)
+	if (num_parse_str(value, min, max, &v) == -1)
 		return -1;
 	*out = (unsigned)v;
 	return 0;

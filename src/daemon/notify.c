@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/notify.h"
+#include "tcpd/num.h"
 
 static int notify_fd = -1;
 
@@ -72,16 +73,14 @@ uint64_t
 notify_watchdog_usec(void)
 {
 	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
-	unsigned long long v;
-	char *end;
+	int64_t v, p;
 
 	if (usec == NULL)
 		return 0;
-	if (pid != NULL && strtol(pid, NULL, 10) != (long)getpid())
+	if (pid != NULL && (num_parse_str(pid, 1, INT32_MAX, &p) == -1 ||
+	    p != (int64_t)getpid()))
 		return 0;
-	errno = 0;
-	v = strtoull(usec, &end, 10);
-	if (errno != 0 || *end != '\0' || end == usec)
+	if (num_parse_str(usec, 0, INT64_MAX, &v) == -1)
 		return 0;
 	return (uint64_t)v;
 }

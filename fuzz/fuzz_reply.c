@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replies, as tcpd-cli reads them from any server: the resumable parser fed
+ * in two pieces must agree with it fed whole, and a complete reply formats.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/reply.h"
+#include "tcpd/buf.h"
+#include "tcpd/resp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct reply_state st = { 0 };
+	const char *buf = (const char *)data + 2;
+	size_t len, cut;
+	ssize_t whole, split;
+	struct buf out;
+
+	if (size < 2)
+		return 0;
+	len = size - 2;
+	cut = ((size_t)data[0] | (size_t)data[1] << 8) % (len + 1);
+	whole = reply_length(buf, len);
+	split = reply_parse(&st, buf, cut);
+	if (split == RESP_INCOMPLETE)
+		split = reply_parse(&st, buf, len);
+	if (split != whole)
+		abort();
+	if (whole > 0) {
+		if ((size_t)whole > len)
+			abort();
+		buf_init(&out, SIZE_MAX);
+		if (reply_format(&out, buf, (size_t)whole) != 0)
+			abort();
+		buf_free(&out);
+	}
+	return 0;
+}
