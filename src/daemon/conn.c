@@ -372,7 +372,7 @@ write_some(struct conn *c, const void *p, size_t n)
 	}
 	c->c_bytes_out += (uint64_t)w;
 	stats.net_output_bytes += (uint64_t)w;
-	c->c_active = loop_now(c->c_conns->loop);
+	c->c_active = loop_now(c->c_conns->loop);	/* a peer that only downloads is not idle */
 	return w;
 }
 
@@ -461,7 +461,7 @@ on_eof(struct conn *c)
 	    (c->c_flags & CONN_LINGER))
 		conn_close(c, "closed by peer");
 	else
-		update_mask(c);
+		update_mask(c);	/* no more reading: a level-triggered EOF fires on every wait */
 }
 
 /* While shutting down: nothing owed, nothing half-received, nothing to read. */

@@ -51,6 +51,9 @@ struct server {
 	size_t			  nsockets;
 	bool			  draining;
 	struct loop_timer	  shutdown_timer;
+	/* Held for the moment descriptors run out: see shed_queue(). */
+	int			  reserve_fd;
+	struct log_rate		  shed_log;
 };
 
 /*
@@ -161,6 +164,42 @@ pause_accept(struct listen_socket *s)
 		    s->s_listener->name, s->s_text);
 }
 
+/*
+ * Out of descriptors with connections queued: give up the reserve
+ * descriptor, accept and close everything queued (each client sees its
+ * connection closed instead of hanging in the backlog), and take the
+ * reserve back, as libuv and nginx do. Without it each pause would take only
+ * as many as there are free descriptors. Returns false when no reserve
+ * descriptor is held, and the caller pauses instead.
+ */
+static bool
+shed_queue(struct listen_socket *s)
+{
+	struct server *srv = s->s_srv;
+	struct net_addr peer;
+	unsigned shed = 0, held;
+	int fd;
+
+	if (srv->reserve_fd == -1)
+		return false;
+	close(srv->reserve_fd);
+	while ((fd = net_accept(s->s_fd, &peer)) != -1 || errno == EINTR ||
+	    errno == ECONNABORTED) {
+		if (fd != -1) {
+			close(fd);
+			shed++;
+		}
+	}
+	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	stats.connections_received += shed;
+	stats.rejected_connections += shed;
+	if (log_rate_ok(&srv->shed_log, loop_now(srv->loop), &held))
+		log_warning("listener %s %s: out of file descriptors: closed %u queued "
+		    "connections%s", s->s_listener->name, s->s_text, shed,
+		    held ? " (again)" : "");
+	return true;
+}
+
 static void
 on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 {
@@ -182,6 +221,10 @@ on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 				continue;
 			case EMFILE:
 			case ENFILE:
+				if (shed_queue(s))
+					return;
+				pause_accept(s);
+				return;
 			case ENOBUFS:
 			case ENOMEM:
 				pause_accept(s);
@@ -595,11 +638,16 @@ server_new(struct loop *loop, const struct config *cfg,
 		return NULL;
 	}
 	srv->loop = loop;
+	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	conns_init(&srv->conns, loop);
 	loop_timer_init(&srv->shutdown_timer, NULL, srv);
 	for (i = 0; i < act->n; i++)
 		adopt_socket(srv, act->fds[i], act->names[i]);
-	if (server_reconfigure(srv, cfg, err, errlen) == -1) {
+	if (srv->reserve_fd == -1 || server_reconfigure(srv, cfg, err, errlen) == -1) {
+		if (srv->reserve_fd == -1)
+			snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));
+		else
+			close(srv->reserve_fd);
 		close_sockets(srv);
 		free(srv);
 		return NULL;
@@ -645,5 +693,7 @@ server_free(struct server *srv)
 	conns_close_all(&srv->conns, "server exiting");
 	release_listeners(srv);
 	loop_set_before_sleep(srv->loop, NULL, NULL);
+	if (srv->reserve_fd != -1)
+		close(srv->reserve_fd);
 	free(srv);
 }
