@@ -375,11 +375,14 @@ spawn(const char *bin, const char *const *wrapper, unsigned nofile)
 	cr_assert_gt(tcpd.pid, 0);
 }
 
-/* Waits until the command port accepts; first connects to trigger when set. */
-static void
-wait_ready(uint16_t trigger)
+/*
+ * Waits until the command port accepts (first connecting to trigger when
+ * set): true; false when tcpd exited first, with its wait status in *status.
+ */
+static bool
+wait_ready_or_exit(uint16_t trigger, int *status)
 {
-	int i, fd, status;
+	int i, fd;
 
 	for (i = 0; i < 500; i++) {
 		if (trigger != 0 && (fd = try_connect(AF_INET, trigger)) >= 0) {
@@ -388,17 +391,46 @@ wait_ready(uint16_t trigger)
 		}
 		if (trigger == 0 && (fd = try_connect(AF_INET, tcpd.port[P_COMMAND])) >= 0) {
 			close(fd);
-			return;
+			return true;
 		}
-		if (waitpid(tcpd.pid, &status, WNOHANG) == tcpd.pid) {
+		if (waitpid(tcpd.pid, status, WNOHANG) == tcpd.pid) {
 			tcpd.pid = 0;
-			dump_log();
-			cr_assert_fail("tcpd exited at start with status %d", status);
+			return false;
 		}
 		sleep_ms(10);
 	}
 	dump_log();
 	cr_assert_fail("tcpd did not start listening within 5 s");
+	return false;
+}
+
+static void
+wait_ready(uint16_t trigger)
+{
+	int status;
+
+	if (!wait_ready_or_exit(trigger, &status)) {
+		dump_log();
+		cr_assert_fail("tcpd exited at start with status %d", status);
+	}
+}
+
+bool
+tcpd_try_start(const char *bin, const char *global_extra, int *status)
+{
+	char text[8192];
+	FILE *f;
+
+	temp_dir_make(tcpd.dir, sizeof(tcpd.dir), "tcpd-test");
+	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
+	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
+	free_ports(tcpd.port, NPORTS);
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	tcpd_config_text(text, sizeof(text), global_extra, NULL);
+	fputs(text, f);
+	fclose(f);
+	spawn(bin, NULL, 0);
+	return wait_ready_or_exit(0, status);
 }
 
 int

@@ -580,11 +580,14 @@ Test(cli, raw_mode_uses_no_cpu_once_stdin_ends)
 
 	snprintf(p, sizeof(p), "%u", fake);
 	raw[2] = p;
-	/* stdin at its end at once; the server holds the connection for a second. */
+	/* stdin a pipe at its end at once; the server holds the connection for a second. */
 	if ((cli = fork()) == 0) {
-		int fd = open("/dev/null", O_RDWR);
+		int fd = open("/dev/null", O_RDWR), in[2];
 
-		dup2(fd, STDIN_FILENO);
+		if (pipe(in) == 0) {
+			close(in[1]);
+			dup2(in[0], STDIN_FILENO);
+		}
 		dup2(fd, STDOUT_FILENO);
 		execv(raw[0], (char *const *)(uintptr_t)raw);
 		_exit(127);
@@ -650,6 +653,16 @@ Test(cli, a_script_gets_each_reply_as_its_line_arrives)
 	cr_assert_str_eq(got, "\"x\"\n");
 	close(outp[0]);
 	waitpid(pid, NULL, 0);
+}
+
+Test(cli, a_reply_within_max_reply_is_taken)
+{
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "--max-reply", "16", "ping"),
+	    out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "PONG\n");
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "--max-reply", "16", "echo",
+	    "0123456789"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "tcpd-cli: reply larger than 16 bytes (--max-reply)\n");
 }
 
 Test(cli, numbers_out_of_range_are_usage_errors)

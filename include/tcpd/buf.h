@@ -16,12 +16,18 @@ struct buf {
 	size_t	 end;		/* one past the last byte */
 	size_t	 cap;		/* allocated size of data */
 	size_t	 max;		/* hard limit on buf_len() */
+	/*
+	 * The errno of the first append that failed since the buffer was
+	 * initialised or freed, 0 if none: a writer of many small pieces can
+	 * check once at the end.
+	 */
+	int	 error;
 };
 
 /* An empty buffer that will hold at most max bytes; allocates nothing. */
 void	buf_init(struct buf *b, size_t max);
 
-/* Releases the memory; the buffer stays usable and empty. */
+/* Releases the memory and clears error; the buffer stays usable and empty. */
 void	buf_free(struct buf *b);
 
 static inline size_t

@@ -21,6 +21,7 @@ buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->start = b->end = b->cap = 0;
+	b->error = 0;
 }
 
 char *
@@ -31,7 +32,7 @@ buf_reserve(struct buf *b, size_t n)
 	char *p;
 
 	if (n > b->max - len) {
-		errno = ENOBUFS;
+		errno = b->error = ENOBUFS;
 		return NULL;
 	}
 	if (b->cap - b->end >= n)
@@ -54,8 +55,10 @@ buf_reserve(struct buf *b, size_t n)
 		cap *= 2;
 	if (cap > b->max)
 		cap = b->max;
-	if ((p = malloc(cap)) == NULL)
+	if ((p = malloc(cap)) == NULL) {
+		b->error = errno;
 		return NULL;
+	}
 	if (len > 0)
 		memcpy(p, b->data + b->start, len);
 	free(b->data);

@@ -393,13 +393,24 @@ conn_send(struct conn *c, const void *p, size_t n)
 	return 0;
 }
 
-/* Offers data to the service; returns how much it used. */
+/*
+ * Offers data to the service; returns how much it used. A reply the service
+ * could not queue whole closes the connection: a client must never wait for
+ * an answer that was lost.
+ */
 static size_t
 offer(struct conn *c, const char *data, size_t len)
 {
+	size_t used;
+
 	if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))
 		return len;
-	return c->c_service->input(c, c->c_state, data, len);
+	used = c->c_service->input(c, c->c_state, data, len);
+	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
+		errno = c->c_out.error;
+		close_output_failed(c);
+	}
+	return used;
 }
 
 /* Offers what waits in the input buffer again; an emptied buffer is released. */

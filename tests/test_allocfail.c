@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The malloc-failure walk: tcpd-faulty makes its Nth allocation fail, for
+ * every N that start-up, a command exchange, a reload and a drain reach.
+ * Whatever fails, tcpd keeps serving or exits with a clear message: never a
+ * crash, a sanitizer report or a leak (LeakSanitizer fails the exit status
+ * under ASan), and a client sees a reply or a closed connection, never a
+ * wrong reply.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+TestSuite(allocfail, .timeout = 600);
+
+/* The walk stops here at the latest: far more than the scenario allocates. */
+#define WALK_MAX	2000
+
+/* Sends req; the reply must be want, or the connection closed without one. */
+static void
+exchange(int fd, const char *req, const char *want, int n)
+{
+	char in[256], *log;
+	size_t got = 0;
+	ssize_t r = 0;
+
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) == -1)
+		return;
+	while (got < strlen(want)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 3000) != 1) {
+			log = tcpd_log_text();
+			cr_assert_fail("allocation %d: no reply to '%s' and no close\n%s", n,
+			    req, log);
+		}
+		if ((r = recv(fd, in + got, strlen(want) - got, 0)) <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got == 0)
+		return;
+	cr_assert(got == strlen(want) && memcmp(in, want, got) == 0,
+	    "allocation %d: '%s' got '%.*s'", n, req, (int)got, in);
+}
+
+static void
+scenario(int n)
+{
+	int fd = tcp_connect(tcpd.port[P_COMMAND]), echo, rc;
+	char *log;
+
+	exchange(fd, "PING\r\n", "+PONG\r\n", n);
+	exchange(fd, "*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n", n);
+	exchange(fd, "INFO clients\r\n", "$", n);
+	close(fd);
+	echo = tcp_connect(tcpd.port[P_ECHO]);
+	exchange(echo, "abc", "abc", n);
+	kill(tcpd.pid, SIGHUP);
+	usleep(50000);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	exchange(fd, "PING\r\n", "+PONG\r\n", n);
+	/* Drain with a client connected: it gets its reply, then tcpd exits. */
+	send(fd, "PI", 2, MSG_NOSIGNAL);
+	rc = tcpd_stop();
+	close(fd);
+	close(echo);
+	log = tcpd_log_text();
+	cr_assert_null(strstr(log, "ERROR: AddressSanitizer"), "allocation %d:\n%s", n, log);
+	cr_assert_null(strstr(log, "runtime error:"), "allocation %d:\n%s", n, log);
+	cr_assert(rc == 0 || rc == 1, "allocation %d: exit status %d\n%s", n, rc, log);
+	free(log);
+}
+
+Test(allocfail, every_allocation_fails_once_without_harm)
+{
+	const char *bin = getenv("TCPD_FAULTY_BIN");
+	char num[16], *log;
+	int n, status, failed_at_start = 0, served = 0;
+	bool reached;
+
+	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
+	for (n = 1; n <= WALK_MAX; n++) {
+		snprintf(num, sizeof(num), "%d", n);
+		setenv("TCPD_FAIL_ALLOC", num, 1);
+		/* A drain that waits for a half-sent request ends after 1 s. */
+		if (!tcpd_try_start(bin, "shutdown_timeout = 1", &status)) {
+			/* Start-up may give up, but only with an exit status and a reason. */
+			log = tcpd_log_text();
+			cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+			    "allocation %d: start-up ended with status %d\n%s", n, status, log);
+			cr_assert(strstr(log, "out of memory") != NULL ||
+			    strstr(log, "Cannot allocate memory") != NULL,
+			    "allocation %d: no reason given\n%s", n, log);
+			free(log);
+			failed_at_start++;
+			continue;
+		}
+		scenario(n);
+		served++;
+		log = tcpd_log_text();
+		reached = strstr(log, "alloc-fail: allocation ") != NULL;
+		free(log);
+		/* A run in which no allocation failed: every N has been walked. */
+		if (!reached)
+			break;
+	}
+	unsetenv("TCPD_FAIL_ALLOC");
+	cr_assert_leq(n, WALK_MAX, "the walk did not end");
+	cr_assert_gt(served, 10, "too few runs reached serving");
+	cr_log_info("walked %d allocations: %d ended start-up, %d served", n - 1,
+	    failed_at_start, served);
+}
