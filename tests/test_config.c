@@ -286,3 +286,51 @@ Test(config, access_list_errors)
 	expect_error(LISTENER "backlog = 5\n  6\n", 5, "unexpected indented line: "
 	    "only bind, allow and deny take lists that continue on indented lines");
 }
+
+Test(config, a_byte_order_mark_before_the_first_section)
+{
+	cr_assert_eq(config_load_string(&cfg, "\xef\xbb\xbf" "[tcpd]\nmax_line = 100\n"
+	    LISTENER, &errs), 0, "%u: %s", errs.err[0].line, errs.err[0].msg);
+	cr_assert_eq(cfg.max_line, 100);
+}
+
+Test(config, indented_keys_are_named_as_such)
+{
+	cr_assert_eq(config_load_string(&cfg, "[listener.e]\n  bind = 127.0.0.1:7\n"
+	    "  service = echo\n", &errs), -1);
+	cr_assert_eq(errs.err[0].line, 3);
+	cr_assert_str_eq(errs.err[0].msg, "indented line continues the value of 'bind' "
+	    "above it: start each key at the beginning of its line");
+}
+
+Test(config, file_bytes_are_escaped_in_messages)
+{
+	expect_error("[tcpd]\nlog_level = \x1b[31mred\x07\n" LISTENER, 2,
+	    "invalid log_level '\\x1b[31mred\\x07': expected debug, info, notice, "
+	    "warning or error");
+	expect_error(LISTENER "\x1b]0;title\x07 = 1\n", 4,
+	    "unknown key '\\x1b]0;title\\x07' in a listener section");
+}
+
+Test(config, junk_after_a_section_header)
+{
+	expect_error("[tcpd] junk\n" LISTENER, 1, "unexpected 'junk' after [tcpd]");
+	cr_assert_eq(config_load_string(&cfg, "[tcpd] ; a comment\n" LISTENER, &errs), 0);
+}
+
+Test(config, an_ipv4_mapped_bind_is_refused)
+{
+	expect_error("[listener.e]\nservice = echo\nbind = [::ffff:127.0.0.1]:7\n", 3,
+	    "invalid bind address '[::ffff:127.0.0.1]:7': an IPv4-mapped IPv6 address; "
+	    "write the IPv4 address itself");
+}
+
+Test(config, an_endless_file_is_refused_in_bounded_memory, .timeout = 20)
+{
+	cr_assert_eq(config_load_file(&cfg, "/dev/zero", &errs), -1);
+	cr_assert_geq(errs.count, 1);
+	cr_assert_eq(errs.err[errs.count - 1 < CONFIG_MAX_ERRORS ? errs.count - 1 :
+	    CONFIG_MAX_ERRORS - 1].line, 0);
+	cr_assert_str_eq(errs.err[errs.count - 1 < CONFIG_MAX_ERRORS ? errs.count - 1 :
+	    CONFIG_MAX_ERRORS - 1].msg, "too long (at most 1048576 bytes)");
+}

@@ -132,6 +132,13 @@ net_addr_host_span(const char *text, size_t *off, size_t *len)
 }
 
 bool
+net_addr_is_v4mapped(const struct net_addr *addr)
+{
+	return addr->u.sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&addr->u.in6.sin6_addr);
+}
+
+bool
 net_addr_is_wildcard(const struct net_addr *addr)
 {
 	if (addr->u.sa.sa_family == AF_INET)

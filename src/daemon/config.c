@@ -52,14 +52,17 @@ static const struct key_desc keys[] = {
 #undef G
 #undef L
 
+/* A config file larger than this is refused: /dev/zero is not a config. */
+#define CONFIG_MAX_BYTES	(1024 * 1024)
+
 struct parser {
 	struct config		*cfg;
 	struct config_errors	*errs;
 	FILE			*in;
-	char			*line;		/* getline() buffer */
-	size_t			 line_cap;
-	unsigned		 lineno;
-	bool			 indented;	/* current line starts with blanks */
+	size_t			 bytes;		/* read so far */
+	unsigned		 lineno;	/* of the line inih has now */
+	bool			 indented;	/* that line starts with blanks */
+	bool			 too_big;
 	bool			 seen_global;
 	enum section_kind	 section;
 	unsigned		 key_lines[NKEYS];	/* in the current section */
@@ -81,6 +84,13 @@ add_error(struct config_errors *errs, unsigned line, const char *fmt, ...)
 		va_end(ap);
 	}
 	errs->count++;
+}
+
+/* Text from the file, escaped for a message: no control bytes reach a terminal. */
+static const char *
+shown(char *dst, size_t size, const char *s)
+{
+	return log_escape(dst, size, s, strlen(s));
 }
 
 static struct listener_config *
@@ -108,11 +118,13 @@ start_listener(struct parser *p, const char *name)
 {
 	struct config *cfg = p->cfg;
 	struct listener_config *l;
+	char text[96];
 	size_t i;
 
 	if (!valid_listener_name(name)) {
 		add_error(p->errs, p->lineno, "invalid listener name '%s': use "
-		    "1-%d letters, digits, '-' or '_'", name, CONFIG_NAME_MAX - 1);
+		    "1-%d letters, digits, '-' or '_'", shown(text, sizeof(text), name),
+		    CONFIG_NAME_MAX - 1);
 		p->section = SECTION_BAD;
 		return;
 	}
@@ -159,52 +171,87 @@ start_section(struct parser *p, const char *name)
 	} else if (strncmp(name, "listener.", 9) == 0) {
 		start_listener(p, name + 9);
 	} else {
+		char text[96];
+
 		add_error(p->errs, p->lineno, "unknown section [%s]: expected "
-		    "[tcpd] or [listener.NAME]", name);
+		    "[tcpd] or [listener.NAME]", shown(text, sizeof(text), name));
 		p->section = SECTION_BAD;
 	}
 }
 
+/* A "[name]" header line: starts the section, refusing anything after ']'. */
+static void
+header_line(struct parser *p, char *s)
+{
+	char *close = strchr(s, ']'), *rest, text[96];
+
+	if (close == NULL)
+		return;		/* inih reports the syntax error */
+	*close = '\0';
+	for (rest = close + 1; *rest == ' ' || *rest == '\t'; rest++)
+		;
+	if (*rest != '\0' && *rest != ';' && *rest != '#') {
+		add_error(p->errs, p->lineno, "unexpected '%s' after [%s]", shown(text,
+		    sizeof(text), rest), shown(text + 48, sizeof(text) - 48, s + 1));
+		p->section = SECTION_BAD;
+		return;
+	}
+	start_section(p, s + 1);
+}
+
 /*
- * inih's reader hook: one line per call, so the parser always knows the line
- * number of the key inih hands to the handler, and sees section headers.
+ * inih's reader: it hands inih one line at a time, so the line number and
+ * indentation it keeps are those of the line whose keys inih reports next
+ * (inih calls the handler for a line before it reads another). It also
+ * sees section headers, empty sections included, and bounds the file.
  */
 static char *
 read_line(char *str, int num, void *stream)
 {
 	struct parser *p = stream;
-	ssize_t len;
+	size_t len = 0, max = (size_t)num - 2;
+	bool nul = false, too_long = false;
 	char *s;
+	int ch;
 
-	if ((len = getline(&p->line, &p->line_cap, p->in)) == -1)
+	if (p->too_big)
 		return NULL;
-	p->lineno++;
-	if (len > 0 && p->line[len - 1] == '\n')
-		p->line[--len] = '\0';
-	if (len > 0 && p->line[len - 1] == '\r')
-		p->line[--len] = '\0';
-	if (len >= num - 1 || strlen(p->line) != (size_t)len) {
-		if (len >= num - 1)
-			add_error(p->errs, p->lineno, "line too long (at most "
-			    "%d characters)", num - 2);
+	/* By hand, not fgets(): a NUL byte must not hide the rest of a line. */
+	while ((ch = getc(p->in)) != EOF && ch != '\n') {
+		if (++p->bytes > CONFIG_MAX_BYTES) {
+			add_error(p->errs, 0, "too long (at most %d bytes)", CONFIG_MAX_BYTES);
+			p->too_big = true;
+			return NULL;
+		}
+		nul |= ch == '\0';
+		if (len < max)
+			str[len++] = (char)ch;
 		else
-			add_error(p->errs, p->lineno, "NUL byte in line");
-		snprintf(str, (size_t)num, "\n");
-		return str;
+			too_long = true;
 	}
-	snprintf(str, (size_t)num, "%s\n", p->line);
-
-	p->indented = p->line[0] == ' ' || p->line[0] == '\t';
-	for (s = p->line; *s == ' ' || *s == '\t'; s++)
+	if (ch == EOF && len == 0 && !too_long)
+		return NULL;
+	p->bytes++;
+	p->lineno++;
+	str[len++] = '\n';
+	str[len] = '\0';
+	if (too_long || nul) {
+		add_error(p->errs, p->lineno, too_long ? "line too long (at most %d "
+		    "characters)" : "NUL byte in line", num - 2);
+		snprintf(str, (size_t)num, "\n");
+	}
+	/* A UTF-8 byte order mark before the first line: inih skips it, so do we. */
+	if (p->lineno == 1 && strncmp(str, "\xef\xbb\xbf", 3) == 0)
+		memmove(str, str + 3, strlen(str + 3) + 1);
+	p->indented = str[0] == ' ' || str[0] == '\t';
+	for (s = str; *s == ' ' || *s == '\t'; s++)
 		;
 	/* inih reads an indented line after a key as that key's continuation. */
 	if (*s == '[' && !(p->indented && p->prev_key != NULL)) {
-		char *close = strchr(s, ']');
+		char line[CONFIG_ERRLEN];
 
-		if (close != NULL) {
-			*close = '\0';
-			start_section(p, s + 1);
-		}
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(s, "\r\n"), s);
+		header_line(p, line);
 	}
 	return str;
 }
@@ -244,6 +291,7 @@ add_bind(struct parser *p, struct listener_config *l, const char *s, size_t len)
 {
 	bool optional = len > 0 && s[0] == '-';
 	const char *why;
+	char text[96];
 
 	if (optional) {
 		s++;
@@ -255,8 +303,15 @@ add_bind(struct parser *p, struct listener_config *l, const char *s, size_t len)
 		return;
 	}
 	if (net_addr_parse(&l->binds[l->nbinds], s, len, &why) == -1) {
-		add_error(p->errs, p->lineno, "invalid bind address '%.*s': %s",
-		    (int)len, s, why);
+		add_error(p->errs, p->lineno, "invalid bind address '%s': %s",
+		    log_escape(text, sizeof(text), s, len), why);
+		return;
+	}
+	/* tcpd's IPv6 sockets are IPv6 only: a mapped address could never be bound. */
+	if (net_addr_is_v4mapped(&l->binds[l->nbinds])) {
+		add_error(p->errs, p->lineno, "invalid bind address '%s': an IPv4-mapped "
+		    "IPv6 address; write the IPv4 address itself",
+		    log_escape(text, sizeof(text), s, len));
 		return;
 	}
 	l->bind_optional[l->nbinds++] = optional;
@@ -267,6 +322,7 @@ add_cidr(struct parser *p, const char *key, struct cidr_list *list,
     const char *s, size_t len)
 {
 	const char *why;
+	char text[96];
 
 	if (list->n == CONFIG_MAX_CIDRS) {
 		add_error(p->errs, p->lineno, "too many address blocks for %s (at "
@@ -274,8 +330,8 @@ add_cidr(struct parser *p, const char *key, struct cidr_list *list,
 		return;
 	}
 	if (cidr_parse(&list->v[list->n], s, len, &why) == -1) {
-		add_error(p->errs, p->lineno, "invalid %s block '%.*s': %s", key,
-		    (int)len, s, why);
+		add_error(p->errs, p->lineno, "invalid %s block '%s': %s", key,
+		    log_escape(text, sizeof(text), s, len), why);
 		return;
 	}
 	list->n++;
@@ -314,22 +370,26 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	void *base = k->section == SECTION_GLOBAL ? (void *)p->cfg :
 	    (void *)current_listener(p);
 	void *field = (char *)base + k->offset;
+	char text[96];
 
 	switch (k->type) {
 	case KEY_LEVEL:
 		if (log_level_parse(value, field) == -1)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
-			    "debug, info, notice, warning or error", k->name, value);
+			    "debug, info, notice, warning or error", k->name,
+			    shown(text, sizeof(text), value));
 		break;
 	case KEY_TARGET:
 		if (log_target_parse(value, field) == -1)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
-			    "auto, journal or stderr", k->name, value);
+			    "auto, journal or stderr", k->name,
+			    shown(text, sizeof(text), value));
 		break;
 	case KEY_UINT:
 		if (parse_uint(value, k->min, k->max, field) == -1)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
-			    "an integer from %u to %u", k->name, value, k->min, k->max);
+			    "an integer from %u to %u", k->name,
+			    shown(text, sizeof(text), value), k->min, k->max);
 		break;
 	case KEY_SERVICE:
 		current_listener(p)->service_line = p->lineno;
@@ -338,7 +398,7 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 
 			list_services(names, sizeof(names));
 			add_error(p->errs, p->lineno, "invalid service '%s': expected "
-			    "%s", value, names);
+			    "%s", shown(text, sizeof(text), value), names);
 		}
 		break;
 	case KEY_BINDS:
@@ -364,6 +424,7 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *p = user;
 	const struct key_desc *k = NULL;
+	char text[96];
 	size_t i;
 
 	(void)section;	/* tracked by read_line(), which also sees empty sections */
@@ -371,11 +432,15 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	if (p->section == SECTION_NONE) {
 		add_error(p->errs, p->lineno, "'%s' is outside any section; "
-		    "put it under [tcpd] or [listener.NAME]", name);
+		    "put it under [tcpd] or [listener.NAME]", shown(text, sizeof(text), name));
 		return 1;
 	}
 	if (p->indented && p->prev_key != NULL && strcmp(name, p->prev_key->name) == 0) {
-		if (is_list(p->prev_key))
+		if (strchr(value, '=') != NULL)
+			add_error(p->errs, p->lineno, "indented line continues the value "
+			    "of '%s' above it: start each key at the beginning of its "
+			    "line", name);
+		else if (is_list(p->prev_key))
 			parse_list(p, p->prev_key, (char *)current_listener(p) +
 			    p->prev_key->offset, value);
 		else
@@ -391,7 +456,8 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 		}
 	}
 	if (k == NULL) {
-		add_error(p->errs, p->lineno, "unknown key '%s' in %s", name,
+		add_error(p->errs, p->lineno, "unknown key '%s' in %s",
+		    shown(text, sizeof(text), name),
 		    p->section == SECTION_GLOBAL ? "[tcpd]" : "a listener section");
 		return 1;
 	}
@@ -465,7 +531,6 @@ load_stream(struct config *cfg, FILE *in, struct config_errors *errs)
 
 	set_defaults(cfg);
 	rc = ini_parse_stream(read_line, &p, handle_key, &p);
-	free(p.line);
 	if (rc == -2)
 		add_error(errs, 0, "out of memory");
 	else if (rc > 0)
@@ -473,7 +538,8 @@ load_stream(struct config *cfg, FILE *in, struct config_errors *errs)
 		    "'key = value', '[section]' or a comment");
 	else if (ferror(in))
 		add_error(errs, 0, "read error: %s", strerror(errno));
-	check_listeners(cfg, errs);
+	if (!p.too_big)
+		check_listeners(cfg, errs);
 	if (errs->count == 0)
 		return 0;
 	config_free(cfg);
