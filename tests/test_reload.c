@@ -177,3 +177,28 @@ Test(reload, access_lists_update_in_place)
 	cr_assert_leq(recv(fd, &c, 1, 0), 0, "new connections meet the new rules");
 	close(fd);
 }
+
+Test(reload, moving_a_port_between_wildcard_and_specific_says_restart)
+{
+	char text[1024];
+	uint16_t port, cmd;
+	int fd;
+
+	free_ports(&port, 1);
+	tcpd_start(NULL);
+	cmd = tcpd.port[P_COMMAND];
+	snprintf(text, sizeof(text), "[listener.command]\nbind = 127.0.0.1:%u\n"
+	    "service = command\n[listener.x]\nbind = 0.0.0.0:%u\nservice = echo\n",
+	    cmd, port);
+	cr_assert_eq(tcpd_reload(text), 0);
+	snprintf(text, sizeof(text), "[listener.command]\nbind = 127.0.0.1:%u\n"
+	    "service = command\n[listener.x]\nbind = 127.0.0.1:%u\nservice = echo\n",
+	    cmd, port);
+	cr_assert_eq(tcpd_reload(text), -1);
+	cr_assert_eq(tcpd_log_count("(a reload cannot move a port between a wildcard and "
+	    "a specific address): restart tcpd for this change"), 1);
+	/* The running configuration stays: the wildcard still serves echo. */
+	fd = tcp_connect(port);
+	echo_round(fd, "still here");
+	close(fd);
+}

@@ -446,6 +446,4 @@ Test(resp_write, each_type)
 	assert_buf(&b, S("$0\r\n\r\n"));
 	resp_add_array(&b, 2);
 	assert_buf(&b, S("*2\r\n"));
-	resp_add_integer(&b, -42);
-	assert_buf(&b, S(":-42\r\n"));
 }

@@ -113,6 +113,5 @@ bool	log_rate_ok(struct log_rate *rate, uint64_t now_ms, unsigned *suppressed);
 int	 log_level_parse(const char *name, enum log_level *level);
 /* Parses "auto", "journal" or "stderr"; returns 0, or -1. */
 int	 log_target_parse(const char *name, enum log_target *target);
-const char *log_level_name(enum log_level level);
 
 #endif

@@ -72,6 +72,9 @@ int	net_dial(const char *host, const char *port, int timeout_ms,
 /* Whether addr is 0.0.0.0 or ::, which stands for every local address. */
 bool	net_addr_is_wildcard(const struct net_addr *addr);
 
+/* The port, in host order. */
+uint16_t net_addr_port(const struct net_addr *addr);
+
 /* Whether addr is an IPv4 address written as IPv6 (::ffff:a.b.c.d). */
 bool	net_addr_is_v4mapped(const struct net_addr *addr);
 

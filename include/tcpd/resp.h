@@ -74,6 +74,5 @@ int	resp_add_error(struct buf *out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	resp_add_bulk(struct buf *out, const void *p, size_t n);
 int	resp_add_array(struct buf *out, size_t n);
-int	resp_add_integer(struct buf *out, long long v);
 
 #endif

@@ -338,12 +338,6 @@ log_level_parse(const char *name, enum log_level *level)
 	return -1;
 }
 
-const char *
-log_level_name(enum log_level level)
-{
-	return level_names[level];
-}
-
 bool
 log_rate_ok(struct log_rate *rate, uint64_t now_ms, unsigned *suppressed)
 {

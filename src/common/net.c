@@ -131,6 +131,13 @@ net_addr_host_span(const char *text, size_t *off, size_t *len)
 	*len = port_colon != NULL ? (size_t)(port_colon - text) - 2 * *off : strlen(text);
 }
 
+uint16_t
+net_addr_port(const struct net_addr *addr)
+{
+	return ntohs(addr->u.sa.sa_family == AF_INET6 ? addr->u.in6.sin6_port :
+	    addr->u.in.sin_port);
+}
+
 bool
 net_addr_is_v4mapped(const struct net_addr *addr)
 {

@@ -228,9 +228,3 @@ resp_add_array(struct buf *out, size_t n)
 {
 	return buf_appendf(out, "*%zu\r\n", n);
 }
-
-int
-resp_add_integer(struct buf *out, long long v)
-{
-	return buf_appendf(out, ":%lld\r\n", v);
-}

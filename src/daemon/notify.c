@@ -3,7 +3,6 @@
 #include <sys/un.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,21 +51,6 @@ notify_send(const char *state)
 	    (struct sockaddr *)&sun, salen) == -1)
 		return -errno;
 	return 1;
-}
-
-int
-notify_sendf(const char *fmt, ...)
-{
-	char state[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(state, sizeof(state), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(state))
-		return -EMSGSIZE;
-	return notify_send(state);
 }
 
 uint64_t

@@ -13,7 +13,6 @@
  * by systemd: nothing to do), or a negative errno. It never blocks.
  */
 int	notify_send(const char *state);
-int	notify_sendf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * The watchdog interval systemd asked for, from $WATCHDOG_USEC (and

@@ -368,6 +368,27 @@ find_socket(struct server *srv, const struct net_addr *addr, bool *claimed)
 	return NULL;
 }
 
+/*
+ * A running socket that holds addr's port in the other form (0.0.0.0 vs a
+ * specific address of the same family): the new bind would fail with
+ * EADDRINUSE while it lives, so a reload cannot make that move.
+ */
+static const struct listen_socket *
+port_held_otherwise(const struct server *srv, const struct net_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nsockets; i++) {
+		const struct net_addr *old = &srv->sockets[i]->s_addr;
+
+		if (old->u.sa.sa_family == addr->u.sa.sa_family &&
+		    net_addr_port(old) == net_addr_port(addr) &&
+		    net_addr_is_wildcard(old) != net_addr_is_wildcard(addr))
+			return srv->sockets[i];
+	}
+	return NULL;
+}
+
 static bool
 in_binds(const struct listener_config *lc, const struct net_addr *addr)
 {
@@ -426,6 +447,8 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
     char *err, size_t errlen)
 {
 	size_t i, j, passed, total = srv->nsockets;
+	const struct listen_socket *held;
+	char text[NET_ADDRSTRLEN];
 	bool skipped, adopted;
 
 	for (i = 0; i < cfg->nlisteners; i++)
@@ -471,6 +494,15 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 		for (j = 0; j < lc->nbinds && !adopted; j++) {
 			struct listen_socket *s = find_socket(srv, &lc->binds[j], p->claimed);
 
+			if (s == NULL && (held = port_held_otherwise(srv, &lc->binds[j])) != NULL) {
+				net_addr_format(&lc->binds[j], text, sizeof(text));
+				snprintf(err, errlen, "listener %s: %s cannot be bound while "
+				    "%s is (a reload cannot move a port between a wildcard "
+				    "and a specific address): restart tcpd for this change",
+				    lc->name, text, held->s_text);
+				plan_abandon(srv, p, i + 1);
+				return -1;
+			}
 			if (s == NULL) {
 				s = bind_socket(srv, lc, j, &skipped, err, errlen);
 				if (s == NULL && skipped)
