@@ -3,11 +3,12 @@
 # a behaviour, applied with sed to a scratch copy of the tree; the tests it
 # names must then fail. A mutant that every test survives is a behaviour no
 # test guards, and fails this script. The sed must change exactly one line.
-# usage: scripts/mutants.sh [BUILD_DIR]   (default build-mutants)
+# usage: scripts/mutants.sh [GREP_PATTERN]  (only the mutants whose line matches)
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
-build=${1:-build-mutants}
+build=build-mutants
+only=${1:-}
 scratch="$root/$build/tree"
 
 rm -rf "$scratch"
@@ -22,6 +23,9 @@ n=0
 tab=$(printf '\t')
 while IFS="$tab" read -r file expr tests; do
 	case "$file" in ''|'#'*) continue ;; esac
+	if [ -n "$only" ] && ! printf '%s\t%s\t%s\n' "$file" "$expr" "$tests" | grep -q -- "$only"; then
+		continue
+	fi
 	n=$((n + 1))
 	cp "$root/$file" "$scratch/$file"
 	sed -e "$expr" "$root/$file" >"$scratch/$file"
@@ -44,6 +48,5 @@ while IFS="$tab" read -r file expr tests; do
 	fi
 	cp "$root/$file" "$scratch/$file"
 done <tests/mutants.txt
-ninja -C "$build/out" >/dev/null
 echo "mutants: $killed killed, $survived survived"
 [ "$survived" -eq 0 ]

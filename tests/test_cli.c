@@ -571,29 +571,38 @@ Test(cli, a_large_reply_is_taken_in_linear_time)
 
 Test(cli, raw_mode_uses_no_cpu_once_stdin_ends)
 {
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	const char *raw[] = { cli_bin(), "-p", NULL, "--raw", NULL };
-	uint16_t fake;
-	char p[8];
-	pid_t pid = fake_server(&fake, "", "", 0, false), cli;
+	socklen_t slen = sizeof(sin);
 	struct rusage ru;
-	int status;
+	int lfd, fd, status;
+	char p[8];
+	pid_t cli;
 
-	snprintf(p, sizeof(p), "%u", fake);
+	/* A server that holds the connection for a second whatever the client does. */
+	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(lfd, 1), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
+	snprintf(p, sizeof(p), "%u", ntohs(sin.sin_port));
 	raw[2] = p;
-	/* stdin a pipe at its end at once; the server holds the connection for a second. */
+	/* stdin a pipe at its end at once. */
 	if ((cli = fork()) == 0) {
-		int fd = open("/dev/null", O_RDWR), in[2];
+		int null = open("/dev/null", O_RDWR), in[2];
 
 		if (pipe(in) == 0) {
 			close(in[1]);
 			dup2(in[0], STDIN_FILENO);
 		}
-		dup2(fd, STDOUT_FILENO);
+		dup2(null, STDOUT_FILENO);
 		execv(raw[0], (char *const *)(uintptr_t)raw);
 		_exit(127);
 	}
+	cr_assert_geq(fd = accept(lfd, NULL, NULL), 0);
 	sleep(1);
-	reap_fake_server(pid);
+	close(fd);
+	close(lfd);
 	cr_assert_eq(wait4(cli, &status, 0, &ru), cli);
 	cr_assert_lt((double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, 0.3,

@@ -610,15 +610,16 @@ Test(hostile, peer_that_vanishes_without_fin_is_reaped_by_idle_timeout)
 
 Test(hostile, a_half_closed_peer_that_stops_reading_costs_no_cpu)
 {
-	enum { N = 512 * 1024 };
+	enum { N = 8 << 20 };
 	static char out[N], in[N];
 	double cpu0, cpu;
 	size_t got;
 	int fd;
 
-	tcpd_start(NULL);
+	/* More than the socket buffers hold, less than output_limit: tcpd reads
+	 * it all, our FIN too, and still owes most of it. */
+	tcpd_start("output_limit = 16777216");
 	memset(out, 'e', sizeof(out));
-	/* More than the socket buffers hold, less than output_limit: all of it is owed. */
 	fd = tcp_connect_small_window(tcpd.port[P_ECHO]);
 	send_all(fd, out, sizeof(out));
 	shutdown(fd, SHUT_WR);
@@ -699,8 +700,9 @@ Test(hostile, out_of_descriptors_the_queue_is_shed_at_once)
 	char in[8];
 
 	tcpd_start(NULL);
-	/* Leave tcpd room for a few more connections than HELD. */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)open_fds(tcpd.pid) + HELD + 2;
+	/* Leave tcpd room for a few more connections than HELD (the start-up probe's included). */
+	sleep_s(0.2);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)open_fds(tcpd.pid) + HELD + 4;
 	cr_assert_eq(prlimit(tcpd.pid, RLIMIT_NOFILE, &rl, NULL), 0);
 	for (i = 0; i < HELD; i++) {
 		held[i] = tcp_connect(tcpd.port[P_COMMAND]);
