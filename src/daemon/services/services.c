@@ -34,12 +34,3 @@ service_at(size_t i)
 {
 	return i < NSERVICES ? services[i] : NULL;
 }
-
-size_t
-service_ignore_input(struct conn *c, void *state, const char *data, size_t len)
-{
-	(void)c;
-	(void)state;
-	(void)data;
-	return len;
-}
