@@ -280,23 +280,31 @@ tcpd_start(const char *global_extra)
 	tcpd_start_with(global_extra, NULL, 0);
 }
 
-void
-tcpd_start_with(const char *global_extra, const char *listener_extra,
-    unsigned nofile)
+/* A fresh directory with the standard config (and the extras), on free ports if asked. */
+static void
+write_config(const char *global_extra, const char *listener_extra, bool pick_ports)
 {
-	const char *bin = tcpd_bin();
 	char text[8192];
 	FILE *f;
 
 	temp_dir_make(tcpd.dir, sizeof(tcpd.dir), "tcpd-test");
 	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
 	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
-	free_ports(tcpd.port, NPORTS);
-
+	if (pick_ports)
+		free_ports(tcpd.port, NPORTS);
 	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
 	tcpd_config_text(text, sizeof(text), global_extra, listener_extra);
 	fputs(text, f);
 	fclose(f);
+}
+
+void
+tcpd_start_with(const char *global_extra, const char *listener_extra,
+    unsigned nofile)
+{
+	const char *bin = tcpd_bin();
+
+	write_config(global_extra, listener_extra, true);
 
 	spawn(bin, NULL, nofile);
 	wait_ready(0);
@@ -320,16 +328,7 @@ tcpd_restart_same_ports(void)
 void
 tcpd_start_activated(const char *const *wrapper, uint16_t trigger_port)
 {
-	char text[8192];
-	FILE *f;
-
-	temp_dir_make(tcpd.dir, sizeof(tcpd.dir), "tcpd-test");
-	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
-	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
-	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
-	tcpd_config_text(text, sizeof(text), NULL, NULL);
-	fputs(text, f);
-	fclose(f);
+	write_config(NULL, NULL, false);
 	spawn(tcpd_bin(), wrapper, 0);
 	wait_ready(trigger_port);
 }
@@ -418,17 +417,7 @@ wait_ready(uint16_t trigger)
 bool
 tcpd_try_start(const char *bin, const char *global_extra, int *status)
 {
-	char text[8192];
-	FILE *f;
-
-	temp_dir_make(tcpd.dir, sizeof(tcpd.dir), "tcpd-test");
-	snprintf(tcpd.conf, sizeof(tcpd.conf), "%s/tcpd.conf", tcpd.dir);
-	snprintf(tcpd.log, sizeof(tcpd.log), "%s/tcpd.log", tcpd.dir);
-	free_ports(tcpd.port, NPORTS);
-	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
-	tcpd_config_text(text, sizeof(text), global_extra, NULL);
-	fputs(text, f);
-	fclose(f);
+	write_config(global_extra, NULL, true);
 	spawn(bin, NULL, 0);
 	return wait_ready_or_exit(0, status);
 }

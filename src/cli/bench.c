@@ -234,6 +234,24 @@ write_requests(struct bconn *c)
 }
 
 /*
+ * After a connection's replies are counted: the idle pace settles, and -n
+ * may be reached. True when this connection has nothing more to do now.
+ */
+static bool
+run_over(struct bench *b)
+{
+	if (b->o.workload->pace == P_IDLE) {
+		idle_settle(b);
+		return true;
+	}
+	if (b->o.requests != 0 && b->completed >= b->o.requests) {
+		finish(b);
+		return true;
+	}
+	return false;
+}
+
+/*
  * The replies are out of step with the requests (wrong bytes, or bytes
  * nobody asked for): every request owed on this connection counts as
  * answered wrongly, once, and a new connection starts afresh.
@@ -249,15 +267,7 @@ out_of_step(struct bconn *c)
 	c->to_send = 0;
 	c->reply_off = 0;
 	conn_close(c);
-	if (b->o.workload->pace == P_IDLE) {
-		idle_settle(b);
-		return;
-	}
-	if (b->o.requests != 0 && b->completed >= b->o.requests) {
-		finish(b);
-		return;
-	}
-	if (budget_left(b))
+	if (!run_over(b) && budget_left(b))
 		conn_start(c);
 }
 
@@ -290,14 +300,8 @@ take_reply_bytes(struct bconn *c, const char *p, size_t n)
 		/* One request, one reply: anything after it is a reply nobody asked for. */
 		if (b->o.workload->pace == P_RECONNECT && n > 0)
 			b->mismatches++;
-		if (b->o.workload->pace == P_IDLE) {
-			idle_settle(b);
+		if (run_over(b))
 			return;
-		}
-		if (b->o.requests != 0 && b->completed >= b->o.requests) {
-			finish(b);
-			return;
-		}
 		if (b->o.workload->pace == P_RECONNECT) {
 			if (b->o.reset)
 				(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER,
