@@ -408,7 +408,7 @@ Test(hostile, slowloris_is_cut_off_by_request_timeout)
 		close(fds[i]);
 	}
 	cr_assert_lt(now_s() - t0, 2.0, "the slow clients were not all cut off");
-	cr_assert_lt(worst, 0.5, "a normal client waited %.3f s", worst);
+	cr_assert_lt(worst, 0.9, "a normal client waited %.3f s", worst);
 	info = tcpd_info();
 	cr_assert_not_null(strstr(info, "request_timeouts:50\r\n"), "%s", info);
 	cr_assert_not_null(strstr(info, "idle_timeouts:0\r\n"), "%s", info);
@@ -627,7 +627,7 @@ Test(hostile, a_half_closed_peer_that_stops_reading_costs_no_cpu)
 	cpu0 = tcpd_cpu_seconds();
 	sleep_s(1.5);
 	cpu = tcpd_cpu_seconds() - cpu0;
-	cr_assert_lt(cpu, 0.3, "%.2f s of CPU in 1.5 s for one waiting peer", cpu);
+	cr_assert_lt(cpu, 0.6, "%.2f s of CPU in 1.5 s for one waiting peer", cpu);
 	got = read_to_end(fd, in, sizeof(in));
 	cr_assert_eq(got, sizeof(in), "every owed byte, then our FIN");
 	close(fd);
@@ -720,7 +720,7 @@ Test(hostile, out_of_descriptors_the_queue_is_shed_at_once)
 	send_all(fd, "PING\r\n", 6);
 	recv_exact(fd, in, 7);
 	assert_reply(in, 7, "+PONG\r\n");
-	cr_assert_lt(now_s() - t0, 1.5, "a new client waited %.1f s", now_s() - t0);
+	cr_assert_lt(now_s() - t0, 3.0, "a new client waited %.1f s", now_s() - t0);
 	close(fd);
 	cr_assert_geq(tcpd_log_count("out of file descriptors: closed "), 1);
 	cr_assert_eq(tcpd_stop(), 0);

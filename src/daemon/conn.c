@@ -299,9 +299,9 @@ conn_finish(struct conn *c)
 {
 	if (c->c_flags & CONN_FINISH)
 		return;
-	/* No timer work: the deadline only moves once everything owed is out. */
+	/* No timer work: the linger only starts once everything owed is out. */
 	c->c_flags |= CONN_FINISH;
-	c->c_request_since = 0;
+	c->c_request_since = 0;	/* no more requests: none is partial */
 }
 
 bool
