@@ -38,6 +38,12 @@ struct listen_socket {
 	struct log_rate		 s_error_log;
 	/* Passed by systemd: kept by listener name, never bound or re-bound. */
 	char			 s_passed_name[ACTIVATION_NAME_MAX];
+	/* While a reload is planned: where the socket goes, if anywhere. */
+	struct {
+		bool		 claimed;	/* a running socket the new config keeps */
+		bool		 fresh;		/* bound by this plan */
+		size_t		 owner;		/* index of its listener in the plan */
+	}			 s_plan;
 };
 
 struct server {
@@ -355,16 +361,19 @@ find_listener(struct server *srv, const struct listener_config *lc)
 
 /* A socket of the running server bound to addr, not yet claimed, not passed. */
 static struct listen_socket *
-find_socket(struct server *srv, const struct net_addr *addr, bool *claimed)
+find_socket(struct server *srv, const struct net_addr *addr)
 {
 	size_t i;
 
-	for (i = 0; i < srv->nsockets; i++)
-		if (!claimed[i] && srv->sockets[i]->s_passed_name[0] == '\0' &&
-		    net_addr_equal(&srv->sockets[i]->s_addr, addr)) {
-			claimed[i] = true;
-			return srv->sockets[i];
+	for (i = 0; i < srv->nsockets; i++) {
+		struct listen_socket *s = srv->sockets[i];
+
+		if (!s->s_plan.claimed && s->s_passed_name[0] == '\0' &&
+		    net_addr_equal(&s->s_addr, addr)) {
+			s->s_plan.claimed = true;
+			return s;
 		}
+	}
 	return NULL;
 }
 
@@ -402,14 +411,12 @@ in_binds(const struct listener_config *lc, const struct net_addr *addr)
 
 /*
  * What a new configuration needs, gathered before anything changes: the
- * listeners (kept or new) and the sockets (kept or newly bound).
+ * listeners (kept or new) and the sockets (kept or newly bound), each
+ * socket carrying its part of the plan in s_plan.
  */
 struct plan {
 	struct listener		**listeners;
 	struct listen_socket	**sockets;
-	size_t			 *owner;	/* per socket: index of its listener */
-	bool			 *fresh;	/* per socket: bound by this plan */
-	bool			 *claimed;	/* per running socket: kept */
 	size_t			  nsockets;
 };
 
@@ -418,9 +425,14 @@ plan_free(struct plan *p)
 {
 	free(p->listeners);
 	free(p->sockets);
-	free(p->owner);
-	free(p->fresh);
-	free(p->claimed);
+}
+
+/* The socket s goes to the plan's listener owner. */
+static void
+plan_add(struct plan *p, struct listen_socket *s, size_t owner)
+{
+	s->s_plan.owner = owner;
+	p->sockets[p->nsockets++] = s;
 }
 
 /* Undoes what a plan created: fresh sockets and new listeners. */
@@ -430,7 +442,7 @@ plan_abandon(struct server *srv, struct plan *p, size_t nlisteners)
 	size_t i;
 
 	for (i = 0; i < p->nsockets; i++) {
-		if (!p->fresh[i])
+		if (!p->sockets[i]->s_plan.fresh)
 			continue;
 		loop_del_fd(srv->loop, p->sockets[i]->s_fd);
 		close(p->sockets[i]->s_fd);
@@ -456,16 +468,14 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 	*p = (struct plan){
 		.listeners = calloc(cfg->nlisteners, sizeof(*p->listeners)),
 		.sockets = calloc(total, sizeof(*p->sockets)),
-		.owner = calloc(total, sizeof(*p->owner)),
-		.fresh = calloc(total, sizeof(*p->fresh)),
-		.claimed = calloc(srv->nsockets + 1, sizeof(*p->claimed)),
 	};
-	if (p->listeners == NULL || p->sockets == NULL || p->owner == NULL ||
-	    p->fresh == NULL || p->claimed == NULL) {
+	if (p->listeners == NULL || p->sockets == NULL) {
 		snprintf(err, errlen, "out of memory");
 		plan_free(p);
 		return -1;
 	}
+	for (j = 0; j < srv->nsockets; j++)
+		srv->sockets[j]->s_plan.claimed = false;
 	for (i = 0; i < cfg->nlisteners; i++) {
 		const struct listener_config *lc = &cfg->listeners[i];
 
@@ -480,19 +490,18 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 		for (j = 0; j < srv->nsockets; j++) {
 			struct listen_socket *s = srv->sockets[j];
 
-			if (p->claimed[j] || strcmp(s->s_passed_name, lc->name) != 0)
+			if (s->s_plan.claimed || strcmp(s->s_passed_name, lc->name) != 0)
 				continue;
-			p->claimed[j] = true;
+			s->s_plan.claimed = true;
 			if (!in_binds(lc, &s->s_addr))
 				log_error("listener %s: the socket systemd passed is bound "
 				    "to %s, which is not in its bind list; serving it as "
 				    "systemd set it up", lc->name, s->s_text);
-			p->owner[p->nsockets] = i;
-			p->sockets[p->nsockets++] = s;
+			plan_add(p, s, i);
 		}
 		adopted = p->nsockets > passed;
 		for (j = 0; j < lc->nbinds && !adopted; j++) {
-			struct listen_socket *s = find_socket(srv, &lc->binds[j], p->claimed);
+			struct listen_socket *s = find_socket(srv, &lc->binds[j]);
 
 			if (s == NULL && (held = port_held_otherwise(srv, &lc->binds[j])) != NULL) {
 				net_addr_format(&lc->binds[j], text, sizeof(text));
@@ -511,10 +520,9 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 					plan_abandon(srv, p, i + 1);
 					return -1;
 				}
-				p->fresh[p->nsockets] = true;
+				s->s_plan.fresh = true;
 			}
-			p->owner[p->nsockets] = i;
-			p->sockets[p->nsockets++] = s;
+			plan_add(p, s, i);
 		}
 	}
 	return 0;
@@ -532,10 +540,11 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 	}
 	for (i = 0; i < p->nsockets; i++) {
 		struct listen_socket *s = p->sockets[i];
-		const struct listener_config *lc = &cfg->listeners[p->owner[i]];
-		struct listener *l = p->listeners[p->owner[i]];
+		const struct listener_config *lc = &cfg->listeners[s->s_plan.owner];
+		struct listener *l = p->listeners[s->s_plan.owner];
 		bool first = s->s_listener == NULL;
 
+		s->s_plan.fresh = false;
 		listener_hold(l);
 		if (s->s_listener != NULL)
 			listener_release(s->s_listener);
@@ -555,7 +564,7 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 	for (i = 0; i < srv->nsockets; i++) {
 		struct listen_socket *s = srv->sockets[i];
 
-		if (p->claimed[i])
+		if (s->s_plan.claimed)
 			continue;
 		if (s->s_passed_name[0] != '\0')
 			log_error("the socket systemd passed as '%s' (%s) matches no "
