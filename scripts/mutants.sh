@@ -36,10 +36,9 @@ while IFS="$tab" read -r file expr tests; do
 		cp "$root/$file" "$scratch/$file"
 		continue
 	fi
-	targets="tcpd tcpd-cli"
-	for t in $tests; do targets="$targets tests/test_$t"; done
+	# Everything is rebuilt: a test may run more binaries than its own (tcpd-faulty).
 	# shellcheck disable=SC2086
-	if ninja -C "$build/out" $targets >/dev/null 2>&1 &&
+	if ninja -C "$build/out" >/dev/null 2>&1 &&
 	    meson test -C "$build/out" --no-rebuild $tests >/dev/null 2>&1; then
 		echo "mutant $n SURVIVED: $file: $expr (tests: $tests)"
 		survived=$((survived + 1))
