@@ -217,7 +217,8 @@ resp_add_bulk(struct buf *out, const void *p, size_t n)
 	if ((dst = buf_reserve(out, (size_t)hdr + n + 2)) == NULL)
 		return -1;
 	memcpy(dst, head, (size_t)hdr);
-	memcpy(dst + hdr, p, n);
+	if (n > 0)	/* an empty bulk may come from a buffer never allocated */
+		memcpy(dst + hdr, p, n);
 	memcpy(dst + hdr + n, "\r\n", 2);
 	buf_commit(out, (size_t)hdr + n + 2);
 	return 0;

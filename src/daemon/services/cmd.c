@@ -117,6 +117,8 @@ cmd_info(const struct cmd_client *client, const struct resp_request *req,
 		resp_add_error(out, "ERR unknown INFO section '%.*s'",
 		    (int)(req->argv[1].len < NAME_IN_ERROR_MAX ?
 		    req->argv[1].len : NAME_IN_ERROR_MAX), req->argv[1].ptr);
+	else if (rc == -1)
+		resp_add_error(out, "ERR out of memory for the INFO text");
 	else
 		resp_add_bulk(out, buf_data(&text), buf_len(&text));
 	buf_free(&text);
