@@ -3,6 +3,8 @@
 # a behaviour, applied with sed to a scratch copy of the tree; the tests it
 # names must then fail. A mutant that every test survives is a behaviour no
 # test guards, and fails this script. The sed must change exactly one line.
+# A test is named as meson names it, or NAME:FILTER for only the Criterion
+# tests that match FILTER.
 # usage: scripts/mutants.sh [GREP_PATTERN]  (only the mutants whose line matches)
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,6 +18,31 @@ mkdir -p "$scratch"
 git ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$scratch")
 [ -d "$build/out" ] || meson setup "$build/out" "$scratch" -Dtests=enabled >/dev/null
 ninja -C "$build/out" >/dev/null
+
+# The binaries a list of tests runs: the daemons and each test's own.
+targets_of() {
+	t="tcpd tcpd-cli tests/tcpd-faulty"
+	for name in $1; do
+		name=${name%%:*}
+		case $name in
+		corpus_*) t="$t tests/$name" ;;
+		*) t="$t tests/test_$name" ;;
+		esac
+	done
+	echo "$t"
+}
+
+# True when every test passes. A test is a meson test name, or NAME:FILTER
+# to run only the Criterion tests matching FILTER (suite/test, globs allowed).
+survives() {
+	for t in $1; do
+		case $t in
+		*:*) meson test -C "$build/out" --no-rebuild "${t%%:*}" \
+			--test-args="--filter=${t#*:}" >/dev/null 2>&1 || return 1 ;;
+		*) meson test -C "$build/out" --no-rebuild "$t" >/dev/null 2>&1 || return 1 ;;
+		esac
+	done
+}
 
 killed=0
 survived=0
@@ -36,10 +63,7 @@ while IFS="$tab" read -r file expr tests; do
 		cp "$root/$file" "$scratch/$file"
 		continue
 	fi
-	# Everything is rebuilt: a test may run more binaries than its own (tcpd-faulty).
-	# shellcheck disable=SC2086
-	if ninja -C "$build/out" >/dev/null 2>&1 &&
-	    meson test -C "$build/out" --no-rebuild $tests >/dev/null 2>&1; then
+	if ninja -C "$build/out" $(targets_of "$tests") >/dev/null 2>&1 && survives "$tests"; then
 		echo "mutant $n SURVIVED: $file: $expr (tests: $tests)"
 		survived=$((survived + 1))
 	else

@@ -643,7 +643,12 @@ Test(hostile, quit_after_a_long_pipeline_delivers_everything_to_a_slow_reader)
 	ssize_t r;
 	int fd;
 
-	tcpd_start("idle_timeout = 60");
+	/*
+	 * A large output_limit: tcpd reads the QUIT as soon as it arrives, while
+	 * megabytes of replies still wait in its own buffer, beyond what the
+	 * socket buffers can hold.
+	 */
+	tcpd_start("idle_timeout = 60\noutput_limit = 16777216");
 	for (i = 0; i < N; i++) {
 		len += (size_t)sprintf(req + len, "*2\r\n$4\r\nECHO\r\n$%d\r\n", SIZE);
 		memset(req + len, 'a' + (int)(i % 26), SIZE);
@@ -654,8 +659,8 @@ Test(hostile, quit_after_a_long_pipeline_delivers_everything_to_a_slow_reader)
 	len += (size_t)sprintf(req + len, "QUIT\r\n");
 	want += 5;
 	fd = tcp_connect_small_window(tcpd.port[P_COMMAND]);
-	/* Send it all, reading as we go, until only half a MiB is still owed. */
-	while (sent < len || got + 512 * 1024 < want) {
+	/* Send it all, reading as we go, until 6 MB are still owed. */
+	while (sent < len || got + 6000000 < want) {
 		struct pollfd p = { .fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0) };
 
 		cr_assert_gt(poll(&p, 1, 10000), 0, "stuck at %zu sent, %zu read", sent, got);
