@@ -691,13 +691,10 @@ send_until_blocked(int fd, const void *p, size_t n)
 	return sent;
 }
 
-int
-run_capture_input(const char *const argv[], const char *input, size_t len,
-    char *out, size_t size)
+pid_t
+run_piped(const char *const argv[], int *to_child, int *from_child)
 {
-	int outp[2], inp[2], status;
-	size_t got = 0;
-	ssize_t r;
+	int outp[2], inp[2];
 	pid_t pid;
 
 	cr_assert_eq(pipe(outp), 0);
@@ -711,8 +708,23 @@ run_capture_input(const char *const argv[], const char *input, size_t len,
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
+	cr_assert_gt(pid, 0);
 	close(inp[0]);
 	close(outp[1]);
+	*to_child = inp[1];
+	*from_child = outp[0];
+	return pid;
+}
+
+int
+run_capture_input(const char *const argv[], const char *input, size_t len,
+    char *out, size_t size)
+{
+	int outp[2], inp[2], status;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid = run_piped(argv, &inp[1], &outp[0]);
+
 	/* Feed and read at once: a child that answers as it reads never blocks on us. */
 	if (input == NULL || len == 0) {
 		close(inp[1]);

@@ -634,18 +634,7 @@ Test(cli, a_script_gets_each_reply_as_its_line_arrives)
 	ssize_t n;
 	pid_t pid;
 
-	cr_assert_eq(pipe(inp), 0);
-	cr_assert_eq(pipe(outp), 0);
-	if ((pid = fork()) == 0) {
-		dup2(inp[0], STDIN_FILENO);
-		dup2(outp[1], STDOUT_FILENO);
-		close(inp[1]);
-		close(outp[0]);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	close(inp[0]);
-	close(outp[1]);
+	pid = run_piped(argv, &inp[1], &outp[0]);
 	cr_assert_eq(write(inp[1], "PING\n", 5), 5);
 	/* The next line is still to come: PONG must not wait for it. */
 	pf = (struct pollfd){ .fd = outp[0], .events = POLLIN };
