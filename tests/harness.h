@@ -122,14 +122,14 @@ size_t	send_until_blocked(int fd, const void *p, size_t n);
 
 /* Runs argv with stdout and stderr into out (NUL-terminated); returns exit status. */
 int	run_capture(const char *const argv[], char *out, size_t size);
+/* The same with input (len bytes) on its stdin, then EOF. */
+int	run_capture_input(const char *const argv[], const char *input, size_t len,
+	    char *out, size_t size);
 /*
  * Starts argv with its stdin, stdout and stderr on pipes; our ends in
  * *to_child and *from_child. Returns its pid.
  */
 pid_t	run_piped(const char *const argv[], int *to_child, int *from_child);
-/* The same with input (len bytes) on its stdin, then EOF. */
-int	run_capture_input(const char *const argv[], const char *input, size_t len,
-	    char *out, size_t size);
 
 /* A new directory /tmp/PREFIX.XXXXXX, its path in dir; and its removal, contents and all. */
 void	temp_dir_make(char *dir, size_t size, const char *prefix);

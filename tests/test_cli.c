@@ -628,28 +628,28 @@ Test(cli, raw_mode_moves_more_than_both_socket_buffers)
 Test(cli, a_script_gets_each_reply_as_its_line_arrives)
 {
 	const char *argv[] = { cli_bin(), "-p", port_of(P_COMMAND), NULL };
-	int inp[2], outp[2];
+	int to_cli, from_cli;
 	struct pollfd pf;
 	char got[64];
 	ssize_t n;
 	pid_t pid;
 
-	pid = run_piped(argv, &inp[1], &outp[0]);
-	cr_assert_eq(write(inp[1], "PING\n", 5), 5);
+	pid = run_piped(argv, &to_cli, &from_cli);
+	cr_assert_eq(write(to_cli, "PING\n", 5), 5);
 	/* The next line is still to come: PONG must not wait for it. */
-	pf = (struct pollfd){ .fd = outp[0], .events = POLLIN };
+	pf = (struct pollfd){ .fd = from_cli, .events = POLLIN };
 	cr_assert_eq(poll(&pf, 1, 2000), 1, "no PONG while stdin stays open");
-	n = read(outp[0], got, sizeof(got) - 1);
+	n = read(from_cli, got, sizeof(got) - 1);
 	cr_assert_gt(n, 0);
 	got[n] = '\0';
 	cr_assert_str_eq(got, "PONG\n");
-	cr_assert_eq(write(inp[1], "ECHO x\n", 7), 7);
-	close(inp[1]);
-	n = read(outp[0], got, sizeof(got) - 1);
+	cr_assert_eq(write(to_cli, "ECHO x\n", 7), 7);
+	close(to_cli);
+	n = read(from_cli, got, sizeof(got) - 1);
 	cr_assert_gt(n, 0);
 	got[n] = '\0';
 	cr_assert_str_eq(got, "\"x\"\n");
-	close(outp[0]);
+	close(from_cli);
 	waitpid(pid, NULL, 0);
 }
 
