@@ -798,3 +798,51 @@ Test(hostile, a_client_that_only_downloads_is_not_idle)
 	close(fd);
 	cr_assert_eq(tcpd_stop(), 0);
 }
+
+Test(hostile, a_bulk_reader_does_not_starve_a_ping_client)
+{
+	int big = 256 << 20, fd, cmd;
+	double t0, t, worst = 0;
+	pid_t reader;
+
+	tcpd_start(NULL);
+	/*
+	 * A chargen client with room for 256 MiB that reads as fast as it can:
+	 * without a write budget per turn, tcpd would fill that room in one
+	 * go (hundreds of ms) while every other client waits.
+	 */
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) == -1)
+		cr_skip_test("SO_RCVBUFFORCE needs CAP_NET_ADMIN: %s", strerror(errno));
+	close(fd);
+	if ((reader = fork()) == 0) {
+		static char chunk[1 << 20];
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+		    .sin_port = htons(tcpd.port[P_CHARGEN]),
+		    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		double start;
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+			_exit(1);
+		for (start = now_s(); now_s() - start < 2.0;)
+			if (recv(fd, chunk, sizeof(chunk), 0) <= 0)
+				_exit(1);
+		_exit(0);
+	}
+	cr_assert_gt(reader, 0);
+	sleep_s(0.3);
+	cmd = tcp_connect(tcpd.port[P_COMMAND]);
+	for (t0 = now_s(); now_s() - t0 < 1.0;) {
+		t = now_s();
+		assert_ping(cmd);
+		if (now_s() - t > worst)
+			worst = now_s() - t;
+	}
+	close(cmd);
+	cr_assert_eq(waitpid(reader, NULL, 0), reader);
+	cr_assert_lt(worst, 0.15, "a PING waited %.0f ms behind a bulk reader", worst * 1000);
+	ping_ok();
+	cr_assert_eq(tcpd_stop(), 0);
+}
