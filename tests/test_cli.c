@@ -690,3 +690,16 @@ Test(cli, bench_connect_counts_an_extra_reply)
 	cr_assert_not_null(strstr(out, "mismatched replies: 1\n"), "%s", out);
 	reap_fake_server(pid);
 }
+
+Test(cli, version_help_and_a_bracketed_ipv6_host)
+{
+	cr_assert_eq(run_capture(CLI("-v"), out, sizeof(out)), 0);
+	cr_assert_eq(strncmp(out, "tcpd-cli ", 9), 0, "%s", out);
+	cr_assert_eq(run_capture(CLI("--version"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("--help"), out, sizeof(out)), 0);
+	cr_assert_not_null(strstr(out, "3 usage error."), "%s", out);
+	cr_assert_eq(run_capture(CLI("--no-such-option"), out, sizeof(out)), 3);
+	cr_assert_eq(run_capture(CLI("-h", "[::1]", "-p", port_of(P_COMMAND), "ping"), out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "PONG\n");
+}

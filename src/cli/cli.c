@@ -50,10 +50,13 @@ usage(FILE *out)
 	    "      --timeout MS         give up waiting for a reply after MS ms (default: never)\n"
 	    "      --max-reply BYTES    refuse a reply larger than this (default 536870912)\n"
 	    "      --raw                copy stdin to the server and the server to stdout\n"
+	    "  -v, --version            print the version\n"
 	    "      --help               this text\n"
 	    "With CMD, send it and print the reply. Without, read commands from the\n"
 	    "terminal (a prompt) or, when stdin is not a terminal, one per line.\n"
-	    "Exit status: 0 ok, 1 error reply, 2 connection failure or timeout.\n");
+	    "HOST may be an IPv6 address in brackets, as [::1].\n"
+	    "Exit status: 0 ok, 1 error reply, 2 connection failure or timeout,\n"
+	    "3 usage error.\n");
 }
 
 static bool
@@ -547,8 +550,7 @@ parse_ms(const char *s, int *ms)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_MAX_REPLY, OPT_RAW, OPT_HELP,
-	    OPT_VERSION };
+	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_MAX_REPLY, OPT_RAW, OPT_HELP };
 	static const struct option options[] = {
 		{ "host",		required_argument,	NULL, 'h' },
 		{ "port",		required_argument,	NULL, 'p' },
@@ -557,7 +559,7 @@ main(int argc, char *argv[])
 		{ "max-reply",		required_argument,	NULL, OPT_MAX_REPLY },
 		{ "raw",		no_argument,		NULL, OPT_RAW },
 		{ "help",		no_argument,		NULL, OPT_HELP },
-		{ "version",		no_argument,		NULL, OPT_VERSION },
+		{ "version",		no_argument,		NULL, 'v' },
 		{ NULL,			0,			NULL, 0 },
 	};
 	struct cli c = { .host = "127.0.0.1", .port = "7070",
@@ -569,10 +571,15 @@ main(int argc, char *argv[])
 	if (argc > 1 && strcmp(argv[1], "bench") == 0)
 		return bench_main(argc - 1, argv + 1);
 	/* '+' stops at the command, so its own arguments may start with '-'. */
-	while ((ch = getopt_long(argc, argv, "+h:p:", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+h:p:v", options, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			c.host = optarg;
+			/* [::1], as an address is written beside a port, means ::1. */
+			if (c.host[0] == '[' && c.host[strlen(c.host) - 1] == ']') {
+				optarg[strlen(optarg) - 1] = '\0';
+				c.host = optarg + 1;
+			}
 			break;
 		case 'p':
 			c.port = optarg;
@@ -598,7 +605,7 @@ main(int argc, char *argv[])
 		case OPT_HELP:
 			usage(stdout);
 			return EXIT_OK;
-		case OPT_VERSION:
+		case 'v':
 			printf("tcpd-cli %s\n", TCPD_VERSION);
 			return EXIT_OK;
 		default:
