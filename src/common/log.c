@@ -20,6 +20,8 @@
 static enum log_level	log_threshold = LOG_LEVEL_INFO;
 static bool		stderr_to_journal;	/* stderr is the journal stream */
 static int		journal_fd = -1;	/* the native socket, when in use */
+/* What stderr is decides how to write to it without waiting; set by log_init(). */
+static enum { STDERR_OTHER, STDERR_SOCKET, STDERR_FILE } stderr_kind;
 static uint64_t		dropped;		/* lines nobody would take */
 static uint64_t		dropped_told;		/* of those, reported in the log */
 
@@ -49,7 +51,13 @@ stderr_is_journal(void)
 void
 log_init(void)
 {
+	struct stat st;
+
 	stderr_to_journal = stderr_is_journal();
+	stderr_kind = STDERR_OTHER;
+	if (fstat(STDERR_FILENO, &st) == 0)
+		stderr_kind = S_ISSOCK(st.st_mode) ? STDERR_SOCKET :
+		    S_ISREG(st.st_mode) ? STDERR_FILE : STDERR_OTHER;
 }
 
 static int
@@ -165,8 +173,9 @@ log_journal_entry(char *dst, size_t size, enum log_level level,
 }
 
 /*
- * Never waits: a stream socket (journald's stderr stream) is sent to with
- * MSG_DONTWAIT; a pipe or terminal only when poll() says it has room, and a
+ * Never waits, with one syscall where one will do: a stream socket
+ * (journald's stderr stream) is sent to with MSG_DONTWAIT; a regular file
+ * is written; a pipe or terminal only when poll() says it has room, and a
  * line of at most PIPE_BUF bytes then goes in whole. False: not written.
  */
 static bool
@@ -175,17 +184,13 @@ write_nowait(const char *line, size_t n)
 	struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
 	ssize_t w;
 
-	do
-		w = send(STDERR_FILENO, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (w == -1 && errno == EINTR);
-	if (w >= 0)
-		return (size_t)w == n;
-	if (errno != ENOTSOCK)
-		return false;
-	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+	if (stderr_kind == STDERR_OTHER &&
+	    (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)))
 		return false;
 	do
-		w = write(STDERR_FILENO, line, n);
+		w = stderr_kind == STDERR_SOCKET ?
+		    send(STDERR_FILENO, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) :
+		    write(STDERR_FILENO, line, n);
 	while (w == -1 && errno == EINTR);
 	return w == (ssize_t)n;
 }

@@ -684,10 +684,11 @@ server_new(struct loop *loop, const struct config *cfg,
 	loop_timer_init(&srv->shutdown_timer, NULL, srv);
 	for (i = 0; i < act->n; i++)
 		adopt_socket(srv, act->fds[i], act->names[i]);
-	if (srv->reserve_fd == -1 || server_reconfigure(srv, cfg, err, errlen) == -1) {
-		if (srv->reserve_fd == -1)
-			snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));
-		else
+	/* Without the reserve, running out of descriptors pauses accepting instead. */
+	if (srv->reserve_fd == -1)
+		log_warning("cannot open /dev/null for a reserve descriptor: %m");
+	if (server_reconfigure(srv, cfg, err, errlen) == -1) {
+		if (srv->reserve_fd != -1)
 			close(srv->reserve_fd);
 		close_sockets(srv);
 		free(srv);
