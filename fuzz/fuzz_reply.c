@@ -36,8 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole > 0) {
 		if ((size_t)whole > len)
 			abort();
+		/* The style is a byte of the input, so every style sees every reply. */
 		buf_init(&out, SIZE_MAX);
-		if (reply_format(&out, buf, (size_t)whole) != 0)
+		if (reply_format(&out, buf, (size_t)whole, (enum reply_style)(data[0] % 3)) != 0)
 			abort();
 		buf_free(&out);
 	}

@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh [run|test|bench]
 set -eu
 
-pkgs="gcc meson ninja-build pkg-config libinih-dev"
+pkgs="gcc meson ninja-build pkg-config libinih-dev libedit-dev"
 # The peers scripts/bench.sh measures tcpd against, and gnuplot for its chart.
 peers="redis-server redis-tools xinetd socat gnuplot-nox"
 case ${1:-run} in

@@ -26,7 +26,8 @@ targets_of() {
 		name=${name%%:*}
 		case $name in
 		corpus_*) t="$t tests/$name" ;;
-		*) t="$t tests/test_$name" ;;
+		# A test that is a script (docs, layers) has no executable of its own.
+		*) [ ! -f "tests/test_$name.c" ] || t="$t tests/test_$name" ;;
 		esac
 	done
 	echo "$t"

@@ -415,6 +415,14 @@ wait_ready(uint16_t trigger)
 }
 
 bool
+tcpd_try_start_activated(const char *const *wrapper, uint16_t trigger_port, int *status)
+{
+	write_config(NULL, NULL, false);
+	spawn(tcpd_bin(), wrapper, 0);
+	return wait_ready_or_exit(trigger_port, status);
+}
+
+bool
 tcpd_try_start(const char *bin, const char *global_extra, int *status)
 {
 	write_config(global_extra, NULL, true);

@@ -68,6 +68,9 @@ void	tcpd_restart_same_ports(void);
  * wrapper listens, to get tcpd launched.
  */
 void	tcpd_start_activated(const char *const *wrapper, uint16_t trigger_port);
+/* The same, for a start that may fail: false with *status when tcpd exited. */
+bool	tcpd_try_start_activated(const char *const *wrapper, uint16_t trigger_port,
+	    int *status);
 /* Criterion fixtures: start with defaults / stop and require exit 0. */
 void	tcpd_setup(void);
 void	tcpd_teardown(void);

@@ -74,12 +74,20 @@ out=$(inside systemd-analyze verify /lib/systemd/system/tcpd.service /lib/system
 [ -z "$out" ] || fail "verify printed: $out"
 echo "ok: units verify in the container"
 
-inside sed -i 's/^log_level = .*/log_level = debug/' /usr/local/etc/tcpd.conf
 inside systemctl start tcpd.service || { inside journalctl -u tcpd --no-pager | tail -20; fail "start"; }
 [ "$(inside systemctl is-active tcpd.service)" = active ] || fail "not active after start"
 reply=$(ask 'PING\r\n' 7)
 [ "$reply" = " + P O N G \r \n" ] || fail "PING got '$reply'"
 echo "ok: started (Type=notify) and answered PING"
+
+# The exposure figure README quotes is what this running systemd reports.
+level=$(inside systemd-analyze security tcpd.service --no-pager 2>&1 |
+	sed -n 's/.*Overall exposure level for tcpd.service: \([0-9.]*\).*/\1/p')
+readme=$(sed -n 's/.*`systemd-analyze security tcpd.service` rates it \([0-9.]*[0-9]\).*/\1/p' \
+	"$(dirname "$0")/../README.md")
+[ -n "$level" ] && [ "$level" = "$readme" ] ||
+	fail "systemd-analyze security says '$level', README says '$readme'"
+echo "ok: systemd-analyze security rates the running unit $level, as README says"
 
 pid=$(inside systemctl show -p MainPID --value tcpd.service)
 inside systemctl reload tcpd.service
@@ -90,21 +98,41 @@ reply=$(ask 'ECHO again\r\n' 11)
 [ "$reply" = " $ 5 \r \n a g a i n \r \n" ] || fail "ECHO after reload got '$reply'"
 echo "ok: reloaded in place (pid $pid)"
 
-# Entries of the journal's native protocol, selected by tcpd's own fields.
+# A broken config: the reload fails and says so, tcpd serves on as it was.
+conf=/usr/local/etc/tcpd.conf
+inside sh -c "cp $conf /root/good.conf && echo 'no_such_key = 1' >>$conf"
+if inside systemctl reload tcpd.service 2>/dev/null; then fail "a broken config reloaded"; fi
+inside systemctl status tcpd.service --no-pager | grep -q 'ExecReload=.*--check-config.*status=1/FAILURE' ||
+	fail "status does not show the failed reload: $(inside systemctl status tcpd.service --no-pager)"
+[ "$(inside systemctl show -p MainPID --value tcpd.service)" = "$pid" ] || fail "a failed reload restarted tcpd"
+reply=$(ask 'PING\r\n' 7)
+[ "$reply" = " + P O N G \r \n" ] || fail "PING after a failed reload got '$reply'"
+inside journalctl -u tcpd.service -p err -o cat --no-pager | grep -q "^$conf:[0-9]*: unknown key 'no_such_key'" ||
+	fail "no err-priority line for the broken file: $(inside journalctl -u tcpd.service -p err -o cat --no-pager)"
+inside cp /root/good.conf $conf
+inside systemctl reload tcpd.service || fail "reload with the good file again"
+inside systemctl status tcpd.service --no-pager | grep -q 'ExecReload=.*status=1/FAILURE' &&
+	fail "status still shows the failed reload after a good one"
+echo "ok: a broken config fails systemctl reload, shown in status and journalctl -p err"
+
+# Entries of the journal's native protocol, selected by tcpd's own fields, at
+# the shipped log level (info): each connection's close is its access-log line.
 fields=$(inside journalctl -u tcpd.service TCPD_PEER=127.0.0.1 -o verbose --no-pager)
 echo "$fields" | grep -q 'TCPD_CONN_ID=' || fail "no TCPD_CONN_ID: $fields"
 echo "$fields" | grep -q 'TCPD_LISTENER=command' || fail "no TCPD_LISTENER: $fields"
 echo "$fields" | grep -q 'SYSLOG_IDENTIFIER=tcpd' || fail "no SYSLOG_IDENTIFIER"
-echo "$fields" | grep -q 'PRIORITY=7' || fail "debug lines are not PRIORITY=7"
+echo "$fields" | grep -q 'PRIORITY=6' || fail "the close lines are not PRIORITY=6 (info)"
+echo "$fields" | grep -q 'MESSAGE=conn [0-9]* 127.0.0.1:[0-9]*: closed: closed by peer (listener command, in 6, out 7 bytes, ' ||
+	fail "no close line with bytes and listener: $fields"
 echo "ok: journalctl -u tcpd TCPD_PEER=127.0.0.1 finds the connection lines"
 # The bare address of an IPv6 peer, without its brackets and port.
 inside bash -c 'exec 3<>/dev/tcp/::1/7070; printf "PING\r\n" >&3; timeout 5 head -c 7 <&3' \
     >/dev/null || fail "no PONG over ::1"
 for _ in $(seq 20); do
-	inside journalctl -u tcpd.service TCPD_PEER=::1 -o cat --no-pager | grep -q 'open on' && break
+	inside journalctl -u tcpd.service TCPD_PEER=::1 -o cat --no-pager | grep -q 'closed: ' && break
 	sleep 0.1
 done
-inside journalctl -u tcpd.service TCPD_PEER=::1 -o cat --no-pager | grep -q 'open on \[::1\]:7070' ||
+inside journalctl -u tcpd.service TCPD_PEER=::1 -o cat --no-pager | grep -q '^conn [0-9]* \[::1\]:[0-9]*: closed: .*(listener command, ' ||
 	fail "no TCPD_PEER=::1: $(inside journalctl -u tcpd.service -o verbose --no-pager | grep TCPD_PEER | sort -u)"
 echo "ok: journalctl -u tcpd TCPD_PEER=::1 finds the IPv6 connection"
 inside systemctl show -p StatusText --value tcpd.service | grep -q connections || fail "no STATUS="
@@ -113,6 +141,16 @@ inside systemctl stop tcpd.service
 [ "$(inside systemctl show -p Result --value tcpd.service)" = success ] || fail "stop result"
 [ "$(inside systemctl show -p ExecMainStatus --value tcpd.service)" = 0 ] || fail "exit status"
 echo "ok: stopped cleanly"
+
+# A start that fails says why at err priority, for journalctl -u tcpd -p err.
+inside sh -c "echo 'no_such_key = 1' >>$conf"
+if inside systemctl start tcpd.service 2>/dev/null; then fail "started with a broken config"; fi
+inside systemctl stop tcpd.service	# no restart loop behind the test's back
+inside systemctl reset-failed tcpd.service 2>/dev/null || true
+n=$(inside journalctl -u tcpd.service -p err -o cat --no-pager | grep -c "^$conf:[0-9]*: unknown key 'no_such_key'")
+[ "$n" -ge 2 ] || fail "the failed start is not in journalctl -p err ($n lines)"
+inside cp /root/good.conf $conf
+echo "ok: a failed start is in journalctl -u tcpd -p err"
 
 inside systemctl start tcpd.socket
 reply=$(ask 'PING\r\n' 7)

@@ -104,18 +104,37 @@ Test(acl, deny_wins_and_empty_allow_means_everyone)
 {
 	struct cidr allow[2] = { block("127.0.0.0/8"), block("::1") };
 	struct cidr deny[1] = { block("127.0.0.2") };
+	const struct cidr *rule;
 	uint8_t k[16];
 
 	key_of("127.0.0.1", k);
-	cr_assert(acl_permits(allow, 2, deny, 1, k));
+	cr_assert(acl_permits(allow, 2, deny, 1, k, &rule));
+	cr_assert_eq(rule, &allow[0]);
 	key_of("127.0.0.2", k);
-	cr_assert_not(acl_permits(allow, 2, deny, 1, k), "deny wins over allow");
+	cr_assert_not(acl_permits(allow, 2, deny, 1, k, &rule), "deny wins over allow");
+	cr_assert_eq(rule, &deny[0], "the rule that matched");
 	key_of("10.0.0.1", k);
-	cr_assert_not(acl_permits(allow, 2, deny, 1, k), "not in allow");
-	cr_assert(acl_permits(NULL, 0, deny, 1, k), "no allow list: everyone");
+	cr_assert_not(acl_permits(allow, 2, deny, 1, k, &rule), "not in allow");
+	cr_assert_null(rule);
+	cr_assert(acl_permits(NULL, 0, deny, 1, k, &rule), "no allow list: everyone");
 	key_of("::1", k);
-	cr_assert(acl_permits(allow, 2, NULL, 0, k));
-	cr_assert(acl_permits(NULL, 0, NULL, 0, k));
+	cr_assert(acl_permits(allow, 2, NULL, 0, k, &rule));
+	cr_assert(acl_permits(NULL, 0, NULL, 0, k, &rule));
+}
+
+Test(acl, blocks_print_as_they_are_written)
+{
+	static const char *const blocks[] = { "10.0.0.0/8", "127.0.0.2/32", "0.0.0.0/0",
+	    "::1/128", "2001:db8::/32", "::/0" };
+	char text[CIDR_STRLEN];
+	struct cidr c;
+	size_t i;
+
+	for (i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		c = block(blocks[i]);
+		cidr_format(&c, text, sizeof(text));
+		cr_assert_str_eq(text, blocks[i]);
+	}
 }
 
 Test(ipcount, counts_follow_a_reference_through_collisions)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -44,23 +45,58 @@ port_of(int which)
 
 #define CLI(...) ((const char *const[]){ cli_bin(), __VA_ARGS__, NULL })
 
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --no-raw: what a terminal shows, into a pipe. */
 Test(cli, one_command_per_reply_type)
 {
 	const char *p = port_of(P_COMMAND);
 
-	cr_assert_eq(run_capture(CLI("-p", p, "ping"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "ping"), out, sizeof(out)), 0);
 	cr_assert_str_eq(out, "PONG\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "ECHO", "a \"b\"\n\x01"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "ECHO", "a \"b\"\n\x01"), out,
+	    sizeof(out)), 0);
 	cr_assert_str_eq(out, "\"a \\\"b\\\"\\n\\x01\"\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "nope", "x"), out, sizeof(out)), 1);
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "nope", "x"), out, sizeof(out)), 1);
 	cr_assert_str_eq(out, "(error) ERR unknown command 'nope'\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "time"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "time"), out, sizeof(out)), 0);
 	cr_assert_eq(strncmp(out, "1) \"", 4), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "\n2) \""), "%s", out);
-	cr_assert_eq(run_capture(CLI("-h", "::1", "-p", p, "help"), out, sizeof(out)), 0);
+	/* INFO's CRLF lines are text, unquoted on a terminal too. */
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "info"), out, sizeof(out)), 0);
+	cr_assert_eq(strncmp(out, "# Server\r\n", 10), 0, "%s", out);
+	cr_assert_eq(run_capture(CLI("--no-raw", "-h", "::1", "-p", p, "help"), out,
+	    sizeof(out)), 0);
 	cr_assert_eq(strncmp(out, "1) \"PING [message] - reply PONG, or the message\"\n"
 	    "2) \"ECHO", 57), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "\n7) \"QUIT"), "%s", out);
+}
+
+/* Into a pipe, as redis-cli: the bytes, one element a line, an error as its text. */
+Test(cli, replies_into_a_pipe_are_plain)
+{
+	const char *p = port_of(P_COMMAND);
+
+	cr_assert_eq(run_capture(CLI("-p", p, "ECHO", "hello"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "hello\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "ECHO", "a \"b\"\n"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "a \"b\"\n\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "nope"), out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "ERR unknown command 'nope'\n\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "help"), out, sizeof(out)), 0);
+	cr_assert_eq(strncmp(out, "PING [message] - reply PONG, or the message\nECHO", 48), 0,
+	    "%s", out);
+	/* --raw forces it; --no-raw then --raw: the last one wins. */
+	cr_assert_eq(run_capture(CLI("--no-raw", "--raw", "-p", p, "ECHO", "x"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "x\n");
 }
 
 /* redis-server on port, answering; 0 when it is not installed. */
@@ -104,24 +140,98 @@ Test(cli, talks_to_redis_server_too)
 		cr_skip_test("redis-server is not installed");
 	cr_assert_eq(run_capture(CLI("-p", p, "set", "k", "hello world"), out, sizeof(out)), 0);
 	cr_assert_str_eq(out, "OK\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "get", "k"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "get", "k"), out, sizeof(out)), 0);
 	cr_assert_str_eq(out, "\"hello world\"\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "get", "missing"), out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "(nil)\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "rpush", "l", "a", "b", "c"), out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "(integer) 3\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "lrange", "l", "0", "-1"), out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "1) \"a\"\n2) \"b\"\n3) \"c\"\n");
-	cr_assert_eq(run_capture(CLI("-p", p, "nope"), out, sizeof(out)), 1);
-	cr_assert_str_eq(out, "(error) ERR unknown command 'nope', with args beginning with: \n");
-	cr_assert_eq(run_capture_input(CLI("-p", p), "incr n\nincr n\n", 14, out, sizeof(out)),
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "get", "missing"), out, sizeof(out)),
 	    0);
+	cr_assert_str_eq(out, "(nil)\n");
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "rpush", "l", "a", "b", "c"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "(integer) 3\n");
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "lrange", "l", "0", "-1"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "1) \"a\"\n2) \"b\"\n3) \"c\"\n");
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "nope"), out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "(error) ERR unknown command 'nope', with args beginning with: \n");
+	cr_assert_eq(run_capture_input(CLI("--no-raw", "-p", p), "incr n\nincr n\n", 14, out,
+	    sizeof(out)), 0);
 	cr_assert_str_eq(out, "(integer) 1\n(integer) 2\n");
 	cr_assert_eq(run_capture(CLI("bench", "-p", p, "-c", "4", "-P", "8", "-n", "5000"), out,
 	    sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "errors: 0  mismatched replies: 0\n"), "%s", out);
 	kill(pid, SIGTERM);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
+}
+
+/*
+ * The same commands through redis-cli and tcpd-cli print the same bytes, into
+ * a pipe and in the terminal format (--no-raw), against redis-server and
+ * against tcpd. Only the exit status differs: tcpd-cli's is 1 after an error
+ * reply, redis-cli's 0.
+ */
+#define REDIS_CLI "/usr/bin/redis-cli"	/* Debian's redis-tools */
+
+static void
+assert_same_as_redis_cli(const char *p, const char *const cmds[][5], size_t n)
+{
+	static char mine[8192], theirs[8192];
+	size_t i, m;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		for (m = 0; m < 2; m++) {
+			const char *argv[2][10];
+
+			for (k = 0; k < 2; k++) {
+				size_t a = 0, w;
+
+				argv[k][a++] = k == 0 ? cli_bin() : REDIS_CLI;
+				argv[k][a++] = "-p";
+				argv[k][a++] = p;
+				if (m == 1)
+					argv[k][a++] = "--no-raw";
+				for (w = 0; w < 5 && cmds[i][w] != NULL; w++)
+					argv[k][a++] = cmds[i][w];
+				argv[k][a] = NULL;
+			}
+			run_capture(argv[0], mine, sizeof(mine));
+			run_capture(argv[1], theirs, sizeof(theirs));
+			cr_assert_str_eq(mine, theirs, "%s %s: tcpd-cli printed\n%s\nredis-cli\n%s",
+			    m == 1 ? "--no-raw" : "(pipe)", cmds[i][0], mine, theirs);
+		}
+	}
+}
+
+Test(cli, prints_what_redis_cli_prints)
+{
+	static const char *const against_redis[][5] = {
+		{ "set", "k", "hello world" }, { "get", "k" }, { "get", "missing" },
+		{ "lrange", "l", "0", "-1" },
+		{ "lrange", "none", "0", "-1" }, { "strlen", "k" }, { "nope", "x" },
+		{ "eval", "return {1,{2,'x'},{},'y'}", "0" },
+		{ "eval", "return {1,redis.error_reply('boom'),3}", "0" },
+		{ "echo", "a\r\nb\x01\xff\"\\" }, { "ping" }, { "info", "keyspace" },
+	};
+	static const char *const against_tcpd[][5] = {
+		{ "ping" }, { "ping", "two words" }, { "echo", "a\r\nb\x01\xff\"\\" },
+		{ "echo", "" }, { "nope" }, { "ping", "a", "b" },
+	};
+	uint16_t rp;
+	char p[8];
+	pid_t pid;
+
+	if (access(REDIS_CLI, X_OK) != 0)
+		cr_skip_test("redis-cli is not installed");
+	assert_same_as_redis_cli(port_of(P_COMMAND), against_tcpd,
+	    sizeof(against_tcpd) / sizeof(against_tcpd[0]));
+	free_ports(&rp, 1);
+	snprintf(p, sizeof(p), "%u", rp);
+	if ((pid = redis_start(p)) == 0)
+		cr_skip_test("redis-server is not installed");
+	cr_assert_eq(run_capture(CLI("-p", p, "rpush", "l", "a", "b c", ""), out, sizeof(out)), 0);
+	assert_same_as_redis_cli(p, against_redis, sizeof(against_redis) / sizeof(against_redis[0]));
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 }
 
 Test(cli, connection_failures)
@@ -176,12 +286,38 @@ Test(cli, connect_timeout)
 
 Test(cli, stdin_lines_are_pipelined)
 {
-	static const char in[] = "PING\nECHO \"two words\"\n\nbogus\nPING last\n";
+	static const char in[] = "PING\nECHO \"two\\x20words\"\n\nbogus\nPING 'last'\n";
 
 	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND)), in, sizeof(in) - 1,
 	    out, sizeof(out)), 1, "an error reply makes the exit status 1");
+	cr_assert_str_eq(out, "PONG\ntwo words\nERR unknown command 'bogus'\n\nlast\n");
+	cr_assert_eq(run_capture_input(CLI("--no-raw", "-p", port_of(P_COMMAND)), in,
+	    sizeof(in) - 1, out, sizeof(out)), 1);
 	cr_assert_str_eq(out, "PONG\n\"two words\"\n(error) ERR unknown command 'bogus'\n"
 	    "\"last\"\n");
+}
+
+/* Each pipelined reply keeps its own request's format: INFO's text between quoted ones. */
+Test(cli, pipelined_info_is_text_between_quoted_replies)
+{
+	static const char in[] = "ECHO a\nINFO\nECHO b\n";
+	char *info;
+
+	cr_assert_eq(run_capture_input(CLI("--no-raw", "-p", port_of(P_COMMAND)), in,
+	    sizeof(in) - 1, out, sizeof(out)), 0);
+	cr_assert_eq(strncmp(out, "\"a\"\n# Server\r\n", 14), 0, "%s", out);
+	info = strstr(out, "\r\n\"b\"\n");
+	cr_assert_not_null(info, "%s", out);
+	cr_assert_eq(info[6], '\0', "%s", out);
+}
+
+Test(cli, an_unbalanced_quote_is_an_error_not_a_command)
+{
+	static const char in[] = "ECHO \"open\nPING\n";
+
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND)), in, sizeof(in) - 1,
+	    out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "tcpd-cli: invalid arguments: unbalanced quotes\nPONG\n");
 }
 
 Test(cli, a_long_script_streams_through)
@@ -194,7 +330,7 @@ Test(cli, a_long_script_streams_through)
 
 	for (i = 0; i < N; i++) {
 		in_len += (size_t)sprintf(in + in_len, "ECHO %05zu%s\n", i, pad);
-		want_len += (size_t)sprintf(want + want_len, "\"%05zu%s\"\n", i, pad);
+		want_len += (size_t)sprintf(want + want_len, "%05zu%s\n", i, pad);
 	}
 	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND)), in, in_len, got,
 	    N * 64), 0);
@@ -217,24 +353,24 @@ Test(cli, a_line_too_long_is_skipped_whole)
 	free(in);
 }
 
-Test(cli, raw_mode_with_every_service)
+Test(cli, pipe_with_every_service)
 {
-	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_ECHO), "--raw"), "abc\r\n\x01x", 7,
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_ECHO), "pipe"), "abc\r\n\x01x", 7,
 	    out, sizeof(out)), 0);
 	cr_assert_str_eq(out, "abc\r\n\x01x");
-	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_DISCARD), "--raw"), "junk", 4,
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_DISCARD), "pipe"), "junk", 4,
 	    out, sizeof(out)), 0);
 	cr_assert_str_eq(out, "");
-	cr_assert_eq(run_capture(CLI("-p", port_of(P_DAYTIME), "--raw"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_DAYTIME), "pipe"), out, sizeof(out)), 0);
 	cr_assert_not_null(strstr(out, "-UTC\r\n"), "%s", out);
-	cr_assert_eq(run_capture(CLI("-p", port_of(P_TIME), "--raw"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_TIME), "pipe"), out, sizeof(out)), 0);
 	cr_assert_eq(strlen(out) <= 4, 1);
-	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "--raw"), out, sizeof(out)), 0,
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "pipe"), out, sizeof(out)), 0,
 	    "command: our half-close, then the server's close");
 	cr_assert_str_eq(out, "");
 }
 
-Test(cli, raw_mode_with_chargen_until_stopped)
+Test(cli, pipe_with_chargen_until_stopped)
 {
 	char got[740], expect[740];
 	int fds[2], i, status;
@@ -247,7 +383,7 @@ Test(cli, raw_mode_with_chargen_until_stopped)
 	if ((pid = fork()) == 0) {
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
-		execl(cli_bin(), cli_bin(), "-p", port_of(P_CHARGEN), "--raw", (char *)NULL);
+		execl(cli_bin(), cli_bin(), "-p", port_of(P_CHARGEN), "pipe", (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -270,7 +406,14 @@ static size_t seen_len, seen_pos;
 static pid_t
 spawn_on_terminal(int *master, const char *const args[])
 {
-	pid_t pid = forkpty(master, NULL, NULL, NULL);
+	char hist[4200];
+	pid_t pid;
+
+	/* The prompt's history goes to the test's directory, never the user's. */
+	snprintf(hist, sizeof(hist), "%s/history", tcpd.dir);
+	setenv("TCPDCLI_HISTFILE", hist, 1);
+	setenv("TERM", "xterm", 1);
+	pid = forkpty(master, NULL, NULL, NULL);
 
 	if (pid == 0) {
 		execv(cli_bin(), (char *const *)args);
@@ -300,12 +443,20 @@ expect_on_terminal(int master, const char *want)
 	seen_pos = (size_t)(at - seen) + strlen(want);
 }
 
+/* The child's exit status within 5 s; a child still running is killed and fails the test. */
 static void
 assert_exit_status(pid_t pid, int want)
 {
-	int status;
+	int status, i;
 
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		poll(NULL, 0, 10);
+	if (i == 500) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		cr_assert_fail("still running 5 s after it was told to leave; the terminal "
+		    "showed:\n%s", seen);
+	}
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == want, "status %d", status);
 }
 
@@ -325,7 +476,44 @@ Test(cli, interactive_prompt_reconnects)
 	tcpd_restart_same_ports();
 	cr_assert_eq(write(master, "ECHO back\n", 10), 10);
 	expect_on_terminal(master, "\"back\"");
+	expect_on_terminal(master, prompt);
 	cr_assert_eq(write(master, "quit\n", 5), 5);
+	assert_exit_status(pid, 0);
+	close(master);
+}
+
+Test(cli, prompt_keeps_a_history_and_splits_quotes)
+{
+	char hist[4200], prompt[64];
+	int master;
+	pid_t pid;
+
+	snprintf(hist, sizeof(hist), "%s/history", tcpd.dir);
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "ECHO \"a\\x41 'b'\"\r", 18), 18);
+	expect_on_terminal(master, "\"aA 'b'\"");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "ECHO \"open\r", 11), 11);
+	expect_on_terminal(master, "tcpd-cli: invalid arguments: unbalanced quotes");
+	expect_on_terminal(master, prompt);
+	/* INFO prints its lines on a terminal, as redis-cli does. */
+	cr_assert_eq(write(master, "INFO\r", 5), 5);
+	expect_on_terminal(master, "\n# Server\r");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "quit\r", 5), 5);
+	assert_exit_status(pid, 0);
+	close(master);
+	cr_assert_not_null(strstr(slurp(hist), "INFO"), "%s", slurp(hist));
+
+	/* A new prompt remembers: up arrow twice, then Enter, runs the ECHO again. */
+	pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "\x1b[A\x1b[A\x1b[A\r", 10), 10);
+	expect_on_terminal(master, "\"aA 'b'\"");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "exit\r", 5), 5);
 	assert_exit_status(pid, 0);
 	close(master);
 }
@@ -478,6 +666,9 @@ reap_fake_server(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+#define NOT_RESP "tcpd-cli: the server's reply is not RESP (for a raw service use " \
+	"`tcpd-cli pipe`)\n"
+
 Test(cli, hostile_replies_end_with_a_message_not_a_hang)
 {
 	static const struct {
@@ -488,13 +679,13 @@ Test(cli, hostile_replies_end_with_a_message_not_a_hang)
 		const char *expect;
 	} cases[] = {
 		{ "", "$99999999999999999999\r\n", false, { "ping" },
-		    "tcpd-cli: the server's reply is not RESP\n" },
+		    NOT_RESP },
 		{ "", "*99999999999999999999\r\n", false, { "ping" },
-		    "tcpd-cli: the server's reply is not RESP\n" },
+		    NOT_RESP },
 		{ "", "$18446744073709551615\r\n", false, { "ping" },
-		    "tcpd-cli: the server's reply is not RESP\n" },
+		    NOT_RESP },
 		{ "", ":99999999999999999999\r\n", false, { "ping" },
-		    "tcpd-cli: the server's reply is not RESP\n" },
+		    NOT_RESP },
 		/* A status line that never ends: refused at the size limit. */
 		{ "+", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true,
 		    { "--max-reply", "1000000", "ping" },
@@ -569,11 +760,11 @@ Test(cli, a_large_reply_is_taken_in_linear_time)
 	reap_fake_server(pid);
 }
 
-Test(cli, raw_mode_uses_no_cpu_once_stdin_ends)
+Test(cli, pipe_uses_no_cpu_once_stdin_ends)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	const char *raw[] = { cli_bin(), "-p", NULL, "--raw", NULL };
+	const char *raw[] = { cli_bin(), "-p", NULL, "pipe", NULL };
 	socklen_t slen = sizeof(sin);
 	struct rusage ru;
 	int lfd, fd, status;
@@ -609,7 +800,7 @@ Test(cli, raw_mode_uses_no_cpu_once_stdin_ends)
 	    "it spun on the closed stdin");
 }
 
-Test(cli, raw_mode_moves_more_than_both_socket_buffers)
+Test(cli, pipe_moves_more_than_both_socket_buffers)
 {
 	/* 16 MiB through echo: the pipe must read while it writes, or both sides wait. */
 	size_t n = 16 << 20, i;
@@ -618,7 +809,7 @@ Test(cli, raw_mode_moves_more_than_both_socket_buffers)
 
 	for (i = 0; i < n; i++)
 		in[i] = (char)('a' + i % 26);
-	rc = run_capture_input(CLI("-p", port_of(P_ECHO), "--raw"), in, n, big, n + 1);
+	rc = run_capture_input(CLI("pipe", "-p", port_of(P_ECHO)), in, n, big, n + 1);
 	cr_assert_eq(rc, 0);
 	cr_assert_eq(memcmp(big, in, n), 0);
 	free(in);
@@ -648,7 +839,7 @@ Test(cli, a_script_gets_each_reply_as_its_line_arrives)
 	n = read(from_cli, got, sizeof(got) - 1);
 	cr_assert_gt(n, 0);
 	got[n] = '\0';
-	cr_assert_str_eq(got, "\"x\"\n");
+	cr_assert_str_eq(got, "x\n");
 	close(from_cli);
 	waitpid(pid, NULL, 0);
 }
@@ -665,8 +856,11 @@ Test(cli, a_reply_within_max_reply_is_taken)
 
 Test(cli, numbers_out_of_range_are_usage_errors)
 {
-	cr_assert_eq(run_capture(CLI("-p", "70000", "ping"), out, sizeof(out)), 2);
+	cr_assert_eq(run_capture(CLI("-p", "70000", "ping"), out, sizeof(out)), 3);
 	cr_assert_str_eq(out, "tcpd-cli: invalid port '70000': a number from 1 to 65535\n");
+	cr_assert_eq(run_capture(CLI("-r", "-2", "ping"), out, sizeof(out)), 3);
+	cr_assert_eq(run_capture(CLI("-i", "-1", "ping"), out, sizeof(out)), 3);
+	cr_assert_eq(run_capture(CLI("-i", "x", "ping"), out, sizeof(out)), 3);
 	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_COMMAND), "-c", "4294967297"),
 	    out, sizeof(out)), 3);
 	cr_assert_not_null(strstr(out, "invalid -c '4294967297'"), "%s", out);
@@ -702,4 +896,67 @@ Test(cli, version_help_and_a_bracketed_ipv6_host)
 	cr_assert_eq(run_capture(CLI("-h", "[::1]", "-p", port_of(P_COMMAND), "ping"), out,
 	    sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "PONG\n");
+}
+
+Test(cli, a_raw_service_names_the_way_out)
+{
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_DAYTIME), "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, NOT_RESP);
+}
+
+Test(cli, pipe_takes_no_command_words)
+{
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_ECHO), "pipe", "ping"), out, sizeof(out)),
+	    3);
+	cr_assert_str_eq(out, "tcpd-cli: pipe takes no command words (got 'ping'): it copies "
+	    "stdin to the server\n");
+	cr_assert_eq(run_capture(CLI("-r", "2", "pipe"), out, sizeof(out)), 3);
+}
+
+Test(cli, repeat_and_interval)
+{
+	double start = now_seconds();
+
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "-r", "3", "-i", "0.1", "ECHO",
+	    "x"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "x\nx\nx\n");
+	cr_assert_geq(now_seconds() - start, 0.2, "two pauses of 0.1 s");
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "-r", "0", "PING"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "");
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "-r", "2", "nope"), out,
+	    sizeof(out)), 1);
+	cr_assert_str_eq(out, "ERR unknown command 'nope'\n\nERR unknown command 'nope'\n\n");
+}
+
+Test(cli, repeat_forever_until_stopped)
+{
+	const char *argv[] = { cli_bin(), "-p", port_of(P_COMMAND), "-r", "-1", "-i", "0.01",
+	    "PING", NULL };
+	int to_cli, from_cli, status;
+	char got[64];
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid = run_piped(argv, &to_cli, &from_cli);
+
+	while (n < 15 && (r = read(from_cli, got + n, 15 - n)) > 0)
+		n += (size_t)r;
+	assert_bytes(got, n, "PONG\nPONG\nPONG\n", 15);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status), "still repeating when stopped");
+	close(to_cli);
+	close(from_cli);
+}
+
+Test(cli, stdin_as_the_last_argument)
+{
+	static const char in[] = "line one\nline \"two\"\n";
+
+	cr_assert_eq(run_capture_input(CLI("--no-raw", "-p", port_of(P_COMMAND), "-x", "ECHO"),
+	    in, sizeof(in) - 1, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "\"line one\\nline \\\"two\\\"\\n\"\n");
+	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND), "-x", "ECHO"), "", 0, out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "\n");
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The tcpd binary as a process: flags, config checking, start-up, limits. */
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -86,6 +88,73 @@ Test(daemon, missing_config_file)
 {
 	cr_assert_eq(run_tcpd("-t", "-c", "/nonexistent/tcpd.conf"), 1);
 	cr_assert_str_eq(out, "/nonexistent/tcpd.conf: cannot open: No such file or directory\n");
+}
+
+/*
+ * tcpd --check-config with stderr a file that JOURNAL_STREAM names, as
+ * systemd sets it for ExecStartPre=: what it wrote there into out.
+ */
+static int
+check_config_as_systemd_runs_it(const char *path)
+{
+	char errpath[] = "/tmp/tcpd-stderr-XXXXXX", stream[64];
+	int fd = mkstemp(errpath), status;
+	struct stat st;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fstat(fd, &st), 0);
+	snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	if ((pid = fork()) == 0) {
+		dup2(fd, STDERR_FILENO);
+		setenv("JOURNAL_STREAM", stream, 1);
+		execl(tcpd_bin(), tcpd_bin(), "--check-config", "--config", path, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	n = pread(fd, out, sizeof(out) - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(errpath);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* journald reads "<3>" as priority err: journalctl -u tcpd -p err shows why a start failed. */
+Test(daemon, check_config_errors_are_err_in_the_journal)
+{
+	char path[] = "/tmp/tcpd-bad-XXXXXX", expect[512];
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	write_file(path, "[tcpd]\nmax_conections = 5\n");
+	cr_assert_eq(check_config_as_systemd_runs_it(path), 1);
+	snprintf(expect, sizeof(expect), "<3>%1$s:2: unknown key 'max_conections' in [tcpd]\n"
+	    "<3>%1$s: no [listener.NAME] section: nothing to serve\n", path);
+	cr_assert_str_eq(out, expect);
+	unlink(path);
+}
+
+Test(daemon, check_config_warns_when_others_cannot_read_the_file)
+{
+	char path[] = "/tmp/tcpd-conf-XXXXXX", shipped[512], expect[512];
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(shipped, sizeof(shipped), "%s/conf/tcpd.conf", source_root());
+	write_file(path, slurp(shipped));
+	cr_assert_eq(chmod(path, 0640), 0);
+	cr_assert_eq(check_config_as_systemd_runs_it(path), 0);
+	snprintf(expect, sizeof(expect), "<4>%1$s: warning: not readable by others (mode "
+	    "0640): the systemd unit's DynamicUser cannot read it; chmod o+r %1$s\n", path);
+	cr_assert_str_eq(out, expect);
+	cr_assert_eq(chmod(path, 0644), 0);
+	cr_assert_eq(check_config_as_systemd_runs_it(path), 0);
+	cr_assert_str_eq(out, "");
+	unlink(path);
 }
 
 static int
@@ -242,9 +311,31 @@ Test(daemon, connection_log_lines_carry_the_connection_id)
 	snprintf(pattern, sizeof(pattern), "debug: conn 2 127.0.0.1:%u: protocol "
 	    "error: invalid bulk length; input: \"*1\\r\\n$x\\r\\n\"", ntohs(me.sin_port));
 	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
-	snprintf(pattern, sizeof(pattern), "debug: conn 2 127.0.0.1:%u: closed: ",
-	    ntohs(me.sin_port));
+	/* The close is the access-log line, at info: who, where, how long, how much, why. */
+	snprintf(pattern, sizeof(pattern), "info: conn 2 127.0.0.1:%u: closed: closed by "
+	    "peer (listener command, in 8, out 42 bytes, ", ntohs(me.sin_port));
 	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
+	free(log);
+}
+
+Test(daemon, log_connections_no_keeps_closes_at_debug)
+{
+	char *log;
+
+	tcpd_start_with("log_level = info", "log_connections = no", 0);
+	ping_ok();
+	cr_assert_eq(tcpd_stop(), 0);
+	log = tcpd_log_text();
+	cr_assert_null(strstr(log, ": closed: "), "%s", log);
+	free(log);
+
+	tcpd_start("log_level = info");
+	ping_ok();
+	cr_assert_eq(tcpd_stop(), 0);
+	log = tcpd_log_text();
+	cr_assert_not_null(strstr(log, "info: conn 2 127.0.0.1:"), "%s", log);
+	cr_assert_not_null(strstr(log, ": closed: closed by peer (listener command, in 6, "
+	    "out 7 bytes, "), "%s", log);
 	free(log);
 }
 

@@ -371,7 +371,10 @@ Test(hostile, health_checks_are_not_logged_at_info)
 	ping_ok();
 	cr_assert_eq(tcpd_stop(), 0);
 	log = tcpd_log_text();
-	cr_assert_null(strstr(log, "conn "), "%s", log);
+	/* The one connection at info is ping_ok()'s, which said something. */
+	cr_assert_eq(tcpd_log_count("info: conn "), 1, "%s", log);
+	cr_assert_eq(tcpd_log_count(": closed: closed by peer (listener command, in 6, out 7 "
+	    "bytes, "), 1, "%s", log);
 	cr_assert_null(strstr(log, "warning"), "%s", log);
 	cr_assert_null(strstr(log, "error"), "%s", log);
 	free(log);
@@ -436,6 +439,24 @@ Test(hostile, denied_addresses_are_closed_before_reading)
 	/* The INFO request's 6 bytes are all tcpd ever read. */
 	cr_assert_not_null(strstr(info, "total_net_input_bytes:6\r\n"), "%s", info);
 	cr_assert_eq(tcpd_stop(), 0);
+	/* At warning, with the rule that refused it. */
+	cr_assert_eq(tcpd_log_count("warning: listener command: denied 127.0.0.2:"), 1);
+	cr_assert_eq(tcpd_log_count(": deny 127.0.0.2/32 (0 more since the last such line)"), 1);
+	cr_assert_eq(tcpd_log_count("warning: listener echo: denied [::1]:"), 1);
+	cr_assert_eq(tcpd_log_count(": deny ::1/128 (0 more"), 1);
+}
+
+Test(hostile, a_peer_outside_allow_is_denied_as_such)
+{
+	int fd;
+	char in[16];
+
+	tcpd_start_with(NULL, "allow = 127.0.0.1", 0);
+	fd = tcp_connect_from("127.0.0.2", tcpd.port[P_COMMAND]);
+	cr_assert_eq(read_to_end(fd, in, sizeof(in)), 0);
+	close(fd);
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_eq(tcpd_log_count(": not in allow (0 more since the last such line)"), 1);
 }
 
 Test(hostile, allow_list_admits_only_its_blocks)

@@ -65,6 +65,7 @@ Test(install, puts_everything_in_place)
 	cr_assert(exists("%s/usr/local/bin/tcpd-cli%s", ""));
 	cr_assert(exists("%s/usr/local/share/man/man8/tcpd.8%s", ""));
 	cr_assert(exists("%s/usr/local/share/man/man5/tcpd.conf.5%s", ""));
+	cr_assert(exists("%s/usr/local/share/man/man1/tcpd-cli.1%s", ""));
 	cr_assert(exists("%s/lib/systemd/system/tcpd.socket%s", ""));
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/tcpd.service", dest);
 	unit = slurp(path);
@@ -143,13 +144,13 @@ Test(install, service_hardening_scores_below_2)
 Test(install, man_pages_lint_clean)
 {
 	char page[512];
-	const char *pages[] = { "tcpd.8", "tcpd.conf.5" };
+	const char *pages[] = { "tcpd.8", "tcpd.conf.5", "tcpd-cli.1" };
 	const char *argv[] = { "/usr/bin/mandoc", "-T", "lint", "-W", "warning", page, NULL };
 	int i;
 
 	if (access(argv[0], X_OK) != 0)
 		cr_skip_test("mandoc is not installed");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		snprintf(page, sizeof(page), "%s/doc/%s", source_root(), pages[i]);
 		cr_assert_eq(run_capture(argv, out, sizeof(out)), 0, "%s", out);
 		cr_assert_str_eq(out, "");

@@ -11,18 +11,30 @@
 #define S(lit) lit, sizeof(lit) - 1
 
 static const char *
-format(const char *reply, size_t len)
+format_as(enum reply_style style, const char *reply, size_t len)
 {
 	static char text[1024];
 	struct buf out;
 
 	cr_assert_eq(reply_length(reply, len), (ssize_t)len, "not one whole reply");
 	buf_init(&out, sizeof(text) - 1);
-	cr_assert_eq(reply_format(&out, reply, len), 0);
+	cr_assert_eq(reply_format(&out, reply, len, style), 0);
 	memcpy(text, buf_data(&out), buf_len(&out));
 	text[buf_len(&out)] = '\0';
 	buf_free(&out);
 	return text;
+}
+
+static const char *
+format(const char *reply, size_t len)
+{
+	return format_as(REPLY_TTY, reply, len);
+}
+
+static const char *
+plain(const char *reply, size_t len)
+{
+	return format_as(REPLY_PLAIN, reply, len);
 }
 
 Test(reply, each_type_as_redis_cli_prints_it)
@@ -132,4 +144,28 @@ Test(reply, a_long_status_line_is_searched_once)
 	cr_assert_eq(reply_parse(&st, line, 40000), RESP_INCOMPLETE);
 	cr_assert_eq(st.scanned, 40000);
 	cr_assert_eq(reply_parse(&st, line, sizeof(line)), (ssize_t)sizeof(line));
+}
+
+/* The bytes redis-cli 7.0 prints into a pipe for the same replies. */
+Test(reply, plain_as_redis_cli_prints_into_a_pipe)
+{
+	cr_assert_str_eq(plain(S("+PONG\r\n")), "PONG\n");
+	cr_assert_str_eq(plain(S("-ERR no\r\n")), "ERR no\n\n");
+	cr_assert_str_eq(plain(S(":-42\r\n")), "-42\n");
+	cr_assert_str_eq(plain(S("$7\r\na \"b\"\n\x01\r\n")), "a \"b\"\n\x01\n");
+	cr_assert_str_eq(plain(S("$-1\r\n")), "\n");
+	cr_assert_str_eq(plain(S("*0\r\n")), "\n");
+	cr_assert_str_eq(plain(S("*-1\r\n")), "\n");
+	/* EVAL "return {1,{2,'x'},{},'y'}" and an error inside an array. */
+	cr_assert_str_eq(plain(S("*4\r\n:1\r\n*2\r\n:2\r\n$1\r\nx\r\n*0\r\n$1\r\ny\r\n")),
+	    "1\n2\nx\n\ny\n");
+	cr_assert_str_eq(plain(S("*3\r\n:1\r\n-ERR boom\r\n:3\r\n")), "1\nERR boom\n\n3\n");
+}
+
+Test(reply, verbatim_text_as_it_came)
+{
+	cr_assert_str_eq(format_as(REPLY_VERBATIM, S("$15\r\n# Server\r\na:1\r\n\r\n")),
+	    "# Server\r\na:1\r\n");
+	cr_assert_str_eq(format_as(REPLY_VERBATIM, S("*2\r\n$1\r\na\r\n$-1\r\n")), "a\n");
+	cr_assert_str_eq(format_as(REPLY_VERBATIM, S("-ERR x\r\n")), "ERR x\n");
 }

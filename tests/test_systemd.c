@@ -141,20 +141,17 @@ static const char activate[] = "/usr/bin/systemd-socket-activate";
 
 Test(systemd, socket_activation_adopts_named_sockets)
 {
-	char listen_echo[64], listen_stray[64], fdnames[] = "--fdname=echo:stray";
-	uint16_t stray;
+	char listen_echo[64], fdnames[] = "--fdname=echo";
 	int fd;
 	char in[8];
 
 	if (access(activate, X_OK) != 0)
 		cr_skip_test("%s is not installed (Debian's systemd package)", activate);
 	free_ports(tcpd.port, NPORTS);
-	free_ports(&stray, 1);
 	snprintf(listen_echo, sizeof(listen_echo), "--listen=127.0.0.1:%u",
 	    tcpd.port[P_ECHO]);
-	snprintf(listen_stray, sizeof(listen_stray), "--listen=127.0.0.1:%u", stray);
 	{
-		const char *wrapper[] = { activate, listen_echo, listen_stray, fdnames, NULL };
+		const char *wrapper[] = { activate, listen_echo, fdnames, NULL };
 
 		tcpd_start_activated(wrapper, tcpd.port[P_ECHO]);
 	}
@@ -166,8 +163,36 @@ Test(systemd, socket_activation_adopts_named_sockets)
 	ping_ok();	/* bound by tcpd itself */
 	cr_assert_eq(tcpd_log_count("listener echo: serving echo on 127.0.0.1:"), 1);
 	cr_assert_eq(tcpd_log_count("(socket passed by systemd)"), 1);
-	cr_assert_eq(tcpd_log_count("error: the socket systemd passed as 'stray'"), 1);
 	cr_assert_eq(tcpd_stop(), 0);
+}
+
+/*
+ * FileDescriptorName= naming no listener fails the start with that as the
+ * reason, before the listener meant to adopt the socket could try to bind
+ * its address itself and fail with a misleading EADDRINUSE.
+ */
+Test(systemd, a_passed_socket_no_listener_names_fails_the_start_saying_so)
+{
+	char listen_cmd[64], fdnames[] = "--fdname=cmd";
+	uint16_t passed;
+	int status;
+
+	if (access(activate, X_OK) != 0)
+		cr_skip_test("%s is not installed (Debian's systemd package)", activate);
+	free_ports(tcpd.port, NPORTS);
+	free_ports(&passed, 1);
+	snprintf(listen_cmd, sizeof(listen_cmd), "--listen=127.0.0.1:%u", passed);
+	{
+		const char *wrapper[] = { activate, listen_cmd, fdnames, NULL };
+
+		cr_assert_not(tcpd_try_start_activated(wrapper, passed, &status));
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+	cr_assert_eq(tcpd_log_count("error: the socket systemd passed as 'cmd' (127.0.0.1:"), 1);
+	cr_assert_eq(tcpd_log_count(") matches no listener: FileDescriptorName= in the .socket "
+	    "unit must be the NAME of a [listener.NAME] (here: echo, discard, chargen, daytime, "
+	    "time, command)"), 1);
+	cr_assert_eq(tcpd_log_count("Address already in use"), 0);
 }
 
 Test(systemd, passed_socket_on_another_address_is_an_error)

@@ -35,6 +35,13 @@ struct log_field {
 void	log_init(void);
 
 /*
+ * True when stderr is journald's stream (JOURNAL_STREAM, checked by
+ * log_init()): a line written there directly is priority info unless it
+ * starts with a "<N>" level prefix.
+ */
+bool	log_stderr_is_journal(void);
+
+/*
  * Where lines go from now on. The journal target writes one datagram per
  * entry to the journal's native socket, with PRIORITY, SYSLOG_IDENTIFIER
  * and the lines' structured fields; when that socket cannot be used, lines

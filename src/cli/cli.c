@@ -6,12 +6,18 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
 
 #include "tcpd_build.h"
+#include "cli/args.h"
 #include "cli/bench.h"
 #include "cli/reply.h"
 #include "tcpd/buf.h"
@@ -23,6 +29,8 @@
 #define CLI_LINE_MAX	(64 * 1024)
 #define CLI_CHUNK	(64 * 1024)
 #define CLI_READ_AHEAD	(1u << 20)	/* commands queued ahead of the server */
+#define CLI_STDIN_ARG_MAX (512u << 20)	/* -x: Redis's own largest bulk string */
+#define CLI_HISTORY_MAX	1000
 
 enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_CONNECTION = 2, EXIT_USAGE = 3 };
 
@@ -33,6 +41,10 @@ struct cli {
 	int		 timeout_ms;	/* 0 = wait for a reply as long as it takes */
 	int		 fd;
 	size_t		 max_reply;
+	bool		 plain;		/* redis-cli --raw: for pipes and scripts */
+	int64_t		 repeat;	/* -r: times to send the command, -1 forever */
+	int64_t		 interval_ns;	/* -i: pause between repeats */
+	bool		 last_from_stdin;	/* -x */
 	struct buf	 in;		/* received, not yet printed */
 	struct reply_state reply;	/* how much of in is checked */
 };
@@ -41,19 +53,29 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: tcpd-cli [-h HOST] [-p PORT] [--connect-timeout MS] [--timeout MS] [CMD [ARG...]]\n"
-	    "       tcpd-cli [-h HOST] [-p PORT] --raw\n"
+	    "usage: tcpd-cli [options] [CMD [ARG...]]\n"
+	    "       tcpd-cli [-h HOST] [-p PORT] [--timeout MS] pipe\n"
 	    "       tcpd-cli bench [options]   (tcpd-cli bench --help)\n"
 	    "  -h, --host HOST          server name or address (default 127.0.0.1)\n"
 	    "  -p, --port PORT          server port (default 7070)\n"
 	    "      --connect-timeout MS give up connecting after MS ms (default 5000)\n"
 	    "      --timeout MS         give up waiting for a reply after MS ms (default: never)\n"
 	    "      --max-reply BYTES    refuse a reply larger than this (default 536870912)\n"
-	    "      --raw                copy stdin to the server and the server to stdout\n"
+	    "  -r, --repeat COUNT       send CMD COUNT times (-1: until interrupted)\n"
+	    "  -i, --interval SECONDS   wait this long between repeats (fractions allowed)\n"
+	    "  -x, --stdin-arg          read the last argument from stdin (at most 512 MiB)\n"
+	    "      --raw                print replies plain, as for a pipe (the default\n"
+	    "                           when stdout is not a terminal)\n"
+	    "      --no-raw             print replies as on a terminal, even into a pipe\n"
 	    "  -v, --version            print the version\n"
 	    "      --help               this text\n"
 	    "With CMD, send it and print the reply. Without, read commands from the\n"
-	    "terminal (a prompt) or, when stdin is not a terminal, one per line.\n"
+	    "terminal (a prompt with line editing and ~/.tcpdcli_history, or the file\n"
+	    "TCPDCLI_HISTFILE names) or, when stdin is not a terminal, one per line.\n"
+	    "Words split as redis-cli splits them: \"...\" with \\n \\r \\t \\xHH \\\" \\\\\n"
+	    "escapes, '...' literal.\n"
+	    "pipe copies stdin to the server and the server to stdout, byte for\n"
+	    "byte, for the services that do not speak RESP (echo, chargen, ...).\n"
 	    "HOST may be an IPv6 address in brackets, as [::1].\n"
 	    "Exit status: 0 ok, 1 error reply, 2 connection failure or timeout,\n"
 	    "3 usage error.\n");
@@ -161,15 +183,19 @@ receive(struct cli *c)
 	return wait_fd(c, POLLIN, "reply") && recv_some(c);
 }
 
-/* Prints the complete reply at the front of c->in; returns its exit status. */
+/*
+ * Prints the complete reply at the front of c->in, bulk strings unquoted
+ * when is_text; returns its exit status.
+ */
 static int
-print_reply(struct cli *c, size_t len)
+print_reply(struct cli *c, size_t len, bool is_text)
 {
 	struct buf text;
 	int rc = reply_is_error(buf_data(&c->in)) ? EXIT_ERROR_REPLY : EXIT_OK;
+	enum reply_style style = is_text ? REPLY_VERBATIM : c->plain ? REPLY_PLAIN : REPLY_TTY;
 
 	buf_init(&text, SIZE_MAX);
-	if (reply_format(&text, buf_data(&c->in), len) == 0)
+	if (reply_format(&text, buf_data(&c->in), len, style) == 0)
 		fwrite(buf_data(&text), 1, buf_len(&text), stdout);
 	fflush(stdout);
 	buf_free(&text);
@@ -187,13 +213,14 @@ next_reply(struct cli *c)
 	ssize_t len = reply_parse(&c->reply, buf_data(&c->in), buf_len(&c->in));
 
 	if (len == RESP_ERROR)
-		fprintf(stderr, "tcpd-cli: the server's reply is not RESP\n");
+		fprintf(stderr, "tcpd-cli: the server's reply is not RESP "
+		    "(for a raw service use `tcpd-cli pipe`)\n");
 	return len;
 }
 
 /* Reads and prints one reply; EXIT_CONNECTION when none came. */
 static int
-await_reply(struct cli *c)
+await_reply(struct cli *c, bool is_text)
 {
 	ssize_t len;
 
@@ -202,29 +229,59 @@ await_reply(struct cli *c)
 			return EXIT_CONNECTION;
 	if (len == RESP_ERROR)
 		return EXIT_CONNECTION;
-	return print_reply(c, (size_t)len);
+	return print_reply(c, (size_t)len, is_text);
 }
 
-static int
-encode(struct buf *out, int argc, char **argv)
+/* Reads all of stdin into in, for -x; false (said why) past its limit or on error. */
+static bool
+read_stdin_arg(struct buf *in)
 {
-	int i, rc = resp_add_array(out, (size_t)argc);
+	char *dst;
+	ssize_t n;
 
-	for (i = 0; i < argc && rc == 0; i++)
-		rc = resp_add_bulk(out, argv[i], strlen(argv[i]));
-	return rc;
+	do {
+		if ((dst = buf_reserve(in, CLI_CHUNK)) == NULL) {
+			fprintf(stderr, "tcpd-cli: -x: stdin is larger than %zu bytes\n", in->max);
+			return false;
+		}
+		while ((n = read(STDIN_FILENO, dst, CLI_CHUNK)) == -1 && errno == EINTR)
+			continue;
+		if (n > 0)
+			buf_commit(in, (size_t)n);
+	} while (n > 0);
+	if (n == -1)
+		fprintf(stderr, "tcpd-cli: -x: reading stdin: %s\n", strerror(errno));
+	return n == 0;
 }
 
 /*
- * The next line of stdin into line (CLI_LINE_MAX + 2 bytes). Returns 1, 0 at
- * the end, or -1 for a line longer than CLI_LINE_MAX: skipped whole, said so.
+ * The next line of stdin into line (CLI_LINE_MAX + 2 bytes) after showing
+ * prompt. Returns 1, 0 at the end, or -1 for a line longer than
+ * CLI_LINE_MAX: skipped whole, said so.
  */
 static int
-next_line(char *line)
+next_line(const char *prompt, char *line)
 {
 	size_t n;
+#ifdef HAVE_LIBEDIT
+	char *typed = readline(prompt);
+
+	if (typed == NULL)
+		return 0;
+	n = strlen(typed);
+	if (n > CLI_LINE_MAX) {
+		free(typed);
+		fprintf(stderr, "tcpd-cli: line longer than %d bytes, skipped\n", CLI_LINE_MAX);
+		return -1;
+	}
+	memcpy(line, typed, n + 1);
+	free(typed);
+	return 1;
+#else
 	int ch;
 
+	fputs(prompt, stdout);
+	fflush(stdout);
 	if (fgets(line, CLI_LINE_MAX + 2, stdin) == NULL)
 		return 0;
 	n = strlen(line);
@@ -234,49 +291,82 @@ next_line(char *line)
 		continue;
 	fprintf(stderr, "tcpd-cli: line longer than %d bytes, skipped\n", CLI_LINE_MAX);
 	return -1;
+#endif
 }
 
-/* Splits a typed line into a request with the daemon's own inline parser. */
+/* Splits a typed line into a request appended to out; -1 (said why) when it cannot be. */
 static int
 encode_line(struct buf *out, const char *line, size_t *argc)
 {
-	struct resp_state st = { 0 };
-	struct resp_request req;
-	char text[CLI_LINE_MAX + 2];
-	size_t n = strcspn(line, "\r\n"), i;
-	int rc;
+	const char *why;
+	long n = args_encode(out, line, strcspn(line, "\r\n"), &why);
 
-	memcpy(text, line, n);
-	text[n] = '\n';
-	if (resp_parse(&st, &req, text, n + 1, CLI_LINE_MAX) < 0) {
-		fprintf(stderr, "tcpd-cli: invalid arguments: %s\n", req.error);
+	if (n == -1) {
+		fprintf(stderr, "tcpd-cli: invalid arguments: %s\n", why);
 		return -1;
 	}
-	*argc = req.argc;
-	if (req.argc == 0)
-		return 0;
-	if (req.argc > RESP_MAX_ARGS) {
-		fprintf(stderr, "tcpd-cli: at most %d arguments per command\n", RESP_MAX_ARGS);
-		return -1;
-	}
-	rc = resp_add_array(out, req.argc);
-	for (i = 0; i < req.argc && rc == 0; i++)
-		rc = resp_add_bulk(out, req.argv[i].ptr, req.argv[i].len);
-	return rc;
+	*argc = (size_t)n;
+	return 0;
 }
 
+static void
+pause_between_repeats(const struct cli *c)
+{
+	struct timespec left = { .tv_sec = c->interval_ns / 1000000000,
+	    .tv_nsec = c->interval_ns % 1000000000 };
+
+	while (nanosleep(&left, &left) == -1 && errno == EINTR)
+		continue;
+}
+
+/* CMD from the command line, -r times, -x taking the last argument from stdin. */
 static int
 run_command(struct cli *c, int argc, char **argv)
 {
-	struct buf out;
-	int rc;
+	struct resp_arg words[2] = { { argv[0], strlen(argv[0]) },
+	    { argc > 1 ? argv[1] : "", argc > 1 ? strlen(argv[1]) : 0 } };
+	bool is_text = args_reply_is_text((size_t)argc, words);
+	struct buf out, last;
+	int rc = EXIT_OK, got, i;
+	int64_t sent;
 
-	if (!cli_connect(c, false))
-		return EXIT_CONNECTION;
+	buf_init(&last, CLI_STDIN_ARG_MAX);
+	if (c->last_from_stdin && !read_stdin_arg(&last)) {
+		buf_free(&last);
+		return EXIT_USAGE;
+	}
 	buf_init(&out, SIZE_MAX);
-	encode(&out, argc, argv);
-	rc = send_bytes(c, buf_data(&out), buf_len(&out)) ? await_reply(c) : EXIT_CONNECTION;
+	got = resp_add_array(&out, (size_t)argc + c->last_from_stdin);
+	for (i = 0; i < argc; i++)
+		got |= resp_add_bulk(&out, argv[i], strlen(argv[i]));
+	if (c->last_from_stdin)
+		got |= resp_add_bulk(&out, buf_data(&last), buf_len(&last));
+	buf_free(&last);
+	if (got != 0) {
+		fprintf(stderr, "tcpd-cli: out of memory\n");
+		buf_free(&out);
+		return EXIT_CONNECTION;
+	}
+	if (!cli_connect(c, false)) {
+		buf_free(&out);
+		return EXIT_CONNECTION;
+	}
+	for (sent = 0; c->repeat < 0 || sent < c->repeat; sent++) {
+		if (sent > 0 && c->interval_ns > 0)
+			pause_between_repeats(c);
+		if (!send_bytes(c, buf_data(&out), buf_len(&out))) {
+			rc = EXIT_CONNECTION;
+			break;
+		}
+		if ((got = await_reply(c, is_text)) == EXIT_CONNECTION) {
+			rc = EXIT_CONNECTION;
+			break;
+		}
+		if (got == EXIT_ERROR_REPLY)
+			rc = EXIT_ERROR_REPLY;
+	}
 	buf_free(&out);
+	cli_disconnect(c);
 	return rc;
 }
 
@@ -289,36 +379,80 @@ is_quit(const char *line)
 	    (strcasecmp(word, "quit") == 0 || strcasecmp(word, "exit") == 0);
 }
 
+#ifdef HAVE_LIBEDIT
+/* TCPDCLI_HISTFILE, else ~/.tcpdcli_history; NULL (none kept) without either. */
+static const char *
+history_path(char *path, size_t size)
+{
+	const char *file = getenv("TCPDCLI_HISTFILE"), *home = getenv("HOME");
+
+	if (file != NULL)
+		return file[0] != '\0' ? file : NULL;
+	if (home == NULL || home[0] == '\0' ||
+	    (size_t)snprintf(path, size, "%s/.tcpdcli_history", home) >= size)
+		return NULL;
+	return path;
+}
+#endif
+
+/* Remembers a typed line in the prompt's history, and in its file at once. */
+static void
+remember(const char *history, const char *line)
+{
+#ifdef HAVE_LIBEDIT
+	if (line[strspn(line, " \t")] == '\0')
+		return;
+	add_history(line);
+	/* Written after every line, as redis-cli does: a killed client loses nothing. */
+	if (history != NULL && write_history(history) != 0)
+		fprintf(stderr, "tcpd-cli: cannot write %s: %s\n", history, strerror(errno));
+#else
+	(void)history;
+	(void)line;
+#endif
+}
+
 /* A prompt; the connection is made again when the server went away. */
 static int
 run_interactive(struct cli *c)
 {
-	char line[CLI_LINE_MAX + 2];
-	int rc = EXIT_OK, attempt, got;
+	char line[CLI_LINE_MAX + 2], prompt[300];
+	const char *history = NULL;
+	int attempt, got;
 	size_t argc;
+#ifdef HAVE_LIBEDIT
+	char path[4096];
 
+	history = history_path(path, sizeof(path));
+	stifle_history(CLI_HISTORY_MAX);
+	if (history != NULL)
+		read_history(history);	/* none yet is normal */
+#endif
 	cli_connect(c, false);
 	for (;;) {
 		struct buf out;
+		bool is_text;
 
 		if (c->fd != -1)
-			printf("%s:%s> ", c->host, c->port);
+			snprintf(prompt, sizeof(prompt), "%s:%s> ", c->host, c->port);
 		else
-			printf("not connected> ");
-		fflush(stdout);
-		if ((got = next_line(line)) == 0 || (got == 1 && is_quit(line)))
+			snprintf(prompt, sizeof(prompt), "not connected> ");
+		if ((got = next_line(prompt, line)) == 0 || (got == 1 && is_quit(line)))
 			break;
+		if (got == 1)
+			remember(history, line);
 		buf_init(&out, SIZE_MAX);
 		if (got == -1 || encode_line(&out, line, &argc) == -1 || argc == 0) {
 			buf_free(&out);
 			continue;
 		}
+		is_text = args_request_reply_is_text(buf_data(&out), buf_len(&out));
 		/* A second try after reconnecting, for a server that restarted. */
 		for (attempt = 0; attempt < 2; attempt++) {
 			if (c->fd == -1 && !cli_connect(c, false))
 				break;
 			if (send_bytes(c, buf_data(&out), buf_len(&out)) &&
-			    (rc = await_reply(c)) != EXIT_CONNECTION)
+			    await_reply(c, is_text) != EXIT_CONNECTION)
 				break;
 			cli_disconnect(c);
 		}
@@ -336,7 +470,7 @@ struct line_reader {
 	char	 line[CLI_LINE_MAX];
 	size_t	 len;
 	bool	 too_long;
-	size_t	 requests;	/* encoded, not yet answered */
+	struct buf is_text;	/* a byte per request not yet answered: print it as text? */
 	bool	 bad;		/* a line was refused */
 };
 
@@ -351,12 +485,19 @@ take_line(struct line_reader *r, struct buf *out)
 		    CLI_LINE_MAX);
 		r->bad = true;
 	} else {
+		size_t before = buf_len(out);
+		char kind;
+
 		memcpy(text, r->line, r->len);
 		text[r->len] = '\0';
-		if (encode_line(out, text, &argc) == -1)
+		if (encode_line(out, text, &argc) == -1) {
 			r->bad = true;
-		else
-			r->requests += argc > 0;
+		} else if (argc > 0) {
+			kind = args_request_reply_is_text(buf_data(out) + before,
+			    buf_len(out) - before);
+			if (buf_append(&r->is_text, &kind, 1) == -1)
+				r->bad = true;
+		}
 	}
 	r->len = 0;
 	r->too_long = false;
@@ -396,6 +537,7 @@ run_pipe(struct cli *c)
 {
 	static struct line_reader r;
 	char chunk[CLI_CHUNK];
+	bool is_text;
 	struct buf out;
 	bool more_input = true;
 	int rc = EXIT_OK, ready;
@@ -404,7 +546,8 @@ run_pipe(struct cli *c)
 	if (!cli_connect(c, false))
 		return EXIT_CONNECTION;
 	buf_init(&out, SIZE_MAX);
-	while (more_input || r.requests > 0) {
+	buf_init(&r.is_text, SIZE_MAX);
+	while (more_input || buf_len(&r.is_text) > 0) {
 		struct pollfd p[2] = {
 			{ .fd = c->fd, .events = POLLIN | (buf_len(&out) > 0 ? POLLOUT : 0) },
 			/* A closed stdin leaves the set, or its POLLHUP would spin. */
@@ -412,7 +555,8 @@ run_pipe(struct cli *c)
 			  .events = POLLIN },
 		};
 
-		ready = poll(p, 2, r.requests > 0 && c->timeout_ms > 0 ? c->timeout_ms : -1);
+		ready = poll(p, 2, buf_len(&r.is_text) > 0 && c->timeout_ms > 0 ?
+		    c->timeout_ms : -1);
 		if (ready == -1 && errno == EINTR)
 			continue;
 		if (ready == 0) {
@@ -444,31 +588,33 @@ run_pipe(struct cli *c)
 			rc = EXIT_CONNECTION;
 			break;
 		}
-		while (r.requests > 0 && (len = next_reply(c)) != RESP_INCOMPLETE) {
+		while (buf_len(&r.is_text) > 0 && (len = next_reply(c)) != RESP_INCOMPLETE) {
 			if (len == RESP_ERROR) {
 				rc = EXIT_CONNECTION;
 				goto done;
 			}
-			if (print_reply(c, (size_t)len) == EXIT_ERROR_REPLY)
+			is_text = buf_data(&r.is_text)[0];
+			buf_consume(&r.is_text, 1);
+			if (print_reply(c, (size_t)len, is_text) == EXIT_ERROR_REPLY)
 				rc = EXIT_ERROR_REPLY;
-			r.requests--;
 		}
 	}
 	if (r.bad && rc == EXIT_OK)
 		rc = EXIT_ERROR_REPLY;
 done:
+	buf_free(&r.is_text);
 	buf_free(&out);
 	cli_disconnect(c);
 	return rc;
 }
 
 /*
- * A byte pipe: stdin to the server, the server to stdout, like nc. It never
+ * tcpd-cli pipe: stdin to the server, the server to stdout, like nc. It never
  * stops reading the server while it has bytes to send, and stops reading
  * stdin while a chunk waits to go out, so neither side can wedge the other.
  */
 static int
-run_raw(struct cli *c)
+run_byte_pipe(struct cli *c)
 {
 	char chunk[CLI_CHUNK], pending[CLI_CHUNK];
 	size_t npending = 0, off = 0;
@@ -547,31 +693,58 @@ parse_ms(const char *s, int *ms)
 	return 0;
 }
 
+/* -i SECONDS: a non-negative decimal number of seconds, fractions allowed. */
+static int
+parse_interval(const char *s, int64_t *ns)
+{
+	double v;
+
+	if (num_parse_real(s, 0, 86400, &v) == -1)
+		return -1;
+	*ns = (int64_t)(v * 1e9);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_MAX_REPLY, OPT_RAW, OPT_HELP };
+	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_MAX_REPLY, OPT_RAW, OPT_NO_RAW,
+	    OPT_HELP };
 	static const struct option options[] = {
 		{ "host",		required_argument,	NULL, 'h' },
 		{ "port",		required_argument,	NULL, 'p' },
 		{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
 		{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 		{ "max-reply",		required_argument,	NULL, OPT_MAX_REPLY },
+		{ "repeat",		required_argument,	NULL, 'r' },
+		{ "interval",		required_argument,	NULL, 'i' },
+		{ "stdin-arg",		no_argument,		NULL, 'x' },
 		{ "raw",		no_argument,		NULL, OPT_RAW },
+		{ "no-raw",		no_argument,		NULL, OPT_NO_RAW },
 		{ "help",		no_argument,		NULL, OPT_HELP },
 		{ "version",		no_argument,		NULL, 'v' },
 		{ NULL,			0,			NULL, 0 },
 	};
-	struct cli c = { .host = "127.0.0.1", .port = "7070",
-	    .connect_timeout_ms = 5000, .fd = -1, .max_reply = CLI_REPLY_MAX };
+	struct cli c = { .host = "127.0.0.1", .port = "7070", .connect_timeout_ms = 5000,
+	    .fd = -1, .max_reply = CLI_REPLY_MAX, .repeat = 1,
+	    .plain = !isatty(STDOUT_FILENO) };
 	int64_t v;
-	bool raw = false;
+	bool byte_pipe = false;
 	int ch, rc;
 
 	if (argc > 1 && strcmp(argv[1], "bench") == 0)
 		return bench_main(argc - 1, argv + 1);
 	/* '+' stops at the command, so its own arguments may start with '-'. */
-	while ((ch = getopt_long(argc, argv, "+h:p:v", options, NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, "+h:p:r:i:xv", options, NULL);
+		/* "pipe" may come before or after the options it takes. */
+		if (ch == -1 && !byte_pipe && optind < argc && strcmp(argv[optind], "pipe") == 0) {
+			byte_pipe = true;
+			optind++;
+			continue;
+		}
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'h':
 			c.host = optarg;
@@ -582,6 +755,11 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 'p':
+			if (num_parse_str(optarg, 1, 65535, &v) == -1) {
+				fprintf(stderr, "tcpd-cli: invalid port '%s': a number from 1 to "
+				    "65535\n", optarg);
+				return EXIT_USAGE;
+			}
 			c.port = optarg;
 			break;
 		case OPT_CONNECT_TIMEOUT:
@@ -599,8 +777,26 @@ main(int argc, char *argv[])
 			}
 			c.max_reply = (size_t)v;
 			break;
+		case 'r':
+			if (num_parse_str(optarg, -1, INT64_MAX, &c.repeat) == -1) {
+				fprintf(stderr, "tcpd-cli: invalid -r '%s' (a count, or -1 for "
+				    "ever)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			if (parse_interval(optarg, &c.interval_ns) == -1) {
+				fprintf(stderr, "tcpd-cli: invalid -i '%s' (seconds, as 0.5)\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'x':
+			c.last_from_stdin = true;
+			break;
 		case OPT_RAW:
-			raw = true;
+		case OPT_NO_RAW:
+			c.plain = ch == OPT_RAW;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -613,9 +809,18 @@ main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
+	if (byte_pipe && optind < argc) {
+		fprintf(stderr, "tcpd-cli: pipe takes no command words (got '%s'): it copies "
+		    "stdin to the server\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if ((c.last_from_stdin || c.repeat != 1) && (byte_pipe || optind == argc)) {
+		fprintf(stderr, "tcpd-cli: -r and -x go with a command: tcpd-cli -r 3 PING\n");
+		return EXIT_USAGE;
+	}
 	buf_init(&c.in, c.max_reply);
-	if (raw)
-		rc = run_raw(&c);
+	if (byte_pipe)
+		rc = run_byte_pipe(&c);
 	else if (optind < argc)
 		rc = run_command(&c, argc - optind, argv + optind);
 	else if (isatty(STDIN_FILENO))

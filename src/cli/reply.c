@@ -138,20 +138,34 @@ add_quoted(struct buf *out, const char *s, size_t n)
 	return rc == 0 ? buf_append(out, "\"", 1) : rc;
 }
 
+/*
+ * The header of the validated element at buf[pos]: the offset after its
+ * first line, its text's length, and for $, * and : the number.
+ */
+static size_t
+header_at(const char *buf, size_t len, size_t pos, size_t *tlen, int64_t *n)
+{
+	size_t end;
+
+	*n = 0;
+	if (buf[pos] == '$' || buf[pos] == '*' || buf[pos] == ':')
+		end = pos + (size_t)resp_read_int_line(buf + pos, len - pos, INT64_MIN,
+		    INT64_MAX, n);
+	else
+		end = (size_t)((const char *)memchr(buf + pos + 1, '\r', len - pos - 1) - buf) + 2;
+	*tlen = end - pos - 3;
+	return end;
+}
+
 /* Formats the reply at buf[pos], already validated; returns the offset after it. */
 static size_t
 format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t indent,
     int *rc)
 {
-	size_t end, text = pos + 1, tlen, width, i;
-	int64_t n = 0;
+	size_t text = pos + 1, tlen, width, i;
+	int64_t n;
+	size_t end = header_at(buf, len, pos, &tlen, &n);
 
-	if (buf[pos] == '$' || buf[pos] == '*' || buf[pos] == ':')
-		end = pos + (size_t)resp_read_int_line(buf + pos, len - pos, INT64_MIN,
-		    INT64_MAX, &n);
-	else
-		end = (size_t)((const char *)memchr(buf + text, '\r', len - text) - buf) + 2;
-	tlen = end - pos - 3;
 	switch (buf[pos]) {
 	case '+':
 		*rc |= buf_append(out, buf + text, tlen);
@@ -192,11 +206,49 @@ format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t inden
 	}
 }
 
+/* redis-cli --raw: the bytes of each value, array elements joined by newlines. */
+static size_t
+plain_at(struct buf *out, const char *buf, size_t len, size_t pos, int *rc)
+{
+	size_t tlen, i;
+	int64_t n;
+	size_t end = header_at(buf, len, pos, &tlen, &n);
+
+	switch (buf[pos]) {
+	case '+':
+	case ':':
+		*rc |= buf_append(out, buf + pos + 1, tlen);
+		return end;
+	case '-':
+		*rc |= buf_append(out, buf + pos + 1, tlen);
+		*rc |= buf_append(out, "\n", 1);
+		return end;
+	case '$':
+		if (n == -1)
+			return end;
+		*rc |= buf_append(out, buf + end, (size_t)n);
+		return end + (size_t)n + 2;
+	default:	/* '*' */
+		for (i = 0; n > 0 && i < (size_t)n; i++) {
+			if (i > 0)
+				*rc |= buf_append(out, "\n", 1);
+			end = plain_at(out, buf, len, end, rc);
+		}
+		return end;
+	}
+}
+
 int
-reply_format(struct buf *out, const char *reply, size_t len)
+reply_format(struct buf *out, const char *reply, size_t len, enum reply_style style)
 {
 	int rc = 0;
 
-	format_at(out, reply, len, 0, 0, &rc);
+	if (style == REPLY_TTY) {
+		format_at(out, reply, len, 0, 0, &rc);
+	} else {
+		plain_at(out, reply, len, 0, &rc);
+		if (style == REPLY_PLAIN)
+			rc |= buf_append(out, "\n", 1);
+	}
 	return rc == 0 ? 0 : -1;
 }

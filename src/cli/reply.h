@@ -39,11 +39,22 @@ ssize_t	reply_length(const char *buf, size_t len);
 /* True when the complete reply at buf is an error (-...). */
 bool	reply_is_error(const char *buf);
 
-/*
- * Appends the complete reply as redis-cli prints it: PONG, "quoted bulk"
- * with escapes, (integer) 5, (error) ERR ..., (nil), numbered and indented
- * arrays, (empty array); then a newline. Returns 0, or -1 when out is full.
- */
-int	reply_format(struct buf *out, const char *reply, size_t len);
+/* How a reply is printed: redis-cli's output formats. */
+enum reply_style {
+	/* On a terminal: PONG, "quoted bulk" with escapes, (integer) 5,
+	 * (error) ERR ..., (nil), numbered and indented arrays, (empty array);
+	 * then a newline. */
+	REPLY_TTY,
+	/* Into a pipe (--raw): each value's bytes, array elements one a line,
+	 * an error's text followed by an empty line, nil and (empty array) as
+	 * nothing; then a newline: what scripts parse. */
+	REPLY_PLAIN,
+	/* REPLY_PLAIN without the final newline, in both modes: for replies
+	 * that are text of their own, like INFO's CRLF lines. */
+	REPLY_VERBATIM,
+};
+
+/* Appends the complete reply in style. 0, or -1 when out is full. */
+int	reply_format(struct buf *out, const char *reply, size_t len, enum reply_style style);
 
 #endif

@@ -48,6 +48,12 @@ stderr_is_journal(void)
 	return st.st_dev == dev && st.st_ino == ino;
 }
 
+bool
+log_stderr_is_journal(void)
+{
+	return stderr_to_journal;
+}
+
 void
 log_init(void)
 {

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/acl.h"
@@ -96,19 +97,37 @@ cidr_match(const struct cidr *cidr, const uint8_t key[16])
 	return ((cidr->addr[full] ^ key[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
+void
+cidr_format(const struct cidr *cidr, char *dst, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+	bool is_v4 = cidr->prefix >= 96 && memcmp(cidr->addr, v4_mapped_prefix, 12) == 0;
+
+	inet_ntop(is_v4 ? AF_INET : AF_INET6, cidr->addr + (is_v4 ? 12 : 0), host,
+	    sizeof(host));
+	snprintf(dst, size, "%s/%u", host, cidr->prefix - (is_v4 ? 96u : 0u));
+}
+
 bool
 acl_permits(const struct cidr *allow, size_t nallow, const struct cidr *deny,
-    size_t ndeny, const uint8_t key[16])
+    size_t ndeny, const uint8_t key[16], const struct cidr **rule)
 {
 	size_t i;
 
-	for (i = 0; i < ndeny; i++)
-		if (cidr_match(&deny[i], key))
+	*rule = NULL;
+	for (i = 0; i < ndeny; i++) {
+		if (cidr_match(&deny[i], key)) {
+			*rule = &deny[i];
 			return false;
+		}
+	}
 	if (nallow == 0)
 		return true;
-	for (i = 0; i < nallow; i++)
-		if (cidr_match(&allow[i], key))
+	for (i = 0; i < nallow; i++) {
+		if (cidr_match(&allow[i], key)) {
+			*rule = &allow[i];
 			return true;
+		}
+	}
 	return false;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 struct net_addr;
 
@@ -30,11 +31,18 @@ void	cidr_key(const struct net_addr *addr, uint8_t key[16]);
 
 bool	cidr_match(const struct cidr *cidr, const uint8_t key[16]);
 
+/* "10.0.0.0/8", "::1/128": an IPv4 block in its own form. */
+void	cidr_format(const struct cidr *cidr, char *dst, size_t size);
+#define CIDR_STRLEN	(INET6_ADDRSTRLEN + 4)
+
 /*
  * Whether a peer may connect: no deny block matches, and the allow list is
- * empty or one of its blocks matches.
+ * empty or one of its blocks matches. *rule is the block that decided: the
+ * deny block that matched, the allow block that matched, or NULL (no allow
+ * list, or not in it).
  */
 bool	acl_permits(const struct cidr *allow, size_t nallow,
-	    const struct cidr *deny, size_t ndeny, const uint8_t key[16]);
+	    const struct cidr *deny, size_t ndeny, const uint8_t key[16],
+	    const struct cidr **rule);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -14,7 +15,7 @@
 #include "daemon/services/service.h"
 #include "tcpd/num.h"
 
-enum key_type { KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
+enum key_type { KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
 /* Every key, once: where it lives, how it parses, its default and range. */
@@ -46,6 +47,7 @@ static const struct key_desc keys[] = {
 	L(max_connections_per_ip, KEY_UINT,	0,		0, 1000000),
 	L(allow,		KEY_CIDRS,	0,		0, 0),
 	L(deny,			KEY_CIDRS,	0,		0, 0),
+	L(log_connections,	KEY_BOOL,	1,		0, 1),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -148,9 +150,14 @@ start_listener(struct parser *p, const char *name)
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->line = p->lineno;
-	for (i = 0; i < NKEYS; i++)
-		if (keys[i].section == SECTION_LISTENER && keys[i].type == KEY_UINT)
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].section != SECTION_LISTENER)
+			continue;
+		if (keys[i].type == KEY_UINT)
 			*(unsigned *)(void *)((char *)l + keys[i].offset) = keys[i].def;
+		else if (keys[i].type == KEY_BOOL)
+			*(bool *)(void *)((char *)l + keys[i].offset) = keys[i].def != 0;
+	}
 	p->section = SECTION_LISTENER;
 }
 
@@ -337,6 +344,23 @@ add_cidr(struct parser *p, const char *key, struct cidr_list *list,
 	list->n++;
 }
 
+/* yes/no, as systemd and most daemons spell it, with its usual synonyms. */
+static int
+parse_bool(const char *value, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+			*out = strcasecmp(value, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* A list value: items separated by blanks or commas. */
 static void
 parse_list(struct parser *p, const struct key_desc *k, void *field,
@@ -390,6 +414,11 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
 			    "an integer from %u to %u", k->name,
 			    shown(text, sizeof(text), value), k->min, k->max);
+		break;
+	case KEY_BOOL:
+		if (parse_bool(value, field) == -1)
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected yes or no",
+			    k->name, shown(text, sizeof(text), value));
 		break;
 	case KEY_SERVICE:
 		current_listener(p)->service_line = p->lineno;
@@ -555,7 +584,12 @@ config_load_file(struct config *cfg, const char *path, struct config_errors *err
 	memset(errs, 0, sizeof(*errs));
 	memset(cfg, 0, sizeof(*cfg));
 	if ((in = fopen(path, "re")) == NULL) {
-		add_error(errs, 0, "cannot open: %s", strerror(errno));
+		if (errno == EACCES)
+			add_error(errs, 0, "cannot open: %s (the systemd unit runs tcpd as "
+			    "its own DynamicUser: the file must be readable by others, as "
+			    "chmod 644 does)", strerror(errno));
+		else
+			add_error(errs, 0, "cannot open: %s", strerror(errno));
 		return -1;
 	}
 	rc = load_stream(cfg, in, errs);

@@ -33,6 +33,7 @@ struct listener_config {
 	unsigned	 max_connections_per_ip;	/* 0 = unlimited */
 	struct cidr_list allow;				/* empty = everyone */
 	struct cidr_list deny;
+	bool		 log_connections;	/* each close at info, or at debug */
 };
 
 struct config {

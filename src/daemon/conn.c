@@ -115,8 +115,15 @@ conn_close(struct conn *c, const char *reason)
 
 	if (c->c_flags & CONN_CLOSED)
 		return;
-	conn_log(c, LOG_LEVEL_DEBUG, "closed: %s (in %llu, out %llu bytes, %llu ms)",
-	    reason, (unsigned long long)c->c_bytes_in,
+	/*
+	 * One line per connection at info, like nginx's stream access log; but
+	 * not for a connect-and-close with no byte either way, as load balancers'
+	 * TCP health checks do every few seconds: that stays at debug.
+	 */
+	conn_log(c, c->c_listener->log_connections && c->c_bytes_in + c->c_bytes_out > 0 ?
+	    LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+	    "closed: %s (listener %s, in %llu, out %llu bytes, %llu ms)", reason,
+	    c->c_listener->name, (unsigned long long)c->c_bytes_in,
 	    (unsigned long long)c->c_bytes_out,
 	    (unsigned long long)(loop_now(conns->loop) - c->c_opened));
 	loop_del_fd(conns->loop, c->c_fd);

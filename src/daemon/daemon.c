@@ -49,6 +49,9 @@ daemon_load_config(const char *path, struct config *cfg, bool running)
 	char where[32];
 	size_t i;
 
+	/* Under systemd (ExecStartPre=tcpd --check-config) the journal takes "<3>" as err. */
+	const char *err = log_stderr_is_journal() ? "<3>" : "";
+
 	if (config_load_file(cfg, path, &errs) == 0)
 		return 0;
 	for (i = 0; i < errs.count && i < CONFIG_MAX_ERRORS; i++) {
@@ -58,14 +61,14 @@ daemon_load_config(const char *path, struct config *cfg, bool running)
 		if (running)
 			log_error("%s%s: %s", path, where, errs.err[i].msg);
 		else
-			fprintf(stderr, "%s%s: %s\n", path, where, errs.err[i].msg);
+			fprintf(stderr, "%s%s%s: %s\n", err, path, where, errs.err[i].msg);
 	}
 	if (errs.count > CONFIG_MAX_ERRORS) {
 		if (running)
 			log_error("%s: %zu more errors not shown", path,
 			    errs.count - CONFIG_MAX_ERRORS);
 		else
-			fprintf(stderr, "%s: %zu more errors not shown\n", path,
+			fprintf(stderr, "%s%s: %zu more errors not shown\n", err, path,
 			    errs.count - CONFIG_MAX_ERRORS);
 	}
 	return -1;

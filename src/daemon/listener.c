@@ -21,6 +21,7 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->max_connections_per_ip = lc->max_connections_per_ip;
 	l->allow = lc->allow;
 	l->deny = lc->deny;
+	l->log_connections = lc->log_connections;
 }
 
 void

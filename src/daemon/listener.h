@@ -23,6 +23,7 @@ struct listener {
 	unsigned	 max_connections_per_ip;
 	struct cidr_list allow;
 	struct cidr_list deny;
+	bool		 log_connections;	/* each close at info */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -21,6 +23,24 @@ usage(FILE *out)
 	    "  -V, --version       print the version and exit\n"
 	    "  -h, --help          print this help and exit\n",
 	    TCPD_DEFAULT_CONFIG);
+}
+
+/*
+ * The shipped unit runs tcpd as a DynamicUser, which reads the file as
+ * "others": a check run as root would pass while the service cannot start.
+ * (LoadCredential= would hand the service a copy instead, but only at start:
+ * systemctl reload would then read the stale copy.)
+ */
+static void
+warn_unreadable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && !(st.st_mode & S_IROTH))
+		fprintf(stderr, "%s%s: warning: not readable by others (mode %04o): the "
+		    "systemd unit's DynamicUser cannot read it; chmod o+r %s\n",
+		    log_stderr_is_journal() ? "<4>" : "", path,
+		    (unsigned)(st.st_mode & 07777), path);
 }
 
 int
@@ -71,6 +91,7 @@ main(int argc, char *argv[])
 	if (daemon_load_config(path, &cfg, false) == -1)
 		return 1;
 	if (check_only) {
+		warn_unreadable(path);
 		printf("%s: configuration ok\n", path);
 		config_free(&cfg);
 		return 0;

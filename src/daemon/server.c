@@ -100,15 +100,25 @@ reject(struct listen_socket *s, int fd, const struct net_addr *peer,
 	close(fd);
 }
 
+/* A refusal by the access lists is what an operator filters warnings for. */
 static void
-deny(struct listen_socket *s, int fd, const struct net_addr *peer)
+deny(struct listen_socket *s, int fd, const struct net_addr *peer,
+    const struct cidr *rule)
 {
 	struct listener *l = s->s_listener;
+	char why[CIDR_STRLEN + 16];
 	unsigned held;
 
 	stats.denied_connections++;
-	if (log_rate_ok(&l->deny_log, loop_now(s->s_srv->loop), &held))
-		peer_log(LOG_LEVEL_NOTICE, l, peer, "denied", "by allow/deny", held);
+	if (log_rate_ok(&l->deny_log, loop_now(s->s_srv->loop), &held)) {
+		if (rule != NULL) {
+			strcpy(why, "deny ");
+			cidr_format(rule, why + 5, sizeof(why) - 5);
+		} else {
+			strcpy(why, "not in allow");
+		}
+		peer_log(LOG_LEVEL_WARNING, l, peer, "denied", why, held);
+	}
 	close(fd);
 }
 
@@ -118,11 +128,12 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 {
 	struct listener *l = s->s_listener;
 	struct server *srv = s->s_srv;
+	const struct cidr *rule;
 	uint8_t key[16];
 
 	cidr_key(peer, key);
-	if (!acl_permits(l->allow.v, l->allow.n, l->deny.v, l->deny.n, key)) {
-		deny(s, fd, peer);
+	if (!acl_permits(l->allow.v, l->allow.n, l->deny.v, l->deny.n, key, &rule)) {
+		deny(s, fd, peer, rule);
 		return;
 	}
 	if (stats.connected >= srv->max_connections) {
@@ -665,6 +676,37 @@ bad:
 	return false;
 }
 
+/*
+ * A socket systemd passed under a name no listener has: said as that at
+ * start, because the listener meant to adopt it would otherwise try to bind
+ * the same address itself and fail with EADDRINUSE, which misleads.
+ */
+static bool
+passed_name_unmatched(const struct server *srv, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	char names[256];
+	size_t i, j, n;
+
+	for (i = 0; i < srv->nsockets; i++) {
+		const struct listen_socket *s = srv->sockets[i];
+
+		for (j = 0; j < cfg->nlisteners; j++)
+			if (strcmp(s->s_passed_name, cfg->listeners[j].name) == 0)
+				break;
+		if (j < cfg->nlisteners)
+			continue;
+		for (j = 0, n = 0; j < cfg->nlisteners && n < sizeof(names); j++)
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+			    j > 0 ? ", " : "", cfg->listeners[j].name);
+		snprintf(err, errlen, "the socket systemd passed as '%s' (%s) matches no "
+		    "listener: FileDescriptorName= in the .socket unit must be the NAME of "
+		    "a [listener.NAME] (here: %s)", s->s_passed_name, s->s_text, names);
+		return true;
+	}
+	return false;
+}
+
 struct server *
 server_new(struct loop *loop, const struct config *cfg,
     const struct activation *act, char *err, size_t errlen)
@@ -687,7 +729,8 @@ server_new(struct loop *loop, const struct config *cfg,
 	/* Without the reserve, running out of descriptors pauses accepting instead. */
 	if (srv->reserve_fd == -1)
 		log_warning("cannot open /dev/null for a reserve descriptor: %m");
-	if (server_reconfigure(srv, cfg, err, errlen) == -1) {
+	if (passed_name_unmatched(srv, cfg, err, errlen) ||
+	    server_reconfigure(srv, cfg, err, errlen) == -1) {
 		if (srv->reserve_fd != -1)
 			close(srv->reserve_fd);
 		close_sockets(srv);
