@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "daemon/config.h"
 #include "daemon/services/service.h"
+#include "tcpd/net.h"
 
 #define LISTENER "[listener.e]\nbind = 127.0.0.1:7007\nservice = echo\n"
 
@@ -162,10 +167,15 @@ Test(config, bad_binds)
 	    "brackets, as [::1]:PORT");
 	expect_error("[listener.e]\nservice = echo\nbind = [::1:7\n", 3,
 	    "invalid bind address '[::1:7': missing ']' after IPv6 address");
-	expect_error("[listener.e]\nservice = echo\nbind = 127.0.0.1:0\n", 3,
-	    "invalid bind address '127.0.0.1:0': port must be a number from 1 to 65535");
 	expect_error("[listener.e]\nservice = echo\nbind = 127.0.0.1:65536\n", 3,
-	    "invalid bind address '127.0.0.1:65536': port must be a number from 1 to 65535");
+	    "invalid bind address '127.0.0.1:65536': port must be a number from 0 to 65535 "
+	    "(0: any free port)");
+	expect_error("[listener.e]\nservice = echo\nbind = db.example:7\n", 3,
+	    "invalid bind address 'db.example:7': a host name; write an IP address (tcpd "
+	    "resolves no names: a reload must not wait on DNS), localhost or *");
+	expect_error("[listener.e]\nservice = echo\nbind = *:x\n", 3,
+	    "invalid bind address '*:x': port must be a number from 0 to 65535 "
+	    "(0: any free port)");
 	expect_error("[listener.e]\nservice = echo\nbind = 300.0.0.1:7\n", 3,
 	    "invalid bind address '300.0.0.1:7': invalid IPv4 address");
 	expect_error("[listener.e]\nservice = echo\nbind = [fe80::zz]:7\n", 3,
@@ -185,6 +195,34 @@ Test(config, duplicates)
 	    "address 127.0.0.1:7007 is already bound by listener 'e' (line 2)");
 	expect_error("[listener.e]\nbind = [::1]:7 [::1]:7\nservice = echo\n", 2,
 	    "address [::1]:7 is already bound by listener 'e' (line 2)");
+}
+
+static void
+assert_binds(const char *bind, const char *const want[], size_t n)
+{
+	char text[256], got[NET_ADDRSTRLEN];
+	size_t i;
+
+	snprintf(text, sizeof(text), "[listener.e]\nservice = echo\nbind = %s\n", bind);
+	cr_assert_eq(config_load_string(&cfg, text, &errs), 0, "%s: %s", bind,
+	    errs.err[0].msg);
+	cr_assert_eq(cfg.listeners[0].nbinds, n, "%s", bind);
+	for (i = 0; i < n; i++) {
+		net_addr_format(&cfg.listeners[0].binds[i], got, sizeof(got));
+		cr_assert_str_eq(got, want[i], "%s", bind);
+	}
+	config_free(&cfg);
+}
+
+/* localhost and * without a lookup; port 0 for any free port, never a duplicate. */
+Test(config, localhost_star_and_port_zero)
+{
+	assert_binds("localhost:7070", (const char *const[]){ "127.0.0.1:7070", "[::1]:7070" },
+	    2);
+	assert_binds("*:7070", (const char *const[]){ "0.0.0.0:7070", "[::]:7070" }, 2);
+	assert_binds("-LOCALHOST:7", (const char *const[]){ "127.0.0.1:7", "[::1]:7" }, 2);
+	assert_binds("127.0.0.1:0 127.0.0.1:0", (const char *const[]){ "127.0.0.1:0",
+	    "127.0.0.1:0" }, 2);
 }
 
 Test(config, incomplete_listeners)
@@ -325,12 +363,99 @@ Test(config, an_ipv4_mapped_bind_is_refused)
 	    "write the IPv4 address itself");
 }
 
-Test(config, an_endless_file_is_refused_in_bounded_memory, .timeout = 20)
+/* Not a regular file: never opened for reading, as a FIFO's open would block a reload. */
+Test(config, only_a_regular_file_is_read)
 {
 	cr_assert_eq(config_load_file(&cfg, "/dev/zero", &errs), -1);
+	cr_assert_str_eq(errs.err[0].msg, "cannot open: not a regular file");
+	cr_assert_eq(config_load_file(&cfg, "/tmp", &errs), -1);
+	cr_assert_str_eq(errs.err[0].msg, "cannot open: not a regular file");
+}
+
+Test(config, an_endless_file_is_refused_in_bounded_memory, .timeout = 20)
+{
+	char path[] = "/tmp/tcpd-big-XXXXXX";
+	int fd = mkstemp(path), i;
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_not_null(f = fdopen(fd, "w"));
+	for (i = 0; i < 200000; i++)	/* 2 MB of comments */
+		fputs("; comment\n", f);
+	fclose(f);
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	unlink(path);
 	cr_assert_geq(errs.count, 1);
 	cr_assert_eq(errs.err[errs.count - 1 < CONFIG_MAX_ERRORS ? errs.count - 1 :
 	    CONFIG_MAX_ERRORS - 1].line, 0);
 	cr_assert_str_eq(errs.err[errs.count - 1 < CONFIG_MAX_ERRORS ? errs.count - 1 :
 	    CONFIG_MAX_ERRORS - 1].msg, "too long (at most 1048576 bytes)");
+}
+
+static void
+put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_not_null(f = fopen(path, "w"), "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* include = a glob: packages add listeners in files of their own. */
+Test(config, include_reads_each_file_in_sorted_order)
+{
+	char dir[] = "/tmp/tcpd-include-XXXXXX", path[512], sub[512];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	put_file(dir, "tcpd.conf", "[tcpd]\ninclude = conf.d/*.conf\nmax_connections = 7\n"
+	    "include = none.d/*.conf\n" LISTENER);
+	put_file(sub, "20-b.conf", "[listener.b]\nbind = 127.0.0.1:7009\nservice = discard\n");
+	put_file(sub, "10-a.conf", "; a package's listener\n[listener.a]\n"
+	    "bind = 127.0.0.1:7008\nservice = chargen\n");
+	put_file(sub, "ignored.txt", "[junk\n");
+	snprintf(path, sizeof(path), "%s/tcpd.conf", dir);
+	cr_assert_eq(config_load_file(&cfg, path, &errs), 0, "%s", errs.err[0].msg);
+	cr_assert_eq(cfg.max_connections, 7);
+	cr_assert_eq(cfg.nlisteners, 3);
+	cr_assert_str_eq(cfg.listeners[0].name, "a");
+	cr_assert_str_eq(cfg.listeners[1].name, "b");
+	cr_assert_str_eq(cfg.listeners[2].name, "e");
+	config_free(&cfg);
+
+	/* Errors name the included file and its line. */
+	put_file(sub, "30-c.conf", "[listener.c]\nbind = 127.0.0.1:7008\nservice = echo\n"
+	    "colour = blue\n[tcpd]\n");
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	cr_assert_eq(errs.count, 3);
+	snprintf(sub, sizeof(sub), "%s/conf.d/30-c.conf", dir);
+	cr_assert_str_eq(errs.err[0].file, sub);
+	cr_assert_eq(errs.err[0].line, 4);
+	cr_assert_str_eq(errs.err[0].msg, "unknown key 'colour' in a listener section");
+	cr_assert_str_eq(errs.err[1].file, sub);
+	cr_assert_eq(errs.err[1].line, 5);
+	cr_assert_str_eq(errs.err[1].msg, "[tcpd] belongs in the main file; an included file "
+	    "holds [listener.NAME] sections");
+	cr_assert_str_eq(errs.err[2].file, sub);
+	cr_assert_eq(errs.err[2].line, 2);
+	cr_assert_eq(strncmp(errs.err[2].msg, "address 127.0.0.1:7008 is already bound by "
+	    "listener 'a' (", 56), 0, "%s", errs.err[2].msg);
+	config_free(&cfg);
+
+	/* Text has no directory to read from. */
+	expect_error("[tcpd]\ninclude = /etc/tcpd.d/*.conf\n" LISTENER, 2,
+	    "include is read only from a configuration file");
+	/* A name without wildcards must exist. */
+	put_file(dir, "tcpd.conf", "[tcpd]\ninclude = missing.conf\n" LISTENER);
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	cr_assert_str_eq(errs.err[0].file, "");
+	cr_assert_eq(errs.err[0].line, 2);
+	cr_assert_str_eq(errs.err[0].msg, "include 'missing.conf': no such file");
+	config_free(&cfg);
+	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
+	cr_assert_eq(system(sub), 0);
 }

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -76,7 +78,8 @@ Test(daemon, check_config_lists_each_error_with_file_and_line)
 	snprintf(expect, sizeof(expect),
 	    "%1$s:2: unknown key 'max_conections' in [tcpd]\n"
 	    "%1$s:3: invalid idle_timeout 'soon': expected an integer from 0 to 31536000\n"
-	    "%1$s:5: invalid bind address '127.0.0.1:99999': port must be a number from 1 to 65535\n"
+	    "%1$s:5: invalid bind address '127.0.0.1:99999': port must be a number from 0 to "
+	    "65535 (0: any free port)\n"
 	    "%1$s:7: duplicate listener 'a' (first defined at line 4)\n"
 	    "%1$s:8: unknown section [extra]: expected [tcpd] or [listener.NAME]\n",
 	    path);
@@ -345,4 +348,138 @@ Test(daemon, a_start_up_warning_to_a_closed_stderr_does_not_kill_it)
 	tcpd_start_stderr_broken(64);
 	ping_ok();
 	cr_assert_eq(tcpd_stop(), 0);
+}
+
+/* Reads from fd until needle has arrived (5 s at most); what came, in buf. */
+static const char *
+read_until(int fd, char *buf, size_t size, size_t *len, const char *needle)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	const char *at;
+	ssize_t n;
+
+	while ((at = strstr(buf, needle)) == NULL) {
+		cr_assert_gt(poll(&p, 1, 5000), 0, "no '%s' in:\n%s", needle, buf);
+		n = read(fd, buf + *len, size - 1 - *len);
+		cr_assert_gt(n, 0, "no '%s' in:\n%s", needle, buf);
+		*len += (size_t)n;
+		buf[*len] = '\0';
+	}
+	return at;
+}
+
+/* tcpd the way socat is used: no file, port 0, the ports on stdout for a script. */
+Test(daemon, runs_from_the_command_line_on_free_ports)
+{
+	const char *argv[] = { tcpd_bin(), "--listen", "0", "--service", "echo",
+	    "--listen", "[::1]:0", "--service", "command", NULL };
+	static char text[8192];
+	unsigned echo_port, cmd_port;
+	int to, from, fd, status;
+	size_t len = 0;
+	char in[8];
+	pid_t pid = run_piped(argv, &to, &from);
+
+	text[0] = '\0';
+	read_until(from, text, sizeof(text), &len, "\nlistener cli1: serving command on [::1]:");
+	/* Lines of their own on stdout, not log lines with a timestamp before them. */
+	cr_assert_eq(sscanf(strstr(text, "\nlistener cli0: ") + 1,
+	    "listener cli0: serving echo on 127.0.0.1:%u\n", &echo_port), 1, "%s", text);
+	read_until(from, text, sizeof(text), &len, "\n");
+	cr_assert_eq(sscanf(strstr(text, "\nlistener cli1: ") + 1,
+	    "listener cli1: serving command on [::1]:%u\n", &cmd_port), 1, "%s", text);
+	cr_assert(echo_port > 0 && cmd_port > 0);
+	fd = tcp_connect((uint16_t)echo_port);
+	send_all(fd, "hi", 2);
+	recv_exact(fd, in, 2);
+	assert_bytes(in, 2, "hi", 2);
+	close(fd);
+	/* SIGHUP has no file to re-read: it says so and changes nothing. */
+	kill(pid, SIGHUP);
+	read_until(from, text, sizeof(text), &len, "no configuration file to re-read");
+	assert_ping(fd = tcp_connect6((uint16_t)cmd_port));
+	close(fd);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(to);
+	close(from);
+}
+
+Test(daemon, command_line_listeners_are_checked_like_a_file)
+{
+	const char *check[] = { tcpd_bin(), "--listen", "localhost:0", "--service", "echo",
+	    "--check-config", NULL };
+	const char *bad[] = { tcpd_bin(), "--listen", "7", "--service", "bogus", NULL };
+	const char *unpaired[] = { tcpd_bin(), "--listen", "7", NULL };
+	const char *both[] = { tcpd_bin(), "-c", "x", "--listen", "7", "--service", "echo",
+	    NULL };
+
+	cr_assert_eq(run_capture(check, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "command line: configuration ok\n");
+	cr_assert_eq(run_capture(bad, out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "tcpd: --listen 7 --service bogus: invalid service 'bogus': "
+	    "expected echo, discard, chargen, daytime, time or command\n");
+	cr_assert_eq(run_capture(unpaired, out, sizeof(out)), 2);
+	cr_assert_eq(strncmp(out, "tcpd: each --listen needs a --service, in pairs\n", 48), 0,
+	    "%s", out);
+	cr_assert_eq(run_capture(both, out, sizeof(out)), 2);
+	cr_assert_eq(strncmp(out, "tcpd: --listen and --config are exclusive\n", 42), 0, "%s",
+	    out);
+}
+
+/* A port 0 in a file: a free port at start, kept by a reload (the same socket). */
+Test(daemon, a_port_zero_bind_keeps_its_port_across_a_reload)
+{
+	char path[] = "/tmp/tcpd-conf-XXXXXX";
+	const char *argv[] = { tcpd_bin(), "-c", path, NULL };
+	static char text[16384];
+	unsigned port;
+	size_t len = 0;
+	int fd = mkstemp(path), to, from, status;
+	pid_t pid;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	write_file(path, "[listener.c]\nbind = 127.0.0.1:0\nservice = command\n");
+	pid = run_piped(argv, &to, &from);
+	text[0] = '\0';
+	read_until(from, text, sizeof(text), &len, " ready ");
+	cr_assert_eq(sscanf(strstr(text, "serving command on 127.0.0.1:"),
+	    "serving command on 127.0.0.1:%u", &port), 1, "%s", text);
+	kill(pid, SIGHUP);
+	read_until(from, text, sizeof(text), &len, "configuration reloaded");
+	cr_assert_null(strstr(strstr(text, "SIGHUP"), "serving"), "re-bound: %s", text);
+	assert_ping(fd = tcp_connect((uint16_t)port));
+	close(fd);
+	/* Another port 0, on the wildcard: no clash with the first (no port is shared). */
+	write_file(path, "[listener.c]\nbind = 127.0.0.1:0\nservice = command\n"
+	    "[listener.d]\nbind = 0.0.0.0:0\nservice = discard\n");
+	kill(pid, SIGHUP);
+	read_until(from, text, sizeof(text), &len, "listener d: serving discard on 0.0.0.0:");
+	cr_assert_null(strstr(text, "reload failed"), "%s", text);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	close(to);
+	close(from);
+	unlink(path);
+}
+
+Test(daemon, check_config_names_the_included_file_with_the_error)
+{
+	char dir[] = "/tmp/tcpd-inc-XXXXXX", path[512], inc[512], expect[1024];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tcpd.conf", dir);
+	snprintf(inc, sizeof(inc), "%s/extra.conf", dir);
+	write_file(path, "[tcpd]\ninclude = extra.conf\n[listener.a]\nbind = 127.0.0.1:7\n"
+	    "service = echo\n");
+	write_file(inc, "[listener.b]\nbind = 127.0.0.1:9\nservice = discard\nbacklog = 0\n");
+	cr_assert_eq(run_tcpd("-t", "-c", path), 1);
+	snprintf(expect, sizeof(expect), "%s:4: invalid backlog '0': expected an integer from 1 "
+	    "to 65535\n", inc);
+	cr_assert_str_eq(out, expect);
+	unlink(inc);
+	unlink(path);
+	rmdir(dir);
 }

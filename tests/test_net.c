@@ -38,13 +38,16 @@ Test(net, parse_uses_only_len_bytes)
 	cr_assert_eq(net_addr_parse(&a, "127.0.0.1:80 trailing", 12, &why), 0);
 	net_addr_format(&a, out, sizeof(out));
 	cr_assert_str_eq(out, "127.0.0.1:80");
+	/* Port 0: the kernel picks one at bind. */
+	cr_assert_eq(net_addr_parse(&a, "[::1]:0", 7, &why), 0);
+	cr_assert_eq(net_addr_port(&a), 0);
 }
 
 Test(net, rejects)
 {
 	static const char *const bad[] = {
 		"", ":", "127.0.0.1", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:-1",
-		"127.0.0.1:0", "127.0.0.1:99999", "127.0.0.1:123456", "1.2.3:4",
+		"127.0.0.1:65536", "127.0.0.1:99999", "127.0.0.1:123456", "1.2.3:4",
 		"localhost:80", "::1:80", "[::1]", "[::1]80", "[::1:80", "[]:80",
 		"[1.2.3.4]:80", "127.0.0.1:8 0", " 127.0.0.1:80",
 	};

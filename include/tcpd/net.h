@@ -25,7 +25,7 @@ struct net_addr {
 
 /*
  * Parses "A.B.C.D:PORT" or "[V6]:PORT" (len bytes of s, no NUL needed) with a
- * port of 1-65535. Returns 0, or -1 with *why set to a static explanation.
+ * port of 0-65535 (0: the kernel picks a free one at bind). Returns 0, or -1 with *why set to a static explanation.
  */
 int	net_addr_parse(struct net_addr *addr, const char *s, size_t len,
 	    const char **why);

@@ -20,7 +20,7 @@ parse_port(const char *s, size_t len, in_port_t *port)
 {
 	int64_t v;
 
-	if (num_parse(s, len, 1, 65535, &v) == -1)
+	if (num_parse(s, len, 0, 65535, &v) == -1)
 		return -1;
 	*port = htons((in_port_t)v);
 	return 0;
@@ -87,7 +87,7 @@ net_addr_parse(struct net_addr *addr, const char *s, size_t len,
 		addr->len = sizeof(addr->u.in);
 	}
 	if (parse_port(port, len - (size_t)(port - s), &nport) == -1) {
-		*why = "port must be a number from 1 to 65535";
+		*why = "port must be a number from 0 to 65535 (0: any free port)";
 		return -1;
 	}
 	if (addr->u.sa.sa_family == AF_INET6)

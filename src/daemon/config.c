@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <fcntl.h>
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -15,7 +21,9 @@
 #include "daemon/services/service.h"
 #include "tcpd/num.h"
 
-enum key_type { KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS };
+enum key_type {
+	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS, KEY_INCLUDE
+};
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
 /* Every key, once: where it lives, how it parses, its default and range. */
@@ -41,6 +49,7 @@ static const struct key_desc keys[] = {
 	G(shutdown_timeout,	KEY_UINT,	10,		0, 3600),
 	G(max_line,		KEY_UINT,	65536,		64, 1u << 30),
 	G(output_limit,		KEY_UINT,	1048576,	1024, 1u << 30),
+	{ "include", SECTION_GLOBAL, KEY_INCLUDE, 0, 0, 0, 0 },
 	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0 },
 	L(service,		KEY_SERVICE,	0,		0, 0),
 	L(backlog,		KEY_UINT,	511,		1, 65535),
@@ -66,6 +75,8 @@ struct parser {
 	bool			 indented;	/* that line starts with blanks */
 	bool			 too_big;
 	bool			 seen_global;
+	const char		*dir;		/* of the file read, for relative includes */
+	bool			 included;	/* this file came from include = */
 	enum section_kind	 section;
 	unsigned		 key_lines[NKEYS];	/* in the current section */
 	const struct key_desc	*prev_key;	/* for continuation lines */
@@ -80,6 +91,8 @@ add_error(struct config_errors *errs, unsigned line, const char *fmt, ...)
 	va_list ap;
 
 	if (errs->count < CONFIG_MAX_ERRORS) {
+		snprintf(errs->err[errs->count].file, CONFIG_FILE_MAX, "%s",
+		    errs->current != NULL ? errs->current : "");
 		errs->err[errs->count].line = line;
 		va_start(ap, fmt);
 		vsnprintf(errs->err[errs->count].msg, CONFIG_ERRLEN, fmt, ap);
@@ -150,6 +163,7 @@ start_listener(struct parser *p, const char *name)
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->line = p->lineno;
+	l->file = p->errs->current;
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].section != SECTION_LISTENER)
 			continue;
@@ -168,6 +182,12 @@ start_section(struct parser *p, const char *name)
 	memset(p->key_lines, 0, sizeof(p->key_lines));
 	p->prev_key = NULL;
 	if (strcmp(name, "tcpd") == 0) {
+		if (p->included) {
+			add_error(p->errs, p->lineno, "[tcpd] belongs in the main file; "
+			    "an included file holds [listener.NAME] sections");
+			p->section = SECTION_BAD;
+			return;
+		}
 		if (p->seen_global) {
 			add_error(p->errs, p->lineno, "duplicate section [tcpd]");
 			p->section = SECTION_BAD;
@@ -280,36 +300,23 @@ parse_service(const char *value, const struct service **out)
 	return (*out = service_find(value, strlen(value))) != NULL ? 0 : -1;
 }
 
-/* "a, b or c": the names of every service, for an error message. */
 static void
-list_services(char *dst, size_t size)
+add_one_bind(struct parser *p, struct listener_config *l, const char *s, size_t len,
+    bool optional)
 {
-	const struct service *svc;
-	size_t i, n = 0;
-
-	dst[0] = '\0';
-	for (i = 0; (svc = service_at(i)) != NULL && n < size; i++)
-		n += (size_t)snprintf(dst + n, size - n, "%s%s",
-		    i == 0 ? "" : service_at(i + 1) == NULL ? " or " : ", ", svc->name);
-}
-
-static void
-add_bind(struct parser *p, struct listener_config *l, const char *s, size_t len)
-{
-	bool optional = len > 0 && s[0] == '-';
 	const char *why;
 	char text[96];
 
-	if (optional) {
-		s++;
-		len--;
-	}
 	if (l->nbinds == CONFIG_MAX_BINDS) {
 		add_error(p->errs, p->lineno, "too many addresses for bind (at "
 		    "most %d)", CONFIG_MAX_BINDS);
 		return;
 	}
 	if (net_addr_parse(&l->binds[l->nbinds], s, len, &why) == -1) {
+		/* A letter where the address goes: a host name, which tcpd does not look up. */
+		if (len > 0 && isalpha((unsigned char)s[0]) && memchr(s, ':', len) != NULL)
+			why = "a host name; write an IP address (tcpd resolves no names: a "
+			    "reload must not wait on DNS), localhost or *";
 		add_error(p->errs, p->lineno, "invalid bind address '%s': %s",
 		    log_escape(text, sizeof(text), s, len), why);
 		return;
@@ -322,6 +329,50 @@ add_bind(struct parser *p, struct listener_config *l, const char *s, size_t len)
 		return;
 	}
 	l->bind_optional[l->nbinds++] = optional;
+}
+
+/*
+ * One item of a bind list. "localhost:PORT" means 127.0.0.1 and [::1], as
+ * every Debian's /etc/hosts says, and "*:PORT" every address of both
+ * families, 0.0.0.0 and [::]: both without a lookup.
+ */
+static void
+add_bind(struct parser *p, struct listener_config *l, const char *s, size_t len)
+{
+	static const struct { const char *name, *v4, *v6; } aliases[] = {
+		{ "localhost:", "127.0.0.1:", "[::1]:" },
+		{ "*:", "0.0.0.0:", "[::]:" },
+	};
+	bool optional = len > 0 && s[0] == '-';
+	char both[2][NET_ADDRSTRLEN], text[96];
+	struct net_addr probe;
+	size_t i, n, port_len;
+	const char *why;
+
+	if (optional) {
+		s++;
+		len--;
+	}
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		n = strlen(aliases[i].name);
+		if (len < n || strncasecmp(s, aliases[i].name, n) != 0)
+			continue;
+		port_len = len - n < 8 ? len - n : 8;	/* longer is no port anyway */
+		snprintf(both[0], sizeof(both[0]), "%s%.*s", aliases[i].v4, (int)port_len, s + n);
+		snprintf(both[1], sizeof(both[1]), "%s%.*s", aliases[i].v6, (int)port_len, s + n);
+		/* A bad port is one error, about what was written. */
+		if (len - n > port_len ||
+		    net_addr_parse(&probe, both[0], strlen(both[0]), &why) == -1) {
+			add_error(p->errs, p->lineno, "invalid bind address '%s': %s",
+			    log_escape(text, sizeof(text), s, len), len - n > port_len ?
+			    "port must be a number from 0 to 65535 (0: any free port)" : why);
+			return;
+		}
+		add_one_bind(p, l, both[0], strlen(both[0]), optional);
+		add_one_bind(p, l, both[1], strlen(both[1]), optional);
+		return;
+	}
+	add_one_bind(p, l, s, len, optional);
 }
 
 static void
@@ -342,6 +393,110 @@ add_cidr(struct parser *p, const char *key, struct cidr_list *list,
 		return;
 	}
 	list->n++;
+}
+
+/*
+ * A regular file for reading, or NULL with errno (EINVAL: a FIFO, a device
+ * or a directory). Opened without blocking: a reload runs inside the event
+ * loop, and a FIFO's open would wait for a writer.
+ */
+static FILE *
+open_regular(const char *path)
+{
+	struct stat st;
+	FILE *in;
+	int saved, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((in = fdopen(fd, "r")) != NULL)
+		return in;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
+static char *read_line(char *str, int num, void *stream);
+static int handle_key(void *user, const char *section, const char *name,
+    const char *value);
+static void parse_file(struct parser *p, FILE *in);
+
+/*
+ * include = PATTERN: each file the glob matches, in sorted order, read as if
+ * its [listener.NAME] sections stood here. A pattern without wildcards must
+ * match; one with them may match nothing (an empty conf.d). Relative
+ * patterns are relative to the including file's directory.
+ */
+static void
+include_files(struct parser *p, const char *pattern)
+{
+	char full[PATH_MAX], text[96];
+	glob_t g;
+	size_t i;
+	int rc;
+
+	if (p->dir == NULL) {
+		add_error(p->errs, p->lineno, "include is read only from a configuration "
+		    "file");
+		return;
+	}
+	if (pattern[0] != '/')
+		snprintf(full, sizeof(full), "%s/%s", p->dir, pattern);
+	else
+		snprintf(full, sizeof(full), "%s", pattern);
+	/* A directory that is missing or unreadable matches nothing, like an empty one. */
+	rc = glob(full, 0, NULL, &g);
+	if (rc == GLOB_NOMATCH && strpbrk(pattern, "*?[") == NULL) {
+		add_error(p->errs, p->lineno, "include '%s': no such file",
+		    shown(text, sizeof(text), pattern));
+		return;
+	}
+	if (rc != 0 && rc != GLOB_NOMATCH) {
+		add_error(p->errs, p->lineno, "include '%s': out of memory",
+		    shown(text, sizeof(text), pattern));
+		globfree(&g);
+		return;
+	}
+	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		struct parser q = { .cfg = p->cfg, .errs = p->errs, .included = true,
+		    .dir = NULL };
+		char **files, *name;
+		FILE *in;
+
+		if (p->cfg->nfiles == CONFIG_MAX_INCLUDES) {
+			add_error(p->errs, p->lineno, "include '%s': more than %d files in "
+			    "all", shown(text, sizeof(text), pattern), CONFIG_MAX_INCLUDES);
+			break;
+		}
+		if ((files = realloc(p->cfg->files, (p->cfg->nfiles + 1) * sizeof(*files))) ==
+		    NULL || (name = strdup(g.gl_pathv[i])) == NULL) {
+			if (files != NULL)
+				p->cfg->files = files;
+			add_error(p->errs, p->lineno, "out of memory");
+			break;
+		}
+		p->cfg->files = files;
+		p->cfg->files[p->cfg->nfiles++] = name;
+		if ((in = open_regular(name)) == NULL) {
+			add_error(p->errs, p->lineno, "include: cannot open %s: %s",
+			    shown(text, sizeof(text), name), strerror(errno));
+			continue;
+		}
+		/* Its errors carry its name; relative includes inside would be refused anyway. */
+		p->errs->current = name;
+		parse_file(&q, in);
+		p->errs->current = NULL;
+		fclose(in);
+	}
+	globfree(&g);
 }
 
 /* yes/no, as systemd and most daemons spell it, with its usual synonyms. */
@@ -415,6 +570,9 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			    "an integer from %u to %u", k->name,
 			    shown(text, sizeof(text), value), k->min, k->max);
 		break;
+	case KEY_INCLUDE:
+		include_files(p, value);
+		break;
 	case KEY_BOOL:
 		if (parse_bool(value, field) == -1)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected yes or no",
@@ -425,7 +583,7 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 		if (parse_service(value, field) == -1) {
 			char names[128];
 
-			list_services(names, sizeof(names));
+			services_list(names, sizeof(names));
 			add_error(p->errs, p->lineno, "invalid service '%s': expected "
 			    "%s", shown(text, sizeof(text), value), names);
 		}
@@ -490,7 +648,7 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 		    p->section == SECTION_GLOBAL ? "[tcpd]" : "a listener section");
 		return 1;
 	}
-	if (p->key_lines[i] != 0) {
+	if (p->key_lines[i] != 0 && k->type != KEY_INCLUDE) {
 		add_error(p->errs, p->lineno, "duplicate key '%s' (first set at "
 		    "line %u)", name, p->key_lines[i]);
 		return 1;
@@ -512,6 +670,7 @@ check_listeners(struct config *cfg, struct config_errors *errs)
 	for (i = 0; i < cfg->nlisteners; i++) {
 		struct listener_config *l = &cfg->listeners[i];
 
+		errs->current = l->file;
 		if (l->bind_line == 0)
 			add_error(errs, l->line, "listener '%s' has no bind", l->name);
 		if (l->service_line == 0)
@@ -522,16 +681,20 @@ check_listeners(struct config *cfg, struct config_errors *errs)
 				struct listener_config *o = &cfg->listeners[j];
 
 				for (b = 0; b < (j == i ? a : o->nbinds); b++) {
-					if (!net_addr_equal(&l->binds[a], &o->binds[b]))
+					/* Port 0 binds are each a fresh port. */
+					if (!net_addr_equal(&l->binds[a], &o->binds[b]) ||
+					    net_addr_port(&l->binds[a]) == 0)
 						continue;
 					net_addr_format(&l->binds[a], text, sizeof(text));
 					add_error(errs, l->bind_line, "address %s is "
-					    "already bound by listener '%s' (line %u)",
-					    text, o->name, o->bind_line);
+					    "already bound by listener '%s' (%s%sline %u)",
+					    text, o->name, o->file != NULL ? o->file : "",
+					    o->file != NULL ? " " : "", o->bind_line);
 				}
 			}
 		}
 	}
+	errs->current = NULL;
 }
 
 static void
@@ -547,26 +710,35 @@ set_defaults(struct config *cfg)
 			cfg->log_level = (enum log_level)keys[i].def;
 		else if (keys[i].type == KEY_TARGET)
 			cfg->log_target = (enum log_target)keys[i].def;
-		else
+		else if (keys[i].type == KEY_UINT)
 			*(unsigned *)(void *)((char *)cfg + keys[i].offset) = keys[i].def;
 	}
 }
 
-static int
-load_stream(struct config *cfg, FILE *in, struct config_errors *errs)
+/* One file, the main one or an included one, through inih. */
+static void
+parse_file(struct parser *p, FILE *in)
 {
-	struct parser p = { .cfg = cfg, .errs = errs, .in = in };
 	int rc;
 
-	set_defaults(cfg);
-	rc = ini_parse_stream(read_line, &p, handle_key, &p);
+	p->in = in;
+	rc = ini_parse_stream(read_line, p, handle_key, p);
 	if (rc == -2)
-		add_error(errs, 0, "out of memory");
+		add_error(p->errs, 0, "out of memory");
 	else if (rc > 0)
-		add_error(errs, (unsigned)rc, "syntax error: expected "
+		add_error(p->errs, (unsigned)rc, "syntax error: expected "
 		    "'key = value', '[section]' or a comment");
 	else if (ferror(in))
-		add_error(errs, 0, "read error: %s", strerror(errno));
+		add_error(p->errs, 0, "read error: %s", strerror(errno));
+}
+
+static int
+load_stream(struct config *cfg, FILE *in, const char *dir, struct config_errors *errs)
+{
+	struct parser p = { .cfg = cfg, .errs = errs, .dir = dir };
+
+	set_defaults(cfg);
+	parse_file(&p, in);
 	if (!p.too_big)
 		check_listeners(cfg, errs);
 	if (errs->count == 0)
@@ -578,13 +750,16 @@ load_stream(struct config *cfg, FILE *in, struct config_errors *errs)
 int
 config_load_file(struct config *cfg, const char *path, struct config_errors *errs)
 {
+	char dir[PATH_MAX];
 	FILE *in;
 	int rc;
 
 	memset(errs, 0, sizeof(*errs));
 	memset(cfg, 0, sizeof(*cfg));
-	if ((in = fopen(path, "re")) == NULL) {
-		if (errno == EACCES)
+	if ((in = open_regular(path)) == NULL) {
+		if (errno == EINVAL)
+			add_error(errs, 0, "cannot open: not a regular file");
+		else if (errno == EACCES)
 			add_error(errs, 0, "cannot open: %s (the systemd unit runs tcpd as "
 			    "its own DynamicUser: the file must be readable by others, as "
 			    "chmod 644 does)", strerror(errno));
@@ -592,7 +767,13 @@ config_load_file(struct config *cfg, const char *path, struct config_errors *err
 			add_error(errs, 0, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	rc = load_stream(cfg, in, errs);
+	/* Relative includes are relative to this file's directory. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (strrchr(dir, '/') != NULL)
+		*strrchr(dir, '/') = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	rc = load_stream(cfg, in, dir[0] != '\0' ? dir : "/", errs);
 	fclose(in);
 	return rc;
 }
@@ -611,7 +792,7 @@ config_load_string(struct config *cfg, const char *text, struct config_errors *e
 		add_error(errs, 0, "out of memory");
 		return -1;
 	}
-	rc = load_stream(cfg, in, errs);
+	rc = load_stream(cfg, in, NULL, errs);
 	fclose(in);
 	return rc;
 }
@@ -619,7 +800,14 @@ config_load_string(struct config *cfg, const char *text, struct config_errors *e
 void
 config_free(struct config *cfg)
 {
+	size_t i;
+
 	free(cfg->listeners);
 	cfg->listeners = NULL;
 	cfg->nlisteners = 0;
+	for (i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	cfg->files = NULL;
+	cfg->nfiles = 0;
 }

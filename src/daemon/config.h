@@ -34,6 +34,7 @@ struct listener_config {
 	struct cidr_list allow;				/* empty = everyone */
 	struct cidr_list deny;
 	bool		 log_connections;	/* each close at info, or at debug */
+	const char	*file;			/* an included file's name, or NULL */
 };
 
 struct config {
@@ -47,18 +48,29 @@ struct config {
 	unsigned		 output_limit;	/* bytes */
 	struct listener_config	*listeners;
 	size_t			 nlisteners;
+	char			**files;	/* included, in the order read */
+	size_t			 nfiles;
 };
+
+/* Files include = may add in all, and the longest name kept for a message. */
+#define CONFIG_MAX_INCLUDES	64
+#define CONFIG_FILE_MAX		256
 
 #define CONFIG_MAX_ERRORS	32
 #define CONFIG_ERRLEN		192
 
-/* Errors found in one parse, in the order found; line 0 = the whole file. */
+/*
+ * Errors found in one parse, in the order found; line 0 = the whole file.
+ * file is "" for the file given, or the included file the error is in.
+ */
 struct config_errors {
 	struct {
+		char		file[CONFIG_FILE_MAX];
 		unsigned	line;
 		char		msg[CONFIG_ERRLEN];
 	}		 err[CONFIG_MAX_ERRORS];
 	size_t		 count;		/* may exceed CONFIG_MAX_ERRORS */
+	const char	*current;	/* while parsing: the included file, or NULL */
 };
 
 /*

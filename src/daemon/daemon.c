@@ -55,13 +55,16 @@ daemon_load_config(const char *path, struct config *cfg, bool running)
 	if (config_load_file(cfg, path, &errs) == 0)
 		return 0;
 	for (i = 0; i < errs.count && i < CONFIG_MAX_ERRORS; i++) {
+		/* An error in an included file names that file. */
+		const char *file = errs.err[i].file[0] != '\0' ? errs.err[i].file : path;
+
 		where[0] = '\0';
 		if (errs.err[i].line > 0)
 			snprintf(where, sizeof(where), ":%u", errs.err[i].line);
 		if (running)
-			log_error("%s%s: %s", path, where, errs.err[i].msg);
+			log_error("%s%s: %s", file, where, errs.err[i].msg);
 		else
-			fprintf(stderr, "%s%s%s: %s\n", err, path, where, errs.err[i].msg);
+			fprintf(stderr, "%s%s%s: %s\n", err, file, where, errs.err[i].msg);
 	}
 	if (errs.count > CONFIG_MAX_ERRORS) {
 		if (running)
@@ -158,6 +161,11 @@ reload(struct daemon *d)
 
 	if (d->stopping)
 		return;
+	if (d->path == NULL) {
+		log_warning("SIGHUP received: tcpd runs on --listen/--service, with no "
+		    "configuration file to re-read; nothing changed");
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	notify(d, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)now.tv_sec * 1000000 + (unsigned long long)now.tv_nsec / 1000);
@@ -268,7 +276,11 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act)
 		log_error("%s", err);
 		goto out;
 	}
-	log_notice("tcpd %s ready (config %s)", TCPD_VERSION, path);
+	log_notice("tcpd %s ready (config %s)", TCPD_VERSION,
+	    path != NULL ? path : "from the command line");
+	/* Started from a script with port 0: it learns the ports from stdout. */
+	if (path == NULL)
+		server_announce(d.srv, stdout);
 	/* Only now: every listener is live, so dependents can connect at once. */
 	notify(&d, "READY=1");
 	send_status(&d);

@@ -17,6 +17,8 @@ int	daemon_load_config(const char *path, struct config *cfg, bool running);
 /*
  * Runs tcpd in the foreground on cfg (loaded from path, which SIGHUP
  * re-reads) and the sockets systemd passed in act, until SIGTERM or SIGINT.
+ * A NULL path is a configuration from the command line (--listen): there is
+ * nothing to re-read, and the bound addresses are announced on stdout.
  * The caller has set SIGPIPE to be ignored before its first write.
  * Takes cfg over. Returns the process exit status.
  */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,18 +12,29 @@
 #include "daemon/activation.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/services/service.h"
+#include "tcpd/buf.h"
 #include "tcpd/log.h"
 
 static void
 usage(FILE *out)
 {
+	char services[128];
+
+	services_list(services, sizeof(services));
 	fprintf(out,
 	    "usage: tcpd [-c FILE] [-t] [-V] [-h]\n"
-	    "  -c, --config FILE   configuration file (default %s)\n"
-	    "  -t, --check-config  validate the configuration and exit\n"
-	    "  -V, --version       print the version and exit\n"
-	    "  -h, --help          print this help and exit\n",
-	    TCPD_DEFAULT_CONFIG);
+	    "       tcpd --listen [ADDR:]PORT --service NAME [--listen ... --service ...] [-t]\n"
+	    "  -c, --config FILE     configuration file (default %s)\n"
+	    "  -t, --check-config    validate the configuration and exit\n"
+	    "      --listen [ADDR:]PORT  serve on ADDR (default 127.0.0.1) and PORT, 0 for\n"
+	    "                        any free port; without a configuration file\n"
+	    "      --service NAME    what the --listen before it serves: %s\n"
+	    "  -V, --version         print the version and exit\n"
+	    "  -h, --help            print this help and exit\n"
+	    "With --listen, tcpd prints 'listener cliN: serving NAME on ADDR:PORT' on\n"
+	    "stdout for each address once it is bound.\n",
+	    TCPD_DEFAULT_CONFIG, services);
 }
 
 /*
@@ -43,6 +55,49 @@ warn_unreadable(const char *path)
 		    (unsigned)(st.st_mode & 07777), path);
 }
 
+/* At most this many --listen/--service pairs: each is a listener. */
+#define ADHOC_MAX	64
+
+/*
+ * The configuration --listen/--service pairs describe: every other setting
+ * at its default. Errors name the pair they are about; 0 or -1.
+ */
+static int
+adhoc_config(struct config *cfg, char **listen, char **service, int n)
+{
+	struct config_errors errs;
+	struct buf text;
+	size_t i, pair;
+	int rc;
+
+	buf_init(&text, 64 * 1024);
+	buf_appendf(&text, "[tcpd]\n");
+	for (i = 0; i < (size_t)n; i++) {
+		/* A bare port is on loopback: what a test suite or a quick try wants. */
+		bool port_only = listen[i][strspn(listen[i], "0123456789")] == '\0';
+
+		buf_appendf(&text, "[listener.cli%zu]\nbind = %s%s\nservice = %s\n", i,
+		    port_only ? "127.0.0.1:" : "", listen[i], service[i]);
+	}
+	if (text.error != 0 || buf_append(&text, "", 1) == -1) {
+		fprintf(stderr, "tcpd: --listen: too many or too long\n");
+		buf_free(&text);
+		return -1;
+	}
+	rc = config_load_string(cfg, buf_data(&text), &errs);
+	buf_free(&text);
+	/* Line 1 is [tcpd]; pair i is lines 2 + 3i to 4 + 3i. */
+	for (i = 0; rc == -1 && i < errs.count && i < CONFIG_MAX_ERRORS; i++) {
+		pair = errs.err[i].line >= 2 ? (errs.err[i].line - 2) / 3 : 0;
+		if (errs.err[i].line >= 2 && pair < (size_t)n)
+			fprintf(stderr, "tcpd: --listen %s --service %s: %s\n", listen[pair],
+			    service[pair], errs.err[i].msg);
+		else
+			fprintf(stderr, "tcpd: %s\n", errs.err[i].msg);
+	}
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -51,9 +106,14 @@ main(int argc, char *argv[])
 		{ "check-config",	no_argument,		NULL, 't' },
 		{ "version",		no_argument,		NULL, 'V' },
 		{ "help",		no_argument,		NULL, 'h' },
+		{ "listen",		required_argument,	NULL, 'l' },
+		{ "service",		required_argument,	NULL, 's' },
 		{ NULL,			0,			NULL, 0 },
 	};
 	const char *path = TCPD_DEFAULT_CONFIG;
+	char *listen[ADHOC_MAX], *service[ADHOC_MAX];
+	int nlisten = 0, nservice = 0;
+	bool path_given = false;
 	struct activation act;
 	struct config cfg;
 	int ch, check_only = 0, n;
@@ -66,6 +126,19 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			path_given = true;
+			break;
+		case 'l':
+		case 's':
+			if ((ch == 'l' ? nlisten : nservice) == ADHOC_MAX) {
+				fprintf(stderr, "tcpd: at most %d --listen and --service\n",
+				    ADHOC_MAX);
+				return 2;
+			}
+			if (ch == 'l')
+				listen[nlisten++] = optarg;
+			else
+				service[nservice++] = optarg;
 			break;
 		case 't':
 			check_only = 1;
@@ -87,12 +160,26 @@ main(int argc, char *argv[])
 		return 2;
 	}
 
+	if (nlisten != nservice || (path_given && nlisten > 0)) {
+		fprintf(stderr, "tcpd: %s\n", nlisten != nservice ?
+		    "each --listen needs a --service, in pairs" :
+		    "--listen and --config are exclusive");
+		usage(stderr);
+		return 2;
+	}
+
 	log_init();
-	if (daemon_load_config(path, &cfg, false) == -1)
+	if (nlisten > 0) {
+		if (adhoc_config(&cfg, listen, service, nlisten) == -1)
+			return 1;
+		path = NULL;	/* no file: SIGHUP has nothing to re-read */
+	} else if (daemon_load_config(path, &cfg, false) == -1) {
 		return 1;
+	}
 	if (check_only) {
-		warn_unreadable(path);
-		printf("%s: configuration ok\n", path);
+		if (path != NULL)
+			warn_unreadable(path);
+		printf("%s: configuration ok\n", path != NULL ? path : "command line");
 		config_free(&cfg);
 		return 0;
 	}

@@ -348,6 +348,16 @@ bind_socket(struct server *srv, const struct listener_config *lc, size_t i,
 		free(s);
 		return NULL;
 	}
+	/*
+	 * Port 0: the text shows the port the kernel chose, while s_addr keeps
+	 * port 0, so a reload finds this socket again by its configured address.
+	 */
+	if (net_addr_port(&s->s_addr) == 0) {
+		struct net_addr got;
+
+		if (net_local_addr(s->s_fd, &got) == 0)
+			net_addr_format(&got, s->s_text, sizeof(s->s_text));
+	}
 	if (loop_add_fd(srv->loop, s->s_fd, LOOP_READABLE, on_accept, s) == -1) {
 		snprintf(err, errlen, "listener %s: epoll_ctl: %s", lc->name,
 		    strerror(errno));
@@ -402,7 +412,7 @@ port_held_otherwise(const struct server *srv, const struct net_addr *addr)
 		const struct net_addr *old = &srv->sockets[i]->s_addr;
 
 		if (old->u.sa.sa_family == addr->u.sa.sa_family &&
-		    net_addr_port(old) == net_addr_port(addr) &&
+		    net_addr_port(addr) != 0 && net_addr_port(old) == net_addr_port(addr) &&
 		    net_addr_is_wildcard(old) != net_addr_is_wildcard(addr))
 			return srv->sockets[i];
 	}
@@ -705,6 +715,17 @@ passed_name_unmatched(const struct server *srv, const struct config *cfg, char *
 		return true;
 	}
 	return false;
+}
+
+void
+server_announce(const struct server *srv, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nsockets; i++)
+		fprintf(out, "listener %s: serving %s on %s\n", srv->sockets[i]->s_listener->name,
+		    srv->sockets[i]->s_listener->service->name, srv->sockets[i]->s_text);
+	fflush(out);
 }
 
 struct server *

@@ -2,6 +2,8 @@
 #ifndef TCPD_SERVER_H
 #define TCPD_SERVER_H
 
+#include <stdio.h>
+
 #include <stddef.h>
 
 struct activation;
@@ -37,6 +39,12 @@ int		 server_reconfigure(struct server *srv, const struct config *cfg,
  * loop when none remain or after shutdown_timeout seconds.
  */
 void		 server_shutdown(struct server *srv);
+
+/*
+ * Writes "listener NAME: serving SERVICE on ADDR:PORT" for each bound
+ * socket, with the port the kernel chose for a port 0, and flushes out.
+ */
+void		 server_announce(const struct server *srv, FILE *out);
 
 /* Closes the listeners and every connection at once, and frees the server. */
 void		 server_free(struct server *srv);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Every service tcpd can run: adding one is a file and a line here. */
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/services/service.h"
@@ -33,4 +34,16 @@ const struct service *
 service_at(size_t i)
 {
 	return i < NSERVICES ? services[i] : NULL;
+}
+
+void
+services_list(char *dst, size_t size)
+{
+	const struct service *svc;
+	size_t i, n = 0;
+
+	dst[0] = '\0';
+	for (i = 0; (svc = service_at(i)) != NULL && n < size; i++)
+		n += (size_t)snprintf(dst + n, size - n, "%s%s",
+		    i == 0 ? "" : service_at(i + 1) == NULL ? " or " : ", ", svc->name);
 }
