@@ -146,6 +146,12 @@ tcp_connect_small_window(uint16_t port)
 }
 
 int
+tcp_try_connect(uint16_t port)
+{
+	return try_connect(AF_INET, port);
+}
+
+int
 tcp_connect_admitted(uint16_t port)
 {
 	char in[8];

@@ -86,6 +86,8 @@ void	assert_rss_growth_below(long rss0, long max_kib);
 
 /* Blocking client sockets with a 10 s receive and send timeout. */
 int	tcp_connect(uint16_t port);
+/* To 127.0.0.1:port, or -1 when nothing listens there (yet). */
+int	tcp_try_connect(uint16_t port);
 int	tcp_connect6(uint16_t port);
 /*
  * A command connection that tcpd admitted (PING answered), retried for a

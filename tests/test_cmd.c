@@ -95,7 +95,7 @@ Test(cmd, time_is_now)
 
 Test(cmd, help_lists_every_command)
 {
-	static const char first[] = "*7\r\n$43\r\nPING [message] - reply PONG, "
+	static const char first[] = "*8\r\n$43\r\nPING [message] - reply PONG, "
 	    "or the message\r\n";
 	enum cmd_result result;
 	char *out = RUN("HELP\r\n");
@@ -174,6 +174,62 @@ Test(cmd, info_section)
 	char *out = RUN("INFO clients\r\n");
 
 	cr_assert_null(strstr(out, "# Server"));
-	cr_assert_not_null(strstr(out, "# Clients"));
+	cr_assert_not_null(strstr(out, "# Clients\r\nconnected_clients:"));
+	cr_assert_not_null(strstr(out, "\r\nmaxclients:"), "what Redis tools read");
 	cr_assert_str_eq(RUN("INFO nope\r\n"), "-ERR unknown INFO section 'nope'\r\n");
+	/* Several at once, as Redis 7 takes them. */
+	out = RUN("INFO CLIENTS server\r\n");
+	cr_assert_not_null(strstr(out, "# Server"));
+	cr_assert_not_null(strstr(out, "\r\n\r\n# Clients"));
+	cr_assert_null(strstr(out, "# Stats"));
+}
+
+/* Redis-shaped sections: what redis_exporter and people used to Redis read. */
+Test(cmd, info_commandstats_latencystats_errorstats)
+{
+	enum cmd_result result;
+	char *out;
+
+	stats_reset(0);
+	cmd_register_stats();
+	RUN("PING\r\n");
+	RUN("PING\r\n");
+	RUN("ECHO\r\n");		/* refused: arity */
+	RUN("INFO nope\r\n");		/* failed while running */
+	RUN("NOPE\r\n");		/* unknown: an error, no command's */
+	out = RUN("INFO everything\r\n");
+	cr_assert_not_null(strstr(out, "\r\n# Commandstats\r\ncmdstat_ping:calls=2,usec="),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, ",rejected_calls=0,failed_calls=0\r\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "cmdstat_echo:calls=0,usec=0,usec_per_call=0.00,"
+	    "rejected_calls=1,failed_calls=0\r\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "cmdstat_info:calls=1,"), "%s", out);
+	cr_assert_not_null(strstr(out, ",rejected_calls=0,failed_calls=1\r\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "\r\n# Latencystats\r\nlatency_percentiles_usec_ping:p50="),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "\r\n# Errorstats\r\nerrorstat_ERR:count=3\r\n"),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "total_error_replies:3\r\n"), "%s", out);
+	cr_assert_str_eq(RUN("INFO errorstats\r\n"), "$37\r\n# Errorstats\r\n"
+	    "errorstat_ERR:count=3\r\n\r\n");
+	/* The default leaves the per-command sections out, as Redis does. */
+	out = RUN("INFO\r\n");
+	cr_assert_null(strstr(out, "# Commandstats"));
+	cr_assert_not_null(strstr(out, "# Errorstats"));
+}
+
+Test(cmd, config_get_answers_what_redis_tools_ask)
+{
+	enum cmd_result result;
+
+	stats.max_connections = 77;
+	cr_assert_str_eq(RUN("CONFIG GET maxclients\r\n"),
+	    "*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n");
+	cr_assert_str_eq(RUN("CONFIG GET save\r\n"), "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
+	cr_assert_str_eq(RUN("config get APPEND*\r\n"),
+	    "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
+	cr_assert_str_eq(RUN("CONFIG GET nosuch\r\n"), "*0\r\n");
+	cr_assert_str_eq(RUN("CONFIG SET save x\r\n"),
+	    "-ERR wrong number of arguments for 'config' command\r\n");
+	cr_assert_str_eq(RUN("CONFIG RESETSTAT x\r\n"), "-ERR CONFIG takes GET only\r\n");
 }

@@ -106,7 +106,8 @@ Test(command, unknown_and_arity_errors_keep_the_connection)
 	EXCHANGE(fd, "TIME now\r\n", "-ERR wrong number of arguments for 'time' command\r\n");
 	EXCHANGE(fd, "WHOAMI x\r\n", "-ERR wrong number of arguments for 'whoami' command\r\n");
 	EXCHANGE(fd, "HELP x\r\n", "-ERR wrong number of arguments for 'help' command\r\n");
-	EXCHANGE(fd, "INFO a b\r\n", "-ERR wrong number of arguments for 'info' command\r\n");
+	EXCHANGE(fd, "INFO server nosuch\r\n", "-ERR unknown INFO section 'nosuch'\r\n");
+	EXCHANGE(fd, "CONFIG GET\r\n", "-ERR wrong number of arguments for 'config' command\r\n");
 	EXCHANGE(fd, "PING\r\n", "+PONG\r\n");
 	close(fd);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 
-#include "cli/hist.h"
+#include "tcpd/hist.h"
 
 static struct hist h;
 

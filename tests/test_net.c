@@ -147,3 +147,15 @@ Test(net, ipv6_listeners_are_ipv6_only)
 	cr_assert_eq(on, 1, "so 0.0.0.0:P and [::]:P can both be bound");
 	close(fd);
 }
+
+/* getaddrinfo() would take 70000 as port 4464: net_dial refuses it first. */
+Test(net, dial_refuses_a_port_out_of_range)
+{
+	struct net_addr used;
+	char err[128];
+
+	cr_assert_eq(net_dial("127.0.0.1", "70000", 100, &used, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "invalid port '70000': a number from 1 to 65535");
+	cr_assert_eq(net_dial("127.0.0.1", "0", 100, &used, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "invalid port '0': a number from 1 to 65535");
+}

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
-#include "cli/hist.h"
+#include "tcpd/hist.h"
 #include "tcpd/buf.h"
 #include "tcpd/loop.h"
 #include "tcpd/net.h"

@@ -47,6 +47,7 @@ static const struct key_desc keys[] = {
 	G(idle_timeout,		KEY_UINT,	300,		0, 31536000),
 	G(request_timeout,	KEY_UINT,	30,		0, 31536000),
 	G(shutdown_timeout,	KEY_UINT,	10,		0, 3600),
+	G(shutdown_delay,	KEY_UINT,	0,		0, 3600),
 	G(max_line,		KEY_UINT,	65536,		64, 1u << 30),
 	G(output_limit,		KEY_UINT,	1048576,	1024, 1u << 30),
 	{ "include", SECTION_GLOBAL, KEY_INCLUDE, 0, 0, 0, 0 },

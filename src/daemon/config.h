@@ -44,6 +44,7 @@ struct config {
 	unsigned		 idle_timeout;	/* seconds, 0 = never */
 	unsigned		 request_timeout; /* seconds, 0 = never */
 	unsigned		 shutdown_timeout; /* seconds */
+	unsigned		 shutdown_delay;	/* seconds not ready, still accepting */
 	unsigned		 max_line;	/* bytes */
 	unsigned		 output_limit;	/* bytes */
 	struct listener_config	*listeners;

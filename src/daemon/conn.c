@@ -57,6 +57,7 @@ struct conn {
 	uint64_t		 c_linger_since;	/* when our FIN went out */
 	uint64_t		 c_bytes_in;
 	uint64_t		 c_bytes_out;
+	enum close_reason	 c_end;		/* why tcpd finished it; CLOSE_REASONS: it has not */
 	struct loop_timer	 c_timer;
 	struct conn		*c_prev, *c_next;	/* conns->all */
 	struct conn		*c_pending_next;
@@ -107,14 +108,25 @@ conns_init(struct conns *conns, struct loop *loop)
 	*conns = (struct conns){ .loop = loop, .next_id = 1 };
 }
 
-/* Every connection leaves through here, once, with the reason logged. */
+/*
+ * Every connection leaves through here, once, with the reason logged and
+ * counted. Once tcpd has finished a connection, the peer's close that
+ * follows is counted under why tcpd finished it.
+ */
 static void
-conn_close(struct conn *c, const char *reason)
+conn_close(struct conn *c, enum close_reason why, const char *reason)
 {
 	struct conns *conns = c->c_conns;
+	uint64_t lived_ms = loop_now(conns->loop) - c->c_opened;
 
 	if (c->c_flags & CONN_CLOSED)
 		return;
+	if (c->c_end != CLOSE_REASONS && (why == CLOSE_CLIENT || why == CLOSE_SERVER))
+		why = c->c_end;
+	c->c_listener->closed[why]++;
+	c->c_listener->active--;
+	stats_observe(&stats.connection_duration, stats_connection_bounds,
+	    lived_ms * 1000000u);
 	/*
 	 * One line per connection at info, like nginx's stream access log; but
 	 * not for a connect-and-close with no byte either way, as load balancers'
@@ -124,8 +136,7 @@ conn_close(struct conn *c, const char *reason)
 	    LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
 	    "closed: %s (listener %s, in %llu, out %llu bytes, %llu ms)", reason,
 	    c->c_listener->name, (unsigned long long)c->c_bytes_in,
-	    (unsigned long long)c->c_bytes_out,
-	    (unsigned long long)(loop_now(conns->loop) - c->c_opened));
+	    (unsigned long long)c->c_bytes_out, (unsigned long long)lived_ms);
 	loop_del_fd(conns->loop, c->c_fd);
 	close(c->c_fd);
 	c->c_fd = -1;
@@ -157,7 +168,7 @@ close_errno(struct conn *c, const char *what)
 	char reason[96];
 
 	snprintf(reason, sizeof(reason), "%s: %s", what, strerror(errno));
-	conn_close(c, reason);
+	conn_close(c, CLOSE_ERROR, reason);
 }
 
 /* After a failed append to the output queue. */
@@ -166,7 +177,7 @@ close_output_failed(struct conn *c)
 {
 	if (errno == ENOBUFS) {
 		stats.output_limit_disconnections++;
-		conn_close(c, "output limit");
+		conn_close(c, CLOSE_OUTPUT_LIMIT, "output limit");
 	} else {
 		close_errno(c, "output buffer");
 	}
@@ -280,15 +291,16 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	}
 	switch (kind) {
 	case DEADLINE_LINGER:
-		conn_close(c, "peer did not close after our FIN");
+		conn_close(c, CLOSE_SERVER, "peer did not close after our FIN");
 		break;
 	case DEADLINE_IDLE:
 		stats.idle_timeouts++;
-		conn_close(c, "idle timeout");
+		conn_close(c, CLOSE_IDLE_TIMEOUT, "idle timeout");
 		break;
 	case DEADLINE_REQUEST:
 		stats.request_timeouts++;
 		conn_log(c, LOG_LEVEL_DEBUG, "request timeout");
+		c->c_end = CLOSE_REQUEST_TIMEOUT;
 		if (c->c_service->request_timeout != NULL)
 			c->c_service->request_timeout(c, c->c_state);
 		conn_finish(c);
@@ -308,6 +320,8 @@ conn_finish(struct conn *c)
 		return;
 	/* No timer work: the linger only starts once everything owed is out. */
 	c->c_flags |= CONN_FINISH;
+	if (c->c_end == CLOSE_REASONS)
+		c->c_end = CLOSE_SERVER;
 	c->c_request_since = 0;	/* no more requests: none is partial */
 }
 
@@ -372,12 +386,13 @@ write_some(struct conn *c, const void *p, size_t n)
 		if (errno == EAGAIN)
 			return 0;
 		if (errno == EPIPE || errno == ECONNRESET)
-			conn_close(c, "reset by peer");
+			conn_close(c, CLOSE_RESET, "reset by peer");
 		else
 			close_errno(c, "write");
 		return -1;
 	}
 	c->c_bytes_out += (uint64_t)w;
+	c->c_listener->bytes_out += (uint64_t)w;
 	stats.net_output_bytes += (uint64_t)w;
 	c->c_active = loop_now(c->c_conns->loop);	/* a peer that only downloads is not idle */
 	return w;
@@ -477,7 +492,7 @@ on_eof(struct conn *c)
 	/* Half-close: what the peer is owed still goes out, then we close. */
 	if (buf_len(&c->c_out) == 0 || (c->c_service->flags & SERVICE_ENDLESS) ||
 	    (c->c_flags & CONN_LINGER))
-		conn_close(c, "closed by peer");
+		conn_close(c, CLOSE_CLIENT, "closed by peer");
 	else
 		update_mask(c);	/* no more reading: a level-triggered EOF fires on every wait */
 }
@@ -488,7 +503,7 @@ close_if_drained(struct conn *c)
 {
 	if (c->c_conns->draining && buf_len(&c->c_out) == 0 &&
 	    buf_len(&c->c_in) == 0 && !(c->c_flags & CONN_FINISH))
-		conn_close(c, "server shutting down");
+		conn_close(c, CLOSE_SHUTDOWN, "server shutting down");
 }
 
 static void
@@ -511,7 +526,7 @@ conn_read(struct conn *c)
 			return;
 		}
 		if (errno == ECONNRESET)
-			conn_close(c, "reset by peer");
+			conn_close(c, CLOSE_RESET, "reset by peer");
 		else
 			close_errno(c, "read");
 		return;
@@ -521,6 +536,7 @@ conn_read(struct conn *c)
 		return;
 	}
 	c->c_bytes_in += (uint64_t)n;
+	c->c_listener->bytes_in += (uint64_t)n;
 	stats.net_input_bytes += (uint64_t)n;
 	c->c_active = loop_now(c->c_conns->loop);
 	input(c, read_chunk, (size_t)n);
@@ -536,14 +552,14 @@ after_write(struct conn *c)
 {
 	if (buf_len(&c->c_out) == 0) {
 		if (c->c_flags & CONN_RD_EOF) {
-			conn_close(c, "closed by peer");
+			conn_close(c, CLOSE_CLIENT, "closed by peer");
 			return;
 		}
 		if ((c->c_flags & (CONN_FINISH | CONN_LINGER)) == CONN_FINISH) {
 			/* Our FIN now; reading until theirs avoids an RST that could destroy the reply. */
 			if (shutdown(c->c_fd, SHUT_WR) == -1) {
 				if (errno == ENOTCONN)
-					conn_close(c, "closed by peer");
+					conn_close(c, CLOSE_CLIENT, "closed by peer");
 				else
 					close_errno(c, "shutdown");
 				return;
@@ -645,6 +661,7 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	c->c_conns = conns;
 	c->c_listener = l;
 	c->c_service = svc;
+	c->c_end = CLOSE_REASONS;
 	memcpy(c->c_key, key, sizeof(c->c_key));
 	c->c_max_line = lim->max_line;
 	c->c_output_limit = lim->output_limit;
@@ -676,6 +693,8 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	conns->all = c;
 	conns->count++;
 	listener_hold(l);
+	l->accepted++;
+	l->active++;
 	stats.connected++;
 	if (l->counters != NULL) {
 		l->counters->connected++;
@@ -724,7 +743,7 @@ conns_drain(struct conns *conns)
 		next = c->c_next;
 		/* Endless output owes nothing; a lingering close has delivered its reply. */
 		if ((c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER)) {
-			conn_close(c, "server shutting down");
+			conn_close(c, CLOSE_SHUTDOWN, "server shutting down");
 			continue;
 		}
 		if (wants_read(c))
@@ -738,7 +757,7 @@ void
 conns_close_all(struct conns *conns, const char *reason)
 {
 	while (conns->all != NULL)
-		conn_close(conns->all, reason);
+		conn_close(conns->all, CLOSE_SHUTDOWN, reason);
 	conns->pending = NULL;
 	reap(conns);
 }

@@ -17,6 +17,7 @@
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
+#include "daemon/services/cmd.h"
 #include "daemon/services/service.h"
 #include "daemon/stats.h"
 #include "tcpd/log.h"
@@ -37,6 +38,7 @@ struct daemon {
 	bool			 stopping;
 	struct loop_timer	 status_timer;
 	struct loop_timer	 watchdog_timer;
+	struct loop_timer	 delay_timer;	/* shutdown_delay */
 	uint64_t		 watchdog_ms;
 	uint64_t		 last_commands;
 	struct log_rate		 notify_log;
@@ -102,9 +104,10 @@ send_status(struct daemon *d)
 {
 	uint64_t commands = stats.commands_processed;
 
+	/* The same sample is INFO's instantaneous_ops_per_sec. */
+	stats.ops_per_sec = (commands - d->last_commands) * 1000 / STATUS_EVERY_MS;
 	notify(d, "STATUS=%llu connections, %llu commands/s, %llu rejected",
-	    (unsigned long long)stats.connected,
-	    (unsigned long long)((commands - d->last_commands) * 1000 / STATUS_EVERY_MS),
+	    (unsigned long long)stats.connected, (unsigned long long)stats.ops_per_sec,
 	    (unsigned long long)stats.rejected_connections);
 	d->last_commands = commands;
 }
@@ -194,6 +197,25 @@ reload(struct daemon *d)
 	send_status(d);
 }
 
+/* Stops accepting and lets every connection finish what it owes. */
+static void
+begin_drain(struct daemon *d)
+{
+	log_notice("closing the listeners, finishing open connections (at most %u s)",
+	    d->cfg.shutdown_timeout);
+	notify(d, "STATUS=stopping: finishing %llu connections",
+	    (unsigned long long)stats.connected);
+	server_shutdown(d->srv);
+}
+
+static void
+on_shutdown_delay(struct loop *loop, struct loop_timer *timer, void *arg)
+{
+	(void)loop;
+	(void)timer;
+	begin_drain(arg);
+}
+
 static void
 on_signal(struct loop *loop, int fd, void *arg, unsigned events)
 {
@@ -213,13 +235,27 @@ on_signal(struct loop *loop, int fd, void *arg, unsigned events)
 				break;
 			}
 			d->stopping = true;
-			log_notice("%s received: closing the listeners, finishing "
-			    "open connections (at most %u s)",
-			    strsignal((int)si.ssi_signo), d->cfg.shutdown_timeout);
-			notify(d, "STOPPING=1\nSTATUS=stopping: finishing %llu connections",
-			    (unsigned long long)stats.connected);
+			stats.ready = false;
+			stats.draining = true;
 			loop_timer_stop(loop, &d->status_timer);
-			server_shutdown(d->srv);
+			if (d->cfg.shutdown_delay > 0) {
+				/*
+				 * Load balancers and Kubernetes take an endpoint out
+				 * while they send SIGTERM: keep accepting, not ready,
+				 * until they have noticed.
+				 */
+				log_notice("%s received: not ready; still accepting for "
+				    "shutdown_delay (%u s)", strsignal((int)si.ssi_signo),
+				    d->cfg.shutdown_delay);
+				notify(d, "STOPPING=1\nSTATUS=stopping: not ready, still "
+				    "accepting for %u s", d->cfg.shutdown_delay);
+				loop_timer_init(&d->delay_timer, on_shutdown_delay, d);
+				loop_timer_start(loop, &d->delay_timer,
+				    (uint64_t)d->cfg.shutdown_delay * 1000);
+				break;
+			}
+			notify(d, "STOPPING=1");
+			begin_drain(d);
 			break;
 		case SIGHUP:
 			reload(d);
@@ -264,6 +300,8 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act)
 	/* INFO lists every service from the start, in the registry's order. */
 	for (i = 0; service_at(i) != NULL; i++)
 		(void)stats_service(service_at(i)->name);
+	cmd_register_stats();
+	stats.start_realtime = time(NULL);
 	if ((d.loop = loop_new()) == NULL) {
 		log_error("cannot create event loop: %m");
 		goto out;
@@ -282,6 +320,7 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act)
 	if (path == NULL)
 		server_announce(d.srv, stdout);
 	/* Only now: every listener is live, so dependents can connect at once. */
+	stats.ready = true;
 	notify(&d, "READY=1");
 	send_status(&d);
 	loop_timer_init(&d.status_timer, on_status_timer, &d);

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,10 +10,27 @@
 #include "daemon/listener.h"
 #include "daemon/services/service.h"
 
+/* Every live listener, newest first. */
+static struct listener *all;
+
 struct listener *
 listener_new(void)
 {
-	return calloc(1, sizeof(struct listener));
+	struct listener *l = calloc(1, sizeof(struct listener));
+
+	if (l != NULL) {
+		l->all_next = all;
+		if (all != NULL)
+			all->all_prev = l;
+		all = l;
+	}
+	return l;
+}
+
+struct listener *
+listener_first(void)
+{
+	return all;
 }
 
 void
@@ -35,8 +56,51 @@ listener_release(struct listener *l)
 {
 	if (--l->refs > 0)
 		return;
+	if (l->all_prev != NULL)
+		l->all_prev->all_next = l->all_next;
+	else
+		all = l->all_next;
+	if (l->all_next != NULL)
+		l->all_next->all_prev = l->all_prev;
 	ipcount_free(&l->per_ip);
 	free(l);
+}
+
+void
+listener_attach_fd(struct listener *l, int fd)
+{
+	if (l->nfds < LISTENER_MAX_FDS)
+		l->fds[l->nfds++] = fd;
+}
+
+void
+listener_detach_fd(struct listener *l, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < l->nfds; i++) {
+		if (l->fds[i] == fd) {
+			l->fds[i] = l->fds[--l->nfds];
+			return;
+		}
+	}
+}
+
+uint64_t
+listener_queue_length(const struct listener *l)
+{
+	struct tcp_info ti;
+	socklen_t len;
+	uint64_t n = 0;
+	size_t i;
+
+	/* On a listening socket, tcpi_unacked is the accept queue's length. */
+	for (i = 0; i < l->nfds; i++) {
+		len = sizeof(ti);
+		if (getsockopt(l->fds[i], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+			n += ti.tcpi_unacked;
+	}
+	return n;
 }
 
 int

@@ -2,6 +2,7 @@
 #ifndef TCPD_LISTENER_H
 #define TCPD_LISTENER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon/config.h"
@@ -16,6 +17,9 @@ struct service;
  * sockets and the connections they accepted. Counted references keep it
  * alive while any of them remains; it sits below both server.c and conn.c.
  */
+/* Listening sockets one listener may serve: its binds, or what systemd passed. */
+#define LISTENER_MAX_FDS	64
+
 struct listener {
 	char		 name[CONFIG_NAME_MAX];
 	const struct service *service;
@@ -28,6 +32,18 @@ struct listener {
 	unsigned	 refs;
 	struct log_rate	 reject_log;
 	struct log_rate	 deny_log;
+
+	/* For /metrics: every live listener, and those the server has configured. */
+	struct listener	*all_prev, *all_next;
+	bool		 serving;
+	int		 fds[LISTENER_MAX_FDS];	/* its listening sockets */
+	size_t		 nfds;
+	uint64_t	 accepted;
+	uint64_t	 active;
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+	uint64_t	 rejected[REJECT_REASONS];
+	uint64_t	 closed[CLOSE_REASONS];
 };
 
 /* A new listener with no reference yet, or NULL (ENOMEM). */
@@ -48,5 +64,15 @@ void	listener_release(struct listener *l);
 int	listener_count_peer(struct listener *l, const uint8_t key[16]);
 /* Undoes listener_count_peer(). */
 void	listener_uncount_peer(struct listener *l, const uint8_t key[16]);
+
+/* The first of every live listener (then ->all_next), for /metrics. */
+struct listener *listener_first(void);
+
+/* The listening sockets l serves, for its queue length. */
+void	listener_attach_fd(struct listener *l, int fd);
+void	listener_detach_fd(struct listener *l, int fd);
+
+/* Connections waiting in l's accept queues now (TCP_INFO, as ss -lt shows). */
+uint64_t listener_queue_length(const struct listener *l);
 
 #endif

@@ -85,12 +85,13 @@ peer_log(enum log_level level, const struct listener *l,
 /* Over a limit: accepted only to be closed, with a word for command clients. */
 static void
 reject(struct listen_socket *s, int fd, const struct net_addr *peer,
-    const char *why)
+    enum reject_reason reason, const char *why)
 {
 	struct listener *l = s->s_listener;
 	unsigned held;
 
 	stats.rejected_connections++;
+	l->rejected[reason]++;
 	if (log_rate_ok(&l->reject_log, loop_now(s->s_srv->loop), &held))
 		peer_log(LOG_LEVEL_WARNING, l, peer, "rejected", why, held);
 	/* Best effort on a fresh socket: its send buffer is empty, so this fits. */
@@ -110,6 +111,7 @@ deny(struct listen_socket *s, int fd, const struct net_addr *peer,
 	unsigned held;
 
 	stats.denied_connections++;
+	l->rejected[REJECT_ACL]++;
 	if (log_rate_ok(&l->deny_log, loop_now(s->s_srv->loop), &held)) {
 		if (rule != NULL) {
 			strcpy(why, "deny ");
@@ -137,12 +139,14 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 		return;
 	}
 	if (stats.connected >= srv->max_connections) {
-		reject(s, fd, peer, "max_connections reached");
+		reject(s, fd, peer, REJECT_MAX_CONNECTIONS, "max_connections reached");
 		return;
 	}
 	if (listener_count_peer(l, key) == -1) {
-		reject(s, fd, peer, errno == EUSERS ? "max_connections_per_ip reached" :
-		    "out of memory");
+		if (errno == EUSERS)
+			reject(s, fd, peer, REJECT_PER_IP, "max_connections_per_ip reached");
+		else
+			reject(s, fd, peer, REJECT_OUT_OF_MEMORY, "out of memory");
 		return;
 	}
 	if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, key) == -1) {
@@ -210,6 +214,7 @@ shed_queue(struct listen_socket *s)
 	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	stats.connections_received += shed;
 	stats.rejected_connections += shed;
+	s->s_listener->rejected[REJECT_DESCRIPTORS] += shed;
 	if (log_rate_ok(&srv->shed_log, loop_now(srv->loop), &held))
 		log_warning("listener %s %s: out of file descriptors: closed %u queued "
 		    "connections%s", s->s_listener->name, s->s_text, shed,
@@ -278,8 +283,10 @@ close_socket(struct listen_socket *s)
 	loop_timer_stop(loop, &s->s_resume);
 	loop_del_fd(loop, s->s_fd);
 	close(s->s_fd);
-	if (s->s_listener != NULL)
+	if (s->s_listener != NULL) {
+		listener_detach_fd(s->s_listener, s->s_fd);
 		listener_release(s->s_listener);
+	}
 	free(s);
 }
 
@@ -300,8 +307,10 @@ release_listeners(struct server *srv)
 {
 	size_t i;
 
-	for (i = 0; i < srv->nlisteners; i++)
+	for (i = 0; i < srv->nlisteners; i++) {
+		srv->listeners[i]->serving = false;
 		listener_release(srv->listeners[i]);
+	}
 	free(srv->listeners);
 	srv->listeners = NULL;
 	srv->nlisteners = 0;
@@ -567,9 +576,12 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 
 		s->s_plan.fresh = false;
 		listener_hold(l);
-		if (s->s_listener != NULL)
+		if (s->s_listener != NULL) {
+			listener_detach_fd(s->s_listener, s->s_fd);
 			listener_release(s->s_listener);
+		}
 		s->s_listener = l;
+		listener_attach_fd(l, s->s_fd);
 		/* listen() on a listening socket only sets a new backlog. */
 		if (s->s_backlog != lc->backlog) {
 			if (listen(s->s_fd, (int)lc->backlog) == -1)
@@ -602,6 +614,8 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 	srv->nsockets = p->nsockets;
 	srv->listeners = p->listeners;
 	srv->nlisteners = cfg->nlisteners;
+	for (i = 0; i < srv->nlisteners; i++)
+		srv->listeners[i]->serving = true;
 	p->sockets = NULL;
 	p->listeners = NULL;
 	plan_free(p);

@@ -11,6 +11,60 @@
 
 struct stats stats;
 
+const char *const stats_close_reasons[CLOSE_REASONS] = {
+	[CLOSE_CLIENT] = "client",
+	[CLOSE_RESET] = "reset",
+	[CLOSE_IDLE_TIMEOUT] = "idle_timeout",
+	[CLOSE_REQUEST_TIMEOUT] = "request_timeout",
+	[CLOSE_OUTPUT_LIMIT] = "output_limit",
+	[CLOSE_SERVER] = "server",
+	[CLOSE_SHUTDOWN] = "shutdown",
+	[CLOSE_ERROR] = "error",
+};
+
+const char *const stats_reject_reasons[REJECT_REASONS] = {
+	[REJECT_MAX_CONNECTIONS] = "max_connections",
+	[REJECT_PER_IP] = "per_ip",
+	[REJECT_ACL] = "acl",
+	[REJECT_DESCRIPTORS] = "descriptors",
+	[REJECT_OUT_OF_MEMORY] = "out_of_memory",
+};
+
+#define US	1000ull
+#define MS	1000000ull
+#define S	1000000000ull
+
+const uint64_t stats_command_bounds[STATS_BUCKETS] = {
+	10 * US, 25 * US, 50 * US, 100 * US, 250 * US, 500 * US, MS, 2500 * US,
+	5 * MS, 10 * MS, 25 * MS, 50 * MS, 100 * MS, 250 * MS, 500 * MS, S, UINT64_MAX,
+};
+
+const uint64_t stats_connection_bounds[STATS_BUCKETS] = {
+	MS, 10 * MS, 100 * MS, 500 * MS, S, 5 * S, 10 * S, 30 * S, 60 * S, 300 * S,
+	600 * S, 1800 * S, 3600 * S, 7200 * S, 21600 * S, 86400 * S, UINT64_MAX,
+};
+
+void
+stats_observe(struct stats_histogram *h, const uint64_t bounds[STATS_BUCKETS], uint64_t ns)
+{
+	size_t i = 0;
+
+	while (ns > bounds[i])
+		i++;		/* the last bound is UINT64_MAX: always found */
+	h->le[i]++;
+	h->count++;
+	h->sum_ns += ns;
+}
+
+struct stats_command *
+stats_command(size_t i, const char *name)
+{
+	if (i >= STATS_MAX_COMMANDS)
+		return NULL;
+	stats.commands[i].name = name;
+	return &stats.commands[i];
+}
+
 void
 stats_reset(time_t monotonic_now)
 {
@@ -32,24 +86,83 @@ stats_service(const char *name)
 	return NULL;
 }
 
-static bool
-section_is(const char *section, size_t seclen, const char *name)
+unsigned
+stats_info_section(const char *name, size_t len)
 {
-	return section == NULL || (seclen == 3 && strncasecmp(section, "all", 3) == 0) ||
-	    (seclen == strlen(name) && strncasecmp(section, name, seclen) == 0);
+	static const struct { const char *name; unsigned flags; } sections[] = {
+		{ "server", INFO_SERVER }, { "clients", INFO_CLIENTS }, { "stats", INFO_STATS },
+		{ "commandstats", INFO_COMMANDSTATS }, { "latencystats", INFO_LATENCYSTATS },
+		{ "errorstats", INFO_ERRORSTATS }, { "default", INFO_DEFAULT },
+		{ "all", INFO_ALL }, { "everything", INFO_ALL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strlen(sections[i].name) == len && strncasecmp(sections[i].name, name, len) == 0)
+			return sections[i].flags;
+	return 0;
+}
+
+/* "# Name" after an empty line when another section came before. */
+static int
+section(struct buf *out, bool *any, const char *name)
+{
+	int rc = buf_appendf(out, "%s# %s\r\n", *any ? "\r\n" : "", name);
+
+	*any = true;
+	return rc;
+}
+
+static int
+format_commands(struct buf *out, unsigned sections, bool *any)
+{
+	const struct stats_command *c;
+	size_t i;
+	int rc = 0;
+
+	if (sections & INFO_COMMANDSTATS) {
+		rc |= section(out, any, "Commandstats");
+		for (i = 0; i < STATS_MAX_COMMANDS; i++) {
+			if ((c = &stats.commands[i])->name == NULL || c->calls + c->rejected == 0)
+				continue;
+			rc |= buf_appendf(out, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,"
+			    "rejected_calls=%llu,failed_calls=%llu\r\n", c->name,
+			    (unsigned long long)c->calls, (unsigned long long)c->usec,
+			    c->calls > 0 ? (double)c->usec / (double)c->calls : 0.0,
+			    (unsigned long long)c->rejected, (unsigned long long)c->failed);
+		}
+	}
+	if (sections & INFO_LATENCYSTATS) {
+		rc |= section(out, any, "Latencystats");
+		for (i = 0; i < STATS_MAX_COMMANDS; i++) {
+			if ((c = &stats.commands[i])->name == NULL || c->latency.count == 0)
+				continue;
+			rc |= buf_appendf(out, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,"
+			    "p99.9=%.3f\r\n", c->name,
+			    (double)hist_quantile(&c->latency, 0.5) / 1e3,
+			    (double)hist_quantile(&c->latency, 0.99) / 1e3,
+			    (double)hist_quantile(&c->latency, 0.999) / 1e3);
+		}
+	}
+	if (sections & INFO_ERRORSTATS) {
+		rc |= section(out, any, "Errorstats");
+		if (stats.error_replies > 0)
+			rc |= buf_appendf(out, "errorstat_ERR:count=%llu\r\n",
+			    (unsigned long long)stats.error_replies);
+	}
+	return rc;
 }
 
 int
-stats_format_info(struct buf *out, const char *section, size_t seclen,
-    time_t monotonic_now)
+stats_format_info(struct buf *out, unsigned sections, time_t monotonic_now)
 {
 	bool any = false;
 	size_t i;
 	int rc = 0;
 
-	if (section_is(section, seclen, "server")) {
-		any = true;
-		rc |= buf_appendf(out, "# Server\r\n"
+	if (sections & INFO_SERVER) {
+		rc |= section(out, &any, "Server");
+		rc |= buf_appendf(out,
 		    "tcpd_version:%s\r\n"
 		    "process_id:%ld\r\n"
 		    "multiplexing_api:epoll\r\n"
@@ -57,16 +170,19 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
 		    TCPD_VERSION, (long)getpid(),
 		    (long long)(monotonic_now - stats.start_time));
 	}
-	if (section_is(section, seclen, "clients")) {
-		rc |= buf_appendf(out, "%s# Clients\r\n"
+	if (sections & INFO_CLIENTS) {
+		/* maxclients is what Redis's own tools read; max_connections is tcpd's name. */
+		rc |= section(out, &any, "Clients");
+		rc |= buf_appendf(out,
 		    "connected_clients:%llu\r\n"
+		    "maxclients:%u\r\n"
 		    "max_connections:%u\r\n",
-		    any ? "\r\n" : "",
-		    (unsigned long long)stats.connected, stats.max_connections);
-		any = true;
+		    (unsigned long long)stats.connected, stats.max_connections,
+		    stats.max_connections);
 	}
-	if (section_is(section, seclen, "stats")) {
-		rc |= buf_appendf(out, "%s# Stats\r\n"
+	if (sections & INFO_STATS) {
+		rc |= section(out, &any, "Stats");
+		rc |= buf_appendf(out,
 		    "total_connections_received:%llu\r\n"
 		    "rejected_connections:%llu\r\n"
 		    "denied_connections:%llu\r\n"
@@ -74,10 +190,11 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
 		    "request_timeouts:%llu\r\n"
 		    "output_limit_disconnections:%llu\r\n"
 		    "total_commands_processed:%llu\r\n"
+		    "instantaneous_ops_per_sec:%llu\r\n"
 		    "total_net_input_bytes:%llu\r\n"
 		    "total_net_output_bytes:%llu\r\n"
+		    "total_error_replies:%llu\r\n"
 		    "log_lines_dropped:%llu\r\n",
-		    any ? "\r\n" : "",
 		    (unsigned long long)stats.connections_received,
 		    (unsigned long long)stats.rejected_connections,
 		    (unsigned long long)stats.denied_connections,
@@ -85,17 +202,17 @@ stats_format_info(struct buf *out, const char *section, size_t seclen,
 		    (unsigned long long)stats.request_timeouts,
 		    (unsigned long long)stats.output_limit_disconnections,
 		    (unsigned long long)stats.commands_processed,
+		    (unsigned long long)stats.ops_per_sec,
 		    (unsigned long long)stats.net_input_bytes,
 		    (unsigned long long)stats.net_output_bytes,
+		    (unsigned long long)stats.error_replies,
 		    (unsigned long long)log_dropped());
 		for (i = 0; i < STATS_MAX_SERVICES && stats.services[i].name != NULL; i++)
 			rc |= buf_appendf(out, "service_%s:connected=%llu,total=%llu\r\n",
 			    stats.services[i].name,
 			    (unsigned long long)stats.services[i].connected,
 			    (unsigned long long)stats.services[i].total);
-		any = true;
 	}
-	if (!any)
-		return 1;
+	rc |= format_commands(out, sections, &any);
 	return rc == 0 ? 0 : -1;
 }

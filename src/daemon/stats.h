@@ -2,11 +2,69 @@
 #ifndef TCPD_STATS_H
 #define TCPD_STATS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "tcpd/hist.h"
 
 struct buf;
+
+/* Why a connection ended, for the counters (the log says it in words). */
+enum close_reason {
+	CLOSE_CLIENT,		/* the peer closed */
+	CLOSE_RESET,		/* the peer reset */
+	CLOSE_IDLE_TIMEOUT,
+	CLOSE_REQUEST_TIMEOUT,
+	CLOSE_OUTPUT_LIMIT,
+	CLOSE_SERVER,		/* tcpd ended it after its last reply: QUIT, daytime, an error */
+	CLOSE_SHUTDOWN,		/* a stop closed it */
+	CLOSE_ERROR,		/* a socket or memory error */
+	CLOSE_REASONS
+};
+extern const char *const stats_close_reasons[CLOSE_REASONS];
+
+/* Why a connection was refused at accept. */
+enum reject_reason {
+	REJECT_MAX_CONNECTIONS,
+	REJECT_PER_IP,		/* max_connections_per_ip */
+	REJECT_ACL,		/* allow/deny */
+	REJECT_DESCRIPTORS,	/* shed while out of file descriptors */
+	REJECT_OUT_OF_MEMORY,
+	REJECT_REASONS
+};
+extern const char *const stats_reject_reasons[REJECT_REASONS];
+
+/*
+ * A Prometheus histogram: counts under fixed upper bounds (ns), the last
+ * +Inf. An observation is a few comparisons and two increments.
+ */
+#define STATS_BUCKETS	17
+struct stats_histogram {
+	uint64_t	count;
+	uint64_t	sum_ns;
+	uint64_t	le[STATS_BUCKETS];	/* not cumulative: each its own range */
+};
+/* The bounds of command durations (10 us to 1 s) and of connection durations. */
+extern const uint64_t stats_command_bounds[STATS_BUCKETS];
+extern const uint64_t stats_connection_bounds[STATS_BUCKETS];
+
+void	stats_observe(struct stats_histogram *h, const uint64_t bounds[STATS_BUCKETS],
+	    uint64_t ns);
+
+/* One command's calls, as Redis's INFO commandstats and latencystats count them. */
+struct stats_command {
+	const char	*name;		/* NULL: a free slot */
+	uint64_t	 calls;
+	uint64_t	 failed;	/* answered with an error while running */
+	uint64_t	 rejected;	/* refused before running: wrong arity */
+	uint64_t	 usec;		/* total time in the command */
+	struct hist	 latency;	/* ns, for percentiles */
+	struct stats_histogram duration;
+};
+
+#define STATS_MAX_COMMANDS	16
 
 /* Connections of one service, over all its listeners. */
 struct stats_service {
@@ -31,7 +89,14 @@ struct stats {
 	uint64_t	commands_processed;
 	uint64_t	net_input_bytes;
 	uint64_t	net_output_bytes;
+	time_t		start_realtime;		/* CLOCK_REALTIME seconds */
+	bool		ready;			/* serving: listeners up, not draining */
+	bool		draining;
+	uint64_t	ops_per_sec;		/* commands, over the last sample */
+	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
+	struct stats_histogram connection_duration;
 	struct stats_service services[STATS_MAX_SERVICES];	/* in INFO's order */
+	struct stats_command commands[STATS_MAX_COMMANDS];	/* the command table's order */
 };
 
 extern struct stats stats;
@@ -46,12 +111,27 @@ void	stats_reset(time_t monotonic_now);
  */
 struct stats_service *stats_service(const char *name);
 
+/* The counters of the i-th command of the command table, named name. */
+struct stats_command *stats_command(size_t i, const char *name);
+
+/* INFO's sections, as flags: what one INFO request asks for. */
+enum {
+	INFO_SERVER = 1, INFO_CLIENTS = 2, INFO_STATS = 4, INFO_COMMANDSTATS = 8,
+	INFO_LATENCYSTATS = 16, INFO_ERRORSTATS = 32,
+	INFO_DEFAULT = INFO_SERVER | INFO_CLIENTS | INFO_STATS | INFO_ERRORSTATS,
+	INFO_ALL = INFO_DEFAULT | INFO_COMMANDSTATS | INFO_LATENCYSTATS,
+};
+
 /*
- * Appends INFO text: "# Section" headers and "key:value" lines, CRLF-ended.
- * section is "server", "clients", "stats", "all" or NULL for all; returns 0,
- * -1 with errno (buf full), or 1 for an unknown section.
+ * The flags for one section name, as Redis 7 takes them ("default", "all"
+ * and "everything" included), case-insensitively; 0 for an unknown name.
  */
-int	stats_format_info(struct buf *out, const char *section, size_t seclen,
-	    time_t monotonic_now);
+unsigned stats_info_section(const char *name, size_t len);
+
+/*
+ * Appends INFO text for the sections in flags: "# Section" headers and
+ * "key:value" lines, CRLF-ended. Returns 0, or -1 with errno (buf full).
+ */
+int	stats_format_info(struct buf *out, unsigned sections, time_t monotonic_now);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <sys/time.h>
 
+#include <fnmatch.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,15 +31,17 @@ static enum cmd_result cmd_whoami(const struct cmd_client *, const struct resp_r
 static enum cmd_result cmd_info(const struct cmd_client *, const struct resp_request *, struct buf *);
 static enum cmd_result cmd_help(const struct cmd_client *, const struct resp_request *, struct buf *);
 static enum cmd_result cmd_quit(const struct cmd_client *, const struct resp_request *, struct buf *);
+static enum cmd_result cmd_config(const struct cmd_client *, const struct resp_request *, struct buf *);
 
 static const struct command commands[] = {
 	{ "ping",   1, 2, "PING [message] - reply PONG, or the message", cmd_ping },
 	{ "echo",   2, 2, "ECHO message - reply the message", cmd_echo },
 	{ "time",   1, 1, "TIME - unix time: seconds and microseconds", cmd_time },
 	{ "whoami", 1, 1, "WHOAMI - this connection's id, addresses and listener", cmd_whoami },
-	{ "info",   1, 2, "INFO [server|clients|stats|all] - server information and counters", cmd_info },
+	{ "info",   1, RESP_MAX_ARGS, "INFO [section ...] - server information and counters", cmd_info },
 	{ "help",   1, 1, "HELP - this list", cmd_help },
 	{ "quit",   1, 1, "QUIT - reply OK and close the connection", cmd_quit },
+	{ "config", 3, 3, "CONFIG GET pattern - the settings Redis tools ask for", cmd_config },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -104,20 +107,25 @@ static enum cmd_result
 cmd_info(const struct cmd_client *client, const struct resp_request *req,
     struct buf *out)
 {
+	unsigned sections = req->argc == 1 ? INFO_DEFAULT : 0, one;
 	struct buf text;
 	struct timespec now;
-	int rc;
+	size_t i;
 
 	(void)client;
+	/* Several sections at once, as Redis 7 takes them. */
+	for (i = 1; i < req->argc; i++) {
+		if ((one = stats_info_section(req->argv[i].ptr, req->argv[i].len)) == 0) {
+			resp_add_error(out, "ERR unknown INFO section '%.*s'",
+			    (int)(req->argv[i].len < NAME_IN_ERROR_MAX ?
+			    req->argv[i].len : NAME_IN_ERROR_MAX), req->argv[i].ptr);
+			return CMD_CONTINUE;
+		}
+		sections |= one;
+	}
 	buf_init(&text, 64 * 1024);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	rc = stats_format_info(&text, req->argc == 2 ? req->argv[1].ptr : NULL,
-	    req->argc == 2 ? req->argv[1].len : 0, now.tv_sec);
-	if (rc == 1)
-		resp_add_error(out, "ERR unknown INFO section '%.*s'",
-		    (int)(req->argv[1].len < NAME_IN_ERROR_MAX ?
-		    req->argv[1].len : NAME_IN_ERROR_MAX), req->argv[1].ptr);
-	else if (rc == -1)
+	if (stats_format_info(&text, sections, now.tv_sec) == -1)
 		resp_add_error(out, "ERR out of memory for the INFO text");
 	else
 		resp_add_bulk(out, buf_data(&text), buf_len(&text));
@@ -149,6 +157,50 @@ cmd_quit(const struct cmd_client *client, const struct resp_request *req,
 	return CMD_CLOSE;
 }
 
+/*
+ * CONFIG GET: the settings redis-benchmark and redis_exporter ask for, from
+ * tcpd's configuration where it has one (maxclients); Redis's persistence
+ * settings are answered as off, which is what tcpd does.
+ */
+static enum cmd_result
+cmd_config(const struct cmd_client *client, const struct resp_request *req,
+    struct buf *out)
+{
+	char pattern[64], maxclients[16];
+	const struct { const char *name, *value; } settings[] = {
+		{ "maxclients", maxclients }, { "save", "" }, { "appendonly", "no" },
+	};
+	size_t i, n = 0;
+
+	(void)client;
+	if (req->argv[1].len != 3 || strncasecmp(req->argv[1].ptr, "get", 3) != 0) {
+		resp_add_error(out, "ERR CONFIG takes GET only");
+		return CMD_CONTINUE;
+	}
+	snprintf(pattern, sizeof(pattern), "%.*s", (int)(req->argv[2].len < sizeof(pattern) ?
+	    req->argv[2].len : sizeof(pattern) - 1), req->argv[2].ptr);
+	snprintf(maxclients, sizeof(maxclients), "%u", stats.max_connections);
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		n += fnmatch(pattern, settings[i].name, FNM_CASEFOLD) == 0;
+	resp_add_array(out, 2 * n);
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (fnmatch(pattern, settings[i].name, FNM_CASEFOLD) != 0)
+			continue;
+		resp_add_bulk(out, settings[i].name, strlen(settings[i].name));
+		resp_add_bulk(out, settings[i].value, strlen(settings[i].value));
+	}
+	return CMD_CONTINUE;
+}
+
+void
+cmd_register_stats(void)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		stats_command(i, commands[i].name);
+}
+
 static const struct command *
 find_command(const struct resp_arg *name)
 {
@@ -168,16 +220,39 @@ cmd_execute(const struct cmd_client *client, const struct resp_request *req,
 	const struct resp_arg *name = &req->argv[0];
 	int shown = (int)(name->len < NAME_IN_ERROR_MAX ? name->len : NAME_IN_ERROR_MAX);
 	const struct command *cmd;
+	struct stats_command *counters;
+	struct timespec t0, t1;
+	enum cmd_result rc;
+	size_t before = buf_len(out);
+	uint64_t ns;
 
 	stats.commands_processed++;
 	if ((cmd = find_command(name)) == NULL) {
+		stats.error_replies++;
 		resp_add_error(out, "ERR unknown command '%.*s'", shown, name->ptr);
 		return CMD_CONTINUE;
 	}
+	counters = &stats.commands[cmd - commands];
 	if (req->argc < cmd->min_argc || req->argc > cmd->max_argc) {
+		stats.error_replies++;
+		counters->rejected++;
 		resp_add_error(out, "ERR wrong number of arguments for '%s' "
 		    "command", cmd->name);
 		return CMD_CONTINUE;
 	}
-	return cmd->fn(client, req, out);
+	/* Two vDSO clock reads: the cost of a histogram nobody has to sample. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = cmd->fn(client, req, out);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
+	    (uint64_t)t0.tv_nsec;
+	counters->calls++;
+	counters->usec += ns / 1000;
+	hist_add(&counters->latency, ns);
+	stats_observe(&counters->duration, stats_command_bounds, ns);
+	if (buf_len(out) > before && buf_data(out)[before] == '-') {
+		counters->failed++;
+		stats.error_replies++;
+	}
+	return rc;
 }

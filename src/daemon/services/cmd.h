@@ -30,4 +30,7 @@ enum cmd_result {
 enum cmd_result cmd_execute(const struct cmd_client *client,
 	    const struct resp_request *req, struct buf *out);
 
+/* Names every command's counters, so INFO and /metrics list them from the start. */
+void	cmd_register_stats(void);
+
 #endif

@@ -6,7 +6,7 @@
 #include "daemon/services/service.h"
 
 extern const struct service service_echo, service_discard, service_chargen,
-    service_daytime, service_time, service_command;
+    service_daytime, service_time, service_command, service_metrics;
 
 static const struct service *const services[] = {
 	&service_echo,
@@ -15,6 +15,7 @@ static const struct service *const services[] = {
 	&service_daytime,
 	&service_time,
 	&service_command,
+	&service_metrics,
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 

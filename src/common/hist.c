@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "cli/hist.h"
+#include "tcpd/hist.h"
 
 /* Values below HIST_SUB are their own bucket; above, log2 picks the group. */
 static unsigned

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_HTTP_H
+#define TCPD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * HTTP/1.x request heads, as much as a monitoring endpoint needs: a pure
+ * parser over bytes that knows no socket.
+ */
+
+#define HTTP_INCOMPLETE	(-2)
+#define HTTP_ERROR	(-1)
+
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
+
+/* How far an incomplete head was searched for its end: zero it per request. */
+struct http_state {
+	size_t		scanned;
+};
+
+struct http_request {
+	enum http_method method;
+	const char	*path;		/* into the buffer: the target up to '?' */
+	size_t		 path_len;
+	unsigned	 minor;		/* HTTP/1.minor */
+	bool		 keep_alive;	/* what the client asked, by version and Connection */
+	bool		 has_body;	/* Content-Length > 0 or Transfer-Encoding */
+	int		 status;	/* on HTTP_ERROR: 400, 414, 431 or 505 */
+	const char	*why;		/* on HTTP_ERROR: a static explanation */
+};
+
+/*
+ * Parses the request head at the start of buf (request line, headers, the
+ * empty line; CRLF or a bare LF ending each line). Returns the head's length
+ * (> 0) with *req filled; HTTP_INCOMPLETE when more bytes are needed (buf
+ * must start with the same bytes next time); or HTTP_ERROR with status and
+ * why set. A head longer than max_head is 431, or 414 when its request line
+ * alone is. Searching resumes where the last incomplete call stopped, so a
+ * head that arrives a byte at a time costs linear time.
+ */
+ssize_t	http_parse(struct http_state *st, const char *buf, size_t len, size_t max_head,
+	    struct http_request *req);
+
+/* The reason phrase of a status this module or its callers use. */
+const char *http_reason(int status);
+
+#endif

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * service = metrics against the real tools: HTTP byte for byte, promtool's
+ * verdict, a Prometheus server scraping tcpd, redis_exporter reading INFO,
+ * and readiness through a shutdown_delay.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+static uint16_t metrics_port;
+static char text[1 << 17];
+
+/* The harness's listeners, plus a metrics one on a port of its own. */
+static void
+start(const char *extra)
+{
+	char global[512];
+
+	free_ports(&metrics_port, 1);
+	snprintf(global, sizeof(global), "%s\n[listener.metrics]\nbind = 127.0.0.1:%u\n"
+	    "service = metrics", extra != NULL ? extra : "", metrics_port);
+	tcpd_start(global);
+}
+
+static void
+setup(void)
+{
+	start(NULL);
+}
+
+/* A test that stopped tcpd itself has checked its exit status already. */
+static void
+teardown(void)
+{
+	if (tcpd.pid > 0)
+		tcpd_teardown();
+	else
+		temp_dir_remove(tcpd.dir);
+}
+
+TestSuite(metrics, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Sends request on a new connection and reads until the server closes. */
+static const char *
+exchange(uint16_t port, const char *request)
+{
+	int fd = tcp_connect(port);
+	size_t n;
+
+	send_all(fd, request, strlen(request));
+	n = recv_all(fd, text, sizeof(text) - 1);
+	text[n] = '\0';
+	close(fd);
+	return text;
+}
+
+/* GET path with Connection: close: the whole response. */
+static const char *
+get(uint16_t port, const char *path)
+{
+	char request[2048];
+
+	snprintf(request, sizeof(request), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n\r\n", path);
+	return exchange(port, request);
+}
+
+/* The body of a 200 response to GET path. */
+static const char *
+body_of(uint16_t port, const char *path)
+{
+	const char *r = get(port, path), *body = strstr(r, "\r\n\r\n");
+
+	cr_assert_eq(strncmp(r, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", r);
+	cr_assert_not_null(body);
+	return body + 4;
+}
+
+Test(metrics, health_and_errors_byte_for_byte)
+{
+	cr_assert_str_eq(get(metrics_port, "/health/live"), "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n"
+	    "Connection: close\r\n\r\nlive\n");
+	cr_assert_str_eq(get(metrics_port, "/health/ready"), "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 6\r\n"
+	    "Connection: close\r\n\r\nready\n");
+	cr_assert_str_eq(get(metrics_port, "/nope?x=1"), "HTTP/1.1 404 Not Found\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 55\r\n"
+	    "Connection: close\r\n\r\nnot found: try /metrics, /health/live or "
+	    "/health/ready\n");
+	cr_assert_str_eq(exchange(metrics_port, "DELETE /metrics HTTP/1.0\r\n\r\n"),
+	    "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 34\r\nAllow: GET, HEAD\r\nConnection: close\r\n\r\n"
+	    "only GET and HEAD are served here\n");
+	/* HEAD: the headers GET would have, no body. */
+	cr_assert_str_eq(exchange(metrics_port, "HEAD /health/live HTTP/1.0\r\n\r\n"),
+	    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 5\r\nConnection: close\r\n\r\n");
+	cr_assert_str_eq(exchange(metrics_port, "GET / HTTP/2.0\r\n\r\n"),
+	    "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: 43\r\nConnection: close\r\n\r\n"
+	    "only HTTP/1.0 and HTTP/1.1 are spoken here\n");
+	cr_assert_str_eq(exchange(metrics_port, "hello\r\n\r\n"),
+	    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 47\r\nConnection: close\r\n\r\n"
+	    "the request line is not METHOD TARGET HTTP/1.x\n");
+	cr_assert_str_eq(exchange(metrics_port, "POST /metrics HTTP/1.1\r\n"
+	    "Content-Length: 2\r\n\r\nhi"), "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 37\r\n"
+	    "Connection: close\r\n\r\nrequest bodies are not accepted here\n");
+}
+
+Test(metrics, an_endless_request_line_is_414_before_it_ends)
+{
+	static char line[70000];
+	int fd = tcp_connect(metrics_port);
+	size_t n;
+
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "GET /", 5);
+	/* Over max_line (65536) with no line end: answered before any newline. */
+	send_all(fd, line, sizeof(line));
+	n = recv_all(fd, text, sizeof(text) - 1);
+	text[n] = '\0';
+	close(fd);
+	cr_assert_eq(strncmp(text, "HTTP/1.1 414 URI Too Long\r\n", 27), 0, "%s", text);
+	ping_ok();
+}
+
+/* Keep-alive: requests pipelined on one connection, answered in order. */
+Test(metrics, keep_alive_answers_in_order)
+{
+	static const char two[] = "GET /health/live HTTP/1.1\r\nHost: a\r\n\r\n"
+	    "HEAD /health/ready HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char want[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: 5\r\n\r\nlive\nHTTP/1.1 200 OK\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 6\r\n\r\n";
+	int fd = tcp_connect(metrics_port);
+	char got[sizeof(want)];
+
+	send_all(fd, two, sizeof(two) - 1);
+	recv_exact(fd, got, sizeof(want) - 1);
+	assert_bytes(got, sizeof(want) - 1, want, sizeof(want) - 1);
+	/* Still open for a third. */
+	send_all(fd, "GET /health/live HTTP/1.1\r\n\r\n", 29);
+	recv_exact(fd, got, 84);
+	close(fd);
+}
+
+/* Runs argv with stdin from input; its exit status, its output in text. */
+static int
+run_with_input(const char *const argv[], const char *input)
+{
+	return run_capture_input(argv, input, strlen(input), text, sizeof(text));
+}
+
+Test(metrics, promtool_passes_the_exposition)
+{
+	const char *promtool[] = { "/usr/bin/promtool", "check", "metrics", NULL };
+	static char body[1 << 17];
+	int fd, i;
+
+	if (access(promtool[0], X_OK) != 0)
+		cr_skip_test("promtool is not installed (Debian's prometheus package)");
+	for (i = 0; i < 3; i++)
+		ping_ok();
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "NOPE\r\n", 6);
+	recv_exact(fd, text, 28);
+	close(fd);
+	poll(NULL, 0, 100);	/* for tcpd to see that close before the scrape */
+	snprintf(body, sizeof(body), "%s", body_of(metrics_port, "/metrics"));
+	cr_assert_eq(run_with_input(promtool, body), 0, "promtool: %s\n%s", text, body);
+	cr_assert_str_eq(text, "", "promtool's lint found: %s", text);
+	/* Every family once, with the values this test caused. */
+	cr_assert_not_null(strstr(body, "# TYPE tcpd_command_duration_seconds histogram\n"));
+	cr_assert_not_null(strstr(body, "\ntcpd_commands_total{command=\"ping\"} 3\n"), "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_command_errors_total{command=\"ping\"} 0\n"));
+	cr_assert_not_null(strstr(body, "\ntcpd_command_duration_seconds_bucket{command=\"ping\","
+	    "le=\"+Inf\"} 3\n"), "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_command_duration_seconds_count{command=\"ping\"} 3\n"),
+	    "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_connections_accepted_total{listener=\"command\","
+	    "service=\"command\"} 5\n"), "%s", body);
+	/* The harness's readiness probe resets; the four others close. */
+	cr_assert_not_null(strstr(body, "\ntcpd_connections_closed_total{listener=\"command\","
+	    "reason=\"client\"} 4\n"), "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_connections_active{listener=\"metrics\"} 1\n"),
+	    "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_received_bytes_total{listener=\"command\"} 24\n"),
+	    "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_connections_rejected_total{listener=\"echo\","
+	    "reason=\"per_ip\"} 0\n"), "every series from the start");
+	cr_assert_not_null(strstr(body, "\ntcpd_ready 1\n"));
+	cr_assert_not_null(strstr(body, "\ntcpd_listen_queue_length{listener=\"echo\"} 0\n"));
+}
+
+/* A child process, killed when the test process dies, its output in log. */
+static pid_t
+spawn_logged(const char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+static void
+stop_child(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* Polls GET path on port until its body holds want (20 s at most). */
+static const char *
+await_body(uint16_t port, const char *path, const char *want, const char *log)
+{
+	int i, fd;
+
+	for (i = 0; i < 200; i++) {
+		if ((fd = tcp_try_connect(port)) >= 0) {
+			close(fd);
+			if (strstr(get(port, path), want) != NULL)
+				return text;
+		}
+		poll(NULL, 0, 100);
+	}
+	cr_assert_fail("no '%s' from %s on port %u within 20 s; last:\n%s\nlog:\n%s", want,
+	    path, port, text, slurp(log));
+	return NULL;
+}
+
+/* A Prometheus query as a URL path: the few characters PromQL needs escaped. */
+static const char *
+query_path(const char *promql)
+{
+	static char path[1024];
+	size_t n = (size_t)snprintf(path, sizeof(path), "/api/v1/query?query=");
+
+	for (; *promql != '\0' && n + 4 < sizeof(path); promql++) {
+		if (strchr("{}\"=()[], +", *promql) != NULL)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "%%%02X",
+			    (unsigned char)*promql);
+		else
+			path[n++] = *promql;
+	}
+	path[n] = '\0';
+	return path;
+}
+
+Test(metrics, a_prometheus_server_scrapes_what_the_test_caused)
+{
+	const char *prom = "/usr/bin/prometheus";
+	char dir[64], conf[128], data[128], listen[64], log[128], yaml[512];
+	const char *argv[] = { prom, NULL, NULL, listen, "--log.level=warn", NULL };
+	char config_arg[160], data_arg[160];
+	const char *r;
+	uint16_t port;
+	double q;
+	FILE *f;
+	pid_t pid;
+	int i;
+
+	if (access(prom, X_OK) != 0)
+		cr_skip_test("prometheus is not installed (Debian's prometheus package)");
+	temp_dir_make(dir, sizeof(dir), "tcpd-prom");
+	snprintf(conf, sizeof(conf), "%s/prometheus.yml", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(log, sizeof(log), "%s/prometheus.log", dir);
+	snprintf(yaml, sizeof(yaml), "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+	    "scrape_configs:\n  - job_name: tcpd\n    static_configs:\n"
+	    "      - targets: ['127.0.0.1:%u']\n", metrics_port);
+	cr_assert_not_null(f = fopen(conf, "w"));
+	fputs(yaml, f);
+	fclose(f);
+	free_ports(&port, 1);
+	snprintf(config_arg, sizeof(config_arg), "--config.file=%s", conf);
+	snprintf(data_arg, sizeof(data_arg), "--storage.tsdb.path=%s", data);
+	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%u", port);
+	argv[1] = config_arg;
+	argv[2] = data_arg;
+	for (i = 0; i < 7; i++)
+		ping_ok();
+	pid = spawn_logged(argv, log);
+	await_body(port, "/-/ready", "Ready", log);
+	/* Two scrapes at least: then the last one holds the seven PINGs. */
+	await_body(port, query_path("tcpd_commands_total{command=\"ping\"}"), "\"7\"]", log);
+	r = await_body(port, query_path("count_over_time(tcpd_ready[1m]) >= 2"), "\"value\"",
+	    log);
+	/* The 99th percentile of PING's duration: under a millisecond. */
+	r = await_body(port, query_path("histogram_quantile(0.99, "
+	    "tcpd_command_duration_seconds_bucket{command=\"ping\"})"), "\"value\"", log);
+	cr_assert_eq(sscanf(strstr(r, "\"value\":[") + 9, "%*f,\"%lf\"", &q), 1, "%s", r);
+	cr_assert(q > 0 && q < 0.001, "p99 %g s: %s", q, r);
+	stop_child(pid);
+	temp_dir_remove(dir);
+}
+
+Test(metrics, redis_exporter_reads_info)
+{
+	const char *exporter = "/usr/bin/prometheus-redis-exporter";
+	char addr[64], listen[64], dir[64], log[128];
+	const char *argv[] = { exporter, "-redis.addr", addr, "-web.listen-address", listen,
+	    NULL };
+	const char *r;
+	uint16_t port;
+	pid_t pid;
+	int i, held;
+
+	if (access(exporter, X_OK) != 0)
+		cr_skip_test("redis_exporter is not installed (prometheus-redis-exporter)");
+	for (i = 0; i < 5; i++)
+		ping_ok();
+	held = tcp_connect(tcpd.port[P_COMMAND]);
+	free_ports(&port, 1);
+	snprintf(addr, sizeof(addr), "redis://127.0.0.1:%u", tcpd.port[P_COMMAND]);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	temp_dir_make(dir, sizeof(dir), "tcpd-exporter");
+	snprintf(log, sizeof(log), "%s/exporter.log", dir);
+	pid = spawn_logged(argv, log);
+	r = await_body(port, "/metrics", "\nredis_up 1\n", log);
+	cr_assert_not_null(strstr(r, "\nredis_commands_total{cmd=\"ping\"} 5\n"), "%s", r);
+	/* The held connection and the exporter's own. */
+	cr_assert_not_null(strstr(r, "\nredis_connected_clients 2\n"), "%s", r);
+	cr_assert_not_null(strstr(r, "\nredis_rejected_connections_total 0\n"), "%s", r);
+	cr_assert_not_null(strstr(r, "\nredis_connections_received_total "), "%s", r);
+	cr_assert_not_null(strstr(r, "\nredis_config_maxclients 10000\n"), "%s", r);
+	close(held);
+	stop_child(pid);
+	temp_dir_remove(dir);
+}
+
+/* SIGTERM with shutdown_delay: not ready at once, still accepting, then the drain. */
+Test(metrics, readiness_drops_first_during_shutdown_delay, .init = NULL)
+{
+	int fd;
+
+	start("shutdown_delay = 2");
+	cr_assert_not_null(strstr(body_of(metrics_port, "/health/ready"), "ready\n"));
+	kill(tcpd.pid, SIGTERM);
+	poll(NULL, 0, 200);
+	/* Asked for keep-alive, answered with a close: the client goes elsewhere. */
+	cr_assert_str_eq(exchange(metrics_port, "GET /health/ready HTTP/1.1\r\nHost: a\r\n\r\n"),
+	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 9\r\nConnection: close\r\n\r\ndraining\n");
+	cr_assert_not_null(strstr(body_of(metrics_port, "/health/live"), "live\n"));
+	cr_assert_not_null(strstr(body_of(metrics_port, "/metrics"), "\ntcpd_draining 1\n"));
+	/* New connections are still served while load balancers notice. */
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	assert_ping(fd);
+	close(fd);
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_eq(tcpd_log_count("still accepting for shutdown_delay (2 s)"), 1);
+}
+
+/* redis-benchmark asks CONFIG GET save and appendonly: now it gets answers. */
+Test(metrics, redis_benchmark_does_not_warn)
+{
+	const char *bench[] = { "/usr/bin/redis-benchmark", "-p", NULL, "-t", "ping", "-n",
+	    "200", "-q", NULL };
+	char p[8];
+
+	if (access(bench[0], X_OK) != 0)
+		cr_skip_test("redis-benchmark is not installed");
+	snprintf(p, sizeof(p), "%u", tcpd.port[P_COMMAND]);
+	bench[2] = p;
+	cr_assert_eq(run_capture(bench, text, sizeof(text)), 0, "%s", text);
+	cr_assert_null(strstr(text, "WARNING"), "%s", text);
+	cr_assert_not_null(strstr(text, "PING_MBULK: "), "%s", text);
+}
