@@ -402,7 +402,7 @@ Test(cli, pipe_with_chargen_until_stopped)
 static char seen[1 << 14];
 static size_t seen_len, seen_pos;
 
-/* Starts tcpd-cli with args on a new pseudo-terminal; its master side in *master. */
+/* Starts args (tcpd-cli or redis-cli) on a new pseudo-terminal; its master side in *master. */
 static pid_t
 spawn_on_terminal(int *master, const char *const args[])
 {
@@ -412,11 +412,13 @@ spawn_on_terminal(int *master, const char *const args[])
 	/* The prompt's history goes to the test's directory, never the user's. */
 	snprintf(hist, sizeof(hist), "%s/history", tcpd.dir);
 	setenv("TCPDCLI_HISTFILE", hist, 1);
+	setenv("REDISCLI_HISTFILE", hist, 1);
 	setenv("TERM", "xterm", 1);
-	pid = forkpty(master, NULL, NULL, NULL);
+	/* A size, as a terminal has: linenoise (redis-cli) asks the cursor otherwise. */
+	pid = forkpty(master, NULL, NULL, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
 
 	if (pid == 0) {
-		execv(cli_bin(), (char *const *)args);
+		execv(args[0], (char *const *)args);
 		_exit(127);
 	}
 	cr_assert_gt(pid, 0);
@@ -514,6 +516,36 @@ Test(cli, prompt_keeps_a_history_and_splits_quotes)
 	expect_on_terminal(master, "\"aA 'b'\"");
 	expect_on_terminal(master, prompt);
 	cr_assert_eq(write(master, "exit\r", 5), 5);
+	assert_exit_status(pid, 0);
+	close(master);
+}
+
+/*
+ * redis-cli's prompt asks the server for COMMAND DOCS to show its hints;
+ * tcpd has no COMMAND, and redis-cli takes that as it takes an old server:
+ * its prompt works, with its own built-in help.
+ */
+Test(cli, redis_clis_prompt_works_without_command_docs)
+{
+	char prompt[64];
+	int master;
+	pid_t pid;
+
+	if (access(REDIS_CLI, X_OK) != 0)
+		cr_skip_test("redis-cli is not installed");
+	pid = spawn_on_terminal(&master, (const char *const[]){ REDIS_CLI, "-p",
+	    port_of(P_COMMAND), NULL });
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "PING\r", 5), 5);
+	expect_on_terminal(master, "PONG");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "ECHO \"a b\"\r", 11), 11);
+	/* The reply on a line of its own, not the echo of what was typed; then a
+	 * fresh prompt, which linenoise prints once the terminal is raw again. */
+	expect_on_terminal(master, "\n\"a b\"");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "quit\r", 5), 5);
 	assert_exit_status(pid, 0);
 	close(master);
 }

@@ -25,13 +25,14 @@ run(const char *text, size_t len, enum cmd_result *last)
 	struct resp_request req;
 	struct buf out;
 	size_t off = 0;
+	uint64_t since = 0;
 	ssize_t n;
 
 	buf_init(&out, sizeof(out_text) - 1);
 	while ((n = resp_parse(&st, &req, text + off, len - off, 1024)) > 0) {
 		off += (size_t)n;
 		if (req.argc > 0)
-			*last = cmd_execute(&client, &req, &out);
+			*last = cmd_execute(&client, &req, &out, &since);
 	}
 	cr_assert_eq(off, len, "all input is consumed");
 	memcpy(out_text, buf_data(&out), buf_len(&out));

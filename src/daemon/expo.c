@@ -136,7 +136,7 @@ commands(struct buf *out)
 	for (i = 0; i < STATS_MAX_COMMANDS; i++)
 		if ((c = &stats.commands[i])->name != NULL)
 			rc |= buf_appendf(out, "tcpd_commands_total{command=\"%s\"} %llu\n",
-			    c->name, (unsigned long long)c->calls);
+			    c->name, (unsigned long long)c->duration.count);
 	rc |= family(out, "tcpd_command_errors_total", "counter",
 	    "Commands answered with an error, refused or failed, by command.");
 	for (i = 0; i < STATS_MAX_COMMANDS; i++)

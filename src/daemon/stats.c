@@ -123,12 +123,17 @@ format_commands(struct buf *out, unsigned sections, bool *any)
 	if (sections & INFO_COMMANDSTATS) {
 		rc |= section(out, any, "Commandstats");
 		for (i = 0; i < STATS_MAX_COMMANDS; i++) {
-			if ((c = &stats.commands[i])->name == NULL || c->calls + c->rejected == 0)
+			uint64_t calls, usec;
+
+			if ((c = &stats.commands[i])->name == NULL ||
+			    c->duration.count + c->rejected == 0)
 				continue;
+			calls = c->duration.count;
+			usec = c->duration.sum_ns / 1000;
 			rc |= buf_appendf(out, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,"
 			    "rejected_calls=%llu,failed_calls=%llu\r\n", c->name,
-			    (unsigned long long)c->calls, (unsigned long long)c->usec,
-			    c->calls > 0 ? (double)c->usec / (double)c->calls : 0.0,
+			    (unsigned long long)calls, (unsigned long long)usec,
+			    calls > 0 ? (double)usec / (double)calls : 0.0,
 			    (unsigned long long)c->rejected, (unsigned long long)c->failed);
 		}
 	}

@@ -56,12 +56,10 @@ void	stats_observe(struct stats_histogram *h, const uint64_t bounds[STATS_BUCKET
 /* One command's calls, as Redis's INFO commandstats and latencystats count them. */
 struct stats_command {
 	const char	*name;		/* NULL: a free slot */
-	uint64_t	 calls;
 	uint64_t	 failed;	/* answered with an error while running */
 	uint64_t	 rejected;	/* refused before running: wrong arity */
-	uint64_t	 usec;		/* total time in the command */
 	struct hist	 latency;	/* ns, for percentiles */
-	struct stats_histogram duration;
+	struct stats_histogram duration;	/* its count is the calls, its sum the time */
 };
 
 #define STATS_MAX_COMMANDS	16

@@ -213,18 +213,26 @@ find_command(const struct resp_arg *name)
 	return NULL;
 }
 
+uint64_t
+cmd_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 enum cmd_result
 cmd_execute(const struct cmd_client *client, const struct resp_request *req,
-    struct buf *out)
+    struct buf *out, uint64_t *since)
 {
 	const struct resp_arg *name = &req->argv[0];
 	int shown = (int)(name->len < NAME_IN_ERROR_MAX ? name->len : NAME_IN_ERROR_MAX);
 	const struct command *cmd;
 	struct stats_command *counters;
-	struct timespec t0, t1;
 	enum cmd_result rc;
 	size_t before = buf_len(out);
-	uint64_t ns;
+	uint64_t start, ns;
 
 	stats.commands_processed++;
 	if ((cmd = find_command(name)) == NULL) {
@@ -240,14 +248,11 @@ cmd_execute(const struct cmd_client *client, const struct resp_request *req,
 		    "command", cmd->name);
 		return CMD_CONTINUE;
 	}
-	/* Two vDSO clock reads: the cost of a histogram nobody has to sample. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	start = *since != 0 ? *since : cmd_clock_ns();
 	rc = cmd->fn(client, req, out);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
-	    (uint64_t)t0.tv_nsec;
-	counters->calls++;
-	counters->usec += ns / 1000;
+	/* One vDSO clock read a command: its end is the next one's start. */
+	*since = cmd_clock_ns();
+	ns = *since - start;
 	hist_add(&counters->latency, ns);
 	stats_observe(&counters->duration, stats_command_bounds, ns);
 	if (buf_len(out) > before && buf_data(out)[before] == '-') {

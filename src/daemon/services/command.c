@@ -36,6 +36,7 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 	struct cmd_client client;
 	struct resp_request req;
 	size_t used = 0;
+	uint64_t since = 0;	/* read at the first complete request */
 	ssize_t n;
 
 	while (used < len && !conn_finishing(c) && conn_output_room(c) > 0) {
@@ -55,7 +56,9 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 		conn_get_info(c, &info);
 		client = (struct cmd_client){ info.id, info.peer, info.local,
 		    info.listener };
-		if (cmd_execute(&client, &req, out) == CMD_CLOSE)
+		if (since == 0)
+			since = cmd_clock_ns();
+		if (cmd_execute(&client, &req, out, &since) == CMD_CLOSE)
 			conn_finish(c);
 	}
 	return used;
