@@ -58,6 +58,17 @@ for _ in $(seq 100); do
 done
 [ -n "$init" ] || { cat "$art/nspawn.log"; skip "the container did not boot here"; }
 inside() { nsenter -t "$init" -a "$@"; }
+# Whether tcpd's journal (with journalctl ARGS) has a line matching PATTERN,
+# polled for 3 s: journald takes lines a moment after they are sent.
+journal_has() {
+	pattern=$1
+	shift
+	for _ in $(seq 30); do
+		inside journalctl -u tcpd.service -o cat --no-pager "$@" | grep -q -- "$pattern" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 state=""
 for _ in $(seq 150); do
 	state=$(inside systemctl is-system-running --wait 2>/dev/null || true)
@@ -93,7 +104,7 @@ pid=$(inside systemctl show -p MainPID --value tcpd.service)
 inside systemctl reload tcpd.service
 [ "$(inside systemctl show -p MainPID --value tcpd.service)" = "$pid" ] || fail "reload restarted tcpd"
 [ "$(inside systemctl is-active tcpd.service)" = active ] || fail "not active after reload"
-inside journalctl -u tcpd.service -o cat --no-pager | grep -q '^configuration reloaded$' || fail "no reload in the journal"
+journal_has '^configuration reloaded$' || fail "no reload in the journal"
 reply=$(ask 'ECHO again\r\n' 11)
 [ "$reply" = " $ 5 \r \n a g a i n \r \n" ] || fail "ECHO after reload got '$reply'"
 echo "ok: reloaded in place (pid $pid)"
@@ -107,7 +118,7 @@ inside systemctl status tcpd.service --no-pager | grep -q 'ExecReload=.*--check-
 [ "$(inside systemctl show -p MainPID --value tcpd.service)" = "$pid" ] || fail "a failed reload restarted tcpd"
 reply=$(ask 'PING\r\n' 7)
 [ "$reply" = " + P O N G \r \n" ] || fail "PING after a failed reload got '$reply'"
-inside journalctl -u tcpd.service -p err -o cat --no-pager | grep -q "^$conf:[0-9]*: unknown key 'no_such_key'" ||
+journal_has "^$conf:[0-9]*: unknown key 'no_such_key'" -p err ||
 	fail "no err-priority line for the broken file: $(inside journalctl -u tcpd.service -p err -o cat --no-pager)"
 inside cp /root/good.conf $conf
 inside systemctl reload tcpd.service || fail "reload with the good file again"
@@ -117,6 +128,7 @@ echo "ok: a broken config fails systemctl reload, shown in status and journalctl
 
 # Entries of the journal's native protocol, selected by tcpd's own fields, at
 # the shipped log level (info): each connection's close is its access-log line.
+journal_has 'closed: ' TCPD_PEER=127.0.0.1 || fail "no close line for 127.0.0.1"
 fields=$(inside journalctl -u tcpd.service TCPD_PEER=127.0.0.1 -o verbose --no-pager)
 echo "$fields" | grep -q 'TCPD_CONN_ID=' || fail "no TCPD_CONN_ID: $fields"
 echo "$fields" | grep -q 'TCPD_LISTENER=command' || fail "no TCPD_LISTENER: $fields"
@@ -147,7 +159,11 @@ inside sh -c "echo 'no_such_key = 1' >>$conf"
 if inside systemctl start tcpd.service 2>/dev/null; then fail "started with a broken config"; fi
 inside systemctl stop tcpd.service	# no restart loop behind the test's back
 inside systemctl reset-failed tcpd.service 2>/dev/null || true
-n=$(inside journalctl -u tcpd.service -p err -o cat --no-pager | grep -c "^$conf:[0-9]*: unknown key 'no_such_key'")
+for _ in $(seq 30); do
+	n=$(inside journalctl -u tcpd.service -p err -o cat --no-pager | grep -c "^$conf:[0-9]*: unknown key 'no_such_key'")
+	[ "$n" -ge 2 ] && break
+	sleep 0.1
+done
 [ "$n" -ge 2 ] || fail "the failed start is not in journalctl -p err ($n lines)"
 inside cp /root/good.conf $conf
 echo "ok: a failed start is in journalctl -u tcpd -p err"
@@ -156,7 +172,7 @@ inside systemctl start tcpd.socket
 reply=$(ask 'PING\r\n' 7)
 [ "$reply" = " + P O N G \r \n" ] || fail "activated PING got '$reply'"
 [ "$(inside systemctl is-active tcpd.service)" = active ] || fail "not activated"
-inside journalctl -u tcpd.service -o cat --no-pager | grep -q 'on 127.0.0.1:7070 (socket passed by systemd)' ||
+journal_has 'on 127.0.0.1:7070 (socket passed by systemd)' ||
 	fail "the command listener did not adopt the passed socket"
 inside systemctl stop tcpd.service tcpd.socket
 echo "ok: socket activation"

@@ -225,6 +225,23 @@ Test(config, localhost_star_and_port_zero)
 	    "127.0.0.1:0" }, 2);
 }
 
+/* A PROXY listener names who may send the header: never anyone. */
+Test(config, proxy_protocol_needs_proxy_trusted)
+{
+	expect_error(LISTENER "proxy_protocol = v2\n", 4, "proxy_protocol needs proxy_trusted: "
+	    "the addresses of the load balancers that may send the header");
+	expect_error(LISTENER "proxy_protocol = v3\n", 4,
+	    "invalid proxy_protocol 'v3': expected off, v1, v2 or any");
+	expect_error(LISTENER "proxy_protocol = any\nproxy_trusted = 10.0.0.1\n"
+	    "proxy_timeout = 2\n", 6, "invalid proxy_timeout '2': expected an integer from 3 "
+	    "to 3600");
+	cr_assert_eq(config_load_string(&cfg, LISTENER "proxy_protocol = v1\n"
+	    "proxy_trusted = 10.0.0.1 ::1\n", &errs), 0, "%s", errs.err[0].msg);
+	cr_assert_eq(cfg.listeners[0].proxy_protocol, 1);
+	cr_assert_eq(cfg.listeners[0].proxy_trusted.n, 2);
+	cr_assert_eq(cfg.listeners[0].proxy_timeout, 5);
+}
+
 Test(config, incomplete_listeners)
 {
 	expect_error("[listener.e]\nservice = echo\n", 1, "listener 'e' has no bind");

@@ -22,7 +22,8 @@
 #include "tcpd/num.h"
 
 enum key_type {
-	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS, KEY_INCLUDE
+	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS, KEY_INCLUDE,
+	KEY_PROXY
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -58,6 +59,10 @@ static const struct key_desc keys[] = {
 	L(allow,		KEY_CIDRS,	0,		0, 0),
 	L(deny,			KEY_CIDRS,	0,		0, 0),
 	L(log_connections,	KEY_BOOL,	1,		0, 1),
+	L(proxy_protocol,	KEY_PROXY,	0,		0, 0),
+	L(proxy_trusted,	KEY_CIDRS,	0,		0, 0),
+	/* At least 3 s: a lost segment's retransmit must fit, as the spec asks. */
+	L(proxy_timeout,	KEY_UINT,	5,		3, 3600),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -574,6 +579,16 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	case KEY_INCLUDE:
 		include_files(p, value);
 		break;
+	case KEY_PROXY:
+		current_listener(p)->proxy_line = p->lineno;
+		if (strcmp(value, "off") == 0 || strcmp(value, "v1") == 0 ||
+		    strcmp(value, "v2") == 0 || strcmp(value, "any") == 0)
+			*(unsigned *)field = value[0] == 'o' ? 0 : value[0] == 'a' ? 3 :
+			    (unsigned)(value[1] - '0');
+		else
+			add_error(p->errs, p->lineno, "invalid proxy_protocol '%s': expected "
+			    "off, v1, v2 or any", shown(text, sizeof(text), value));
+		break;
 	case KEY_BOOL:
 		if (parse_bool(value, field) == -1)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected yes or no",
@@ -677,6 +692,10 @@ check_listeners(struct config *cfg, struct config_errors *errs)
 		if (l->service_line == 0)
 			add_error(errs, l->line, "listener '%s' has no service",
 			    l->name);
+		/* Otherwise anyone could claim any address. */
+		if (l->proxy_protocol != 0 && l->proxy_trusted.n == 0)
+			add_error(errs, l->proxy_line, "proxy_protocol needs proxy_trusted: "
+			    "the addresses of the load balancers that may send the header");
 		for (a = 0; a < l->nbinds; a++) {
 			for (j = 0; j <= i; j++) {
 				struct listener_config *o = &cfg->listeners[j];

@@ -35,6 +35,10 @@ struct listener_config {
 	struct cidr_list deny;
 	bool		 log_connections;	/* each close at info, or at debug */
 	const char	*file;			/* an included file's name, or NULL */
+	unsigned	 proxy_protocol;	/* 0 off, or enum proxy_versions */
+	unsigned	 proxy_line;
+	struct cidr_list proxy_trusted;		/* who may send the header */
+	unsigned	 proxy_timeout;		/* seconds for the header */
 };
 
 struct config {

@@ -33,6 +33,7 @@
 enum {
 	CONN_RD_EOF		= 1 << 0,	/* the peer sent FIN */
 	CONN_FINISH		= 1 << 1,	/* send what is owed, then close */
+	CONN_COUNTED		= 1 << 7,	/* c_key holds a per-IP count to give back */
 	CONN_LINGER		= 1 << 2,	/* our FIN sent; draining input */
 	CONN_PENDING		= 1 << 3,	/* on the pending-write list */
 	CONN_CLOSED		= 1 << 4,
@@ -67,6 +68,7 @@ struct conn {
 	uint8_t			 c_host_len;
 	char			 c_peer[NET_ADDRSTRLEN];
 	char			 c_local[NET_ADDRSTRLEN];
+	char			 c_proxy[NET_ADDRSTRLEN];	/* the socket's peer, when a PROXY header named another */
 	/* The service's state follows, state_size bytes. */
 	max_align_t		 c_state[];
 };
@@ -83,10 +85,11 @@ conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 {
 	char id[24], host[INET6_ADDRSTRLEN], text[1536];
 	va_list ap;
-	struct log_field fields[3] = {
+	struct log_field fields[4] = {
 		{ "TCPD_CONN_ID", id },
 		{ "TCPD_PEER", host },
 		{ "TCPD_LISTENER", c->c_listener->name },
+		{ "TCPD_PROXY", c->c_proxy },	/* behind a load balancer: its address */
 	};
 
 	if (!log_enabled(level))
@@ -96,7 +99,8 @@ conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_fields(level, fields, 3, "conn %s %s: %s", id, c->c_peer, text);
+	log_fields(level, fields, c->c_proxy[0] != '\0' ? 4 : 3, "conn %s %s: %s", id, c->c_peer,
+	    text);
 }
 
 static void conn_on_event(struct loop *, int, void *, unsigned);
@@ -158,7 +162,8 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	stats.connected--;
 	if (c->c_listener->counters != NULL)
 		c->c_listener->counters->connected--;
-	listener_uncount_peer(c->c_listener, c->c_key);
+	if (c->c_flags & CONN_COUNTED)
+		listener_uncount_peer(c->c_listener, c->c_key);
 	listener_release(c->c_listener);
 }
 
@@ -221,7 +226,9 @@ schedule_flush(struct conn *c)
 {
 	struct conns *conns = c->c_conns;
 
-	if (c->c_flags & (CONN_PENDING | CONN_CLOSED) || buf_len(&c->c_out) == 0)
+	/* Nothing to write may still be a FIN to send: a finish that owes no reply. */
+	if ((c->c_flags & (CONN_PENDING | CONN_CLOSED)) || (buf_len(&c->c_out) == 0 &&
+	    (c->c_flags & (CONN_FINISH | CONN_LINGER)) != CONN_FINISH))
 		return;
 	c->c_flags |= CONN_PENDING;
 	c->c_pending_next = conns->pending;
@@ -351,7 +358,71 @@ void
 conn_get_info(const struct conn *c, struct conn_info *info)
 {
 	*info = (struct conn_info){ c->c_id, c->c_peer, c->c_local,
-	    c->c_listener->name };
+	    c->c_listener->name, c->c_proxy[0] != '\0' ? c->c_proxy : NULL };
+}
+
+struct listener *
+conn_listener(const struct conn *c)
+{
+	return c->c_listener;
+}
+
+uint64_t
+conn_now(const struct conn *c)
+{
+	return loop_now(c->c_conns->loop);
+}
+
+void
+conn_set_request_deadline(struct conn *c, unsigned seconds)
+{
+	c->c_request_ms = (uint64_t)seconds * 1000;
+	conn_request_partial(c);
+}
+
+void
+conn_set_client(struct conn *c, const struct net_addr *peer, const struct net_addr *local)
+{
+	size_t host_off, host_len;
+
+	snprintf(c->c_proxy, sizeof(c->c_proxy), "%s", c->c_peer);
+	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
+	net_addr_host_span(c->c_peer, &host_off, &host_len);
+	c->c_host_off = (uint8_t)host_off;
+	c->c_host_len = (uint8_t)host_len;
+	net_addr_format(local, c->c_local, sizeof(c->c_local));
+}
+
+void
+conn_peer_key(const struct conn *c, uint8_t key[16])
+{
+	memcpy(key, c->c_key, sizeof(c->c_key));
+}
+
+void
+conn_count(struct conn *c, const uint8_t key[16])
+{
+	memcpy(c->c_key, key, sizeof(c->c_key));
+	c->c_flags |= CONN_COUNTED;
+}
+
+int
+conn_begin(struct conn *c, const struct service *svc)
+{
+	const struct conn_limits *lim = &c->c_conns->limits;
+
+	c->c_service = svc;
+	memset(c->c_state, 0, svc->state_size);
+	c->c_request_ms = (uint64_t)lim->request_timeout * 1000;
+	c->c_request_since = 0;
+	if (svc->open != NULL && svc->open(c, c->c_state) == -1) {
+		close_errno(c, "open");
+		return -1;
+	}
+	arm_timer(c);
+	schedule_flush(c);
+	update_mask(c);
+	return 0;
 }
 
 struct buf *
@@ -423,15 +494,20 @@ conn_send(struct conn *c, const void *p, size_t n)
 static size_t
 offer(struct conn *c, const char *data, size_t len)
 {
-	size_t used;
+	const struct service *svc;
+	size_t used = 0;
 
-	if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))
-		return len;
-	used = c->c_service->input(c, c->c_state, data, len);
-	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
-		errno = c->c_out.error;
-		close_output_failed(c);
-	}
+	/* A stage that handed over (the PROXY header read) leaves the rest to the service. */
+	do {
+		if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))
+			return len;
+		svc = c->c_service;
+		used += svc->input(c, c->c_state, data + used, len - used);
+		if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
+			errno = c->c_out.error;
+			close_output_failed(c);
+		}
+	} while (c->c_service != svc && used < len);
 	return used;
 }
 
@@ -602,6 +678,12 @@ conn_flush(struct conn *c)
 		if ((size_t)n < want)
 			break;
 	}
+	/* A finish that owed nothing (a refused PROXY header): its FIN goes now. */
+	if (buf_len(&c->c_out) == 0 && (c->c_flags & (CONN_FINISH | CONN_LINGER)) == CONN_FINISH) {
+		after_write(c);
+		if (c->c_flags & CONN_CLOSED)
+			return;
+	}
 	buf_shrink(&c->c_out);
 	/* Draining: once all is sent, see whether anything else has arrived. */
 	if (c->c_conns->draining && buf_len(&c->c_out) == 0 && wants_read(c)) {
@@ -647,14 +729,17 @@ describe(struct conn *c, const struct net_addr *peer, const struct net_addr *bou
 
 int
 conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-    const struct net_addr *bound, struct listener *l, const uint8_t key[16])
+    const struct net_addr *bound, struct listener *l, const struct service *svc,
+    const uint8_t key[16], bool counted)
 {
 	const struct conn_limits *lim = &conns->limits;
-	const struct service *svc = l->service;
+	/* Room for the listener's service's state, which a stage may hand over to. */
+	size_t state = svc->state_size > l->service->state_size ? svc->state_size :
+	    l->service->state_size;
 	struct conn *c;
 	int saved;
 
-	if ((c = calloc(1, sizeof(*c) + svc->state_size)) == NULL)
+	if ((c = calloc(1, sizeof(*c) + state)) == NULL)
 		return -1;
 	c->c_id = conns->next_id;
 	c->c_fd = fd;
@@ -663,6 +748,8 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	c->c_service = svc;
 	c->c_end = CLOSE_REASONS;
 	memcpy(c->c_key, key, sizeof(c->c_key));
+	if (counted)
+		c->c_flags |= CONN_COUNTED;
 	c->c_max_line = lim->max_line;
 	c->c_output_limit = lim->output_limit;
 	c->c_idle_ms = (uint64_t)lim->idle_timeout * 1000;

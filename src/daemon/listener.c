@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "daemon/acl.h"
 #include "daemon/listener.h"
 #include "daemon/services/service.h"
 
@@ -43,6 +44,9 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->allow = lc->allow;
 	l->deny = lc->deny;
 	l->log_connections = lc->log_connections;
+	l->proxy_versions = lc->proxy_protocol;
+	l->proxy_trusted = lc->proxy_trusted;
+	l->proxy_timeout = lc->proxy_timeout;
 }
 
 void
@@ -112,6 +116,16 @@ listener_count_peer(struct listener *l, const uint8_t key[16])
 		return -1;
 	}
 	return ipcount_inc(&l->per_ip, key);
+}
+
+enum reject_reason
+listener_admit(struct listener *l, const uint8_t key[16], const struct cidr **rule)
+{
+	if (!acl_permits(l->allow.v, l->allow.n, l->deny.v, l->deny.n, key, rule))
+		return REJECT_ACL;
+	if (listener_count_peer(l, key) == -1)
+		return errno == EUSERS ? REJECT_PER_IP : REJECT_OUT_OF_MEMORY;
+	return REJECT_REASONS;
 }
 
 void

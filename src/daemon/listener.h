@@ -28,6 +28,9 @@ struct listener {
 	struct cidr_list allow;
 	struct cidr_list deny;
 	bool		 log_connections;	/* each close at info */
+	unsigned	 proxy_versions;	/* 0: no PROXY header */
+	struct cidr_list proxy_trusted;
+	unsigned	 proxy_timeout;
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;
@@ -62,6 +65,14 @@ void	listener_release(struct listener *l);
  * (the peer is at its limit) or ENOMEM.
  */
 int	listener_count_peer(struct listener *l, const uint8_t key[16]);
+/*
+ * Admits a peer with this cidr_key(): allow/deny (*rule as acl_permits()
+ * sets it), then the per-IP count. REJECT_REASONS: admitted and counted;
+ * else why not.
+ */
+enum reject_reason listener_admit(struct listener *l, const uint8_t key[16],
+	    const struct cidr **rule);
+
 /* Undoes listener_count_peer(). */
 void	listener_uncount_peer(struct listener *l, const uint8_t key[16]);
 

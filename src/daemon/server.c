@@ -94,8 +94,11 @@ reject(struct listen_socket *s, int fd, const struct net_addr *peer,
 	l->rejected[reason]++;
 	if (log_rate_ok(&l->reject_log, loop_now(s->s_srv->loop), &held))
 		peer_log(LOG_LEVEL_WARNING, l, peer, "rejected", why, held);
-	/* Best effort on a fresh socket: its send buffer is empty, so this fits. */
-	if (l->service->refusal != NULL &&
+	/*
+	 * Best effort on a fresh socket: its send buffer is empty, so this fits.
+	 * Not to an untrusted would-be proxy: it is no client of ours.
+	 */
+	if (l->service->refusal != NULL && reason != REJECT_PROXY_UNTRUSTED &&
 	    write(fd, l->service->refusal, strlen(l->service->refusal)) == -1)
 		log_debug("listener %s: reject reply: %m", l->name);
 	close(fd);
@@ -134,6 +137,21 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 	uint8_t key[16];
 
 	cidr_key(peer, key);
+	/* Behind a load balancer: only it may connect; the rules wait for the header. */
+	if (l->proxy_versions != 0) {
+		if (!acl_permits(l->proxy_trusted.v, l->proxy_trusted.n, NULL, 0, key, &rule)) {
+			reject(s, fd, peer, REJECT_PROXY_UNTRUSTED, "not in proxy_trusted");
+			return;
+		}
+		if (stats.connected >= srv->max_connections) {
+			reject(s, fd, peer, REJECT_MAX_CONNECTIONS, "max_connections reached");
+			return;
+		}
+		if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, &service_proxy_stage, key,
+		    false) == -1)
+			close(fd);
+		return;
+	}
 	if (!acl_permits(l->allow.v, l->allow.n, l->deny.v, l->deny.n, key, &rule)) {
 		deny(s, fd, peer, rule);
 		return;
@@ -149,7 +167,7 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 			reject(s, fd, peer, REJECT_OUT_OF_MEMORY, "out of memory");
 		return;
 	}
-	if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, key) == -1) {
+	if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, l->service, key, true) == -1) {
 		listener_uncount_peer(l, key);
 		close(fd);
 	}

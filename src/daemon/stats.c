@@ -28,6 +28,9 @@ const char *const stats_reject_reasons[REJECT_REASONS] = {
 	[REJECT_ACL] = "acl",
 	[REJECT_DESCRIPTORS] = "descriptors",
 	[REJECT_OUT_OF_MEMORY] = "out_of_memory",
+	[REJECT_PROXY_UNTRUSTED] = "proxy_untrusted",
+	[REJECT_PROXY_INVALID] = "proxy_invalid",
+	[REJECT_PROXY_TIMEOUT] = "proxy_timeout",
 };
 
 #define US	1000ull

@@ -32,6 +32,9 @@ enum reject_reason {
 	REJECT_ACL,		/* allow/deny */
 	REJECT_DESCRIPTORS,	/* shed while out of file descriptors */
 	REJECT_OUT_OF_MEMORY,
+	REJECT_PROXY_UNTRUSTED,	/* a PROXY listener's peer not in proxy_trusted */
+	REJECT_PROXY_INVALID,	/* a header that is not one */
+	REJECT_PROXY_TIMEOUT,	/* no whole header within proxy_timeout */
 	REJECT_REASONS
 };
 extern const char *const stats_reject_reasons[REJECT_REASONS];

@@ -96,9 +96,11 @@ cmd_whoami(const struct cmd_client *client, const struct resp_request *req,
 	int n;
 
 	(void)req;
-	n = snprintf(text, sizeof(text), "id=%llu addr=%s laddr=%s listener=%s",
+	/* Behind a load balancer: the client, then the proxy it came through. */
+	n = snprintf(text, sizeof(text), "id=%llu addr=%s laddr=%s listener=%s%s%s",
 	    (unsigned long long)client->id, client->peer, client->local,
-	    client->listener);
+	    client->listener, client->proxy != NULL ? " proxy=" : "",
+	    client->proxy != NULL ? client->proxy : "");
 	resp_add_bulk(out, text, (size_t)n);
 	return CMD_CONTINUE;
 }

@@ -14,6 +14,7 @@ struct cmd_client {
 	const char	*peer;		/* "ip:port" */
 	const char	*local;
 	const char	*listener;
+	const char	*proxy;		/* the load balancer's "ip:port", or NULL */
 };
 
 enum cmd_result {

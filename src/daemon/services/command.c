@@ -55,7 +55,7 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 			continue;
 		conn_get_info(c, &info);
 		client = (struct cmd_client){ info.id, info.peer, info.local,
-		    info.listener };
+		    info.listener, info.proxy };
 		if (since == 0)
 			since = cmd_clock_ns();
 		if (cmd_execute(&client, &req, out, &since) == CMD_CLOSE)

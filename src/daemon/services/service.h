@@ -53,6 +53,9 @@ size_t	service_ignore_input(struct conn *c, void *state, const char *data, size_
 /* The i-th service (0, 1, ...), or NULL past the last: for listings. */
 const struct service *service_at(size_t i);
 
+/* The stage that reads a PROXY header before a listener's service: no listener names it. */
+extern const struct service service_proxy_stage;
+
 /* "a, b or c": the names of every service, for messages. */
 void	services_list(char *dst, size_t size);
 

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PROXY protocol listeners: headers sent by hand, byte for byte, and by a
+ * real HAProxy (Debian's haproxy) started on loopback in front of tcpd.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+#define HAPROXY "/usr/sbin/haproxy"
+
+static char text[1 << 16];
+
+/* Every listener behind a load balancer on 127.0.0.1, with extra rules. */
+static void
+start(const char *extra)
+{
+	char listener[512];
+
+	snprintf(listener, sizeof(listener), "proxy_protocol = any\nproxy_trusted = 127.0.0.1%s%s",
+	    extra != NULL ? "\n" : "", extra != NULL ? extra : "");
+	tcpd_start_with(NULL, listener, 0);
+}
+
+static void
+setup(void)
+{
+	start(NULL);
+}
+
+TestSuite(haproxy, .init = setup, .fini = tcpd_teardown, .timeout = 60);
+
+/* Sends a header and a request on a new connection; what came back, to EOF or n bytes. */
+static const char *
+through(uint16_t port, const void *header, size_t hlen, const char *request, size_t want)
+{
+	int fd = tcp_connect(port);
+	size_t n;
+
+	send_all(fd, header, hlen);
+	if (request != NULL)
+		send_all(fd, request, strlen(request));
+	n = recv_all(fd, text, want < sizeof(text) - 1 ? want : sizeof(text) - 1);
+	text[n] = '\0';
+	close(fd);
+	return text;
+}
+
+#define V1(s) s, sizeof(s) - 1
+
+Test(haproxy, a_v1_header_names_the_client)
+{
+	const char *r = through(tcpd.port[P_COMMAND],
+	    V1("PROXY TCP4 192.0.2.7 198.51.100.1 4242 7070\r\n"), "WHOAMI\r\nQUIT\r\n", 4096);
+
+	cr_assert_not_null(strstr(r, " addr=192.0.2.7:4242 laddr=198.51.100.1:7070 "
+	    "listener=command proxy=127.0.0.1:"), "%s", r);
+	cr_assert_not_null(strstr(r, "\r\n+OK\r\n"), "%s", r);
+}
+
+Test(haproxy, a_v2_header_and_its_bytes_after)
+{
+	static const unsigned char hdr[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+		0x21, 0x21, 0x00, 36,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7,	/* 2001:db8::7 */
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+		0x30, 0x39, 0x1b, 0x9e,					/* 12345, 7070 */
+	};
+	const char *r = through(tcpd.port[P_COMMAND], hdr, sizeof(hdr), "WHOAMI\r\nQUIT\r\n",
+	    4096);
+
+	cr_assert_not_null(strstr(r, " addr=[2001:db8::7]:12345 laddr=[2001:db8::1]:7070 "),
+	    "%s", r);
+}
+
+/* daytime says nothing before the header, then the time: its open waits for it. */
+Test(haproxy, daytime_waits_for_the_header)
+{
+	int fd = tcp_connect(tcpd.port[P_DAYTIME]);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t n;
+
+	cr_assert_eq(poll(&p, 1, 300), 0, "daytime spoke before the header");
+	send_all(fd, "PROXY UNKNOWN\r\n", 15);
+	n = recv_all(fd, text, sizeof(text) - 1);
+	text[n] = '\0';
+	close(fd);
+	cr_assert_not_null(strstr(text, "-UTC\r\n"), "%s", text);
+}
+
+Test(haproxy, untrusted_and_invalid_are_closed_and_counted)
+{
+	const char *info;
+	char in[64];
+	int fd;
+
+	/* Not from a trusted proxy: closed before a byte is read (a reset, as it sent some). */
+	fd = tcp_connect_from("127.0.0.2", tcpd.port[P_COMMAND]);
+	send_all(fd, "PROXY UNKNOWN\r\nPING\r\n", 21);
+	cr_assert_leq(recv(fd, in, sizeof(in), 0), 0, "an untrusted peer got bytes");
+	close(fd);
+	/* Not a header: closed with nothing said, as the spec asks. */
+	cr_assert_str_eq(through(tcpd.port[P_COMMAND], V1("PING\r\n"), NULL, 64), "");
+	cr_assert_str_eq(through(tcpd.port[P_COMMAND],
+	    V1("PROXY TCP4 192.0.2.07 1.2.3.4 1 2\r\nPING\r\n"), NULL, 64), "");
+	info = through(tcpd.port[P_COMMAND], V1("PROXY UNKNOWN\r\n"), "INFO stats\r\nQUIT\r\n",
+	    4096);
+	cr_assert_not_null(strstr(info, "rejected_connections:3\r\n"), "%s", info);
+	cr_assert_eq(tcpd_stop(), 0);
+	/* Refusals are logged at most once a second: the first says which. */
+	cr_assert_eq(tcpd_log_count("127.0.0.2:"), 1);
+	cr_assert_eq(tcpd_log_count("not in proxy_trusted (0 more since the last such line)"), 1);
+	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+}
+
+Test(haproxy, an_invalid_header_is_logged_with_why)
+{
+	cr_assert_str_eq(through(tcpd.port[P_COMMAND], V1("GET / HTTP/1.0\r\n\r\n"), NULL, 64),
+	    "");
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_eq(tcpd_log_count("refused: invalid PROXY header: not a PROXY protocol "
+	    "header (0 more"), 1);
+	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+}
+
+/* allow/deny and the per-IP limit see the client the header names. */
+Test(haproxy, the_rules_apply_to_the_client, .init = NULL)
+{
+	const char *r;
+
+	start("deny = 192.0.2.0/24");
+	cr_assert_str_eq(through(tcpd.port[P_COMMAND],
+	    V1("PROXY TCP4 192.0.2.7 198.51.100.1 4242 7070\r\n"), "PING\r\n", 64), "");
+	r = through(tcpd.port[P_COMMAND], V1("PROXY TCP4 203.0.113.9 198.51.100.1 4242 7070\r\n"),
+	    "PING\r\n", 7);
+	cr_assert_str_eq(r, "+PONG\r\n");
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_eq(tcpd_log_count(" 192.0.2.7:4242: refused: deny 192.0.2.0/24"), 1);
+	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+}
+
+Test(haproxy, no_header_within_proxy_timeout_is_closed, .timeout = 20)
+{
+	char in[16];
+	int fd = tcp_connect(tcpd.port[P_ECHO]);
+
+	send_all(fd, "PROX", 4);
+	/* proxy_timeout is 5 s by default: closed then, with nothing echoed. */
+	cr_assert_eq(recv_all(fd, in, sizeof(in)), 0);
+	close(fd);
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_eq(tcpd_log_count("refused: no PROXY header within proxy_timeout (5 s)"), 1);
+	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+}
+
+/* A real HAProxy on loopback; its stats socket path in sock. */
+static pid_t
+haproxy_start(const char *dir, uint16_t front, const char *server_options, char *sock,
+    size_t socklen)
+{
+	char conf[256], log[256], cfg[2048];
+	const char *argv[] = { HAPROXY, "-f", conf, "-db", NULL };
+	FILE *f;
+	pid_t pid;
+	int i, fd;
+
+	snprintf(conf, sizeof(conf), "%s/haproxy.cfg", dir);
+	snprintf(log, sizeof(log), "%s/haproxy.log", dir);
+	snprintf(sock, socklen, "%s/stats.sock", dir);
+	snprintf(cfg, sizeof(cfg),
+	    "global\n  stats socket %s level admin\n"
+	    "defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 10s\n"
+	    "  timeout server 10s\n"
+	    "frontend fe\n  bind 127.0.0.1:%u\n  unique-id-format req-%%rt\n"
+	    "  default_backend be\n"
+	    "backend be\n  option redis-check\n"
+	    "  server tcpd 127.0.0.1:%u check inter 200ms %s\n",
+	    sock, front, tcpd.port[P_COMMAND], server_options);
+	cr_assert_not_null(f = fopen(conf, "w"));
+	fputs(cfg, f);
+	fclose(f);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	for (i = 0; i < 100 && (fd = tcp_try_connect(front)) < 0; i++)
+		poll(NULL, 0, 50);
+	cr_assert_geq(fd, 0, "haproxy did not listen: %s", slurp(log));
+	close(fd);
+	return pid;
+}
+
+/* HAProxy's own view of the server, from its stats socket: "UP", "DOWN", ... */
+static const char *
+server_status(const char *sock)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	static char out[8192];
+	char *line, *field;
+	size_t n;
+	int fd, i;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	cr_assert_geq(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	send_all(fd, "show stat\n", 10);
+	n = recv_all(fd, out, sizeof(out) - 1);
+	out[n] = '\0';
+	close(fd);
+	/* "be,tcpd,...": the 18th field is the status. */
+	if ((line = strstr(out, "\nbe,tcpd,")) == NULL)
+		return "missing";
+	field = line + 1;
+	for (i = 0; i < 17 && field != NULL; i++)
+		field = strchr(field, ',') != NULL ? strchr(field, ',') + 1 : NULL;
+	if (field == NULL)
+		return "missing";
+	field[strcspn(field, ",")] = '\0';
+	return field;
+}
+
+static void
+haproxy_case(const char *server_options)
+{
+	char dir[64], sock[256];
+	const char *status = "";
+	uint16_t front;
+	pid_t pid;
+	int fd, i;
+
+	if (access(HAPROXY, X_OK) != 0)
+		cr_skip_test("haproxy is not installed (Debian's haproxy package)");
+	temp_dir_make(dir, sizeof(dir), "tcpd-haproxy");
+	free_ports(&front, 1);
+	pid = haproxy_start(dir, front, server_options, sock, sizeof(sock));
+	/* option redis-check: PING and +PONG, through the PROXY header. */
+	for (i = 0; i < 100 && strcmp(status = server_status(sock), "UP") != 0; i++)
+		poll(NULL, 0, 50);
+	cr_assert_str_eq(status, "UP", "HAProxy's health check: %s", status);
+	/* A client on 127.0.0.2: tcpd sees it, not HAProxy's 127.0.0.1. */
+	fd = tcp_connect_from("127.0.0.2", front);
+	send_all(fd, "WHOAMI\r\nQUIT\r\n", 14);
+	i = (int)recv_all(fd, text, sizeof(text) - 1);
+	text[i] = '\0';
+	close(fd);
+	cr_assert_not_null(strstr(text, " addr=127.0.0.2:"), "%s", text);
+	cr_assert_not_null(strstr(text, " proxy=127.0.0.1:"), "%s", text);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	temp_dir_remove(dir);
+}
+
+Test(haproxy, behind_haproxy_send_proxy)
+{
+	haproxy_case("send-proxy check-send-proxy");
+}
+
+Test(haproxy, behind_haproxy_send_proxy_v2_with_tlvs)
+{
+	haproxy_case("send-proxy-v2 check-send-proxy proxy-v2-options crc32c,unique-id,authority");
+	cr_assert_eq(tcpd_stop(), 0);
+	/* HAProxy's unique-id TLV came through, and its CRC32C checked out. */
+	cr_assert_geq(tcpd_log_count("PROXY v2 header: unique_id "), 1);
+	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+}
