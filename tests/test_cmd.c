@@ -96,7 +96,7 @@ Test(cmd, time_is_now)
 
 Test(cmd, help_lists_every_command)
 {
-	static const char first[] = "*8\r\n$43\r\nPING [message] - reply PONG, "
+	static const char first[] = "*9\r\n$43\r\nPING [message] - reply PONG, "
 	    "or the message\r\n";
 	enum cmd_result result;
 	char *out = RUN("HELP\r\n");
@@ -233,4 +233,14 @@ Test(cmd, config_get_answers_what_redis_tools_ask)
 	cr_assert_str_eq(RUN("CONFIG SET save x\r\n"),
 	    "-ERR wrong number of arguments for 'config' command\r\n");
 	cr_assert_str_eq(RUN("CONFIG RESETSTAT x\r\n"), "-ERR CONFIG takes GET only\r\n");
+}
+
+Test(cmd, health_is_ok_while_serving_and_an_error_when_stopping)
+{
+	enum cmd_result result;
+
+	stats.ready = true;
+	cr_assert_str_eq(RUN("HEALTH\r\n"), "+OK\r\n");
+	stats.ready = false;
+	cr_assert_str_eq(RUN("HEALTH\r\n"), "-ERR draining: tcpd is stopping\r\n");
 }

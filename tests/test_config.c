@@ -155,7 +155,7 @@ Test(config, bad_values)
 	    "invalid backlog '70000': expected an integer from 1 to 65535");
 	expect_error("[listener.e]\nbind = 127.0.0.1:7\nservice = ssh\n", 3,
 	    "invalid service 'ssh': expected echo, discard, chargen, daytime, "
-	    "time, command or metrics");
+	    "time, command, metrics or agent");
 }
 
 Test(config, bad_binds)

@@ -419,7 +419,7 @@ Test(daemon, command_line_listeners_are_checked_like_a_file)
 	cr_assert_str_eq(out, "command line: configuration ok\n");
 	cr_assert_eq(run_capture(bad, out, sizeof(out)), 1);
 	cr_assert_str_eq(out, "tcpd: --listen 7 --service bogus: invalid service 'bogus': "
-	    "expected echo, discard, chargen, daytime, time, command or metrics\n");
+	    "expected echo, discard, chargen, daytime, time, command, metrics or agent\n");
 	cr_assert_eq(run_capture(unpaired, out, sizeof(out)), 2);
 	cr_assert_eq(strncmp(out, "tcpd: each --listen needs a --service, in pairs\n", 48), 0,
 	    "%s", out);

@@ -282,3 +282,54 @@ Test(haproxy, behind_haproxy_send_proxy_v2_with_tlvs)
 	cr_assert_geq(tcpd_log_count("PROXY v2 header: unique_id "), 1);
 	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
 }
+
+/*
+ * service = agent: HAProxy's agent-check marks the server DRAIN as soon as
+ * tcpd gets SIGTERM (shutdown_delay keeps it accepting meanwhile).
+ */
+Test(haproxy, agent_check_drains_on_sigterm, .init = NULL)
+{
+	char dir[64], sock[256], global[256], options[256];
+	const char *status = "";
+	uint16_t agent, front;
+	pid_t pid;
+	int fd, i;
+	size_t n;
+
+	if (access(HAPROXY, X_OK) != 0)
+		cr_skip_test("haproxy is not installed (Debian's haproxy package)");
+	free_ports(&agent, 1);
+	snprintf(global, sizeof(global), "shutdown_delay = 5\n[listener.agent]\n"
+	    "bind = 127.0.0.1:%u\nservice = agent", agent);
+	tcpd_start_with(global, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+	/* The line itself: up, ready, the weight from how full tcpd is. */
+	fd = tcp_connect(agent);
+	n = recv_all(fd, text, sizeof(text) - 1);
+	text[n] = '\0';
+	close(fd);
+	cr_assert_str_eq(text, "up ready 100%\n");
+	temp_dir_make(dir, sizeof(dir), "tcpd-haproxy");
+	free_ports(&front, 1);
+	snprintf(options, sizeof(options), "send-proxy check-send-proxy agent-check agent-port %u "
+	    "agent-inter 200ms", agent);
+	pid = haproxy_start(dir, front, options, sock, sizeof(sock));
+	for (i = 0; i < 100 && strcmp(status = server_status(sock), "UP") != 0; i++)
+		poll(NULL, 0, 50);
+	cr_assert_str_eq(status, "UP");
+	kill(tcpd.pid, SIGTERM);
+	for (i = 0; i < 60 && strcmp(status = server_status(sock), "DRAIN (agent)") != 0; i++)
+		poll(NULL, 0, 50);
+	cr_assert_str_eq(status, "DRAIN (agent)", "HAProxy's view after SIGTERM: %s", status);
+	/* Still served meanwhile, by its own HEALTH saying so. */
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "PROXY UNKNOWN\r\nHEALTH\r\nQUIT\r\n", 31);
+	n = recv_all(fd, text, sizeof(text) - 1);
+	text[n] = '\0';
+	close(fd);
+	cr_assert_str_eq(text, "-ERR draining: tcpd is stopping\r\n+OK\r\n");
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	temp_dir_remove(dir);
+	cr_assert_eq(tcpd_stop(), 0);
+	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+}

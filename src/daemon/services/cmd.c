@@ -32,6 +32,7 @@ static enum cmd_result cmd_info(const struct cmd_client *, const struct resp_req
 static enum cmd_result cmd_help(const struct cmd_client *, const struct resp_request *, struct buf *);
 static enum cmd_result cmd_quit(const struct cmd_client *, const struct resp_request *, struct buf *);
 static enum cmd_result cmd_config(const struct cmd_client *, const struct resp_request *, struct buf *);
+static enum cmd_result cmd_health(const struct cmd_client *, const struct resp_request *, struct buf *);
 
 static const struct command commands[] = {
 	{ "ping",   1, 2, "PING [message] - reply PONG, or the message", cmd_ping },
@@ -42,6 +43,7 @@ static const struct command commands[] = {
 	{ "help",   1, 1, "HELP - this list", cmd_help },
 	{ "quit",   1, 1, "QUIT - reply OK and close the connection", cmd_quit },
 	{ "config", 3, 3, "CONFIG GET pattern - the settings Redis tools ask for", cmd_config },
+	{ "health", 1, 1, "HEALTH - OK while serving, an error once a stop began", cmd_health },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -191,6 +193,20 @@ cmd_config(const struct cmd_client *client, const struct resp_request *req,
 		resp_add_bulk(out, settings[i].name, strlen(settings[i].name));
 		resp_add_bulk(out, settings[i].value, strlen(settings[i].value));
 	}
+	return CMD_CONTINUE;
+}
+
+/* For a load balancer's tcp-check: an error from SIGTERM on, during shutdown_delay too. */
+static enum cmd_result
+cmd_health(const struct cmd_client *client, const struct resp_request *req,
+    struct buf *out)
+{
+	(void)client;
+	(void)req;
+	if (stats.ready)
+		resp_add_simple(out, "OK");
+	else
+		resp_add_error(out, "ERR draining: tcpd is stopping");
 	return CMD_CONTINUE;
 }
 

@@ -56,6 +56,9 @@ const struct service *service_at(size_t i);
 /* The stage that reads a PROXY header before a listener's service: no listener names it. */
 extern const struct service service_proxy_stage;
 
+/* The agent-check line for tcpd's state now ("up ready 87%\n", "drain\n"); its length. */
+size_t	agent_line(char *dst, size_t size);
+
 /* "a, b or c": the names of every service, for messages. */
 void	services_list(char *dst, size_t size);
 

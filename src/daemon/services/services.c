@@ -6,7 +6,8 @@
 #include "daemon/services/service.h"
 
 extern const struct service service_echo, service_discard, service_chargen,
-    service_daytime, service_time, service_command, service_metrics;
+    service_daytime, service_time, service_command, service_metrics,
+    service_agent;
 
 static const struct service *const services[] = {
 	&service_echo,
@@ -16,6 +17,7 @@ static const struct service *const services[] = {
 	&service_time,
 	&service_command,
 	&service_metrics,
+	&service_agent,
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 
