@@ -14,7 +14,7 @@ test)
 	# systemd-container the container test; mandoc checks the man pages;
 	# with the peers, the test of scripts/bench.sh runs all of it.
 	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev systemd \
-	    systemd-container mandoc prometheus prometheus-redis-exporter haproxy $peers" ;;
+	    systemd-container mandoc prometheus prometheus-redis-exporter haproxy python3-redis $peers" ;;
 bench) pkgs="$pkgs $peers" ;;
 *) echo "usage: scripts/deps.sh [run|test|bench]" >&2; exit 2 ;;
 esac

@@ -23,7 +23,8 @@ encoded(const char *line)
 		buf_free(&out);
 		return NULL;
 	}
-	memcpy(text, buf_data(&out), buf_len(&out));
+	if (buf_len(&out) > 0)	/* an empty buffer has no memory at all */
+		memcpy(text, buf_data(&out), buf_len(&out));
 	text[buf_len(&out)] = '\0';
 	buf_free(&out);
 	return text;

@@ -322,7 +322,7 @@ Test(haproxy, agent_check_drains_on_sigterm, .init = NULL)
 	cr_assert_str_eq(status, "DRAIN (agent)", "HAProxy's view after SIGTERM: %s", status);
 	/* Still served meanwhile, by its own HEALTH saying so. */
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
-	send_all(fd, "PROXY UNKNOWN\r\nHEALTH\r\nQUIT\r\n", 31);
+	send_all(fd, "PROXY UNKNOWN\r\nHEALTH\r\nQUIT\r\n", 29);
 	n = recv_all(fd, text, sizeof(text) - 1);
 	text[n] = '\0';
 	close(fd);

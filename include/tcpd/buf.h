@@ -58,6 +58,9 @@ int	 buf_appendf(struct buf *b, const char *fmt, ...)
 int	 buf_vappendf(struct buf *b, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
 
+/* Drops the last n bytes (at most buf_len()): an append taken back. */
+void	 buf_unappend(struct buf *b, size_t n);
+
 /* Drops n bytes (at most buf_len()) from the front, keeping the memory. */
 void	 buf_consume(struct buf *b, size_t n);
 

@@ -137,3 +137,9 @@ buf_shrink(struct buf *b)
 	if (buf_len(b) == 0)
 		buf_free(b);
 }
+
+void
+buf_unappend(struct buf *b, size_t n)
+{
+	b->end -= n < buf_len(b) ? n : buf_len(b);
+}

@@ -23,7 +23,7 @@
 
 enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS, KEY_INCLUDE,
-	KEY_PROXY
+	KEY_PROXY, KEY_FAULTS
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -63,6 +63,7 @@ static const struct key_desc keys[] = {
 	L(proxy_trusted,	KEY_CIDRS,	0,		0, 0),
 	/* At least 3 s: a lost segment's retransmit must fit, as the spec asks. */
 	L(proxy_timeout,	KEY_UINT,	5,		3, 3600),
+	L(faults,		KEY_FAULTS,	FAULTS_OFF,	0, 0),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -588,6 +589,15 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 		else
 			add_error(p->errs, p->lineno, "invalid proxy_protocol '%s': expected "
 			    "off, v1, v2 or any", shown(text, sizeof(text), value));
+		break;
+	case KEY_FAULTS:
+		if (strcmp(value, "off") == 0 || strcmp(value, "loopback") == 0 ||
+		    strcmp(value, "on") == 0)
+			*(unsigned *)field = value[0] == 'l' ? FAULTS_LOOPBACK :
+			    value[1] == 'n' ? FAULTS_ON : FAULTS_OFF;
+		else
+			add_error(p->errs, p->lineno, "invalid faults '%s': expected off, "
+			    "loopback or on", shown(text, sizeof(text), value));
 		break;
 	case KEY_BOOL:
 		if (parse_bool(value, field) == -1)

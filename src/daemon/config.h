@@ -39,7 +39,11 @@ struct listener_config {
 	unsigned	 proxy_line;
 	struct cidr_list proxy_trusted;		/* who may send the header */
 	unsigned	 proxy_timeout;		/* seconds for the header */
+	unsigned	 faults;		/* enum faults_gate */
 };
+
+/* Who may inject faults on a command listener. */
+enum faults_gate { FAULTS_OFF, FAULTS_LOOPBACK, FAULTS_ON };
 
 struct config {
 	enum log_level		 log_level;

@@ -34,6 +34,7 @@ enum {
 	CONN_RD_EOF		= 1 << 0,	/* the peer sent FIN */
 	CONN_FINISH		= 1 << 1,	/* send what is owed, then close */
 	CONN_COUNTED		= 1 << 7,	/* c_key holds a per-IP count to give back */
+	CONN_HALF		= 1 << 8,	/* a finish that keeps reading: no linger limit */
 	CONN_LINGER		= 1 << 2,	/* our FIN sent; draining input */
 	CONN_PENDING		= 1 << 3,	/* on the pending-write list */
 	CONN_CLOSED		= 1 << 4,
@@ -243,7 +244,7 @@ deadline(const struct conn *c, uint64_t *when)
 {
 	enum deadline_kind kind = DEADLINE_NONE;
 
-	if (c->c_flags & CONN_LINGER) {
+	if ((c->c_flags & (CONN_LINGER | CONN_HALF)) == CONN_LINGER) {
 		*when = c->c_linger_since + LINGER_MS;
 		return DEADLINE_LINGER;
 	}
@@ -391,6 +392,35 @@ conn_set_client(struct conn *c, const struct net_addr *peer, const struct net_ad
 	c->c_host_off = (uint8_t)host_off;
 	c->c_host_len = (uint8_t)host_len;
 	net_addr_format(local, c->c_local, sizeof(c->c_local));
+}
+
+bool
+conn_peer_loopback(const struct conn *c)
+{
+	static const uint8_t v4_loopback[13] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127 };
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	return memcmp(c->c_key, v4_loopback, sizeof(v4_loopback)) == 0 ||
+	    memcmp(c->c_key, v6_loopback, sizeof(v6_loopback)) == 0;
+}
+
+void
+conn_reset(struct conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	/* A zero linger makes close() send an RST and drop what is unsent. */
+	if (setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+		conn_log(c, LOG_LEVEL_DEBUG, "SO_LINGER: %m");
+	c->c_flags |= CONN_FINISH;	/* the service reads no further request */
+	conn_close(c, CLOSE_SERVER, "reset by a RESET fault");
+}
+
+void
+conn_half_close(struct conn *c)
+{
+	conn_finish(c);
+	c->c_flags |= CONN_HALF;
 }
 
 void

@@ -127,6 +127,15 @@ void	conn_peer_key(const struct conn *c, uint8_t key[16]);
 void	conn_count(struct conn *c, const uint8_t key[16]);
 int	conn_begin(struct conn *c, const struct service *svc);
 
+/*
+ * For fault injection: whether the peer is on loopback (127.0.0.0/8, ::1);
+ * an RST now (what is unsent is dropped); a finish that keeps reading and
+ * discarding after its FIN until the peer closes or idle_timeout passes.
+ */
+bool	conn_peer_loopback(const struct conn *c);
+void	conn_reset(struct conn *c);
+void	conn_half_close(struct conn *c);
+
 /* A log line "conn ID PEER: ..." with the connection's journal fields. */
 void	conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -47,6 +47,7 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->proxy_versions = lc->proxy_protocol;
 	l->proxy_trusted = lc->proxy_trusted;
 	l->proxy_timeout = lc->proxy_timeout;
+	l->faults = lc->faults;
 }
 
 void
@@ -58,8 +59,13 @@ listener_hold(struct listener *l)
 void
 listener_release(struct listener *l)
 {
-	if (--l->refs > 0)
-		return;
+	if (--l->refs == 0)
+		listener_discard(l);
+}
+
+void
+listener_discard(struct listener *l)
+{
 	if (l->all_prev != NULL)
 		l->all_prev->all_next = l->all_next;
 	else

@@ -31,6 +31,7 @@ struct listener {
 	unsigned	 proxy_versions;	/* 0: no PROXY header */
 	struct cidr_list proxy_trusted;
 	unsigned	 proxy_timeout;
+	unsigned	 faults;		/* enum faults_gate */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;
@@ -58,6 +59,8 @@ void	listener_configure(struct listener *l, const struct listener_config *lc);
 void	listener_hold(struct listener *l);
 /* Drops a reference; the last one frees l. */
 void	listener_release(struct listener *l);
+/* Frees a listener nobody ever held (a plan given up). */
+void	listener_discard(struct listener *l);
 
 /*
  * Counts a connection from the peer with this cidr_key() against

@@ -498,7 +498,7 @@ plan_abandon(struct server *srv, struct plan *p, size_t nlisteners)
 	}
 	for (i = 0; i < nlisteners; i++)
 		if (p->listeners[i]->refs == 0)
-			free(p->listeners[i]);
+			listener_discard(p->listeners[i]);
 	plan_free(p);
 }
 

@@ -33,6 +33,15 @@ const char *const stats_reject_reasons[REJECT_REASONS] = {
 	[REJECT_PROXY_TIMEOUT] = "proxy_timeout",
 };
 
+const char *const stats_fault_names[FAULT_KINDS] = {
+	[FAULT_CLOSE] = "close",
+	[FAULT_RESET] = "reset",
+	[FAULT_HALFCLOSE] = "halfclose",
+	[FAULT_TRUNCATE] = "truncate",
+	[FAULT_ERROR] = "error",
+	[FAULT_GARBAGE] = "garbage",
+};
+
 #define US	1000ull
 #define MS	1000000ull
 #define S	1000000000ull
@@ -95,7 +104,8 @@ stats_info_section(const char *name, size_t len)
 	static const struct { const char *name; unsigned flags; } sections[] = {
 		{ "server", INFO_SERVER }, { "clients", INFO_CLIENTS }, { "stats", INFO_STATS },
 		{ "commandstats", INFO_COMMANDSTATS }, { "latencystats", INFO_LATENCYSTATS },
-		{ "errorstats", INFO_ERRORSTATS }, { "default", INFO_DEFAULT },
+		{ "errorstats", INFO_ERRORSTATS }, { "faults", INFO_FAULTS },
+		{ "default", INFO_DEFAULT },
 		{ "all", INFO_ALL }, { "everything", INFO_ALL },
 	};
 	size_t i;
@@ -151,6 +161,12 @@ format_commands(struct buf *out, unsigned sections, bool *any)
 			    (double)hist_quantile(&c->latency, 0.99) / 1e3,
 			    (double)hist_quantile(&c->latency, 0.999) / 1e3);
 		}
+	}
+	if (sections & INFO_FAULTS) {
+		rc |= section(out, any, "Faults");
+		for (i = 0; i < FAULT_KINDS; i++)
+			rc |= buf_appendf(out, "fault_%s:%llu\r\n", stats_fault_names[i],
+			    (unsigned long long)stats.faults[i]);
 	}
 	if (sections & INFO_ERRORSTATS) {
 		rc |= section(out, any, "Errorstats");

@@ -67,6 +67,11 @@ struct stats_command {
 
 #define STATS_MAX_COMMANDS	16
 
+/* Faults a client asked for on its own connection. */
+enum fault_kind { FAULT_CLOSE, FAULT_RESET, FAULT_HALFCLOSE, FAULT_TRUNCATE, FAULT_ERROR,
+	FAULT_GARBAGE, FAULT_KINDS };
+extern const char *const stats_fault_names[FAULT_KINDS];
+
 /* Connections of one service, over all its listeners. */
 struct stats_service {
 	const char	*name;		/* NULL: a free slot */
@@ -95,6 +100,7 @@ struct stats {
 	bool		draining;
 	uint64_t	ops_per_sec;		/* commands, over the last sample */
 	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
+	uint64_t	faults[FAULT_KINDS];
 	struct stats_histogram connection_duration;
 	struct stats_service services[STATS_MAX_SERVICES];	/* in INFO's order */
 	struct stats_command commands[STATS_MAX_COMMANDS];	/* the command table's order */
@@ -118,8 +124,8 @@ struct stats_command *stats_command(size_t i, const char *name);
 /* INFO's sections, as flags: what one INFO request asks for. */
 enum {
 	INFO_SERVER = 1, INFO_CLIENTS = 2, INFO_STATS = 4, INFO_COMMANDSTATS = 8,
-	INFO_LATENCYSTATS = 16, INFO_ERRORSTATS = 32,
-	INFO_DEFAULT = INFO_SERVER | INFO_CLIENTS | INFO_STATS | INFO_ERRORSTATS,
+	INFO_LATENCYSTATS = 16, INFO_ERRORSTATS = 32, INFO_FAULTS = 64,
+	INFO_DEFAULT = INFO_SERVER | INFO_CLIENTS | INFO_STATS | INFO_ERRORSTATS | INFO_FAULTS,
 	INFO_ALL = INFO_DEFAULT | INFO_COMMANDSTATS | INFO_LATENCYSTATS,
 };
 

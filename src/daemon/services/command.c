@@ -5,6 +5,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/services/cmd.h"
+#include "daemon/services/faults.h"
 #include "daemon/services/service.h"
 #include "tcpd/buf.h"
 #include "tcpd/log.h"
@@ -26,12 +27,18 @@ protocol_error(struct conn *c, const char *why, const char *data, size_t len)
 	conn_finish(c);
 }
 
+struct command_state {
+	struct resp_state	resp;
+	struct faults		faults;
+};
+
 /* Answers complete requests until input or output room runs out. */
 static size_t
 command_input(struct conn *c, void *state, const char *data, size_t len)
 {
-	struct resp_state *st = state;
+	struct command_state *st = state;
 	struct buf *out = conn_output(c);
+	size_t before;
 	struct conn_info info;
 	struct cmd_client client;
 	struct resp_request req;
@@ -40,7 +47,7 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 	ssize_t n;
 
 	while (used < len && !conn_finishing(c) && conn_output_room(c) > 0) {
-		n = resp_parse(st, &req, data + used, len - used, conn_max_line(c));
+		n = resp_parse(&st->resp, &req, data + used, len - used, conn_max_line(c));
 		if (n == RESP_INCOMPLETE) {
 			conn_request_partial(c);
 			return used;
@@ -56,10 +63,14 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 		conn_get_info(c, &info);
 		client = (struct cmd_client){ info.id, info.peer, info.local,
 		    info.listener, info.proxy };
+		before = buf_len(out);
+		if (faults_command(c, &st->faults, &req, out))
+			continue;
 		if (since == 0)
 			since = cmd_clock_ns();
 		if (cmd_execute(&client, &req, out, &since) == CMD_CLOSE)
 			conn_finish(c);
+		faults_after_reply(c, &st->faults, out, buf_len(out) - before);
 	}
 	return used;
 }
@@ -80,7 +91,7 @@ command_request_timeout(struct conn *c, void *state)
 
 const struct service service_command = {
 	.name = "command",
-	.state_size = sizeof(struct resp_state),
+	.state_size = sizeof(struct command_state),
 	.refusal = "-ERR max number of clients reached\r\n",
 	.input = command_input,
 	.input_too_big = command_input_too_big,

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_FAULTS_H
+#define TCPD_FAULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
+struct conn;
+struct resp_request;
+
+/* The faults armed on one connection, waiting for their moment. */
+struct faults {
+	bool	truncate_next;	/* cut the next reply in half, then close */
+};
+
+/* The longest GARBAGE, so one request cannot ask for unbounded output. */
+#define FAULTS_GARBAGE_MAX	(1u << 20)
+
+/*
+ * Runs req when it is a fault command (CLOSE, RESET, HALFCLOSE, TRUNCATE,
+ * ERROR, GARBAGE, FAULTS), for this connection only, where the listener's
+ * faults setting allows it; its reply goes to out. Returns false for any
+ * other command, which the caller runs.
+ */
+bool	faults_command(struct conn *c, struct faults *f, const struct resp_request *req,
+	    struct buf *out);
+
+/*
+ * After a reply of len bytes at the end of out: a truncate armed cuts it in
+ * half and finishes the connection.
+ */
+void	faults_after_reply(struct conn *c, struct faults *f, struct buf *out, size_t len);
+
+#endif

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: MIT
+"""Python's redis client (Debian's python3-redis) against tcpd's faults:
+each fault must raise the client's own exception, and a new connection
+must work again. Prints one line per case; exits non-zero on a surprise.
+usage: redis_py_faults.py PORT"""
+import sys
+
+import redis
+
+port = int(sys.argv[1])
+
+
+def client():
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, retry_on_timeout=False)
+
+
+def expect(name, exc_type, fn):
+    try:
+        fn()
+    except exc_type as e:
+        print(f"{name}: {type(e).__module__}.{type(e).__name__}")
+        return
+    except Exception as e:  # any other type is a failure, named
+        sys.exit(f"{name}: unexpected {type(e).__module__}.{type(e).__name__}: {e}")
+    sys.exit(f"{name}: no exception")
+
+
+def reset():
+    client().execute_command("RESET")
+
+
+def close():
+    client().execute_command("CLOSE")
+
+
+def truncate():
+    r = client()
+    assert r.execute_command("TRUNCATE") == b"OK"
+    r.echo("0123456789" * 10)
+
+
+def error():
+    client().execute_command("ERROR", "WRONGTYPE made by tcpd")
+
+
+expect("reset", redis.exceptions.ConnectionError, reset)
+expect("close", redis.exceptions.ConnectionError, close)
+expect("truncate", redis.exceptions.ConnectionError, truncate)
+expect("error", redis.exceptions.ResponseError, error)
+# The server is fine: a new connection answers.
+assert client().ping() is True
+print("recovered: PING on a new connection")
