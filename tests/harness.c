@@ -705,6 +705,37 @@ send_until_blocked(int fd, const void *p, size_t n)
 	return sent;
 }
 
+const char *
+exchange_to_eof(uint16_t port, const char *request, char *out, size_t size)
+{
+	int fd = tcp_connect(port);
+	size_t n;
+
+	send_all(fd, request, strlen(request));
+	n = recv_all(fd, out, size - 1);
+	out[n] = '\0';
+	close(fd);
+	return out;
+}
+
+pid_t
+spawn_logged(const char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
 pid_t
 run_piped(const char *const argv[], int *to_child, int *from_child)
 {

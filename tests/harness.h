@@ -134,6 +134,13 @@ int	run_capture_input(const char *const argv[], const char *input, size_t len,
  * Starts argv with its stdin, stdout and stderr on pipes; our ends in
  * *to_child and *from_child. Returns its pid.
  */
+/*
+ * Sends request on a new connection to 127.0.0.1:port and reads until the
+ * server closes (or size - 1 bytes); returns out, NUL-ended.
+ */
+const char *exchange_to_eof(uint16_t port, const char *request, char *out, size_t size);
+/* Starts argv with stdout and stderr into the file log, killed if the test dies. */
+pid_t	spawn_logged(const char *const argv[], const char *log);
 pid_t	run_piped(const char *const argv[], int *to_child, int *from_child);
 
 /* A new directory /tmp/PREFIX.XXXXXX, its path in dir; and its removal, contents and all. */

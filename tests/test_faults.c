@@ -31,14 +31,7 @@ TestSuite(faults, .init = setup, .fini = tcpd_teardown, .timeout = 60);
 static const char *
 exchange(const char *request)
 {
-	int fd = tcp_connect(tcpd.port[P_COMMAND]);
-	size_t n;
-
-	send_all(fd, request, strlen(request));
-	n = recv_all(fd, text, sizeof(text) - 1);
-	text[n] = '\0';
-	close(fd);
-	return text;
+	return exchange_to_eof(tcpd.port[P_COMMAND], request, text, sizeof(text));
 }
 
 Test(faults, replies_byte_for_byte)

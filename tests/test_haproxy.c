@@ -3,12 +3,10 @@
  * PROXY protocol listeners: headers sent by hand, byte for byte, and by a
  * real HAProxy (Debian's haproxy) started on loopback in front of tcpd.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -176,7 +174,7 @@ haproxy_start(const char *dir, uint16_t front, const char *server_options, char 
 	const char *argv[] = { HAPROXY, "-f", conf, "-db", NULL };
 	FILE *f;
 	pid_t pid;
-	int i, fd;
+	int i, fd = -1;
 
 	snprintf(conf, sizeof(conf), "%s/haproxy.cfg", dir);
 	snprintf(log, sizeof(log), "%s/haproxy.log", dir);
@@ -193,15 +191,7 @@ haproxy_start(const char *dir, uint16_t front, const char *server_options, char 
 	cr_assert_not_null(f = fopen(conf, "w"));
 	fputs(cfg, f);
 	fclose(f);
-	if ((pid = fork()) == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
+	pid = spawn_logged(argv, log);
 	for (i = 0; i < 100 && (fd = tcp_try_connect(front)) < 0; i++)
 		poll(NULL, 0, 50);
 	cr_assert_geq(fd, 0, "haproxy did not listen: %s", slurp(log));

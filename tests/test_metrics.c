@@ -4,11 +4,9 @@
  * verdict, a Prometheus server scraping tcpd, redis_exporter reading INFO,
  * and readiness through a shutdown_delay.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,18 +51,10 @@ teardown(void)
 
 TestSuite(metrics, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Sends request on a new connection and reads until the server closes. */
 static const char *
 exchange(uint16_t port, const char *request)
 {
-	int fd = tcp_connect(port);
-	size_t n;
-
-	send_all(fd, request, strlen(request));
-	n = recv_all(fd, text, sizeof(text) - 1);
-	text[n] = '\0';
-	close(fd);
-	return text;
+	return exchange_to_eof(port, request, text, sizeof(text));
 }
 
 /* GET path with Connection: close: the whole response. */
@@ -206,25 +196,6 @@ Test(metrics, promtool_passes_the_exposition)
 	    "reason=\"per_ip\"} 0\n"), "every series from the start");
 	cr_assert_not_null(strstr(body, "\ntcpd_ready 1\n"));
 	cr_assert_not_null(strstr(body, "\ntcpd_listen_queue_length{listener=\"echo\"} 0\n"));
-}
-
-/* A child process, killed when the test process dies, its output in log. */
-static pid_t
-spawn_logged(const char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
-	return pid;
 }
 
 static void
