@@ -41,16 +41,22 @@ setup(void)
 
 TestSuite(haproxy, .init = setup, .fini = tcpd_teardown, .timeout = 60);
 
-/* Sends a header and a request on a new connection; what came back, to EOF or n bytes. */
+/*
+ * Sends a header and a request in one write (so they arrive together, as a
+ * balancer's first segment does) on a new connection; what came back, to
+ * EOF or n bytes.
+ */
 static const char *
 through(uint16_t port, const void *header, size_t hlen, const char *request, size_t want)
 {
+	static char both[4096];
+	size_t rlen = request != NULL ? strlen(request) : 0, n;
 	int fd = tcp_connect(port);
-	size_t n;
 
-	send_all(fd, header, hlen);
-	if (request != NULL)
-		send_all(fd, request, strlen(request));
+	cr_assert_lt(hlen + rlen, sizeof(both));
+	memcpy(both, header, hlen);
+	memcpy(both + hlen, request != NULL ? request : "", rlen);
+	send_all(fd, both, hlen + rlen);
 	n = recv_all(fd, text, want < sizeof(text) - 1 ? want : sizeof(text) - 1);
 	text[n] = '\0';
 	close(fd);
