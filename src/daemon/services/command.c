@@ -70,7 +70,8 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 			since = cmd_clock_ns();
 		if (cmd_execute(&client, &req, out, &since) == CMD_CLOSE)
 			conn_finish(c);
-		faults_after_reply(c, &st->faults, out, buf_len(out) - before);
+		if (st->faults.truncate_next)
+			faults_after_reply(c, &st->faults, out, buf_len(out) - before);
 	}
 	return used;
 }

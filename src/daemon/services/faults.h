@@ -27,8 +27,8 @@ bool	faults_command(struct conn *c, struct faults *f, const struct resp_request 
 	    struct buf *out);
 
 /*
- * After a reply of len bytes at the end of out: a truncate armed cuts it in
- * half and finishes the connection.
+ * After a reply of len bytes at the end of out, when f->truncate_next is
+ * armed: cuts the reply in half and finishes the connection.
  */
 void	faults_after_reply(struct conn *c, struct faults *f, struct buf *out, size_t len);
 
