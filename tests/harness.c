@@ -745,6 +745,8 @@ run_piped(const char *const argv[], int *to_child, int *from_child)
 	cr_assert_eq(pipe(outp), 0);
 	cr_assert_eq(pipe(inp), 0);
 	if ((pid = fork()) == 0) {
+		/* A test that fails before it stops its child must not leave it running. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(inp[0], STDIN_FILENO);
 		dup2(outp[1], STDOUT_FILENO);
 		dup2(outp[1], STDERR_FILENO);
