@@ -476,3 +476,72 @@ Test(config, include_reads_each_file_in_sorted_order)
 	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
 	cr_assert_eq(system(sub), 0);
 }
+
+/* A listener's fault profile: values as written, in the units they name. */
+Test(config, fault_profile_values)
+{
+	const struct pace_profile *pp;
+
+	cr_assert_eq(config_load_string(&cfg, LISTENER "delay = 50ms\njitter = 20\n"
+	    "rate = 1000\nslice = 3\nslice_gap = 1s\nreset_after = 2s\nreset_probability = 1%\n"
+	    "stall_after = 4096\naccept_delay = 250\nseed = 42\n", &errs), 0,
+	    "%u: %s", errs.err[0].line, errs.err[0].msg);
+	pp = &cfg.listeners[0].profile;
+	cr_assert_eq(pp->delay_ms, 50);
+	cr_assert_eq(pp->jitter_ms, 20);
+	cr_assert_eq(pp->rate, 1000);
+	cr_assert_eq(pp->slice, 3);
+	cr_assert_eq(pp->slice_gap_ms, 1000);
+	cr_assert_eq(pp->end, PACE_END_RESET);
+	cr_assert_eq(pp->end_ms, 2000);
+	cr_assert_eq(pp->end_bytes, PACE_NEVER);
+	cr_assert_eq(pp->end_ppm, 10000);
+	cr_assert_eq(pp->stall_bytes, 4096);
+	cr_assert_eq(pp->stall_ms, PACE_NEVER);
+	cr_assert_eq(pp->accept_delay_ms, 250);
+	cr_assert(pp->seeded && pp->seed == 42);
+	config_free(&cfg);
+	/* An end alone is certain; a probability alone resets at once. */
+	cr_assert_eq(config_load_string(&cfg, LISTENER "close_after = 100\n", &errs), 0);
+	pp = &cfg.listeners[0].profile;
+	cr_assert(pp->end == PACE_END_CLOSE && pp->end_bytes == 100 && pp->end_ppm == 1000000);
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, LISTENER "reset_probability = 0.25\n", &errs), 0);
+	pp = &cfg.listeners[0].profile;
+	cr_assert(pp->end == PACE_END_RESET && pp->end_bytes == 0 && pp->end_ppm == 250000);
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, LISTENER, &errs), 0);
+	cr_assert(pace_profile_empty(&cfg.listeners[0].profile));
+}
+
+Test(config, fault_profile_errors_name_their_line)
+{
+	expect_error(LISTENER "jitter = 30\ndelay = 20\n", 4,
+	    "jitter 30 ms is more than delay 20 ms: a reply cannot come before its request");
+	expect_error(LISTENER "jitter = 5\n", 4,
+	    "jitter 5 ms is more than delay 0 ms: a reply cannot come before its request");
+	expect_error(LISTENER "slice_gap = 5\n", 4, "slice_gap needs slice: the bytes per write");
+	expect_error(LISTENER "close_after = 5\nreset_after = 1s\n", 5,
+	    "reset_after and close_after exclude each other: a connection ends once");
+	expect_error(LISTENER "reset_probability = 2%\nclose_after = 5\n", 4,
+	    "reset_probability chooses the connections reset_after resets; it does not go "
+	    "with close_after");
+	expect_error(LISTENER "seed = 3\n", 4, "seed without a fault to replay: set delay, "
+	    "rate, slice, close_after, reset_after, reset_probability, stall_after or "
+	    "accept_delay");
+	expect_error(LISTENER "delay = 2m\n", 4, "invalid delay '2m': expected milliseconds "
+	    "(250 or 250ms) or seconds (2s), at most 86400000 ms");
+	expect_error(LISTENER "rate = 0\n", 4,
+	    "invalid rate '0': expected an integer from 1 to 1099511627776");
+	expect_error(LISTENER "close_after = 10k\n", 4, "invalid close_after '10k': expected "
+	    "bytes (1000) or a duration (250ms, 2s)");
+	expect_error(LISTENER "reset_probability = 1.5\n", 4, "invalid reset_probability "
+	    "'1.5': expected a fraction from 0 to 1 (0.01) or a percentage (1%)");
+	expect_error(LISTENER "reset_probability = 101%\n", 4, "invalid reset_probability "
+	    "'101%': expected a fraction from 0 to 1 (0.01) or a percentage (1%)");
+	expect_error(LISTENER "seed = -1\n", 4,
+	    "invalid seed '-1': expected an integer from 0 to 9223372036854775807");
+	/* Checked per section, the last one too, before the next begins. */
+	expect_error(LISTENER "jitter = 5\n[listener.f]\nbind = 127.0.0.1:7008\nservice = echo\n",
+	    4, "jitter 5 ms is more than delay 0 ms: a reply cannot come before its request");
+}

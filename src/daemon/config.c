@@ -23,7 +23,7 @@
 
 enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS, KEY_INCLUDE,
-	KEY_PROXY, KEY_FAULTS
+	KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_U64, KEY_AFTER, KEY_CHANCE, KEY_SEED
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -34,12 +34,16 @@ struct key_desc {
 	enum key_type	 type;
 	size_t		 offset;	/* in struct config or listener_config */
 	unsigned	 def, min, max;
+	uint64_t	 max64;		/* KEY_MS and KEY_U64: the largest value */
 };
 
 #define G(name, type, def, min, max) \
-	{ #name, SECTION_GLOBAL, type, offsetof(struct config, name), def, min, max }
+	{ #name, SECTION_GLOBAL, type, offsetof(struct config, name), def, min, max, 0 }
 #define L(name, type, def, min, max) \
-	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, name), def, min, max }
+	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, name), def, min, max, 0 }
+/* A listener's fault profile (pace.h): a field of struct pace_profile. */
+#define F(name, type, field, max) \
+	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, profile.field), 0, 0, 0, max }
 
 static const struct key_desc keys[] = {
 	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
@@ -51,8 +55,8 @@ static const struct key_desc keys[] = {
 	G(shutdown_delay,	KEY_UINT,	0,		0, 3600),
 	G(max_line,		KEY_UINT,	65536,		64, 1u << 30),
 	G(output_limit,		KEY_UINT,	1048576,	1024, 1u << 30),
-	{ "include", SECTION_GLOBAL, KEY_INCLUDE, 0, 0, 0, 0 },
-	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0 },
+	{ "include", SECTION_GLOBAL, KEY_INCLUDE, 0, 0, 0, 0, 0 },
+	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0, 0 },
 	L(service,		KEY_SERVICE,	0,		0, 0),
 	L(backlog,		KEY_UINT,	511,		1, 65535),
 	L(max_connections_per_ip, KEY_UINT,	0,		0, 1000000),
@@ -64,11 +68,23 @@ static const struct key_desc keys[] = {
 	/* At least 3 s: a lost segment's retransmit must fit, as the spec asks. */
 	L(proxy_timeout,	KEY_UINT,	5,		3, 3600),
 	L(faults,		KEY_FAULTS,	FAULTS_OFF,	0, 0),
+	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
+	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
+	F(rate,			KEY_U64,	rate,		PACE_RATE_MAX),
+	F(slice,		KEY_U64,	slice,		1u << 30),
+	F(slice_gap,		KEY_MS,		slice_gap_ms,	PACE_MS_MAX),
+	F(close_after,		KEY_AFTER,	end_bytes,	0),
+	F(reset_after,		KEY_AFTER,	end_bytes,	0),
+	F(reset_probability,	KEY_CHANCE,	end_ppm,	0),
+	F(stall_after,		KEY_AFTER,	stall_bytes,	0),
+	F(accept_delay,		KEY_MS,		accept_delay_ms, PACE_MS_MAX),
+	F(seed,			KEY_SEED,	seed,		0),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 #undef G
 #undef L
+#undef F
 
 /* A config file larger than this is refused: /dev/zero is not a config. */
 #define CONFIG_MAX_BYTES	(1024 * 1024)
@@ -171,6 +187,7 @@ start_listener(struct parser *p, const char *name)
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->line = p->lineno;
 	l->file = p->errs->current;
+	pace_profile_init(&l->profile);
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].section != SECTION_LISTENER)
 			continue;
@@ -182,10 +199,14 @@ start_listener(struct parser *p, const char *name)
 	p->section = SECTION_LISTENER;
 }
 
+static void check_profile(struct parser *p);
+
 /* Called for each "[name]" header line, before inih sees it. */
 static void
 start_section(struct parser *p, const char *name)
 {
+	if (p->section == SECTION_LISTENER)
+		check_profile(p);
 	memset(p->key_lines, 0, sizeof(p->key_lines));
 	p->prev_key = NULL;
 	if (strcmp(name, "tcpd") == 0) {
@@ -550,6 +571,121 @@ is_list(const struct key_desc *k)
 	return k->type == KEY_BINDS || k->type == KEY_CIDRS;
 }
 
+/* A fault profile key; how they combine is checked at the section's end. */
+static void
+set_fault(struct parser *p, const struct key_desc *k, const char *value)
+{
+	struct pace_profile *pp = &current_listener(p)->profile;
+	uint64_t *field = (uint64_t *)(void *)((char *)current_listener(p) + k->offset);
+	uint64_t bytes, ms;
+	size_t len = strlen(value);
+	double chance;
+	int64_t v;
+	char text[96];
+
+	switch (k->type) {
+	case KEY_MS:
+		if (pace_parse_ms(value, len, k->max64, field) == 0)
+			return;
+		add_error(p->errs, p->lineno, "invalid %s '%s': expected milliseconds "
+		    "(250 or 250ms) or seconds (2s), at most %llu ms", k->name,
+		    shown(text, sizeof(text), value), (unsigned long long)k->max64);
+		return;
+	case KEY_U64:
+		if (num_parse(value, len, 1, (int64_t)k->max64, &v) == 0) {
+			*field = (uint64_t)v;
+			return;
+		}
+		add_error(p->errs, p->lineno, "invalid %s '%s': expected an integer from "
+		    "1 to %llu", k->name, shown(text, sizeof(text), value),
+		    (unsigned long long)k->max64);
+		return;
+	case KEY_AFTER:
+		if (pace_parse_after(value, len, &bytes, &ms) == -1) {
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected bytes "
+			    "(1000) or a duration (250ms, 2s)", k->name,
+			    shown(text, sizeof(text), value));
+		} else if (k->name[0] == 's') {
+			pp->stall_bytes = bytes;
+			pp->stall_ms = ms;
+		} else {
+			pp->end = k->name[0] == 'c' ? PACE_END_CLOSE : PACE_END_RESET;
+			pp->end_bytes = bytes;
+			pp->end_ms = ms;
+		}
+		return;
+	case KEY_CHANCE:
+		/* "0.01" or "1%" */
+		if (len > 1 && value[len - 1] == '%') {
+			snprintf(text, sizeof(text), "%.*s", (int)len - 1, value);
+			if (num_parse_real(text, 0, 100, &chance) == 0) {
+				pp->end_ppm = (uint32_t)(chance * 10000 + 0.5);
+				return;
+			}
+		} else if (num_parse_real(value, 0, 1, &chance) == 0) {
+			pp->end_ppm = (uint32_t)(chance * 1000000 + 0.5);
+			return;
+		}
+		add_error(p->errs, p->lineno, "invalid reset_probability '%s': expected a "
+		    "fraction from 0 to 1 (0.01) or a percentage (1%%)",
+		    shown(text, sizeof(text), value));
+		return;
+	default:	/* KEY_SEED */
+		if (num_parse(value, len, 0, INT64_MAX, &v) == 0) {
+			pp->seeded = true;
+			pp->seed = (uint64_t)v;
+			return;
+		}
+		add_error(p->errs, p->lineno, "invalid seed '%s': expected an integer from "
+		    "0 to %lld", shown(text, sizeof(text), value), (long long)INT64_MAX);
+		return;
+	}
+}
+
+/* The line of key name in the current section, or 0. */
+static unsigned
+key_line(const struct parser *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].section == p->section && strcmp(keys[i].name, name) == 0)
+			return p->key_lines[i];
+	return 0;
+}
+
+/* A listener's fault keys, once all are read: what they mean together. */
+static void
+check_profile(struct parser *p)
+{
+	struct pace_profile *pp = &current_listener(p)->profile;
+	unsigned line;
+
+	if ((line = key_line(p, "jitter")) != 0 && pp->jitter_ms > pp->delay_ms)
+		add_error(p->errs, line, "jitter %llu ms is more than delay %llu ms: "
+		    "a reply cannot come before its request",
+		    (unsigned long long)pp->jitter_ms, (unsigned long long)pp->delay_ms);
+	if ((line = key_line(p, "slice_gap")) != 0 && key_line(p, "slice") == 0)
+		add_error(p->errs, line, "slice_gap needs slice: the bytes per write");
+	if (key_line(p, "close_after") != 0 && (line = key_line(p, "reset_after")) != 0)
+		add_error(p->errs, line, "reset_after and close_after exclude each other: "
+		    "a connection ends once");
+	if ((line = key_line(p, "reset_probability")) != 0 && key_line(p, "close_after") != 0)
+		add_error(p->errs, line, "reset_probability chooses the connections "
+		    "reset_after resets; it does not go with close_after");
+	/* Alone, a probability resets the chosen connections at once; an end alone is certain. */
+	if (key_line(p, "reset_probability") != 0 && key_line(p, "reset_after") == 0) {
+		pp->end = PACE_END_RESET;
+		pp->end_bytes = 0;
+	} else if (key_line(p, "reset_probability") == 0) {
+		pp->end_ppm = 1000000;
+	}
+	if (pp->seeded && pace_profile_empty(pp) && (line = key_line(p, "seed")) != 0)
+		add_error(p->errs, line, "seed without a fault to replay: set delay, rate, "
+		    "slice, close_after, reset_after, reset_probability, stall_after or "
+		    "accept_delay");
+}
+
 static void
 set_value(struct parser *p, const struct key_desc *k, const char *value)
 {
@@ -598,6 +734,13 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 		else
 			add_error(p->errs, p->lineno, "invalid faults '%s': expected off, "
 			    "loopback or on", shown(text, sizeof(text), value));
+		break;
+	case KEY_MS:
+	case KEY_U64:
+	case KEY_AFTER:
+	case KEY_CHANCE:
+	case KEY_SEED:
+		set_fault(p, k, value);
 		break;
 	case KEY_BOOL:
 		if (parse_bool(value, field) == -1)
@@ -753,6 +896,8 @@ parse_file(struct parser *p, FILE *in)
 
 	p->in = in;
 	rc = ini_parse_stream(read_line, p, handle_key, p);
+	if (p->section == SECTION_LISTENER)
+		check_profile(p);
 	if (rc == -2)
 		add_error(p->errs, 0, "out of memory");
 	else if (rc > 0)

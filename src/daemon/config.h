@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "daemon/acl.h"
+#include "daemon/pace.h"
 #include "tcpd/log.h"
 #include "tcpd/net.h"
 
@@ -40,6 +41,7 @@ struct listener_config {
 	struct cidr_list proxy_trusted;		/* who may send the header */
 	unsigned	 proxy_timeout;		/* seconds for the header */
 	unsigned	 faults;		/* enum faults_gate */
+	struct pace_profile profile;		/* faults for every connection */
 };
 
 /* Who may inject faults on a command listener. */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/listener.h"
+#include "daemon/pace.h"
 #include "daemon/services/service.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
@@ -61,6 +65,7 @@ struct conn {
 	uint64_t		 c_bytes_out;
 	enum close_reason	 c_end;		/* why tcpd finished it; CLOSE_REASONS: it has not */
 	struct loop_timer	 c_timer;
+	struct pace		*c_pace;	/* timed faults, or NULL */
 	struct conn		*c_prev, *c_next;	/* conns->all */
 	struct conn		*c_pending_next;
 	struct conn		*c_dead_next;
@@ -111,6 +116,9 @@ void
 conns_init(struct conns *conns, struct loop *loop)
 {
 	*conns = (struct conns){ .loop = loop, .next_id = 1 };
+	/* Only the faults' jitter and choices use it: a poor seed costs nothing worse. */
+	if (getrandom(&conns->random, sizeof(conns->random), GRND_NONBLOCK) == -1)
+		conns->random = (uint64_t)getpid() << 32 ^ loop_now(loop);
 }
 
 /*
@@ -148,6 +156,8 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	loop_timer_stop(conns->loop, &c->c_timer);
 	buf_free(&c->c_in);
 	buf_free(&c->c_out);
+	free(c->c_pace);
+	c->c_pace = NULL;
 	c->c_flags |= CONN_CLOSED;
 
 	if (c->c_prev != NULL)
@@ -190,7 +200,7 @@ close_output_failed(struct conn *c)
 }
 
 static bool
-wants_read(const struct conn *c)
+wants_read(struct conn *c)
 {
 	if (c->c_flags & (CONN_RD_EOF | CONN_CLOSED))
 		return false;
@@ -198,14 +208,29 @@ wants_read(const struct conn *c)
 		return true;
 	if (c->c_flags & CONN_FINISH)
 		return false;
+	if (c->c_pace != NULL && !pace_reads(c->c_pace, loop_now(c->c_conns->loop)))
+		return false;
 	/* Backpressure: a peer that does not read stops being read. */
 	return buf_len(&c->c_out) < c->c_output_limit;
+}
+
+/* The bytes c may write now, at most want: a fault may hold them back (pace.h). */
+static size_t
+paced(struct conn *c, size_t want)
+{
+	uint64_t allow;
+
+	if (c->c_pace == NULL)
+		return want;
+	allow = pace_allow(c->c_pace, c->c_bytes_out, loop_now(c->c_conns->loop));
+	return allow < want ? (size_t)allow : want;
 }
 
 /*
  * The interest mask follows what the connection can do now: reading only
  * while it wants input (a level-triggered EOF would otherwise fire forever),
- * EPOLLOUT only while output waits and the pending list is not about to try.
+ * EPOLLOUT only while output waits, may go now (else the timer wakes it) and
+ * the pending list is not about to try.
  */
 static void
 update_mask(struct conn *c)
@@ -216,7 +241,7 @@ update_mask(struct conn *c)
 		return;
 	if (wants_read(c))
 		mask |= LOOP_READABLE;
-	if (buf_len(&c->c_out) > 0 && !(c->c_flags & CONN_PENDING))
+	if (buf_len(&c->c_out) > 0 && !(c->c_flags & CONN_PENDING) && paced(c, 1) > 0)
 		mask |= LOOP_WRITABLE;
 	if (loop_set_mask(c->c_conns->loop, c->c_fd, mask) == -1)
 		close_errno(c, "epoll_ctl");
@@ -236,13 +261,16 @@ schedule_flush(struct conn *c)
 	conns->pending = c;
 }
 
-enum deadline_kind { DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST };
+enum deadline_kind {
+	DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST, DEADLINE_PACE
+};
 
 /* The earliest deadline that applies to c now, in *when. */
 static enum deadline_kind
-deadline(const struct conn *c, uint64_t *when)
+deadline(struct conn *c, uint64_t *when)
 {
 	enum deadline_kind kind = DEADLINE_NONE;
+	uint64_t wake;
 
 	if ((c->c_flags & (CONN_LINGER | CONN_HALF)) == CONN_LINGER) {
 		*when = c->c_linger_since + LINGER_MS;
@@ -257,6 +285,12 @@ deadline(const struct conn *c, uint64_t *when)
 	    (kind == DEADLINE_NONE || c->c_request_since + c->c_request_ms < *when)) {
 		*when = c->c_request_since + c->c_request_ms;
 		kind = DEADLINE_REQUEST;
+	}
+	if (c->c_pace != NULL && (wake = pace_wake(c->c_pace, c->c_bytes_out,
+	    buf_len(&c->c_out) > 0, loop_now(c->c_conns->loop))) != PACE_NEVER &&
+	    (kind == DEADLINE_NONE || wake < *when)) {
+		*when = wake;
+		kind = DEADLINE_PACE;
 	}
 	return kind;
 }
@@ -281,6 +315,46 @@ arm_timer(struct conn *c)
 		close_errno(c, "timer");
 }
 
+static void
+reset(struct conn *c, const char *reason)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	/* A zero linger makes close() send an RST and drop what is unsent. */
+	if (setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+		conn_log(c, LOG_LEVEL_DEBUG, "SO_LINGER: %m");
+	c->c_flags |= CONN_FINISH;	/* the service reads no further request */
+	conn_close(c, CLOSE_SERVER, reason);
+}
+
+/*
+ * A close or reset a fault set for this byte or moment: the close drops what
+ * is still queued and sends our FIN. Returns true when c is closed or
+ * finishing for it.
+ */
+static bool
+end_if_due(struct conn *c)
+{
+	enum pace_end end;
+
+	if (c->c_pace == NULL || (end = pace_ending(c->c_pace, c->c_bytes_out,
+	    loop_now(c->c_conns->loop))) == PACE_END_NONE)
+		return false;
+	pace_set_end(c->c_pace, PACE_END_NONE, PACE_NEVER, PACE_NEVER);
+	if (end == PACE_END_RESET) {
+		reset(c, "reset by a fault");
+		return true;
+	}
+	conn_log(c, LOG_LEVEL_DEBUG, "closing for a fault, %zu bytes unsent",
+	    buf_len(&c->c_out));
+	buf_consume(&c->c_out, buf_len(&c->c_out));
+	conn_finish(c);
+	arm_timer(c);
+	schedule_flush(c);
+	update_mask(c);
+	return true;
+}
+
 /*
  * Activity only stamps c_active; the timer fires at the old deadline and
  * moves itself, so busy connections cost no heap work per byte.
@@ -290,9 +364,17 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
 	struct conn *c = arg;
 	uint64_t when;
-	enum deadline_kind kind = deadline(c, &when);
+	enum deadline_kind kind;
 
 	(void)timer;
+	/* A fault's moment: output released, reading resumed, or the end due. */
+	if (c->c_pace != NULL) {
+		if (end_if_due(c))
+			return;
+		schedule_flush(c);
+		update_mask(c);
+	}
+	kind = deadline(c, &when);
 	if (kind == DEADLINE_NONE || loop_now(loop) < when) {
 		arm_timer(c);
 		return;
@@ -315,6 +397,9 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 		arm_timer(c);
 		schedule_flush(c);
 		update_mask(c);
+		break;
+	case DEADLINE_PACE:
+		arm_timer(c);
 		break;
 	case DEADLINE_NONE:
 		break;
@@ -407,13 +492,29 @@ conn_peer_loopback(const struct conn *c)
 void
 conn_reset(struct conn *c)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	reset(c, "reset by a RESET fault");
+}
 
-	/* A zero linger makes close() send an RST and drop what is unsent. */
-	if (setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
-		conn_log(c, LOG_LEVEL_DEBUG, "SO_LINGER: %m");
-	c->c_flags |= CONN_FINISH;	/* the service reads no further request */
-	conn_close(c, CLOSE_SERVER, "reset by a RESET fault");
+struct pace *
+conn_pace(struct conn *c, bool make)
+{
+	if (make && c->c_pace == NULL && (c->c_pace = malloc(sizeof(*c->c_pace))) != NULL)
+		pace_init(c->c_pace, pace_next_random(&c->c_conns->random));
+	return c->c_pace;
+}
+
+uint64_t
+conn_output_end(const struct conn *c)
+{
+	return c->c_bytes_out + buf_len(&c->c_out);
+}
+
+int
+conn_set_nodelay(struct conn *c)
+{
+	int on = 1;
+
+	return setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 void
@@ -506,8 +607,8 @@ conn_send(struct conn *c, const void *p, size_t n)
 
 	if (c->c_flags & CONN_CLOSED)
 		return -1;
-	/* Nothing queued: straight from the caller's bytes, no copy. */
-	if (buf_len(&c->c_out) == 0 && (w = write_some(c, p, n)) == -1)
+	/* Nothing queued and nothing held: straight from the caller's bytes, no copy. */
+	if (buf_len(&c->c_out) == 0 && c->c_pace == NULL && (w = write_some(c, p, n)) == -1)
 		return -1;
 	if (buf_append(&c->c_out, (const char *)p + w, n - (size_t)w) == -1) {
 		close_output_failed(c);
@@ -645,9 +746,13 @@ conn_read(struct conn *c)
 	c->c_listener->bytes_in += (uint64_t)n;
 	stats.net_input_bytes += (uint64_t)n;
 	c->c_active = loop_now(c->c_conns->loop);
+	if (c->c_pace != NULL && !(c->c_service->flags & SERVICE_REQUESTS))
+		pace_request(c->c_pace, conn_output_end(c), c->c_active);
 	input(c, read_chunk, (size_t)n);
 	if (c->c_flags & CONN_CLOSED)
 		return;
+	if (c->c_pace != NULL)
+		arm_timer(c);
 	schedule_flush(c);
 	update_mask(c);
 }
@@ -693,12 +798,20 @@ conn_flush(struct conn *c)
 	ssize_t n;
 
 	while (buf_len(&c->c_out) > 0 && budget > 0) {
-		want = buf_len(&c->c_out) < budget ? buf_len(&c->c_out) : budget;
+		want = paced(c, buf_len(&c->c_out) < budget ? buf_len(&c->c_out) : budget);
+		if (want == 0)
+			break;
 		if ((n = write_some(c, buf_data(&c->c_out), want)) == -1)
 			return;
 		if (n == 0)
 			break;
 		buf_consume(&c->c_out, (size_t)n);
+		if (c->c_pace != NULL) {
+			pace_wrote(c->c_pace, c->c_bytes_out, (uint64_t)n,
+			    loop_now(c->c_conns->loop));
+			if (end_if_due(c))
+				return;
+		}
 		budget = (size_t)n < budget ? budget - (size_t)n : 0;
 		/* Resumed input may add replies; they go out on this same pass. */
 		after_write(c);
@@ -715,6 +828,8 @@ conn_flush(struct conn *c)
 			return;
 	}
 	buf_shrink(&c->c_out);
+	if (c->c_pace != NULL)
+		arm_timer(c);
 	/* Draining: once all is sent, see whether anything else has arrived. */
 	if (c->c_conns->draining && buf_len(&c->c_out) == 0 && wants_read(c)) {
 		conn_read(c);
@@ -757,6 +872,21 @@ describe(struct conn *c, const struct net_addr *peer, const struct net_addr *bou
 		snprintf(c->c_local, sizeof(c->c_local), "unknown");
 }
 
+/* The listener's fault profile, for its next connection. */
+static int
+start_profile(struct conn *c)
+{
+	struct listener *l = c->c_listener;
+
+	if ((c->c_pace = malloc(sizeof(*c->c_pace))) == NULL)
+		return -1;
+	pace_start(c->c_pace, &l->profile, l->accepted, c->c_opened,
+	    pace_next_random(&c->c_conns->random));
+	if (l->profile.slice != 0 && conn_set_nodelay(c) == -1)
+		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
+	return 0;
+}
+
 int
 conn_new(struct conns *conns, int fd, const struct net_addr *peer,
     const struct net_addr *bound, struct listener *l, const struct service *svc,
@@ -791,13 +921,15 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	describe(c, peer, bound);
 
 	/* Every step that can fail comes before the connection is linked anywhere. */
-	if ((svc->open != NULL && svc->open(c, c->c_state) == -1) ||
+	if ((l->paced && start_profile(c) == -1) ||
+	    (svc->open != NULL && svc->open(c, c->c_state) == -1) ||
 	    start_timer(c) == -1 ||
 	    loop_add_fd(conns->loop, fd, LOOP_READABLE, conn_on_event, c) == -1) {
 		saved = errno;
 		conn_log(c, LOG_LEVEL_WARNING, "dropped: %s", strerror(saved));
 		loop_timer_stop(conns->loop, &c->c_timer);
 		buf_free(&c->c_out);
+		free(c->c_pace);
 		free(c);
 		errno = saved;
 		return -1;

@@ -37,6 +37,7 @@ struct conns {
 	struct conn		*dead;		/* closed, to free before sleeping */
 	size_t			 count;		/* open connections */
 	uint64_t		 next_id;
+	uint64_t		 random;	/* seeds each connection's fault jitter */
 	bool			 draining;	/* shutting down: close when done */
 };
 
@@ -135,6 +136,17 @@ int	conn_begin(struct conn *c, const struct service *svc);
 bool	conn_peer_loopback(const struct conn *c);
 void	conn_reset(struct conn *c);
 void	conn_half_close(struct conn *c);
+
+/*
+ * For timed faults: the connection's pacing (pace.h), which conn obeys from
+ * then on, made when make is set (NULL: ENOMEM, or none made yet, as a
+ * connection without faults has); the position just past the
+ * queued output, where a hold or an end counted from now begins; and
+ * TCP_NODELAY, so each paced write is a segment of its own (-1, errno).
+ */
+struct pace *conn_pace(struct conn *c, bool make);
+uint64_t conn_output_end(const struct conn *c);
+int	conn_set_nodelay(struct conn *c);
 
 /* A log line "conn ID PEER: ..." with the connection's journal fields. */
 void	conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)

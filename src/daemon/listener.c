@@ -48,6 +48,8 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->proxy_trusted = lc->proxy_trusted;
 	l->proxy_timeout = lc->proxy_timeout;
 	l->faults = lc->faults;
+	l->profile = lc->profile;
+	l->paced = !pace_profile_empty(&lc->profile);
 }
 
 void

@@ -32,6 +32,8 @@ struct listener {
 	struct cidr_list proxy_trusted;
 	unsigned	 proxy_timeout;
 	unsigned	 faults;		/* enum faults_gate */
+	struct pace_profile profile;	/* faults for every connection */
+	bool		 paced;		/* the profile has any */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;

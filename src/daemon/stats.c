@@ -40,6 +40,12 @@ const char *const stats_fault_names[FAULT_KINDS] = {
 	[FAULT_TRUNCATE] = "truncate",
 	[FAULT_ERROR] = "error",
 	[FAULT_GARBAGE] = "garbage",
+	[FAULT_DELAY] = "delay",
+	[FAULT_SLEEP] = "sleep",
+	[FAULT_RATE] = "rate",
+	[FAULT_SLICE] = "slice",
+	[FAULT_STREAM] = "stream",
+	[FAULT_STALL] = "stall",
 };
 
 #define US	1000ull

@@ -69,7 +69,8 @@ struct stats_command {
 
 /* Faults a client asked for on its own connection. */
 enum fault_kind { FAULT_CLOSE, FAULT_RESET, FAULT_HALFCLOSE, FAULT_TRUNCATE, FAULT_ERROR,
-	FAULT_GARBAGE, FAULT_KINDS };
+	FAULT_GARBAGE, FAULT_DELAY, FAULT_SLEEP, FAULT_RATE, FAULT_SLICE, FAULT_STREAM,
+	FAULT_STALL, FAULT_KINDS };
 extern const char *const stats_fault_names[FAULT_KINDS];
 
 /* Connections of one service, over all its listeners. */

@@ -43,10 +43,25 @@ def error():
     client().execute_command("ERROR", "WRONGTYPE made by tcpd")
 
 
+def delay():
+    # The reply comes 500 ms late; the client gives up after 200 ms.
+    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.2, retry_on_timeout=False)
+    assert r.execute_command("DELAY", "500") == b"OK"
+    r.ping()
+
+
+def stall():
+    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.2, retry_on_timeout=False)
+    assert r.execute_command("FAULTS") == []
+    r.execute_command("STALL")
+
+
 expect("reset", redis.exceptions.ConnectionError, reset)
 expect("close", redis.exceptions.ConnectionError, close)
 expect("truncate", redis.exceptions.ConnectionError, truncate)
 expect("error", redis.exceptions.ResponseError, error)
+expect("delay", redis.exceptions.TimeoutError, delay)
+expect("stall", redis.exceptions.TimeoutError, stall)
 # The server is fine: a new connection answers.
 assert client().ping() is True
 print("recovered: PING on a new connection")

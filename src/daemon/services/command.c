@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "daemon/conn.h"
+#include "daemon/pace.h"
 #include "daemon/services/cmd.h"
 #include "daemon/services/faults.h"
 #include "daemon/services/service.h"
@@ -42,11 +43,14 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 	struct conn_info info;
 	struct cmd_client client;
 	struct resp_request req;
+	struct pace *pace;
 	size_t used = 0;
 	uint64_t since = 0;	/* read at the first complete request */
 	ssize_t n;
 
-	while (used < len && !conn_finishing(c) && conn_output_room(c) > 0) {
+	/* A STREAM reply in progress comes whole before the next request is read. */
+	while (used < len && !conn_finishing(c) && conn_output_room(c) > 0 &&
+	    st->faults.stream_left == 0) {
 		n = resp_parse(&st->resp, &req, data + used, len - used, conn_max_line(c));
 		if (n == RESP_INCOMPLETE) {
 			conn_request_partial(c);
@@ -64,6 +68,8 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 		client = (struct cmd_client){ info.id, info.peer, info.local,
 		    info.listener, info.proxy };
 		before = buf_len(out);
+		if ((pace = conn_pace(c, false)) != NULL)
+			pace_request(pace, conn_output_end(c), conn_now(c));
 		if (faults_command(c, &st->faults, &req, out))
 			continue;
 		if (since == 0)
@@ -74,6 +80,14 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 			faults_after_reply(c, &st->faults, out, buf_len(out) - before);
 	}
 	return used;
+}
+
+static int
+command_drained(struct conn *c, void *state)
+{
+	struct command_state *st = state;
+
+	return st->faults.stream_left > 0 ? faults_stream(c, &st->faults, conn_output(c)) : 0;
 }
 
 static void
@@ -93,8 +107,10 @@ command_request_timeout(struct conn *c, void *state)
 const struct service service_command = {
 	.name = "command",
 	.state_size = sizeof(struct command_state),
+	.flags = SERVICE_REQUESTS,
 	.refusal = "-ERR max number of clients reached\r\n",
 	.input = command_input,
+	.drained = command_drained,
 	.input_too_big = command_input_too_big,
 	.request_timeout = command_request_timeout,
 };

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 struct conn;
@@ -11,17 +12,22 @@ struct resp_request;
 
 /* The faults armed on one connection, waiting for their moment. */
 struct faults {
-	bool	truncate_next;	/* cut the next reply in half, then close */
+	bool		truncate_next;	/* cut the next reply in half, then close */
+	uint64_t	stream_left;	/* STREAM: pattern bytes still to make */
+	uint64_t	stream_made;
 };
 
 /* The longest GARBAGE, so one request cannot ask for unbounded output. */
 #define FAULTS_GARBAGE_MAX	(1u << 20)
+/* The longest STREAM: made as the socket drains, so memory stays bounded. */
+#define FAULTS_STREAM_MAX	(1ull << 40)
 
 /*
- * Runs req when it is a fault command (CLOSE, RESET, HALFCLOSE, TRUNCATE,
- * ERROR, GARBAGE, FAULTS), for this connection only, where the listener's
- * faults setting allows it; its reply goes to out. Returns false for any
- * other command, which the caller runs.
+ * Runs req when it is a fault command (DELAY, SLEEP, RATE, SLICE, STREAM,
+ * STALL, CLOSE, RESET, HALFCLOSE, TRUNCATE, ERROR, GARBAGE, FAULTS), for
+ * this connection only, where the listener's faults setting allows it; its
+ * reply goes to out. Returns false for any other command, which the caller
+ * runs.
  */
 bool	faults_command(struct conn *c, struct faults *f, const struct resp_request *req,
 	    struct buf *out);
@@ -31,5 +37,19 @@ bool	faults_command(struct conn *c, struct faults *f, const struct resp_request 
  * armed: cuts the reply in half and finishes the connection.
  */
 void	faults_after_reply(struct conn *c, struct faults *f, struct buf *out, size_t len);
+
+/*
+ * Only while f->stream_left: the next part of the STREAM reply, as much as
+ * the output may take, and its CRLF after the last. Returns 0, or -1 with
+ * errno (ENOBUFS).
+ */
+int	faults_stream(struct conn *c, struct faults *f, struct buf *out);
+
+/* Byte i of a STREAM's payload: '!' to '~', then again, so a reader can check each. */
+static inline char
+faults_stream_byte(uint64_t i)
+{
+	return (char)('!' + i % 94);
+}
 
 #endif

@@ -8,6 +8,11 @@ struct conn;
 
 /* The service's output never ends (chargen): nothing is owed at EOF or drain. */
 #define SERVICE_ENDLESS		0x1u
+/*
+ * The service starts each request's delay itself (pace_request() as it
+ * parses one), so a fault's delay counts per request, not per read.
+ */
+#define SERVICE_REQUESTS	0x2u
 
 /*
  * What runs over a connection. conn.c moves bytes and keeps time; a service

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include "daemon/pace.h"
+#include "tcpd/num.h"
+
+/* The credit a quiet connection may save up: 10 ms of its rate, at least a byte. */
+#define BURST_MS	10
+
+static uint64_t
+min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t
+pace_next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+void
+pace_profile_init(struct pace_profile *pp)
+{
+	*pp = (struct pace_profile){ .end_bytes = PACE_NEVER, .end_ms = PACE_NEVER,
+	    .stall_bytes = PACE_NEVER, .stall_ms = PACE_NEVER };
+}
+
+bool
+pace_profile_empty(const struct pace_profile *pp)
+{
+	return pp->delay_ms == 0 && pp->rate == 0 && pp->slice == 0 &&
+	    pp->end == PACE_END_NONE && pp->stall_bytes == PACE_NEVER &&
+	    pp->stall_ms == PACE_NEVER && pp->accept_delay_ms == 0;
+}
+
+void
+pace_init(struct pace *p, uint64_t random)
+{
+	*p = (struct pace){ .end_pos = PACE_NEVER, .end_at = PACE_NEVER,
+	    .stall_pos = PACE_NEVER, .stall_from = PACE_NEVER, .stall_until = PACE_NEVER,
+	    .random = random };
+}
+
+void
+pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t now,
+    uint64_t random)
+{
+	uint64_t state = pp->seeded ? pp->seed ^ (k * 0xd1342543de82ef95u) : random;
+
+	pace_init(p, pace_next_random(&state));
+	pace_set_delay(p, pp->delay_ms, pp->jitter_ms);
+	pace_set_rate(p, pp->rate, now);
+	pace_set_slice(p, pp->slice, pp->slice_gap_ms);
+	/* Drawn even when certain, so adding a 100 % end leaves the jitter's sequence alone. */
+	if (pp->end != PACE_END_NONE && pace_next_random(&state) % 1000000 < pp->end_ppm)
+		pace_set_end(p, pp->end, pp->end_bytes,
+		    pp->end_ms == PACE_NEVER ? PACE_NEVER : now + pp->end_ms);
+	p->stall_pos = pp->stall_bytes;
+	if (pp->stall_ms != PACE_NEVER)
+		p->stall_from = now + pp->stall_ms;
+	if (pp->accept_delay_ms != 0) {
+		p->reads_from = now + pp->accept_delay_ms;
+		pace_hold(p, 0, p->reads_from);	/* a greeting waits too */
+	}
+}
+
+void
+pace_hold(struct pace *p, uint64_t pos, uint64_t at)
+{
+	unsigned last;
+
+	if (p->count > 0) {
+		last = (p->first + p->count - 1) % PACE_MARKS;
+		/* Replies keep their order: none goes before the one ahead of it. */
+		if (at < p->marks[last].at)
+			at = p->marks[last].at;
+		/* Same place, or no room: the later moment covers both, so none is early. */
+		if (p->marks[last].pos == pos || p->count == PACE_MARKS) {
+			p->marks[last].at = at;
+			return;
+		}
+	}
+	last = (p->first + p->count) % PACE_MARKS;
+	p->marks[last].pos = pos;
+	p->marks[last].at = at;
+	p->count++;
+}
+
+void
+pace_request(struct pace *p, uint64_t pos, uint64_t now)
+{
+	uint64_t wait = p->delay_ms, spread;
+
+	if (wait == 0 && p->sleep_ms == 0)
+		return;
+	if (p->jitter_ms != 0) {
+		/* Uniform over [delay - jitter, delay + jitter]. */
+		spread = pace_next_random(&p->random) % (2 * p->jitter_ms + 1);
+		wait = wait + spread >= p->jitter_ms ? wait + spread - p->jitter_ms : 0;
+	}
+	pace_hold(p, pos, now + wait + p->sleep_ms);
+	p->sleep_ms = 0;
+}
+
+void
+pace_sleep_next(struct pace *p, uint64_t ms)
+{
+	p->sleep_ms = ms;
+}
+
+void
+pace_set_delay(struct pace *p, uint64_t ms, uint64_t jitter_ms)
+{
+	p->delay_ms = ms;
+	p->jitter_ms = jitter_ms;
+}
+
+void
+pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now)
+{
+	p->rate = bytes_per_s;
+	p->credit = 0;
+	p->refilled = now;
+}
+
+void
+pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms)
+{
+	p->slice = bytes;
+	p->slice_gap_ms = gap_ms;
+	p->next_write = 0;
+}
+
+void
+pace_set_end(struct pace *p, enum pace_end how, uint64_t pos, uint64_t at)
+{
+	p->end = how;
+	p->end_pos = pos;
+	p->end_at = at;
+}
+
+void
+pace_stall(struct pace *p, uint64_t now, uint64_t until)
+{
+	p->stall_from = now;
+	p->stall_until = until;
+}
+
+static bool
+stalled(const struct pace *p, uint64_t now)
+{
+	return now >= p->stall_from && now < p->stall_until;
+}
+
+/* Marks whose moment has come let their replies go. */
+static void
+release(struct pace *p, uint64_t now)
+{
+	while (p->count > 0 && p->marks[p->first].at <= now) {
+		p->first = (p->first + 1) % PACE_MARKS;
+		p->count--;
+	}
+}
+
+static void
+refill(struct pace *p, uint64_t now)
+{
+	uint64_t burst = p->rate * BURST_MS > 1000 ? p->rate * BURST_MS : 1000;
+	/* Past a thousand seconds any rate has filled its bucket; the cap keeps the product in range. */
+	uint64_t elapsed = min64(now - p->refilled, 1000000);
+
+	p->credit = min64(p->credit + p->rate * elapsed, burst);
+	p->refilled = now;
+}
+
+uint64_t
+pace_allow(struct pace *p, uint64_t pos, uint64_t now)
+{
+	uint64_t limit = PACE_NEVER;
+
+	if (stalled(p, now) || now < p->next_write)
+		return 0;
+	release(p, now);
+	if (p->count > 0)
+		limit = p->marks[p->first].pos > pos ? p->marks[p->first].pos - pos : 0;
+	if (p->end != PACE_END_NONE && p->end_pos != PACE_NEVER)
+		limit = min64(limit, p->end_pos > pos ? p->end_pos - pos : 0);
+	if (p->stall_pos != PACE_NEVER)
+		limit = min64(limit, p->stall_pos > pos ? p->stall_pos - pos : 0);
+	if (p->slice != 0)
+		limit = min64(limit, p->slice);
+	if (p->rate != 0) {
+		refill(p, now);
+		limit = min64(limit, p->credit / 1000);
+	}
+	return limit;
+}
+
+void
+pace_wrote(struct pace *p, uint64_t pos, uint64_t n, uint64_t now)
+{
+	if (p->rate != 0)
+		p->credit -= min64(p->credit, n * 1000);
+	if (p->slice != 0 && n > 0)
+		p->next_write = now + p->slice_gap_ms;
+	if (pos >= p->stall_pos) {
+		pace_stall(p, now, PACE_NEVER);
+		p->stall_pos = PACE_NEVER;
+	}
+}
+
+bool
+pace_reads(struct pace *p, uint64_t now)
+{
+	release(p, now);
+	return !stalled(p, now) && now >= p->reads_from && p->count < PACE_MARKS;
+}
+
+enum pace_end
+pace_ending(const struct pace *p, uint64_t pos, uint64_t now)
+{
+	if (p->end != PACE_END_NONE && (pos >= p->end_pos || now >= p->end_at))
+		return p->end;
+	return PACE_END_NONE;
+}
+
+uint64_t
+pace_wake(struct pace *p, uint64_t pos, bool queued, uint64_t now)
+{
+	uint64_t wake = PACE_NEVER, need;
+
+	release(p, now);
+	if (p->end != PACE_END_NONE)
+		wake = pos >= p->end_pos ? now : p->end_at;
+	if (p->stall_from > now)
+		wake = min64(wake, p->stall_from);
+	else if (stalled(p, now))
+		return min64(wake, p->stall_until);
+	if (p->reads_from > now)
+		wake = min64(wake, p->reads_from);
+	if (p->count > 0)
+		wake = min64(wake, p->marks[p->first].at);
+	if (!queued)
+		return wake;
+	if (p->next_write > now)
+		wake = min64(wake, p->next_write);
+	if (p->rate != 0 && p->credit < 1000) {
+		need = 1000 - p->credit;
+		wake = min64(wake, now + (need + p->rate - 1) / p->rate);
+	}
+	return wake;
+}
+
+static bool
+ends_with(const char *s, size_t len, const char *unit)
+{
+	size_t n = strlen(unit);
+
+	return len > n && memcmp(s + len - n, unit, n) == 0;
+}
+
+int
+pace_parse_ms(const char *s, size_t len, uint64_t max, uint64_t *ms)
+{
+	uint64_t scale = 1;
+	int64_t v;
+
+	if (ends_with(s, len, "ms")) {
+		len -= 2;
+	} else if (ends_with(s, len, "s")) {
+		len -= 1;
+		scale = 1000;
+	}
+	if (num_parse(s, len, 0, (int64_t)(max / scale), &v) == -1)
+		return -1;
+	*ms = (uint64_t)v * scale;
+	return 0;
+}
+
+int
+pace_parse_after(const char *s, size_t len, uint64_t *bytes, uint64_t *ms)
+{
+	int64_t v;
+
+	if (len > 0 && s[len - 1] == 's') {
+		*bytes = PACE_NEVER;
+		return pace_parse_ms(s, len, PACE_MS_MAX, ms);
+	}
+	if (num_parse(s, len, 0, (int64_t)PACE_BYTES_MAX, &v) == -1)
+		return -1;
+	*bytes = (uint64_t)v;
+	*ms = PACE_NEVER;
+	return 0;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_PACE_H
+#define TCPD_PACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * When a connection's output may be written and its input read: the
+ * transport side of the timed faults (delay, rate, slices, stalls, a close or
+ * reset at a byte or a moment). Pure: output positions (bytes written since
+ * the connection opened) and loop_now() milliseconds in, decisions out.
+ */
+
+#define PACE_NEVER	UINT64_MAX
+/* Replies held at distinct moments; a full table stops reading until one goes. */
+#define PACE_MARKS	16
+
+/* The highest rate in bytes per second: a million ms of credit at it fits 64 bits. */
+#define PACE_RATE_MAX	(1ull << 40)
+
+enum pace_end { PACE_END_NONE, PACE_END_CLOSE, PACE_END_RESET };
+
+/*
+ * A listener's faults for every connection it accepts (the config's delay,
+ * jitter, rate, slice, slice_gap, close_after / reset_after,
+ * reset_probability, stall_after, accept_delay, seed). Zero = none.
+ */
+struct pace_profile {
+	uint64_t	 delay_ms;
+	uint64_t	 jitter_ms;
+	uint64_t	 rate;		/* bytes per second */
+	uint64_t	 slice;		/* bytes per write */
+	uint64_t	 slice_gap_ms;
+	enum pace_end	 end;
+	uint64_t	 end_bytes;	/* PACE_NEVER: not by bytes */
+	uint64_t	 end_ms;	/* PACE_NEVER: not by time */
+	uint32_t	 end_ppm;	/* connections that get the end, per million */
+	uint64_t	 stall_bytes;	/* PACE_NEVER: not by bytes */
+	uint64_t	 stall_ms;	/* PACE_NEVER: not by time */
+	uint64_t	 accept_delay_ms;
+	bool		 seeded;
+	uint64_t	 seed;
+};
+
+/* A profile with no fault: the *_bytes and *_ms "never" values set. */
+void	pace_profile_init(struct pace_profile *pp);
+bool	pace_profile_empty(const struct pace_profile *pp);
+
+struct pace {
+	/* Output from pos on waits until at; in stream order, at never decreasing. */
+	struct {
+		uint64_t	pos, at;
+	}		 marks[PACE_MARKS];
+	unsigned	 first, count;
+	uint64_t	 delay_ms;	/* each read's replies wait this long... */
+	uint64_t	 jitter_ms;	/* ...plus or minus up to this */
+	uint64_t	 sleep_ms;	/* the next request's replies only wait this too */
+	uint64_t	 rate;		/* bytes per second, 0 = unpaced */
+	uint64_t	 credit;	/* thousandths of a byte */
+	uint64_t	 refilled;	/* when credit was last added */
+	uint64_t	 slice;		/* bytes per write, 0 = any */
+	uint64_t	 slice_gap_ms;
+	uint64_t	 next_write;	/* the slice gap: no write before */
+	enum pace_end	 end;
+	uint64_t	 end_pos;	/* the end comes at this position... */
+	uint64_t	 end_at;	/* ...or at this moment, whichever is first */
+	uint64_t	 stall_pos;	/* a stall forever starts at this position */
+	uint64_t	 stall_from;	/* no reading or writing from... */
+	uint64_t	 stall_until;	/* ...until (PACE_NEVER: for good) */
+	uint64_t	 reads_from;	/* accept_delay: nothing read before */
+	uint64_t	 random;	/* the jitter's generator state */
+};
+
+/* No fault; random seeds the jitter. */
+void	pace_init(struct pace *p, uint64_t random);
+
+/*
+ * Connection number k (0, 1, ...) of a listener with profile pp, opened at
+ * now; random seeds it unless the profile has a seed, which makes connection
+ * k's faults the same on every run.
+ */
+void	pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k,
+	    uint64_t now, uint64_t random);
+
+/* Output from pos on waits until at, or until everything before it has gone. */
+void	pace_hold(struct pace *p, uint64_t pos, uint64_t at);
+/* A request was read at now: what it makes, from pos on, waits the delay. */
+void	pace_request(struct pace *p, uint64_t pos, uint64_t now);
+void	pace_set_delay(struct pace *p, uint64_t ms, uint64_t jitter_ms);
+void	pace_sleep_next(struct pace *p, uint64_t ms);
+void	pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now);
+void	pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms);
+/* how at position pos or at moment at (PACE_NEVER for either: not that way). */
+void	pace_set_end(struct pace *p, enum pace_end how, uint64_t pos, uint64_t at);
+/* Neither read nor write from now until until (PACE_NEVER: for good). */
+void	pace_stall(struct pace *p, uint64_t now, uint64_t until);
+
+/* Bytes that may be written now from pos: 0 = wait for pace_wake(). */
+uint64_t pace_allow(struct pace *p, uint64_t pos, uint64_t now);
+/* n bytes were written, reaching pos. */
+void	pace_wrote(struct pace *p, uint64_t pos, uint64_t n, uint64_t now);
+/* Whether input may be read now. */
+bool	pace_reads(struct pace *p, uint64_t now);
+/* The close or reset due at pos now, or PACE_END_NONE. */
+enum pace_end pace_ending(const struct pace *p, uint64_t pos, uint64_t now);
+/*
+ * The next moment any answer above changes without a write, at pos and
+ * given whether output is queued (now when an end is due already);
+ * PACE_NEVER when only a write can change one.
+ */
+uint64_t pace_wake(struct pace *p, uint64_t pos, bool queued, uint64_t now);
+
+/* The longest duration a fault takes, in ms: a day. */
+#define PACE_MS_MAX	86400000u
+/* The most bytes a fault counts to: 2^50. */
+#define PACE_BYTES_MAX	(1ull << 50)
+
+/*
+ * A duration: "250" or "250ms" (milliseconds) or "2s", at most max ms.
+ * Returns 0, or -1 with errno EINVAL (malformed) or ERANGE.
+ */
+int	pace_parse_ms(const char *s, size_t len, uint64_t max, uint64_t *ms);
+/*
+ * When an end or a stall comes: a count of bytes ("1000") or a duration
+ * with its unit ("250ms", "2s"); the other is set to PACE_NEVER. Returns 0,
+ * or -1 as pace_parse_ms().
+ */
+int	pace_parse_after(const char *s, size_t len, uint64_t *bytes, uint64_t *ms);
+
+/* The next number of a splitmix64 sequence: seeds that differ by one diverge. */
+uint64_t pace_next_random(uint64_t *state);
+
+#endif

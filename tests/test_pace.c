@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "daemon/pace.h"
+
+static struct pace p;
+
+Test(pace, nothing_set_allows_everything_and_never_wakes)
+{
+	pace_init(&p, 1);
+	cr_assert_eq(pace_allow(&p, 0, 5), PACE_NEVER);
+	cr_assert(pace_reads(&p, 5));
+	cr_assert_eq(pace_ending(&p, 1u << 30, 1u << 30), PACE_END_NONE);
+	cr_assert_eq(pace_wake(&p, 0, true, 5), PACE_NEVER);
+}
+
+Test(pace, a_hold_keeps_bytes_from_its_position_until_its_moment)
+{
+	pace_init(&p, 1);
+	pace_hold(&p, 10, 100);
+	cr_assert_eq(pace_allow(&p, 0, 50), 10, "bytes before the mark are free");
+	cr_assert_eq(pace_allow(&p, 10, 99), 0);
+	cr_assert_eq(pace_wake(&p, 0, true, 99), 100);
+	cr_assert_eq(pace_allow(&p, 10, 100), PACE_NEVER);
+	cr_assert_eq(pace_wake(&p, 0, true, 100), PACE_NEVER);
+}
+
+Test(pace, replies_keep_their_order_even_when_a_later_one_is_due_sooner)
+{
+	pace_init(&p, 1);
+	pace_hold(&p, 0, 200);
+	pace_hold(&p, 5, 150);	/* jitter made it sooner: it still waits for the first */
+	cr_assert_eq(pace_allow(&p, 0, 199), 0);
+	cr_assert_eq(pace_allow(&p, 0, 200), PACE_NEVER);
+}
+
+Test(pace, successive_holds_release_one_after_another)
+{
+	pace_init(&p, 1);
+	pace_hold(&p, 0, 100);
+	pace_hold(&p, 5, 120);
+	cr_assert_eq(pace_allow(&p, 0, 100), 5);
+	cr_assert_eq(pace_allow(&p, 5, 119), 0);
+	cr_assert_eq(pace_wake(&p, 0, true, 119), 120);
+	cr_assert_eq(pace_allow(&p, 5, 120), PACE_NEVER);
+}
+
+Test(pace, a_full_table_stops_reading_and_merges_late_never_early)
+{
+	unsigned i;
+
+	pace_init(&p, 1);
+	for (i = 0; i < PACE_MARKS; i++)
+		pace_hold(&p, i * 10, 100 + i);
+	cr_assert_not(pace_reads(&p, 50), "a full table stops reading");
+	pace_hold(&p, 1000, 500);
+	cr_assert_eq(pace_allow(&p, (PACE_MARKS - 1) * 10, 100 + PACE_MARKS), 0,
+	    "the last mark took the later moment");
+	cr_assert(pace_reads(&p, 100), "the first mark's release makes room");
+}
+
+Test(pace, a_request_waits_the_delay_within_the_jitter)
+{
+	uint64_t at;
+	unsigned i;
+	bool below = false, above = false;
+
+	for (i = 0; i < 200; i++) {
+		pace_init(&p, i);
+		pace_set_delay(&p, 100, 20);
+		pace_request(&p, 0, 1000);
+		at = pace_wake(&p, 0, true, 1000);
+		cr_assert(at >= 1080 && at <= 1120, "%llu", (unsigned long long)at);
+		below |= at < 1100;
+		above |= at > 1100;
+	}
+	cr_assert(below && above, "the jitter goes both ways");
+	pace_init(&p, 1);
+	pace_request(&p, 0, 1000);
+	cr_assert_eq(pace_wake(&p, 0, true, 1000), PACE_NEVER, "no delay, no hold");
+}
+
+Test(pace, rate_allows_its_bytes_per_millisecond_and_no_burst_beyond_10ms)
+{
+	pace_init(&p, 1);
+	pace_set_rate(&p, 1000000, 0);
+	cr_assert_eq(pace_allow(&p, 0, 0), 0, "the bucket starts empty");
+	cr_assert_eq(pace_wake(&p, 0, true, 0), 1);
+	cr_assert_eq(pace_allow(&p, 0, 1), 1000);
+	pace_wrote(&p, 400, 400, 1);
+	cr_assert_eq(pace_allow(&p, 400, 1), 600);
+	cr_assert_eq(pace_allow(&p, 400, 5000), 10000, "saved credit is capped");
+	pace_wrote(&p, 10400, 10000, 5000);
+	cr_assert_eq(pace_allow(&p, 10400, 5000), 0);
+}
+
+Test(pace, a_slow_rate_waits_for_a_whole_byte)
+{
+	pace_init(&p, 1);
+	pace_set_rate(&p, 10, 0);
+	cr_assert_eq(pace_wake(&p, 0, true, 0), 100);
+	cr_assert_eq(pace_allow(&p, 0, 99), 0);
+	cr_assert_eq(pace_allow(&p, 0, 100), 1);
+}
+
+Test(pace, slices_cap_each_write_and_keep_their_gap)
+{
+	pace_init(&p, 1);
+	pace_set_slice(&p, 3, 20);
+	cr_assert_eq(pace_allow(&p, 0, 0), 3);
+	pace_wrote(&p, 3, 3, 0);
+	cr_assert_eq(pace_allow(&p, 3, 19), 0);
+	cr_assert_eq(pace_wake(&p, 0, true, 19), 20);
+	cr_assert_eq(pace_wake(&p, 0, false, 19), PACE_NEVER, "nothing queued, no wake");
+	cr_assert_eq(pace_allow(&p, 3, 20), 3);
+}
+
+Test(pace, an_end_by_bytes_stops_output_at_its_position)
+{
+	pace_init(&p, 1);
+	pace_set_end(&p, PACE_END_CLOSE, 100, PACE_NEVER);
+	cr_assert_eq(pace_allow(&p, 60, 0), 40);
+	cr_assert_eq(pace_ending(&p, 99, 0), PACE_END_NONE);
+	cr_assert_eq(pace_ending(&p, 100, 0), PACE_END_CLOSE);
+}
+
+Test(pace, an_end_by_time_wakes_at_its_moment)
+{
+	pace_init(&p, 1);
+	pace_set_end(&p, PACE_END_RESET, PACE_NEVER, 300);
+	cr_assert_eq(pace_wake(&p, 0, false, 10), 300);
+	cr_assert_eq(pace_ending(&p, 1u << 20, 299), PACE_END_NONE);
+	cr_assert_eq(pace_ending(&p, 0, 300), PACE_END_RESET);
+}
+
+Test(pace, a_stall_stops_reading_and_writing_until_it_ends)
+{
+	pace_init(&p, 1);
+	pace_stall(&p, 10, 60);
+	cr_assert_not(pace_reads(&p, 10));
+	cr_assert_eq(pace_allow(&p, 0, 59), 0);
+	cr_assert_eq(pace_wake(&p, 0, true, 59), 60);
+	cr_assert(pace_reads(&p, 60));
+	cr_assert_eq(pace_allow(&p, 0, 60), PACE_NEVER);
+	pace_stall(&p, 70, PACE_NEVER);
+	cr_assert_not(pace_reads(&p, 1u << 30), "a stall without an end is for good");
+	cr_assert_eq(pace_wake(&p, 0, true, 70), PACE_NEVER);
+}
+
+Test(pace, a_stall_by_bytes_starts_once_they_are_written)
+{
+	pace_init(&p, 1);
+	p.stall_pos = 8;
+	cr_assert_eq(pace_allow(&p, 5, 0), 3);
+	pace_wrote(&p, 7, 2, 0);
+	cr_assert(pace_reads(&p, 1));
+	pace_wrote(&p, 8, 1, 1);
+	cr_assert_not(pace_reads(&p, 2));
+	cr_assert_eq(pace_allow(&p, 8, 2), 0);
+}
+
+static struct pace_profile
+profile(void)
+{
+	struct pace_profile pp;
+
+	pace_profile_init(&pp);
+	return pp;
+}
+
+Test(pace, an_empty_profile_is_empty_and_each_key_is_not)
+{
+	struct pace_profile pp = profile();
+
+	cr_assert(pace_profile_empty(&pp));
+	pp.stall_ms = 5;
+	cr_assert_not(pace_profile_empty(&pp));
+	pp = profile();
+	pp.accept_delay_ms = 5;
+	cr_assert_not(pace_profile_empty(&pp));
+}
+
+Test(pace, accept_delay_holds_reading_and_any_greeting)
+{
+	struct pace_profile pp = profile();
+
+	pp.accept_delay_ms = 250;
+	pace_start(&p, &pp, 0, 1000, 7);
+	cr_assert_not(pace_reads(&p, 1249));
+	cr_assert_eq(pace_allow(&p, 0, 1249), 0);
+	cr_assert_eq(pace_wake(&p, 0, false, 1000), 1250);
+	cr_assert(pace_reads(&p, 1250));
+	cr_assert_eq(pace_allow(&p, 0, 1250), PACE_NEVER);
+}
+
+Test(pace, a_profile_sets_stalls_and_ends_from_the_open)
+{
+	struct pace_profile pp = profile();
+
+	pp.stall_ms = 40;
+	pp.end = PACE_END_CLOSE;
+	pp.end_ms = 90;
+	pp.end_ppm = 1000000;
+	pace_start(&p, &pp, 3, 1000, 7);
+	cr_assert(pace_reads(&p, 1039));
+	cr_assert_not(pace_reads(&p, 1040));
+	cr_assert_eq(pace_ending(&p, 0, 1089), PACE_END_NONE);
+	cr_assert_eq(pace_ending(&p, 0, 1090), PACE_END_CLOSE);
+}
+
+/* How many of n connections a profile ends, and at which numbers. */
+static unsigned
+ended(const struct pace_profile *pp, unsigned n, uint64_t random, bool *which)
+{
+	unsigned k, count = 0;
+
+	for (k = 0; k < n; k++) {
+		pace_start(&p, pp, k, 0, random + k);
+		which[k] = pace_ending(&p, 0, 0) != PACE_END_NONE;
+		count += which[k];
+	}
+	return count;
+}
+
+Test(pace, a_seed_replays_the_same_connections_and_probability_holds)
+{
+	struct pace_profile pp = profile();
+	static bool first[10000], second[10000];
+	unsigned a, b, k;
+
+	pp.end = PACE_END_RESET;
+	pp.end_bytes = 0;
+	pp.end_ppm = 10000;	/* 1 % */
+	pp.seeded = true;
+	pp.seed = 42;
+	a = ended(&pp, 10000, 1, first);
+	b = ended(&pp, 10000, 999, second);
+	cr_assert(a > 60 && a < 140, "about 1 %% of 10,000: %u", a);
+	cr_assert_eq(a, b);
+	for (k = 0; k < 10000; k++)
+		cr_assert_eq(first[k], second[k], "connection %u", k);
+	pp.seed = 43;
+	ended(&pp, 10000, 1, second);
+	cr_assert(memcmp(first, second, sizeof(first)) != 0, "another seed, other connections");
+	pp.seeded = false;
+	ended(&pp, 10000, 1, first);
+	ended(&pp, 10000, 2, second);
+	cr_assert(memcmp(first, second, sizeof(first)) != 0, "unseeded: random");
+}
+
+Test(pace, a_seeded_jitter_is_replayed)
+{
+	struct pace_profile pp = profile();
+	uint64_t at[2];
+	unsigned run;
+
+	pp.delay_ms = 50;
+	pp.jitter_ms = 20;
+	pp.seeded = true;
+	pp.seed = 9;
+	for (run = 0; run < 2; run++) {
+		pace_start(&p, &pp, 17, 0, run);
+		pace_request(&p, 0, 0);
+		at[run] = pace_wake(&p, 0, true, 0);
+	}
+	cr_assert_eq(at[0], at[1]);
+}
+
+Test(pace, a_due_end_wakes_at_once)
+{
+	pace_init(&p, 1);
+	pace_set_end(&p, PACE_END_RESET, 0, PACE_NEVER);
+	cr_assert_eq(pace_wake(&p, 0, false, 77), 77);
+	cr_assert_eq(pace_wake(&p, 0, false, 77), 77);
+}
+
+static int
+ms(const char *s, uint64_t max, uint64_t *out)
+{
+	return pace_parse_ms(s, strlen(s), max, out);
+}
+
+Test(pace, durations_take_ms_or_s_and_refuse_the_rest)
+{
+	uint64_t v;
+
+	cr_assert(ms("250", 1000, &v) == 0 && v == 250);
+	cr_assert(ms("250ms", 1000, &v) == 0 && v == 250);
+	cr_assert(ms("2s", 2000, &v) == 0 && v == 2000);
+	cr_assert(ms("0", 1000, &v) == 0 && v == 0);
+	cr_assert_eq(ms("3s", 2000, &v), -1);
+	cr_assert_eq(ms("1001", 1000, &v), -1);
+	cr_assert_eq(ms("ms", 1000, &v), -1);
+	cr_assert_eq(ms("s", 1000, &v), -1);
+	cr_assert_eq(ms("", 1000, &v), -1);
+	cr_assert_eq(ms("1m", 1000, &v), -1);
+	cr_assert_eq(ms("-1", 1000, &v), -1);
+	cr_assert_eq(ms("1 s", 1000, &v), -1);
+}
+
+Test(pace, an_after_is_bytes_or_a_duration)
+{
+	uint64_t bytes, t;
+
+	cr_assert_eq(pace_parse_after("1000", 4, &bytes, &t), 0);
+	cr_assert(bytes == 1000 && t == PACE_NEVER);
+	cr_assert_eq(pace_parse_after("250ms", 5, &bytes, &t), 0);
+	cr_assert(bytes == PACE_NEVER && t == 250);
+	cr_assert_eq(pace_parse_after("3s", 2, &bytes, &t), 0);
+	cr_assert(bytes == PACE_NEVER && t == 3000);
+	cr_assert_eq(pace_parse_after("1125899906842624", 16, &bytes, &t), 0, "2^50");
+	cr_assert_eq(pace_parse_after("1125899906842625", 16, &bytes, &t), -1);
+	cr_assert_eq(pace_parse_after("86401s", 6, &bytes, &t), -1, "over a day");
+	cr_assert_eq(pace_parse_after("10k", 3, &bytes, &t), -1);
+}
