@@ -429,9 +429,10 @@ tcpd_try_start_activated(const char *const *wrapper, uint16_t trigger_port, int 
 }
 
 bool
-tcpd_try_start(const char *bin, const char *global_extra, int *status)
+tcpd_try_start(const char *bin, const char *global_extra, const char *listener_extra,
+    int *status)
 {
-	write_config(global_extra, NULL, true);
+	write_config(global_extra, listener_extra, true);
 	spawn(bin, NULL, 0);
 	return wait_ready_or_exit(0, status);
 }

@@ -53,11 +53,12 @@ double	tcpd_cpu_seconds(void);
 /* SIGTERM, then waits; returns the exit status (or 128 + signal). */
 int	tcpd_stop(void);
 /*
- * Starts bin on the standard config (with global_extra) as tcpd_start()
+ * Starts bin on the standard config (with global_extra and listener_extra) as tcpd_start_with()
  * does, but tolerates its exiting at start: false then, with the wait
  * status in *status.
  */
-bool	tcpd_try_start(const char *bin, const char *global_extra, int *status);
+bool	tcpd_try_start(const char *bin, const char *global_extra, const char *listener_extra,
+	    int *status);
 /* tcpd_start_with(NULL, NULL, nofile) with stderr a pipe nobody will ever read. */
 void	tcpd_start_stderr_broken(unsigned nofile);
 /* Starts tcpd again on the config and ports of the last start (after a stop). */

@@ -61,6 +61,9 @@ exchange(int fd, const char *req, const char *want, int n)
 	    "allocation %d: '%s' got '%s'", n, req, in);
 }
 
+/* A listener with a fault profile: each connection's pacing is made as it opens. */
+static uint16_t flaky_port;
+
 static void
 scenario(int n)
 {
@@ -69,10 +72,16 @@ scenario(int n)
 
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
 	exchange(fd, "*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n", n);
-	exchange(fd, "INFO clients\r\n", "$", n);
+	/* A timed fault makes the connection's pacing; then replies go through it. */
+	exchange(fd, "DELAY 1\r\n", "+OK\r\n", n);
+	exchange(fd, "PING\r\n", "+PONG\r\n", n);
+	exchange(fd, "INFO clients\r\n", "$", n);	/* the rest unread: last on fd */
 	close(fd);
 	echo = tcp_connect(tcpd.port[P_ECHO]);
 	exchange(echo, "abc", "abc", n);
+	fd = tcp_connect(flaky_port);
+	exchange(fd, "abcd", "abcd", n);
+	close(fd);
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
@@ -92,16 +101,19 @@ scenario(int n)
 Test(allocfail, every_allocation_fails_once_without_harm)
 {
 	const char *bin = getenv("TCPD_FAULTY_BIN");
-	char num[16], *log;
+	char num[16], global[160], *log;
 	int n, status, failed_at_start = 0, served = 0;
 	bool reached;
 
 	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
+	free_ports(&flaky_port, 1);
+	snprintf(global, sizeof(global), "shutdown_timeout = 1\n[listener.flaky]\n"
+	    "bind = 127.0.0.1:%u\nservice = echo\nslice = 2\n", flaky_port);
 	for (n = 1; n <= WALK_MAX; n++) {
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);
 		/* A drain that waits for a half-sent request ends after 1 s. */
-		if (!tcpd_try_start(bin, "shutdown_timeout = 1", &status)) {
+		if (!tcpd_try_start(bin, global, "faults = loopback", &status)) {
 			/* Start-up may give up, but only with an exit status and a reason. */
 			log = tcpd_log_text();
 			cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,

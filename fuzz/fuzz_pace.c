@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pacing behind the timed faults, driven by arbitrary operations: the
+ * first line is a fault argument (a duration, or bytes or a duration), the
+ * rest is a program of holds, rates, slices, stalls, ends, clock steps and
+ * writes. Whatever the program, no byte leaves before its hold's moment,
+ * past an end, during a stall, faster than the rate or larger than a
+ * slice, and a wake-up is never now or past unless an end is due.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/pace.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every hold as asked, before any merging: none may release early. */
+static struct {
+	uint64_t pos, at;
+} asked[4096];
+
+static uint64_t
+take(const uint8_t **p, const uint8_t *end, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	while (bytes-- > 0 && *p < end)
+		v = v << 8 | *(*p)++;
+	return v;
+}
+
+static void
+check_arguments(const uint8_t *data, size_t len)
+{
+	uint64_t ms, bytes;
+
+	if (pace_parse_ms((const char *)data, len, PACE_MS_MAX, &ms) == 0 && ms > PACE_MS_MAX)
+		abort();
+	if (pace_parse_after((const char *)data, len, &bytes, &ms) == 0 &&
+	    (bytes == PACE_NEVER) == (ms == PACE_NEVER))
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size, *nl = memchr(data, '\n', size);
+	struct pace pc;
+	uint64_t now = 1000, pos = 0, queued = 0, allow, n, wake, last_write = 0;
+	uint64_t rate_since = 0, rate_sent = 0, i, nasked = 0;
+	bool wrote_once = false;
+
+	if (nl != NULL) {
+		check_arguments(data, (size_t)(nl - data));
+		p = nl + 1;
+	}
+	pace_init(&pc, take(&p, end, 2));
+	while (p < end) {
+		switch (*p++ % 9) {
+		case 0:		/* a request's reply, held */
+			n = take(&p, end, 2);
+			if (nasked < sizeof(asked) / sizeof(asked[0])) {
+				asked[nasked].pos = pos + queued;
+				asked[nasked++].at = now + n;
+			}
+			pace_hold(&pc, pos + queued, now + n);
+			queued += take(&p, end, 1) + 1;
+			break;
+		case 1:
+			pace_set_rate(&pc, take(&p, end, 3), now);
+			rate_since = now;
+			rate_sent = 0;
+			break;
+		case 2:
+			pace_set_slice(&pc, take(&p, end, 1), take(&p, end, 1));
+			wrote_once = false;	/* a new slicing starts without a gap */
+			break;
+		case 3:
+			n = take(&p, end, 2);
+			pace_stall(&pc, now, n == 0xffff ? PACE_NEVER : now + n);
+			break;
+		case 4:
+			n = take(&p, end, 2);
+			pace_set_end(&pc, n & 1 ? PACE_END_RESET : PACE_END_CLOSE,
+			    n & 2 ? pos + queued + (n >> 2) : PACE_NEVER,
+			    n & 2 ? PACE_NEVER : now + (n >> 2));
+			break;
+		case 5:
+			now += take(&p, end, 2);
+			break;
+		case 6:
+			pace_set_delay(&pc, take(&p, end, 1), 0);
+			pace_request(&pc, pos + queued, now);
+			queued += 1;
+			break;
+		case 7:
+			queued += take(&p, end, 2);
+			break;
+		default:	/* the transport writes what it may */
+			if (pace_ending(&pc, pos, now) != PACE_END_NONE)
+				return 0;	/* the connection ends here */
+			allow = pace_allow(&pc, pos, now);
+			n = allow < queued ? allow : queued;
+			if (n == 0)
+				break;
+			if ((pc.stall_from <= now && now < pc.stall_until) ||
+			    (pc.end != PACE_END_NONE && pos + n > pc.end_pos) ||
+			    (pc.slice != 0 && (n > pc.slice ||
+			    (wrote_once && now < last_write + pc.slice_gap_ms))))
+				abort();
+			for (i = 0; i < nasked; i++)
+				if (asked[i].pos < pos + n && asked[i].at > now)
+					abort();
+			if (pc.rate != 0 && (rate_sent + n) * 1000 > pc.rate * (now - rate_since))
+				abort();
+			pos += n;
+			queued -= n;
+			rate_sent += n;
+			last_write = now;
+			wrote_once = true;
+			pace_wrote(&pc, pos, n, now);
+		}
+		if (pc.count >= PACE_MARKS && pace_reads(&pc, now) && pc.count >= PACE_MARKS)
+			abort();
+		wake = pace_wake(&pc, pos, queued > 0, now);
+		if (wake <= now && pace_ending(&pc, pos, now) == PACE_END_NONE)
+			abort();
+	}
+	return 0;
+}
