@@ -16,6 +16,11 @@ struct loop_timer;
 
 #define LOOP_READABLE	0x1u
 #define LOOP_WRITABLE	0x2u
+/*
+ * In a mask: of a socket not read now, watch only for the peer's close
+ * (FIN or RST). In the events: the peer closed or reset, besides the rest.
+ */
+#define LOOP_HANGUP	0x4u
 
 /*
  * Called with the ready directions. Errors and hang-ups are reported as both

@@ -75,6 +75,7 @@ static uint32_t
 epoll_bits(unsigned mask)
 {
 	return ((mask & LOOP_READABLE) ? EPOLLIN | EPOLLRDHUP : 0) |
+	    ((mask & LOOP_HANGUP) ? EPOLLRDHUP : 0) |
 	    ((mask & LOOP_WRITABLE) ? EPOLLOUT : 0);
 }
 
@@ -332,6 +333,8 @@ loop_run_once(struct loop *loop, int timeout_ms)
 			ready |= LOOP_READABLE;
 		if (ev->events & EPOLLOUT)
 			ready |= LOOP_WRITABLE;
+		if (ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			ready |= LOOP_HANGUP;
 		slot->fn(loop, fd, slot->arg, ready);
 		handled++;
 	}

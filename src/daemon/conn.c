@@ -214,6 +214,14 @@ wants_read(struct conn *c)
 	return buf_len(&c->c_out) < c->c_output_limit;
 }
 
+/* Whether a fault (a stall, accept_delay) stops c reading: the peer could wait forever. */
+static bool
+held_unread(struct conn *c)
+{
+	return c->c_pace != NULL && !(c->c_flags & (CONN_RD_EOF | CONN_FINISH | CONN_CLOSED)) &&
+	    !pace_reads(c->c_pace, loop_now(c->c_conns->loop));
+}
+
 /* The bytes c may write now, at most want: a fault may hold them back (pace.h). */
 static size_t
 paced(struct conn *c, size_t want)
@@ -241,6 +249,8 @@ update_mask(struct conn *c)
 		return;
 	if (wants_read(c))
 		mask |= LOOP_READABLE;
+	else if (held_unread(c))
+		mask |= LOOP_HANGUP;	/* a peer that gives up still frees the connection */
 	if (buf_len(&c->c_out) > 0 && !(c->c_flags & CONN_PENDING) && paced(c, 1) > 0)
 		mask |= LOOP_WRITABLE;
 	if (loop_set_mask(c->c_conns->loop, c->c_fd, mask) == -1)
@@ -846,6 +856,11 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 
 	(void)loop;
 	(void)fd;
+	/* Unread, the peer's close is all there is to learn; waiting on would spin on it. */
+	if ((events & LOOP_HANGUP) && held_unread(c)) {
+		conn_close(c, CLOSE_CLIENT, "closed by peer while a fault held the connection");
+		return;
+	}
 	if (events & LOOP_READABLE)
 		conn_read(c);
 	if ((events & LOOP_WRITABLE) && !(c->c_flags & (CONN_CLOSED | CONN_PENDING)))

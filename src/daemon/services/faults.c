@@ -21,6 +21,9 @@
 #include "tcpd/num.h"
 #include "tcpd/resp.h"
 
+/* The STREAM bytes made before the socket has taken them. */
+#define STREAM_AHEAD	(16 * 1024)
+
 /* A fault's work: false when its arguments are wrong (the caller says how to write it). */
 typedef bool (*fault_fn)(struct conn *c, struct faults *f, const struct resp_request *req,
     struct buf *out);
@@ -426,6 +429,10 @@ faults_stream(struct conn *c, struct faults *f, struct buf *out)
 	static char block[94 * 44];
 	size_t room = conn_output_room(c), n, off;
 	char *dst;
+
+	/* Made just ahead of the socket: a paced stream holds one block, not output_limit. */
+	if (room > STREAM_AHEAD)
+		room = buf_len(out) < STREAM_AHEAD ? STREAM_AHEAD - buf_len(out) : 0;
 
 	if (block[0] == '\0')
 		for (off = 0; off < sizeof(block); off++)
