@@ -641,6 +641,53 @@ Test(cli, bench_raises_its_open_file_limit)
 	    "limit (ulimit -n) allows\n");
 }
 
+/* The faults line of a bench report. */
+static void
+faults_of(const char *report, unsigned long long *resets, unsigned long long *closes,
+    unsigned long long *late, unsigned long long *lost)
+{
+	const char *line = strstr(report, "faults: ");
+
+	cr_assert_not_null(line, "%s", report);
+	cr_assert_eq(sscanf(line, "faults: %llu resets, %llu closes, %llu late replies (over 20 "
+	    "ms), %llu requests lost", resets, closes, late, lost), 4, "%s", report);
+}
+
+/* Against a flaky listener, resets, closes and late replies are counted, not failures. */
+Test(cli, bench_expect_faults_counts_each_fault, .init = NULL)
+{
+	unsigned long long resets, closes, late, lost, done;
+
+	tcpd_start_with(NULL, "delay = 30ms\nreset_probability = 20%\nseed = 3", 0);
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_ECHO), "--workload", "raw-connect",
+	    "-s", "5", "-c", "8", "-n", "200", "--expect-faults=20"), out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "errors: 0  mismatched replies: 0\n"), "%s", out);
+	faults_of(out, &resets, &closes, &late, &lost);
+	cr_assert(sscanf(out, "raw-connect: 8 connections, pipeline 1: %llu requests", &done) == 1);
+	cr_assert(resets >= 10 && resets <= 90 && closes == 0, "%s", out);
+	cr_assert_eq(lost, resets, "one request lost with each reset: %s", out);
+	cr_assert_eq(done + lost, 200, "%s", out);
+	cr_assert_eq(late, done, "every reply 30 ms late: %s", out);
+	/* Without the option the same run fails (1), or cannot even check the address (2). */
+	cr_assert_neq(run_capture(CLI("bench", "-p", port_of(P_ECHO), "--workload", "raw-connect",
+	    "-s", "5", "-c", "8", "-n", "200"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "Connection reset by peer"), "%s", out);
+	cr_assert_eq(tcpd_stop(), 0);
+	/* A FIN after 15 bytes: three 5-byte echoes, then the fourth request is lost. */
+	tcpd_start_with(NULL, "close_after = 15", 0);
+	cr_assert_eq(run_capture(CLI("bench", "-p", port_of(P_ECHO), "--workload", "raw-echo",
+	    "-s", "5", "-c", "2", "-n", "40", "--expect-faults=20"), out, sizeof(out)), 0,
+	    "%s", out);
+	faults_of(out, &resets, &closes, &late, &lost);
+	cr_assert(sscanf(out, "raw-echo: 2 connections, pipeline 1: %llu requests", &done) == 1);
+	/* Which connection reaches 40 first decides the last few. */
+	cr_assert(resets == 0 && lost <= closes && closes <= lost + 2 && lost >= 8 && late == 0,
+	    "%s", out);
+	cr_assert_eq(done + lost, 40, "%s", out);
+	cr_assert_geq(done, 3 * (closes - 1), "%s", out);
+}
+
 Test(cli, bench_counts_wrong_replies)
 {
 	/* ECHO expected, but the echo service returns the RESP request itself. */

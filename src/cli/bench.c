@@ -54,6 +54,8 @@ struct bench_opts {
 	bool		 json;
 	bool		 reset;		/* close with RST: no TIME_WAIT */
 	int		 connect_timeout_ms;
+	bool		 expect_faults;	/* count resets, closes and late replies: not errors */
+	unsigned	 late_ms;	/* a reply slower than this is late */
 };
 
 struct bconn {
@@ -77,6 +79,8 @@ struct bench {
 	char		*expect;	/* one expected reply */
 	size_t		 expect_len;
 	unsigned long long issued, completed, errors, mismatches;
+	unsigned long long lost;	/* requests whose connection died unanswered */
+	unsigned long long resets, closes, late;	/* --expect-faults */
 	unsigned	 dead_idle;	/* idle pace: connections lost before holding */
 	bool		 holding;	/* idle pace: every connection answered */
 	uint64_t	 start_ns, end_ns;	/* the measured span, wall clock */
@@ -155,6 +159,28 @@ conn_close(struct bconn *c)
 	c->fd = -1;
 }
 
+/* A connection that died is replaced (the idle pace counts it instead). */
+static void
+conn_replace(struct bconn *c)
+{
+	struct bench *b = c->b;
+
+	conn_close(c);
+	c->outstanding = 0;
+	c->to_send = 0;
+	c->reply_off = 0;
+	if (b->o.workload->pace == P_IDLE) {
+		if (!b->holding) {
+			b->dead_idle++;
+			idle_settle(b);
+		}
+	} else if (b->o.requests != 0 && b->completed + b->lost >= b->o.requests) {
+		finish(b);	/* the last requests were lost: none is left to answer */
+	} else if (budget_left(b)) {
+		conn_start(c);
+	}
+}
+
 static void
 conn_fail(struct bconn *c, const char *what, int err)
 {
@@ -164,25 +190,37 @@ conn_fail(struct bconn *c, const char *what, int err)
 	if (b->errors <= 3)
 		fprintf(stderr, "%stcpd-cli bench: %s: %s\n", b->tty ? "\n" : "", what,
 		    strerror(err));
-	conn_close(c);
-	/* Lost requests are errors; a connection that dies is replaced. */
+	/* Lost requests are errors. */
 	b->errors += c->outstanding;
-	c->outstanding = 0;
-	c->to_send = 0;
-	c->reply_off = 0;
+	b->lost += c->outstanding;
 	if (b->errors > 1000) {
+		conn_close(c);
 		fprintf(stderr, "tcpd-cli bench: too many errors, stopping\n");
 		finish(b);
 		return;
 	}
-	if (b->o.workload->pace == P_IDLE) {
-		if (!b->holding) {
-			b->dead_idle++;
-			idle_settle(b);
-		}
-	} else if (budget_left(b)) {
-		conn_start(c);
+	conn_replace(c);
+}
+
+/*
+ * The server reset or closed the connection: with --expect-faults a fault
+ * to count (its unanswered requests lost), otherwise an error.
+ */
+static void
+conn_ended(struct bconn *c, const char *what, int err)
+{
+	struct bench *b = c->b;
+
+	if (!b->o.expect_faults) {
+		conn_fail(c, what, err);
+		return;
 	}
+	if (err == 0)
+		b->closes++;
+	else
+		b->resets++;
+	b->lost += c->outstanding;
+	conn_replace(c);
 }
 
 static void
@@ -223,6 +261,10 @@ write_requests(struct bconn *c)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			break;
+		if (n == -1 && (errno == ECONNRESET || errno == EPIPE)) {
+			conn_ended(c, "send", errno);
+			return;
+		}
 		if (n == -1) {
 			conn_fail(c, "send", errno);
 			return;
@@ -244,7 +286,7 @@ run_over(struct bench *b)
 		idle_settle(b);
 		return true;
 	}
-	if (b->o.requests != 0 && b->completed >= b->o.requests) {
+	if (b->o.requests != 0 && b->completed + b->lost >= b->o.requests) {
 		finish(b);
 		return true;
 	}
@@ -277,6 +319,7 @@ take_reply_bytes(struct bconn *c, const char *p, size_t n)
 {
 	struct bench *b = c->b;
 	unsigned depth = b->o.pipeline;
+	uint64_t took;
 
 	while (n > 0 && c->fd != -1) {
 		size_t k = b->expect_len - c->reply_off;
@@ -292,7 +335,9 @@ take_reply_bytes(struct bconn *c, const char *p, size_t n)
 		n -= k;
 		if (c->reply_off < b->expect_len)
 			break;
-		hist_add(&b->hist, now_ns() - c->sent_at[c->head]);
+		took = now_ns() - c->sent_at[c->head];
+		hist_add(&b->hist, took);
+		b->late += took > (uint64_t)b->o.late_ms * 1000000u;
 		c->head = (c->head + 1) % depth;
 		c->outstanding--;
 		c->reply_off = 0;
@@ -330,7 +375,10 @@ on_conn(struct loop *loop, int fd, void *arg, unsigned events)
 		if (!(events & LOOP_WRITABLE))
 			return;
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
-			conn_fail(c, "connect", err ? err : errno);
+			if (err == ECONNRESET)	/* reset right after accept */
+				conn_ended(c, "connect", err);
+			else
+				conn_fail(c, "connect", err ? err : errno);
 			return;
 		}
 		c->connecting = false;
@@ -338,7 +386,11 @@ on_conn(struct loop *loop, int fd, void *arg, unsigned events)
 	if (events & LOOP_READABLE) {
 		n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
 		if (n == 0) {
-			conn_fail(c, "the server closed the connection", ECONNRESET);
+			conn_ended(c, "the server closed the connection", 0);
+			return;
+		}
+		if (n == -1 && errno == ECONNRESET) {
+			conn_ended(c, "recv", errno);
 			return;
 		}
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
@@ -488,6 +540,10 @@ report(const struct bench *b)
 		    us[0], us[1], us[2], us[3], us[4]);
 		printf("errors: %llu  mismatched replies: %llu\n", b->errors, b->mismatches);
 	}
+	if (b->o.expect_faults && !b->o.csv && !b->o.json)
+		printf("faults: %llu resets, %llu closes, %llu late replies (over %u ms), "
+		    "%llu requests lost\n", b->resets, b->closes, b->late, b->o.late_ms,
+		    b->lost);
 }
 
 static void
@@ -496,7 +552,7 @@ bench_usage(FILE *out)
 	fprintf(out,
 	    "usage: tcpd-cli bench [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE]\n"
 	    "                      [-n REQUESTS] [-d SECONDS] [--workload W] [-s SIZE]\n"
-	    "                      [--reset] [--csv | --json]\n"
+	    "                      [--reset] [--expect-faults[=MS]] [--csv | --json]\n"
 	    "  -c CONNS        connections (default 50)\n"
 	    "  -P PIPELINE     requests in flight per connection (default 1)\n"
 	    "  -n REQUESTS     stop after this many replies\n"
@@ -512,13 +568,16 @@ bench_usage(FILE *out)
 	    "  -s SIZE         payload bytes for echo workloads (default 64)\n"
 	    "  --reset         connect workloads: close with a reset, not a FIN, so that\n"
 	    "                  the client's ports do not pile up in TIME_WAIT\n"
+	    "  --expect-faults[=MS]  against faults (a flaky listener): count resets,\n"
+	    "                  closes and replies later than MS (default 100) instead of\n"
+	    "                  failing, and report each; wrong replies still fail\n"
 	    "  --csv, --json   machine-readable result\n");
 }
 
 static int
 parse_opts(struct bench_opts *o, int argc, char *argv[])
 {
-	enum { OPT_WORKLOAD = 256, OPT_CSV, OPT_JSON, OPT_RESET, OPT_HELP };
+	enum { OPT_WORKLOAD = 256, OPT_CSV, OPT_JSON, OPT_RESET, OPT_FAULTS, OPT_HELP };
 	static const struct option options[] = {
 		{ "host", required_argument, NULL, 'h' },
 		{ "port", required_argument, NULL, 'p' },
@@ -526,6 +585,7 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "reset", no_argument, NULL, OPT_RESET },
+		{ "expect-faults", optional_argument, NULL, OPT_FAULTS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -566,13 +626,24 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 		case OPT_CSV: o->csv = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_RESET: o->reset = true; break;
+		case OPT_FAULTS:
+			o->expect_faults = true;
+			if (optarg != NULL) {
+				rc = num_parse_str(optarg, 0, 86400000, &v);
+				o->late_ms = (unsigned)v;
+			}
+			break;
 		case OPT_HELP: bench_usage(stdout); exit(0);
 		default: bench_usage(stderr); return -1;
 		}
 		if (rc == -1) {
-			fprintf(stderr, "tcpd-cli bench: invalid -%c '%s': need -c 1-100000, "
-			    "-P 1-10000, -n >= 0, -d 0-31536000 seconds, -s 1-67108864\n",
-			    ch, optarg);
+			if (ch == OPT_FAULTS)
+				fprintf(stderr, "tcpd-cli bench: invalid --expect-faults '%s': "
+				    "need 0-86400000 ms\n", optarg);
+			else
+				fprintf(stderr, "tcpd-cli bench: invalid -%c '%s': need -c "
+				    "1-100000, -P 1-10000, -n >= 0, -d 0-31536000 seconds, "
+				    "-s 1-67108864\n", ch, optarg);
 			return -1;
 		}
 	}
@@ -634,14 +705,19 @@ bench_main(int argc, char *argv[])
 		return 1;
 	b->o = (struct bench_opts){ .host = "127.0.0.1", .port = "7070", .conns = 50,
 	    .pipeline = 1, .workload = &workloads[0], .size = 64,
-	    .connect_timeout_ms = 5000 };
+	    .connect_timeout_ms = 5000, .late_ms = 100 };
 	if (parse_opts(&b->o, argc, argv) == -1) {
 		rc = 3;
 		goto out;
 	}
-	/* Resolve and check once, then every connection goes to that address. */
-	if ((fd = net_dial(b->o.host, b->o.port, b->o.connect_timeout_ms, &b->addr, err,
-	    sizeof(err))) == -1) {
+	/*
+	 * Resolve and check once, then every connection goes to that address;
+	 * a listener with faults may reset the check too: try it a few times.
+	 */
+	for (i = 0; (fd = net_dial(b->o.host, b->o.port, b->o.connect_timeout_ms, &b->addr,
+	    err, sizeof(err))) == -1 && b->o.expect_faults && errno == ECONNRESET && i < 9; i++)
+		;
+	if (fd == -1) {
 		fprintf(stderr, "tcpd-cli bench: %s\n", err);
 		rc = 2;
 		goto out;
