@@ -315,3 +315,18 @@ Test(pace, an_after_is_bytes_or_a_duration)
 	cr_assert_eq(pace_parse_after("86401s", 6, &bytes, &t), -1, "over a day");
 	cr_assert_eq(pace_parse_after("10k", 3, &bytes, &t), -1);
 }
+
+Test(pace, a_later_hold_never_moves_an_earlier_one_sooner)
+{
+	unsigned i;
+
+	pace_init(&p, 1);
+	pace_hold(&p, 0, 200);
+	pace_hold(&p, 0, 100);	/* same place, sooner: the later moment stands */
+	cr_assert_eq(pace_allow(&p, 0, 150), 0);
+	pace_init(&p, 1);
+	for (i = 0; i < PACE_MARKS; i++)
+		pace_hold(&p, i * 10, 500);
+	pace_hold(&p, 1000, 100);	/* no room: merged, and not sooner */
+	cr_assert_eq(pace_allow(&p, 0, 499), 0);
+}

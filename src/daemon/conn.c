@@ -215,8 +215,8 @@ wants_read(struct conn *c)
 }
 
 /* Whether a fault (a stall, accept_delay) stops c reading: the peer could wait forever. */
-static bool
-held_unread(struct conn *c)
+bool
+conn_reads_held(struct conn *c)
 {
 	return c->c_pace != NULL && !(c->c_flags & (CONN_RD_EOF | CONN_FINISH | CONN_CLOSED)) &&
 	    !pace_reads(c->c_pace, loop_now(c->c_conns->loop));
@@ -249,7 +249,7 @@ update_mask(struct conn *c)
 		return;
 	if (wants_read(c))
 		mask |= LOOP_READABLE;
-	else if (held_unread(c))
+	else if (conn_reads_held(c))
 		mask |= LOOP_HANGUP;	/* a peer that gives up still frees the connection */
 	if (buf_len(&c->c_out) > 0 && !(c->c_flags & CONN_PENDING) && paced(c, 1) > 0)
 		mask |= LOOP_WRITABLE;
@@ -857,7 +857,7 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 	(void)loop;
 	(void)fd;
 	/* Unread, the peer's close is all there is to learn; waiting on would spin on it. */
-	if ((events & LOOP_HANGUP) && held_unread(c)) {
+	if ((events & LOOP_HANGUP) && conn_reads_held(c)) {
 		conn_close(c, CLOSE_CLIENT, "closed by peer while a fault held the connection");
 		return;
 	}
@@ -1005,8 +1005,12 @@ conns_drain(struct conns *conns)
 	conns->draining = true;
 	for (c = conns->all; c != NULL; c = next) {
 		next = c->c_next;
-		/* Endless output owes nothing; a lingering close has delivered its reply. */
-		if ((c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER)) {
+		/*
+		 * Endless output owes nothing; a lingering close has delivered its
+		 * reply; a stalled one would deliver only after shutdown_timeout.
+		 */
+		if ((c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER) ||
+		    conn_reads_held(c)) {
 			conn_close(c, CLOSE_SHUTDOWN, "server shutting down");
 			continue;
 		}

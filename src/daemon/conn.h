@@ -145,6 +145,11 @@ void	conn_half_close(struct conn *c);
  * TCP_NODELAY, so each paced write is a segment of its own (-1, errno).
  */
 struct pace *conn_pace(struct conn *c, bool make);
+/*
+ * Whether a fault (a stall, accept_delay) stops the connection reading now:
+ * a service leaves the rest of its input, offered again when it ends.
+ */
+bool	conn_reads_held(struct conn *c);
 uint64_t conn_output_end(const struct conn *c);
 int	conn_set_nodelay(struct conn *c);
 

@@ -70,8 +70,12 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 		before = buf_len(out);
 		if ((pace = conn_pace(c, false)) != NULL)
 			pace_request(pace, conn_output_end(c), conn_now(c));
-		if (faults_command(c, &st->faults, &req, out))
+		if (faults_command(c, &st->faults, &req, out)) {
+			/* STALL: the requests behind it wait with the rest. */
+			if (conn_reads_held(c))
+				return used;
 			continue;
+		}
 		if (since == 0)
 			since = cmd_clock_ns();
 		if (cmd_execute(&client, &req, out, &since) == CMD_CLOSE)
