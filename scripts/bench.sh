@@ -38,7 +38,7 @@ if [ -z "${TCPD:-}" ] || [ -z "${TCPD_CLI:-}" ]; then
 	TCPD=$PWD/build-bench/tcpd TCPD_CLI=$PWD/build-bench/tcpd-cli
 fi
 
-# Run sizes. A full run takes about six minutes; --quick about fifteen seconds.
+# Run sizes. A full run takes about seven minutes; --quick about twenty seconds.
 if [ $quick = 1 ]; then
 	secs=0.3 bulk_n=256 idle_conns=200 idle_hold=1 rb_n=2000 rounds=1
 else
@@ -271,6 +271,14 @@ if command -v redis-benchmark >/dev/null; then
 	done
 fi
 
+# The timed faults: how exactly they keep time, and what they cost others.
+if ! /usr/bin/python3 scripts/fault_accuracy.py "$TCPD" "$TCPD_CLI" \
+    $([ $quick = 1 ] && echo --quick) \
+    $([ -n "$server_cpu" ] && echo --server-cpu 0 --client-cpu 1) >"$work/faults.md"; then
+	echo "bench: the fault accuracy run failed" >&2
+	failed=1
+fi
+
 # Every server must have lived through all of it.
 for name in "${!pid_of[@]}"; do
 	if ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
@@ -403,6 +411,12 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 		echo
 		echo "![Throughput of each server relative to tcpd](bench.png)"
 	fi
+	echo
+	echo "### Timed faults: accuracy, and the cost to others"
+	echo
+	echo "\`scripts/fault_accuracy.py\`: a release tcpd of its own, on the same CPUs."
+	echo
+	cat "$work/faults.md"
 	echo "<!-- bench:end -->"
 } >"$work/report.md"
 

@@ -120,6 +120,13 @@ Test(bench_script, quick_run_writes_every_table)
 		if (installed("redis-benchmark"))
 			assert_row(text, "PING_MBULK -P 16", "redis-server");
 	}
+	cr_assert_not_null(strstr(text, "\n### Timed faults: accuracy, and the cost to others\n"),
+	    "%s", text);
+	cr_assert_not_null(strstr(text, "\n| DELAY 100 on 100 connections, "), "%s", text);
+	cr_assert_not_null(strstr(text, "\n| rate = 1000000 over 1 s: bytes against rate × time | "),
+	    "%s", text);
+	cr_assert_not_null(strstr(text, "\n| tcpd's CPU while those 300 connections wait | "),
+	    "%s", text);
 	if (installed("gnuplot"))
 		cr_assert_not_null(strstr(text, "\n![Throughput of each server relative to tcpd]"
 		    "(bench.png)\n"), "%s", text);

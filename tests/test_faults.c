@@ -98,9 +98,13 @@ Test(faults, counted_in_info)
 
 	exchange("ERROR x\r\nGARBAGE 1\r\nQUIT\r\n");
 	exchange("CLOSE\r\n");
+	exchange("DELAY 1\r\nCLOSE AFTER 0\r\n");
 	info = exchange("INFO faults\r\nQUIT\r\n");
-	cr_assert_not_null(strstr(info, "fault_close:1\r\nfault_reset:0\r\nfault_halfclose:0\r\n"
-	    "fault_truncate:0\r\nfault_error:1\r\nfault_garbage:1\r\n"), "%s", info);
+	cr_assert_not_null(strstr(info, "fault_close:2\r\nfault_reset:0\r\nfault_halfclose:0\r\n"
+	    "fault_truncate:0\r\nfault_error:1\r\nfault_garbage:1\r\nfault_delay:1\r\n"
+	    "fault_sleep:0\r\nfault_rate:0\r\nfault_slice:0\r\nfault_stream:0\r\n"
+	    "fault_stall:0\r\nfault_profile_connections:0\r\nfault_timed_ends:1\r\n"),
+	    "%s", info);
 }
 
 /* faults = off refuses, naming the setting; loopback refuses any other peer. */
@@ -409,6 +413,7 @@ Test(faults, python_socket_against_accept_delay, .init = NULL)
 {
 	char script[512], port[8];
 	const char *argv[] = { "/usr/bin/python3", script, port, NULL };
+	const char *info;
 
 	tcpd_start_with(NULL, "accept_delay = 500ms", 0);
 	snprintf(script, sizeof(script), "%s/tests/clients/accept_delay.py", source_root());
@@ -416,6 +421,10 @@ Test(faults, python_socket_against_accept_delay, .init = NULL)
 	cr_assert_eq(run_capture(argv, text, sizeof(text)), 0, "%s", text);
 	cr_assert_str_eq(text, "connected\nimpatient: builtins.TimeoutError\n"
 	    "patient: b'ping\\n' after at least 450 ms\n");
+	/* Each got the listener's profile: both of Python's, INFO's own too. */
+	info = strstr(tcpd_info(), "\r\nfault_profile_connections:");
+	cr_assert_not_null(info);
+	cr_assert_geq(strtol(info + 28, NULL, 10), 3, "%.40s", info);
 }
 
 /* A connection waiting on a fault costs no CPU: the timer wakes it, not EPOLLOUT. */
@@ -505,5 +514,4 @@ Test(faults, ten_thousand_faulted_connections_then_all_close_at_once, .init = NU
 	poll(NULL, 0, 1000);
 	cpu = tcpd_cpu_seconds() - cpu0;
 	cr_assert_lt(cpu, 0.05, "%.2f s of CPU in 1 s with no connection left", cpu);
-	cr_assert_eq(tcpd_stop(), 0);
 }

@@ -351,6 +351,7 @@ end_if_due(struct conn *c)
 	    loop_now(c->c_conns->loop))) == PACE_END_NONE)
 		return false;
 	pace_set_end(c->c_pace, PACE_END_NONE, PACE_NEVER, PACE_NEVER);
+	stats.fault_timed_ends++;
 	if (end == PACE_END_RESET) {
 		reset(c, "reset by a fault");
 		return true;
@@ -899,6 +900,7 @@ start_profile(struct conn *c)
 	    pace_next_random(&c->c_conns->random));
 	if (l->profile.slice != 0 && conn_set_nodelay(c) == -1)
 		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
+	stats.fault_profile_connections++;
 	return 0;
 }
 

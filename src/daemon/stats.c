@@ -173,6 +173,9 @@ format_commands(struct buf *out, unsigned sections, bool *any)
 		for (i = 0; i < FAULT_KINDS; i++)
 			rc |= buf_appendf(out, "fault_%s:%llu\r\n", stats_fault_names[i],
 			    (unsigned long long)stats.faults[i]);
+		rc |= buf_appendf(out, "fault_profile_connections:%llu\r\nfault_timed_ends:%llu\r\n",
+		    (unsigned long long)stats.fault_profile_connections,
+		    (unsigned long long)stats.fault_timed_ends);
 	}
 	if (sections & INFO_ERRORSTATS) {
 		rc |= section(out, any, "Errorstats");

@@ -102,6 +102,8 @@ struct stats {
 	uint64_t	ops_per_sec;		/* commands, over the last sample */
 	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
 	uint64_t	faults[FAULT_KINDS];
+	uint64_t	fault_profile_connections;	/* given their listener's fault profile */
+	uint64_t	fault_timed_ends;	/* closes and resets at their byte or moment */
 	struct stats_histogram connection_duration;
 	struct stats_service services[STATS_MAX_SERVICES];	/* in INFO's order */
 	struct stats_command commands[STATS_MAX_COMMANDS];	/* the command table's order */

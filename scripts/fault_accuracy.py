@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""How exactly tcpd's timed faults keep their promise, and what they cost
+others: the delivered delay under DELAY 100 on many connections, a paced
+stream's bytes against its rate, an unaffected client's PING p99 while
+thousands of connections are delayed, stalled or paced, against the same
+server idle, and tcpd's CPU while they wait. Prints a Markdown table.
+
+usage: fault_accuracy.py TCPD TCPD_CLI [--quick] [--server-cpu N --client-cpu N]
+"""
+import json
+import os
+import resource
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+args = sys.argv[1:]
+tcpd, cli = args[0], args[1]
+quick = "--quick" in args
+server_cpu = args[args.index("--server-cpu") + 1] if "--server-cpu" in args else None
+client_cpu = args[args.index("--client-cpu") + 1] if "--client-cpu" in args else None
+
+delayed_conns, delay_secs = (100, 1) if quick else (1000, 5)
+rate_secs = 1 if quick else 10
+held_conns = 300 if quick else 10000
+ping_n = 2000 if quick else 50000
+rate = 1000000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pinned(cpu, argv):
+    return (["taskset", "-c", cpu] if cpu is not None else []) + argv
+
+
+def raise_nofile(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, n), hard), hard))
+
+
+def bench(port, *extra):
+    out = subprocess.run(pinned(client_cpu, [cli, "bench", "-p", str(port), "--json", *extra]),
+                         check=False, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_port(port):
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.01)
+    sys.exit(f"fault_accuracy: tcpd did not listen on {port}")
+
+
+cmd, delayed, paced = free_port(), free_port(), free_port()
+conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+conf.write(f"""[tcpd]
+log_level = warning
+max_connections = 20000
+[listener.cmd]
+bind = 127.0.0.1:{cmd}
+service = command
+faults = on
+[listener.delayed]
+bind = 127.0.0.1:{delayed}
+service = command
+delay = 100
+[listener.paced]
+bind = 127.0.0.1:{paced}
+service = chargen
+rate = {rate}
+""")
+conf.close()
+raise_nofile(held_conns + 1000)
+server = subprocess.Popen(pinned(server_cpu, [tcpd, "-c", conf.name]), stderr=subprocess.DEVNULL)
+rows = []
+try:
+    for p in (cmd, delayed, paced):
+        wait_port(p)
+
+    # The delay each reply really got, over 100 ms.
+    r = bench(delayed, "-c", str(delayed_conns), "-d", str(delay_secs), "--expect-faults=1000")
+    lat = r["latency_us"]
+    rows.append((f"DELAY 100 on {delayed_conns} connections, {r['requests']} replies: "
+                 "delivered delay minus 100 ms",
+                 f"p50 {lat['p50'] / 1000 - 100:+.2f} ms, p99 {lat['p99'] / 1000 - 100:+.2f} ms, "
+                 f"max {lat['max'] / 1000 - 100:+.2f} ms"))
+
+    # A paced stream: chargen at RATE 1,000,000 bytes a second.
+    with socket.create_connection(("127.0.0.1", paced)) as s:
+        got, start = 0, time.monotonic()
+        while time.monotonic() - start < rate_secs:
+            got += len(s.recv(1 << 16))
+        took = time.monotonic() - start
+    rows.append((f"rate = 1000000 over {rate_secs} s: bytes against rate × time",
+                 f"{got:,} bytes in {took:.2f} s, {100 * (got / (rate * took) - 1):+.2f} %"))
+
+    # An unaffected client while thousands wait on faults, against the same server idle.
+    idle_before = bench(cmd, "-c", "1", "-n", str(ping_n))["latency_us"]["p99"]
+    sel = selectors.DefaultSelector()
+    kinds = [b"DELAY 60000\r\nPING\r\n", b"STALL\r\nPING\r\n", b"RATE 10\r\nECHO 0123456789\r\n"]
+    held = []
+    for i in range(held_conns):
+        s = socket.create_connection(("127.0.0.1", cmd))
+        s.sendall(kinds[i % 3])
+        held.append(s)
+    time.sleep(1)
+    cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+    time.sleep(3 if not quick else 1)
+    cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+    busy = bench(cmd, "-c", "1", "-n", str(ping_n))["latency_us"]["p99"]
+    for s in held:
+        s.close()
+    time.sleep(0.5)
+    idle_after = bench(cmd, "-c", "1", "-n", str(ping_n))["latency_us"]["p99"]
+    idle = (idle_before + idle_after) / 2
+    rows.append((f"PING p99 of one client while {held_conns} connections are delayed, stalled "
+                 "or paced, ÷ the same server idle",
+                 f"{busy:.1f} µs ÷ {idle:.1f} µs = {busy / idle:.2f}"))
+    rows.append((f"tcpd's CPU while those {held_conns} connections wait",
+                 f"{100 * cpu:.2f} % of a core"))
+finally:
+    server.terminate()
+    server.wait()
+    os.unlink(conf.name)
+
+print("| measured | result |")
+print("|---|---|")
+for what, result in rows:
+    print(f"| {what} | {result} |")
