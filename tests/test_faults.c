@@ -238,6 +238,17 @@ Test(faults, stall_stops_reading_and_answering)
 	cr_assert(n == -1 && errno == ECONNRESET, "%zd %s", n, strerror(errno));
 	cr_assert_geq(ms_now() - start, 295);
 	close(fd);
+	/* ...and one sent during the stall stays unread till then. */
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	start = ms_now();
+	send_all(fd, "STALL 300\r\n", 11);
+	poll(NULL, 0, 50);
+	send_all(fd, "RESET\r\n", 7);
+	cr_assert_eq(recv(fd, junk, 16, 0), 5, "the OK, once the stall is over");
+	n = recv(fd, junk, 16, 0);
+	cr_assert(n == -1 && errno == ECONNRESET, "%zd %s", n, strerror(errno));
+	cr_assert_geq(ms_now() - start, 295);
+	close(fd);
 	/* For good: nothing comes back and, once both windows are full, writes block. */
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
 	send_all(fd, "STALL\r\n", 7);
