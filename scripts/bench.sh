@@ -279,6 +279,39 @@ if ! /usr/bin/python3 scripts/fault_accuracy.py "$TCPD" "$TCPD_CLI" \
 	failed=1
 fi
 
+# Workers: one tcpd with workers = 1, then 2, on every CPU (unpinned), the same
+# client; and how connections spread over 2 workers (and over SO_REUSEPORT).
+wk=$work/workers.csv
+: >"$wk"
+for n in 1 2; do
+	free_port
+	sed -e "s/^\\[tcpd\\]/[tcpd]\\nworkers = $n/" -e "s/:$p_cmd\$/:$port/" \
+	    -e "/^\\[listener.echo\\]/,\$d" "$work/tcpd.conf" >"$work/workers-$n.conf"
+	"$TCPD" --config "$work/workers-$n.conf" >"$work/workers-$n.log" 2>&1 &
+	wpid=$!
+	wait_listening "workers-$n" "$port" $wpid
+	sleep 0.5
+	for w in "ping-50-p16|-c 50 -P 16 -d $secs" "connect|--workload connect --reset -c 8 -d $secs"; do
+		IFS='|' read -r id args <<<"$w"
+		for round in $(seq "$rounds"); do
+			# shellcheck disable=SC2086
+			if line=$("$TCPD_CLI" bench -p "$port" --csv $args 2>"$work/bench.err" |
+			    tail -n 1); then
+				echo "$line" | awk -F, -v id="$id" -v n=$n -v OFS=, '{ print id, n, $7, $11, $14 }' >>"$wk"
+			else
+				echo "bench: workers = $n, $id failed: $(cat "$work/bench.err")" >&2
+				failed=1
+			fi
+		done
+	done
+	kill $wpid
+	wait $wpid || true
+done
+if ! /usr/bin/python3 scripts/worker_spread.py "$TCPD" 2 >"$work/spread.md"; then
+	echo "bench: the worker spread run failed" >&2
+	failed=1
+fi
+
 # Every server must have lived through all of it.
 for name in "${!pid_of[@]}"; do
 	if ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
@@ -411,6 +444,22 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 		echo
 		echo "![Throughput of each server relative to tcpd](bench.png)"
 	fi
+	echo
+	echo "### Workers"
+	echo
+	echo "One tcpd with \`workers = 1\` and with \`workers = 2\`, unpinned: server and client share"
+	echo "the $(nproc) cores. The median of $rounds rounds."
+	echo
+	echo "| workload | workers | req/s | p99 µs | client CPU |"
+	echo "|---|---:|---:|---:|---:|"
+	sort -t, -k1,1 -k2,2n -k3,3n "$wk" | awk -F, '
+	    { key = $1 "," $2; v[key, ++n[key]] = $0; if (!(key in seen)) { seen[key]; order[++k] = key } }
+	    END { for (i = 1; i <= k; i++) { key = order[i]; split(v[key, int((n[key] + 1) / 2)], f, ",")
+		printf "| %s | %d | %.0f | %.0f | %d%% |\n", f[1], f[2], f[3], f[4], f[5] } }'
+	echo
+	echo "\`scripts/worker_spread.py\`:"
+	echo
+	cat "$work/spread.md"
 	echo
 	echo "### Timed faults: accuracy, and the cost to others"
 	echo

@@ -125,8 +125,10 @@ Test(bench_script, quick_run_writes_every_table)
 	cr_assert_not_null(strstr(text, "\n| DELAY 100 on 100 connections, "), "%s", text);
 	cr_assert_not_null(strstr(text, "\n| rate = 1000000 over 1 s: bytes against rate × time | "),
 	    "%s", text);
-	cr_assert_not_null(strstr(text, "\n| tcpd's CPU while those 300 connections wait | "),
+	cr_assert_not_null(strstr(text, "\n| tcpd's CPU while 300 connections wait on DELAY 60000 | "),
 	    "%s", text);
+	cr_assert_not_null(strstr(text, "\n| PING p99 of one client while 300 connections are delayed "
+	    "or stalled (half each), ÷ the same server idle | "), "%s", text);
 	if (installed("gnuplot"))
 		cr_assert_not_null(strstr(text, "\n![Throughput of each server relative to tcpd]"
 		    "(bench.png)\n"), "%s", text);

@@ -10,6 +10,7 @@
 
 #include "daemon/config.h"
 #include "daemon/services/service.h"
+#include "daemon/supervisor.h"
 #include "tcpd/net.h"
 
 #define LISTENER "[listener.e]\nbind = 127.0.0.1:7007\nservice = echo\n"
@@ -544,4 +545,20 @@ Test(config, fault_profile_errors_name_their_line)
 	/* Checked per section, the last one too, before the next begins. */
 	expect_error(LISTENER "jitter = 5\n[listener.f]\nbind = 127.0.0.1:7008\nservice = echo\n",
 	    4, "jitter 5 ms is more than delay 0 ms: a reply cannot come before its request");
+}
+
+Test(config, workers_a_number_or_auto)
+{
+	cr_assert_eq(config_load_string(&cfg, "[tcpd]\n" LISTENER, &errs), 0);
+	cr_assert_eq(cfg.workers, 1, "one process by default");
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, "[tcpd]\nworkers = auto\n" LISTENER, &errs), 0);
+	cr_assert_eq(cfg.workers, 0);
+	cr_assert_geq(supervisor_workers(cfg.workers), 1, "auto: the CPUs we may use");
+	cr_assert_eq(supervisor_workers(3), 3);
+	config_free(&cfg);
+	expect_error("[tcpd]\nworkers = 0\n" LISTENER, 2, "invalid workers '0': expected auto "
+	    "(one per CPU) or an integer from 1 to 256");
+	expect_error("[tcpd]\nworkers = 257\n" LISTENER, 2, "invalid workers '257': expected "
+	    "auto (one per CPU) or an integer from 1 to 256");
 }

@@ -287,3 +287,26 @@ Test(loop, a_due_timer_stopped_by_another_does_not_fire)
 	cr_assert_not(loop_timer_active(&t[1]));
 	loop_free(loop);
 }
+
+/* A watch shared across processes: paused and resumed like any other. */
+Test(loop, an_exclusive_watch_pauses_and_resumes)
+{
+	struct loop *loop = loop_new();
+	struct record r = { 0 };
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	cr_assert_eq(loop_add_fd(loop, sv[0], LOOP_READABLE | LOOP_EXCLUSIVE, on_fd, &r), 0);
+	cr_assert_eq(loop_set_mask(loop, sv[0], 0), 0);
+	cr_assert_eq(write(sv[1], "x", 1), 1);
+	cr_assert_eq(loop_run_once(loop, 0), 0, "paused, yet woken");
+	cr_assert_eq(loop_set_mask(loop, sv[0], 0), 0, "paused twice");
+	cr_assert_eq(loop_set_mask(loop, sv[0], LOOP_READABLE), 0);
+	cr_assert_eq(loop_run_once(loop, 0), 1);
+	cr_assert_eq(r.events & LOOP_READABLE, LOOP_READABLE);
+	cr_assert_eq(loop_set_mask(loop, sv[0], LOOP_READABLE), 0, "no change");
+	loop_del_fd(loop, sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+	loop_free(loop);
+}

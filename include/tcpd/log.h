@@ -62,6 +62,11 @@ void	log_set_journal(const char *path);
  */
 uint64_t log_dropped(void);
 void	log_set_level(enum log_level level);
+/*
+ * In a worker process (n >= 0): each line starts "worker N: " and carries
+ * the journal field TCPD_WORKER=N; -1 undoes it.
+ */
+void	log_set_worker(int n);
 bool	log_enabled(enum log_level level);
 
 /* One line to stderr if level is enabled; %m is strerror(errno). */

@@ -21,6 +21,12 @@ struct loop_timer;
  * (FIN or RST). In the events: the peer closed or reset, besides the rest.
  */
 #define LOOP_HANGUP	0x4u
+/*
+ * With LOOP_READABLE, for a listening socket several processes watch: a
+ * connection wakes one of their loops, not all (EPOLLEXCLUSIVE). Set when
+ * the fd is added; it stays through later mask changes.
+ */
+#define LOOP_EXCLUSIVE	0x8u
 
 /*
  * Called with the ready directions. Errors and hang-ups are reported as both
@@ -50,6 +56,14 @@ void		 loop_free(struct loop *loop);
  */
 int	 loop_add_fd(struct loop *loop, int fd, unsigned mask, loop_fd_fn fn,
 	    void *arg);
+
+/*
+ * An exclusive watch goes to the back of the line of processes waiting on
+ * its socket, so the next connection wakes another one: re-added, as nginx
+ * does (the kernel wakes the first waiter in line otherwise, every time).
+ * A no-op for any other watch.
+ */
+int	 loop_rearm(struct loop *loop, int fd);
 
 /* Changes the directions watched; a no-op when they are unchanged. */
 int	 loop_set_mask(struct loop *loop, int fd, unsigned mask);

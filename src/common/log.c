@@ -161,6 +161,18 @@ put_field(char *dst, size_t size, size_t *n, const char *key, const char *value)
 	return true;
 }
 
+/* The worker this process is ("" when none), for every line. */
+static char worker[12];
+
+void
+log_set_worker(int n)
+{
+	if (n < 0)
+		worker[0] = '\0';
+	else
+		snprintf(worker, sizeof(worker), "%d", n);
+}
+
 size_t
 log_journal_entry(char *dst, size_t size, enum log_level level,
     const char *message, const struct log_field *fields, size_t nfields)
@@ -170,7 +182,8 @@ log_journal_entry(char *dst, size_t size, enum log_level level,
 
 	if (!put_field(dst, size, &n, "PRIORITY", priority) ||
 	    !put_field(dst, size, &n, "SYSLOG_IDENTIFIER", "tcpd") ||
-	    !put_field(dst, size, &n, "MESSAGE", message))
+	    !put_field(dst, size, &n, "MESSAGE", message) ||
+	    (worker[0] != '\0' && !put_field(dst, size, &n, "TCPD_WORKER", worker)))
 		return 0;
 	for (i = 0; i < nfields; i++)
 		if (!put_field(dst, size, &n, fields[i].name, fields[i].value))
@@ -247,7 +260,7 @@ log_fieldsv(enum log_level level, const struct log_field *fields, size_t nfields
     const char *fmt, va_list ap)
 {
 	char message[2048];
-	int saved = errno;
+	int saved = errno, n;
 
 	if (!log_enabled(level))
 		return;
@@ -261,7 +274,8 @@ log_fieldsv(enum log_level level, const struct log_field *fields, size_t nfields
 			dropped_told += missed;
 	}
 	errno = saved;
-	vsnprintf(message, sizeof(message), fmt, ap);
+	n = worker[0] != '\0' ? snprintf(message, sizeof(message), "worker %s: ", worker) : 0;
+	vsnprintf(message + n, sizeof(message) - (size_t)n, fmt, ap);
 	if (!deliver(level, message, fields, nfields))
 		dropped++;
 	errno = saved;

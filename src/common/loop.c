@@ -74,6 +74,10 @@ loop_free(struct loop *loop)
 static uint32_t
 epoll_bits(unsigned mask)
 {
+	/* EPOLLEXCLUSIVE takes EPOLLIN and EPOLLOUT only. */
+	if (mask & LOOP_EXCLUSIVE)
+		return EPOLLEXCLUSIVE | ((mask & LOOP_READABLE) ? EPOLLIN : 0) |
+		    ((mask & LOOP_WRITABLE) ? EPOLLOUT : 0);
 	return ((mask & LOOP_READABLE) ? EPOLLIN | EPOLLRDHUP : 0) |
 	    ((mask & LOOP_HANGUP) ? EPOLLRDHUP : 0) |
 	    ((mask & LOOP_WRITABLE) ? EPOLLOUT : 0);
@@ -128,11 +132,49 @@ loop_set_mask(struct loop *loop, int fd, unsigned mask)
 		return -1;
 	}
 	slot = &loop->slots[fd];
+	if (slot->mask & LOOP_EXCLUSIVE) {
+		ev.events = epoll_bits(mask |= LOOP_EXCLUSIVE);
+		if (slot->mask == mask)
+			return 0;
+		/*
+		 * An exclusive watch cannot be modified: taken out while it
+		 * watches nothing, put back with the new directions.
+		 */
+		if ((slot->mask & (LOOP_READABLE | LOOP_WRITABLE)) != 0 &&
+		    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) == -1)
+			return -1;
+		slot->mask = LOOP_EXCLUSIVE;
+		if ((mask & (LOOP_READABLE | LOOP_WRITABLE)) != 0 &&
+		    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+			return -1;
+		slot->mask = mask;
+		return 0;
+	}
 	if (slot->mask == mask)
 		return 0;
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) == -1)
 		return -1;
 	slot->mask = mask;
+	return 0;
+}
+
+int
+loop_rearm(struct loop *loop, int fd)
+{
+	struct epoll_event ev = { .data.fd = fd };
+	struct fd_slot *slot;
+
+	if (fd < 0 || (size_t)fd >= loop->nslots || !loop->slots[fd].used) {
+		errno = ENOENT;
+		return -1;
+	}
+	slot = &loop->slots[fd];
+	if (!(slot->mask & LOOP_EXCLUSIVE) || !(slot->mask & (LOOP_READABLE | LOOP_WRITABLE)))
+		return 0;
+	ev.events = epoll_bits(slot->mask);
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) == -1 ||
+	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		return -1;
 	return 0;
 }
 

@@ -19,11 +19,12 @@
 
 #include "daemon/config.h"
 #include "daemon/services/service.h"
+#include "daemon/supervisor.h"
 #include "tcpd/num.h"
 
 enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS, KEY_INCLUDE,
-	KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_U64, KEY_AFTER, KEY_CHANCE, KEY_SEED
+	KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_U64, KEY_AFTER, KEY_CHANCE, KEY_SEED, KEY_WORKERS
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -55,6 +56,7 @@ static const struct key_desc keys[] = {
 	G(shutdown_delay,	KEY_UINT,	0,		0, 3600),
 	G(max_line,		KEY_UINT,	65536,		64, 1u << 30),
 	G(output_limit,		KEY_UINT,	1048576,	1024, 1u << 30),
+	G(workers,		KEY_WORKERS,	1,		1, SUPERVISOR_MAX_WORKERS),
 	{ "include", SECTION_GLOBAL, KEY_INCLUDE, 0, 0, 0, 0, 0 },
 	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0, 0 },
 	L(service,		KEY_SERVICE,	0,		0, 0),
@@ -716,6 +718,14 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	case KEY_INCLUDE:
 		include_files(p, value);
 		break;
+	case KEY_WORKERS:
+		if (strcmp(value, "auto") == 0)
+			*(unsigned *)field = 0;
+		else if (parse_uint(value, k->min, k->max, field) == -1)
+			add_error(p->errs, p->lineno, "invalid workers '%s': expected auto "
+			    "(one per CPU) or an integer from %u to %u",
+			    shown(text, sizeof(text), value), k->min, k->max);
+		break;
 	case KEY_PROXY:
 		current_listener(p)->proxy_line = p->lineno;
 		if (strcmp(value, "off") == 0 || strcmp(value, "v1") == 0 ||
@@ -883,7 +893,7 @@ set_defaults(struct config *cfg)
 			cfg->log_level = (enum log_level)keys[i].def;
 		else if (keys[i].type == KEY_TARGET)
 			cfg->log_target = (enum log_target)keys[i].def;
-		else if (keys[i].type == KEY_UINT)
+		else if (keys[i].type == KEY_UINT || keys[i].type == KEY_WORKERS)
 			*(unsigned *)(void *)((char *)cfg + keys[i].offset) = keys[i].def;
 	}
 }

@@ -57,6 +57,7 @@ struct config {
 	unsigned		 shutdown_delay;	/* seconds not ready, still accepting */
 	unsigned		 max_line;	/* bytes */
 	unsigned		 output_limit;	/* bytes */
+	unsigned		 workers;	/* processes, 0 = one per CPU (auto) */
 	struct listener_config	*listeners;
 	size_t			 nlisteners;
 	char			**files;	/* included, in the order read */

@@ -283,7 +283,7 @@ setup_signals(struct daemon *d)
 }
 
 int
-daemon_run(const char *path, struct config *cfg, const struct activation *act)
+daemon_run(const char *path, struct config *cfg, const struct activation *act, int worker)
 {
 	struct daemon d = { .path = path, .cfg = *cfg, .sigfd = -1 };
 	struct timespec now;
@@ -297,6 +297,8 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act)
 	fit_fd_limit(&d.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	stats_reset(now.tv_sec);
+	stats.worker = worker;
+	log_set_worker(worker);
 	/* INFO lists every service from the start, in the registry's order. */
 	for (i = 0; service_at(i) != NULL; i++)
 		(void)stats_service(service_at(i)->name);

@@ -20,8 +20,10 @@ int	daemon_load_config(const char *path, struct config *cfg, bool running);
  * A NULL path is a configuration from the command line (--listen): there is
  * nothing to re-read, and the bound addresses are announced on stdout.
  * The caller has set SIGPIPE to be ignored before its first write.
+ * worker is this process's number under a supervisor, or -1 (no workers).
  * Takes cfg over. Returns the process exit status.
  */
-int	daemon_run(const char *path, struct config *cfg, const struct activation *act);
+int	daemon_run(const char *path, struct config *cfg, const struct activation *act,
+	    int worker);
 
 #endif

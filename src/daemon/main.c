@@ -12,6 +12,7 @@
 #include "daemon/activation.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/supervisor.h"
 #include "daemon/services/service.h"
 #include "tcpd/buf.h"
 #include "tcpd/log.h"
@@ -190,5 +191,8 @@ main(int argc, char *argv[])
 		config_free(&cfg);
 		return 1;
 	}
-	return daemon_run(path, &cfg, &act);
+	/* --listen has no file, so no workers key: one process. */
+	if (path != NULL && (n = (int)supervisor_workers(cfg.workers)) > 1)
+		return supervisor_run(path, &cfg, &act, (unsigned)n);
+	return daemon_run(path, &cfg, &act, -1);
 }

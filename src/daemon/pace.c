@@ -104,7 +104,12 @@ pace_request(struct pace *p, uint64_t pos, uint64_t now)
 		spread = pace_next_random(&p->random) % (2 * p->jitter_ms + 1);
 		wait = wait + spread >= p->jitter_ms ? wait + spread - p->jitter_ms : 0;
 	}
-	pace_hold(p, pos, now + wait + p->sleep_ms);
+	/*
+	 * now is whole milliseconds, read when the loop woke, before the request
+	 * was; the timer fires on the same clock. One more ms keeps every reply
+	 * from coming early.
+	 */
+	pace_hold(p, pos, now + wait + p->sleep_ms + 1);
 	p->sleep_ms = 0;
 }
 

@@ -173,6 +173,13 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 	}
 }
 
+/* A worker shares its listening sockets: one worker wakes per connection, not all. */
+static unsigned
+accept_mask(void)
+{
+	return LOOP_READABLE | (stats.worker >= 0 ? LOOP_EXCLUSIVE : 0);
+}
+
 static void
 resume_accept(struct loop *loop, struct loop_timer *timer, void *arg)
 {
@@ -248,9 +255,12 @@ on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 	unsigned held;
 	int i, cfd;
 
-	(void)fd;
 	(void)events;
-	for (i = 0; i < ACCEPTS_PER_EVENT; i++) {
+	/* A worker: the next connection should wake another one. */
+	if (stats.worker >= 0 && loop_rearm(loop, fd) == -1 &&
+	    log_rate_ok(&s->s_error_log, loop_now(loop), &held))
+		log_error("listener %s %s: epoll_ctl: %m", s->s_listener->name, s->s_text);
+	for (i = 0; i < (stats.worker >= 0 ? 1 : ACCEPTS_PER_EVENT); i++) {
 		if ((cfd = net_accept(s->s_fd, &peer)) == -1) {
 			switch (errno) {
 			case EAGAIN:
@@ -287,6 +297,7 @@ before_sleep(struct loop *loop, void *arg)
 	struct server *srv = arg;
 
 	conns_before_sleep(&srv->conns);
+	stats_publish();
 	if (srv->draining && srv->conns.all == NULL) {
 		log_notice("every connection finished; exiting");
 		loop_stop(loop);
@@ -385,7 +396,7 @@ bind_socket(struct server *srv, const struct listener_config *lc, size_t i,
 		if (net_local_addr(s->s_fd, &got) == 0)
 			net_addr_format(&got, s->s_text, sizeof(s->s_text));
 	}
-	if (loop_add_fd(srv->loop, s->s_fd, LOOP_READABLE, on_accept, s) == -1) {
+	if (loop_add_fd(srv->loop, s->s_fd, accept_mask(), on_accept, s) == -1) {
 		snprintf(err, errlen, "listener %s: epoll_ctl: %s", lc->name,
 		    strerror(errno));
 		close(s->s_fd);
@@ -700,7 +711,7 @@ adopt_socket(struct server *srv, int fd, const char *name)
 		    "IPv6; closing it", name);
 		goto bad;
 	}
-	if (loop_add_fd(srv->loop, fd, LOOP_READABLE, on_accept, s) == -1) {
+	if (loop_add_fd(srv->loop, fd, accept_mask(), on_accept, s) == -1) {
 		log_error("the socket systemd passed as '%s': epoll_ctl: %m; closing it",
 		    name);
 		goto bad;
@@ -747,6 +758,30 @@ passed_name_unmatched(const struct server *srv, const struct config *cfg, char *
 		return true;
 	}
 	return false;
+}
+
+int
+server_export(const struct server *srv, struct activation *act)
+{
+	size_t i;
+	int fd;
+
+	act->n = 0;
+	if (srv->nsockets > ACTIVATION_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	for (i = 0; i < srv->nsockets; i++) {
+		if ((fd = fcntl(srv->sockets[i]->s_fd, F_DUPFD_CLOEXEC, ACTIVATION_FD_START)) == -1) {
+			while (act->n > 0)
+				close(act->fds[--act->n]);
+			return -1;
+		}
+		act->fds[act->n] = fd;
+		snprintf(act->names[act->n++], ACTIVATION_NAME_MAX, "%s",
+		    srv->sockets[i]->s_listener->name);
+	}
+	return 0;
 }
 
 void

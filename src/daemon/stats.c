@@ -9,7 +9,7 @@
 #include "tcpd/buf.h"
 #include "tcpd/log.h"
 
-struct stats stats;
+struct stats stats = { .worker = -1 };
 
 const char *const stats_close_reasons[CLOSE_REASONS] = {
 	[CLOSE_CLIENT] = "client",
@@ -88,6 +88,7 @@ stats_reset(time_t monotonic_now)
 {
 	memset(&stats, 0, sizeof(stats));
 	stats.start_time = monotonic_now;
+	stats.worker = -1;
 }
 
 struct stats_service *
@@ -104,6 +105,51 @@ stats_service(const char *name)
 	return NULL;
 }
 
+struct stats_worker_slot *stats_board;
+unsigned stats_board_size;
+
+void
+stats_publish(void)
+{
+	struct stats_worker_slot *slot;
+
+	if (stats_board == NULL || stats.worker < 0 || (unsigned)stats.worker >= stats_board_size)
+		return;
+	slot = &stats_board[stats.worker];
+	__atomic_store_n(&slot->connected, stats.connected, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->connections, stats.connections_received, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->commands, stats.commands_processed, __ATOMIC_RELAXED);
+}
+
+/* INFO's "# Workers": each worker, then the sums (skew shows at a glance). */
+static int
+workers_section(struct buf *out)
+{
+	uint64_t connected = 0, connections = 0, commands = 0, c, t, k;
+	int rc = 0;
+	unsigned i;
+
+	stats_publish();
+	rc |= buf_appendf(out, "workers:%u\r\nworker_id:%d\r\n", stats_board_size,
+	    stats.worker);
+	for (i = 0; i < stats_board_size; i++) {
+		c = __atomic_load_n(&stats_board[i].connected, __ATOMIC_RELAXED);
+		t = __atomic_load_n(&stats_board[i].connections, __ATOMIC_RELAXED);
+		k = __atomic_load_n(&stats_board[i].commands, __ATOMIC_RELAXED);
+		rc |= buf_appendf(out, "worker_%u:pid=%d,connected_clients=%llu,"
+		    "total_connections_received=%llu,total_commands_processed=%llu\r\n", i,
+		    (int)__atomic_load_n(&stats_board[i].pid, __ATOMIC_RELAXED),
+		    (unsigned long long)c, (unsigned long long)t, (unsigned long long)k);
+		connected += c;
+		connections += t;
+		commands += k;
+	}
+	rc |= buf_appendf(out, "all_connected_clients:%llu\r\nall_total_connections_received:"
+	    "%llu\r\nall_total_commands_processed:%llu\r\n", (unsigned long long)connected,
+	    (unsigned long long)connections, (unsigned long long)commands);
+	return rc;
+}
+
 unsigned
 stats_info_section(const char *name, size_t len)
 {
@@ -111,6 +157,7 @@ stats_info_section(const char *name, size_t len)
 		{ "server", INFO_SERVER }, { "clients", INFO_CLIENTS }, { "stats", INFO_STATS },
 		{ "commandstats", INFO_COMMANDSTATS }, { "latencystats", INFO_LATENCYSTATS },
 		{ "errorstats", INFO_ERRORSTATS }, { "faults", INFO_FAULTS },
+		{ "workers", INFO_WORKERS },
 		{ "default", INFO_DEFAULT },
 		{ "all", INFO_ALL }, { "everything", INFO_ALL },
 	};
@@ -176,6 +223,10 @@ format_commands(struct buf *out, unsigned sections, bool *any)
 		rc |= buf_appendf(out, "fault_profile_connections:%llu\r\nfault_timed_ends:%llu\r\n",
 		    (unsigned long long)stats.fault_profile_connections,
 		    (unsigned long long)stats.fault_timed_ends);
+	}
+	if ((sections & INFO_WORKERS) && stats_board != NULL) {
+		rc |= section(out, any, "Workers");
+		rc |= workers_section(out);
 	}
 	if (sections & INFO_ERRORSTATS) {
 		rc |= section(out, any, "Errorstats");

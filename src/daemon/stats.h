@@ -98,6 +98,7 @@ struct stats {
 	uint64_t	net_output_bytes;
 	time_t		start_realtime;		/* CLOCK_REALTIME seconds */
 	bool		ready;			/* serving: listeners up, not draining */
+	int		worker;			/* this worker's number, or -1: no workers */
 	bool		draining;
 	uint64_t	ops_per_sec;		/* commands, over the last sample */
 	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
@@ -124,11 +125,30 @@ struct stats_service *stats_service(const char *name);
 /* The counters of the i-th command of the command table, named name. */
 struct stats_command *stats_command(size_t i, const char *name);
 
+/*
+ * Under a supervisor, each worker's headline counters on a board in memory
+ * all of them share: INFO in any worker shows every worker and the sums,
+ * and the supervisor's STATUS= reads it. Each worker writes only its own
+ * slot (stats_publish()); readers may see a slot one update behind.
+ */
+struct stats_worker_slot {
+	int32_t		pid;		/* 0: not running */
+	uint64_t	connected;
+	uint64_t	connections;	/* accepted since it started */
+	uint64_t	commands;
+};
+extern struct stats_worker_slot *stats_board;	/* NULL without workers */
+extern unsigned stats_board_size;
+
+/* Copies this worker's counters to its slot of the board (when there is one). */
+void	stats_publish(void);
+
 /* INFO's sections, as flags: what one INFO request asks for. */
 enum {
 	INFO_SERVER = 1, INFO_CLIENTS = 2, INFO_STATS = 4, INFO_COMMANDSTATS = 8,
-	INFO_LATENCYSTATS = 16, INFO_ERRORSTATS = 32, INFO_FAULTS = 64,
-	INFO_DEFAULT = INFO_SERVER | INFO_CLIENTS | INFO_STATS | INFO_ERRORSTATS | INFO_FAULTS,
+	INFO_LATENCYSTATS = 16, INFO_ERRORSTATS = 32, INFO_FAULTS = 64, INFO_WORKERS = 128,
+	INFO_DEFAULT = INFO_SERVER | INFO_CLIENTS | INFO_STATS | INFO_ERRORSTATS | INFO_FAULTS |
+	    INFO_WORKERS,
 	INFO_ALL = INFO_DEFAULT | INFO_COMMANDSTATS | INFO_LATENCYSTATS,
 };
 

@@ -103,6 +103,9 @@ cmd_whoami(const struct cmd_client *client, const struct resp_request *req,
 	    (unsigned long long)client->id, client->peer, client->local,
 	    client->listener, client->proxy != NULL ? " proxy=" : "",
 	    client->proxy != NULL ? client->proxy : "");
+	/* Under a supervisor: which worker answered. */
+	if (stats.worker >= 0 && n > 0 && (size_t)n < sizeof(text))
+		n += snprintf(text + n, sizeof(text) - (size_t)n, " worker=%d", stats.worker);
 	resp_add_bulk(out, text, (size_t)n);
 	return CMD_CONTINUE;
 }
