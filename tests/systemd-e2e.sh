@@ -174,6 +174,28 @@ reply=$(ask 'PING\r\n' 7)
 [ "$(inside systemctl is-active tcpd.service)" = active ] || fail "not activated"
 journal_has 'on 127.0.0.1:7070 (socket passed by systemd)' ||
 	fail "the command listener did not adopt the passed socket"
-inside systemctl stop tcpd.service tcpd.socket
 echo "ok: socket activation"
+
+# Restarts that drop nothing: systemd holds the command listener's sockets,
+# so connections (connect, PING, reply, close, over and over) keep coming
+# through systemctl restart, reload and restart again: the bench checks every
+# reply and counts any connection refused, reset or closed unanswered.
+inside sh -c 'tcpd-cli bench -p 7070 --workload connect --reset -c 4 -d 4 >/tmp/storm.out 2>&1' &
+storm=$!
+pid0=$(inside systemctl show -p MainPID --value tcpd.service)
+sleep 1
+inside systemctl restart tcpd.service
+sleep 1
+inside systemctl reload tcpd.service
+sleep 1
+inside systemctl restart tcpd.service
+wait $storm || true
+out=$(inside cat /tmp/storm.out)
+echo "$out" | grep -q '^errors: 0  mismatched replies: 0$' || fail "restart storm: $out"
+rate=$(echo "$out" | sed -n 's/^requests\/s: \([0-9]*\).*/\1/p')
+[ "${rate:-0}" -ge 1000 ] || fail "restart storm: under 1,000 connections a second: $out"
+[ "$(inside systemctl show -p MainPID --value tcpd.service)" != "$pid0" ] ||
+	fail "restart storm: tcpd was not restarted"
+echo "ok: restart storm: $(echo "$out" | head -n 1); $rate/s, none refused, reset or unanswered"
+inside systemctl stop tcpd.service tcpd.socket
 echo "PASS"

@@ -290,6 +290,29 @@ Test(daemon, sigterm_with_clients_connected_exits_cleanly)
 		close(fds[i]);
 }
 
+/*
+ * A stop right after a connection was accepted, its request not there yet:
+ * the request is served (a restart under load must not close it unanswered);
+ * a connection that sent and is idle is closed at once.
+ */
+Test(daemon, a_stop_serves_a_connection_just_accepted)
+{
+	int fresh, idle;
+
+	tcpd_start(NULL);
+	idle = tcp_connect(tcpd.port[P_COMMAND]);
+	assert_ping(idle);
+	fresh = tcp_connect(tcpd.port[P_COMMAND]);
+	ping_ok();	/* by its reply, both are accepted */
+	kill(tcpd.pid, SIGTERM);
+	poll(NULL, 0, 200);
+	cr_assert(recv_eof(idle), "an idle connection stays open through a stop");
+	assert_ping(fresh);
+	cr_assert_eq(tcpd_stop(), 0);
+	close(fresh);
+	close(idle);
+}
+
 Test(daemon, connection_log_lines_carry_the_connection_id)
 {
 	struct sockaddr_in me;

@@ -6,12 +6,15 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -171,12 +174,12 @@ Test(haproxy, no_header_within_proxy_timeout_is_closed, .timeout = 20)
 	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
 }
 
-/* A real HAProxy on loopback; its stats socket path in sock. */
+/* A real HAProxy on loopback, with these backend lines; its stats socket path in sock. */
 static pid_t
-haproxy_start(const char *dir, uint16_t front, const char *server_options, char *sock,
+haproxy_start_servers(const char *dir, uint16_t front, const char *servers, char *sock,
     size_t socklen)
 {
-	char conf[256], log[256], cfg[2048];
+	char conf[256], log[256], cfg[4096];
 	const char *argv[] = { HAPROXY, "-f", conf, "-db", NULL };
 	FILE *f;
 	pid_t pid;
@@ -191,9 +194,8 @@ haproxy_start(const char *dir, uint16_t front, const char *server_options, char 
 	    "  timeout server 10s\n"
 	    "frontend fe\n  bind 127.0.0.1:%u\n  unique-id-format req-%%rt\n"
 	    "  default_backend be\n"
-	    "backend be\n  option redis-check\n"
-	    "  server tcpd 127.0.0.1:%u check inter 200ms %s\n",
-	    sock, front, tcpd.port[P_COMMAND], server_options);
+	    "backend be\n  option redis-check\n%s",
+	    sock, front, servers);
 	cr_assert_not_null(f = fopen(conf, "w"));
 	fputs(cfg, f);
 	fclose(f);
@@ -205,13 +207,25 @@ haproxy_start(const char *dir, uint16_t front, const char *server_options, char 
 	return pid;
 }
 
-/* HAProxy's own view of the server, from its stats socket: "UP", "DOWN", ... */
+/* HAProxy in front of the one tcpd under test, with these server options. */
+static pid_t
+haproxy_start(const char *dir, uint16_t front, const char *server_options, char *sock,
+    size_t socklen)
+{
+	char servers[512];
+
+	snprintf(servers, sizeof(servers), "  server tcpd 127.0.0.1:%u check inter 200ms %s\n",
+	    tcpd.port[P_COMMAND], server_options);
+	return haproxy_start_servers(dir, front, servers, sock, socklen);
+}
+
+/* HAProxy's own view of server name, from its stats socket: "UP", "DOWN", ... */
 static const char *
-server_status(const char *sock)
+server_status_of(const char *sock, const char *name)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	static char out[8192];
-	char *line, *field;
+	char *line, *field, key[64];
 	size_t n;
 	int fd, i;
 
@@ -222,8 +236,9 @@ server_status(const char *sock)
 	n = recv_all(fd, out, sizeof(out) - 1);
 	out[n] = '\0';
 	close(fd);
-	/* "be,tcpd,...": the 18th field is the status. */
-	if ((line = strstr(out, "\nbe,tcpd,")) == NULL)
+	/* "be,NAME,...": the 18th field is the status. */
+	snprintf(key, sizeof(key), "\nbe,%s,", name);
+	if ((line = strstr(out, key)) == NULL)
 		return "missing";
 	field = line + 1;
 	for (i = 0; i < 17 && field != NULL; i++)
@@ -232,6 +247,12 @@ server_status(const char *sock)
 		return "missing";
 	field[strcspn(field, ",")] = '\0';
 	return field;
+}
+
+static const char *
+server_status(const char *sock)
+{
+	return server_status_of(sock, "tcpd");
 }
 
 static void
@@ -327,5 +348,127 @@ Test(haproxy, agent_check_drains_on_sigterm, .init = NULL)
 	waitpid(pid, NULL, 0);
 	temp_dir_remove(dir);
 	cr_assert_eq(tcpd_stop(), 0);
+	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+}
+
+/*
+ * One WHOAMI through the balancer from 127.0.0.2: the reply, or NULL when the
+ * connection was refused, reset or went unanswered.
+ */
+static const char *
+whoami_through(uint16_t front)
+{
+	static char reply[512];
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET,
+	    .sin_port = htons(front), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { 5, 0 };
+	size_t n = 0;
+	ssize_t r;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 ||
+	    send(fd, "WHOAMI\r\nQUIT\r\n", 14, MSG_NOSIGNAL) != 14) {
+		close(fd);
+		return NULL;
+	}
+	while (n < sizeof(reply) - 1 && (r = recv(fd, reply + n, sizeof(reply) - 1 - n, 0)) > 0)
+		n += (size_t)r;
+	close(fd);
+	reply[n] = '\0';
+	if (r < 0 || n < 5 || strcmp(reply + n - 5, "+OK\r\n") != 0)
+		return NULL;
+	return reply;
+}
+
+/*
+ * HAProxy (tcp mode, roundrobin, send-proxy-v2, check-send-proxy, option
+ * redis-check, agent-check) in front of two tcpd with workers = 2. Clients
+ * keep connecting through it while one tcpd gets SIGTERM with
+ * shutdown_delay = 2: HAProxy drains it, then marks it down, and no client
+ * connection is refused or reset meanwhile.
+ */
+Test(haproxy, two_backends_with_workers_one_stopping_drops_nothing, .init = NULL,
+    .timeout = 60)
+{
+	char dir[64], sock[256], global[256], servers[1024], conf[256], log[256], cfgb[512];
+	const char *argv[] = { tcpd_bin(), "-c", conf, NULL }, *r, *status;
+	uint16_t ports[4], front;	/* a's agent, b's command and agent, HAProxy */
+	int served[2][2] = { { 0, 0 }, { 0, 0 } }, failed = 0, tries = 0, i, st = -1;
+	bool drained = false;
+	uint64_t start;
+	pid_t b, hap;
+	FILE *f;
+
+	if (access(HAPROXY, X_OK) != 0)
+		cr_skip_test("haproxy is not installed (Debian's haproxy package)");
+	free_ports(ports, 4);
+	front = ports[3];
+	snprintf(global, sizeof(global), "workers = 2\nshutdown_delay = 2\n[listener.agent]\n"
+	    "bind = 127.0.0.1:%u\nservice = agent", ports[0]);
+	tcpd_start_with(global, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
+	temp_dir_make(dir, sizeof(dir), "tcpd-haproxy");
+	snprintf(conf, sizeof(conf), "%s/b.conf", dir);
+	snprintf(log, sizeof(log), "%s/b.log", dir);
+	/* b's listener has a name of its own: WHOAMI says which backend answered. */
+	snprintf(cfgb, sizeof(cfgb), "[tcpd]\nworkers = 2\n[listener.b]\nbind = 127.0.0.1:%u\n"
+	    "service = command\nproxy_protocol = any\nproxy_trusted = 127.0.0.1\n"
+	    "[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n", ports[1], ports[2]);
+	cr_assert_not_null(f = fopen(conf, "w"));
+	fputs(cfgb, f);
+	fclose(f);
+	b = spawn_logged(argv, log);
+	snprintf(servers, sizeof(servers), "  balance roundrobin\n  option redispatch\n"
+	    "  retries 3\n"
+	    "  server a 127.0.0.1:%u check inter 200ms send-proxy-v2 check-send-proxy "
+	    "agent-check agent-port %u agent-inter 200ms\n"
+	    "  server b 127.0.0.1:%u check inter 200ms send-proxy-v2 check-send-proxy "
+	    "agent-check agent-port %u agent-inter 200ms\n",
+	    tcpd.port[P_COMMAND], ports[0], ports[1], ports[2]);
+	hap = haproxy_start_servers(dir, front, servers, sock, sizeof(sock));
+	for (i = 0; i < 100 && (strcmp(server_status_of(sock, "a"), "UP") != 0 ||
+	    strcmp(server_status_of(sock, "b"), "UP") != 0); i++)
+		poll(NULL, 0, 50);
+	cr_assert_str_eq(server_status_of(sock, "a"), "UP");
+	cr_assert_str_eq(server_status_of(sock, "b"), "UP");
+
+	/* Connections all along: before, during shutdown_delay, through the drain, after. */
+	start = (uint64_t)time(NULL);
+	while (tries < 20000 && (uint64_t)time(NULL) < start + 5) {
+		if (tries == 200)
+			kill(tcpd.pid, SIGTERM);
+		tries++;
+		if ((r = whoami_through(front)) == NULL) {
+			failed++;
+			continue;
+		}
+		cr_assert_not_null(strstr(r, " addr=127.0.0.2:"), "%s", r);
+		served[strstr(r, " listener=b ") != NULL][strstr(r, " worker=1") != NULL]++;
+		if (tries % 50 == 0 && strcmp(server_status_of(sock, "a"), "DRAIN (agent)") == 0)
+			drained = true;
+		if (tcpd.pid != 0 && waitpid(tcpd.pid, &st, WNOHANG) == tcpd.pid)
+			tcpd.pid = 0;	/* a has finished draining */
+	}
+	status = server_status_of(sock, "a");
+	cr_log_info("%d connections through HAProxy, %d failed; a served %d+%d, b %d+%d", tries,
+	    failed, served[0][0], served[0][1], served[1][0], served[1][1]);
+	cr_assert_eq(failed, 0, "%d of %d connections refused, reset or unanswered", failed, tries);
+	cr_assert(drained, "HAProxy never showed a draining");
+	cr_assert(strncmp(status, "DOWN", 4) == 0, "a after its stop: %s", status);
+	cr_assert(served[0][0] > 0 && served[0][1] > 0 && served[1][0] > 0 && served[1][1] > 0,
+	    "every worker of both: %d %d %d %d", served[0][0], served[0][1], served[1][0],
+	    served[1][1]);
+	if (tcpd.pid != 0)
+		cr_assert_eq(waitpid(tcpd.pid, &st, 0), tcpd.pid);
+	tcpd.pid = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a's exit status %d", st);
+	kill(hap, SIGTERM);
+	waitpid(hap, NULL, 0);
+	kill(b, SIGTERM);
+	cr_assert_eq(waitpid(b, &st, 0), b);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "b's exit status %d: %s", st, slurp(log));
+	temp_dir_remove(dir);
 	tcpd_start_with(NULL, "proxy_protocol = any\nproxy_trusted = 127.0.0.1", 0);
 }

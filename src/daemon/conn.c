@@ -31,6 +31,12 @@
 #define LINGER_MS		5000
 /* A reply may overshoot output_limit by one reply: the largest is a bulk. */
 #define REPLY_SLACK		4096
+/*
+ * Shutting down, a connection accepted this recently that has sent nothing
+ * yet is waited for: its request is most likely on its way (a restart under
+ * load must not close connections the clients just made).
+ */
+#define DRAIN_GRACE_MS		1000
 /* Fairness: one connection writes at most this much before others get a turn. */
 #define WRITE_BUDGET		(256 * 1024)
 
@@ -111,6 +117,7 @@ conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 
 static void conn_on_event(struct loop *, int, void *, unsigned);
 static void conn_on_timer(struct loop *, struct loop_timer *, void *);
+static void close_if_drained(struct conn *c);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -272,7 +279,8 @@ schedule_flush(struct conn *c)
 }
 
 enum deadline_kind {
-	DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST, DEADLINE_PACE
+	DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST, DEADLINE_PACE,
+	DEADLINE_DRAIN
 };
 
 /* The earliest deadline that applies to c now, in *when. */
@@ -295,6 +303,11 @@ deadline(struct conn *c, uint64_t *when)
 	    (kind == DEADLINE_NONE || c->c_request_since + c->c_request_ms < *when)) {
 		*when = c->c_request_since + c->c_request_ms;
 		kind = DEADLINE_REQUEST;
+	}
+	if (c->c_conns->draining && c->c_bytes_in == 0 &&
+	    (kind == DEADLINE_NONE || c->c_opened + DRAIN_GRACE_MS < *when)) {
+		*when = c->c_opened + DRAIN_GRACE_MS;
+		kind = DEADLINE_DRAIN;
 	}
 	if (c->c_pace != NULL && (wake = pace_wake(c->c_pace, c->c_bytes_out,
 	    buf_len(&c->c_out) > 0, loop_now(c->c_conns->loop))) != PACE_NEVER &&
@@ -411,6 +424,11 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 		break;
 	case DEADLINE_PACE:
 		arm_timer(c);
+		break;
+	case DEADLINE_DRAIN:
+		close_if_drained(c);
+		if (!(c->c_flags & CONN_CLOSED))
+			arm_timer(c);
 		break;
 	case DEADLINE_NONE:
 		break;
@@ -715,12 +733,16 @@ on_eof(struct conn *c)
 		update_mask(c);	/* no more reading: a level-triggered EOF fires on every wait */
 }
 
-/* While shutting down: nothing owed, nothing half-received, nothing to read. */
+/*
+ * While shutting down: nothing owed, nothing half-received, nothing to read,
+ * and not just accepted with its first bytes still to come.
+ */
 static void
 close_if_drained(struct conn *c)
 {
 	if (c->c_conns->draining && buf_len(&c->c_out) == 0 &&
-	    buf_len(&c->c_in) == 0 && !(c->c_flags & CONN_FINISH))
+	    buf_len(&c->c_in) == 0 && !(c->c_flags & CONN_FINISH) &&
+	    (c->c_bytes_in > 0 || loop_now(c->c_conns->loop) >= c->c_opened + DRAIN_GRACE_MS))
 		conn_close(c, CLOSE_SHUTDOWN, "server shutting down");
 }
 
@@ -1020,6 +1042,9 @@ conns_drain(struct conns *conns)
 			conn_read(c);
 		else
 			close_if_drained(c);
+		/* One just accepted waits for its request: its timer now says how long. */
+		if (!(c->c_flags & CONN_CLOSED))
+			arm_timer(c);
 	}
 }
 

@@ -96,12 +96,12 @@ signal_workers(struct supervisor *sup, int sig)
 
 /* In the new process: become worker w, serving the supervisor's sockets. */
 static void __attribute__((noreturn))
-become_worker(struct supervisor *sup, unsigned index)
+become_worker(struct supervisor *sup, unsigned index, pid_t supervisor)
 {
 	int rc;
 
-	/* A supervisor killed outright takes its workers with it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() == 1)
+	/* A supervisor killed outright takes its workers with it (even before this line). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != supervisor)
 		_exit(1);
 	close(sup->sigfd);
 	close(sup->notifyfd);
@@ -123,7 +123,7 @@ static void
 start_worker(struct worker *w)
 {
 	struct supervisor *sup = w->sup;
-	pid_t pid;
+	pid_t self = getpid(), pid;
 
 	if ((pid = fork()) == -1) {
 		log_error("worker %u: fork: %m; trying again in %d ms", w->index, RESTART_MAX_MS);
@@ -131,7 +131,7 @@ start_worker(struct worker *w)
 		return;
 	}
 	if (pid == 0)
-		become_worker(sup, w->index);
+		become_worker(sup, w->index, self);
 	w->pid = pid;
 	w->ready = false;
 	w->started = loop_now(sup->loop);
@@ -327,7 +327,9 @@ take_notification(struct supervisor *sup)
 	unsigned i, ready = 0;
 	ssize_t n;
 
-	while ((n = recvmsg(sup->notifyfd, &msg, MSG_DONTWAIT)) >= 0) {
+	/* The kernel shortens msg_controllen to what it filled: reset it each time. */
+	while ((msg.msg_controllen = sizeof(control),
+	    n = recvmsg(sup->notifyfd, &msg, MSG_DONTWAIT)) >= 0) {
 		text[n] = '\0';
 		cm = CMSG_FIRSTHDR(&msg);
 		if (cm == NULL || cm->cmsg_type != SCM_CREDENTIALS)
@@ -343,7 +345,6 @@ take_notification(struct supervisor *sup)
 		    line = line != NULL ? line + 1 : NULL)
 			if (strncmp(line, "READY=1", 7) == 0)
 				w->ready = true;
-		msg.msg_controllen = sizeof(control);
 	}
 	for (i = 0; i < sup->n; i++)
 		ready += sup->workers[i].ready;
