@@ -219,36 +219,42 @@ Test(faults, sleep_holds_only_the_next_reply)
 	close(fd);
 }
 
+/*
+ * STALL 300, then RESET: in the same write (gap_ms 0), or gap_ms later. Nothing
+ * is read in a stall: the RESET runs only once it ends, after the OK.
+ */
+static void
+assert_reset_waits_for_the_stall(int gap_ms)
+{
+	int fd = tcp_connect(tcpd.port[P_COMMAND]);
+	uint64_t start = ms_now();
+	char in[16];
+	ssize_t n;
+
+	if (gap_ms == 0) {
+		send_all(fd, "STALL 300\r\nRESET\r\n", 18);	/* one segment */
+	} else {
+		send_all(fd, "STALL 300\r\n", 11);
+		poll(NULL, 0, gap_ms);
+		send_all(fd, "RESET\r\n", 7);
+	}
+	cr_assert_eq(recv(fd, in, sizeof(in), 0), 5, "the OK, once the stall is over");
+	n = recv(fd, in, sizeof(in), 0);
+	cr_assert(n == -1 && errno == ECONNRESET, "%zd %s", n, strerror(errno));
+	cr_assert_geq(ms_now() - start, 295);
+	close(fd);
+}
+
 Test(faults, stall_stops_reading_and_answering)
 {
 	static char junk[8 << 20];
 	int fd = tcp_connect(tcpd.port[P_COMMAND]);
-	uint64_t start;
 	size_t sent;
-	ssize_t n;
 
 	assert_late(fd, "STALL 300\r\nPING\r\n", "+OK\r\n+PONG\r\n", 295);
 	close(fd);
-	/* Nothing is read in a stall: a RESET sent behind it runs only when it ends. */
-	fd = tcp_connect(tcpd.port[P_COMMAND]);
-	start = ms_now();
-	send_all(fd, "STALL 300\r\nRESET\r\n", 18);
-	cr_assert_eq(recv(fd, junk, 16, 0), 5, "the OK, once the stall is over");
-	n = recv(fd, junk, 16, 0);
-	cr_assert(n == -1 && errno == ECONNRESET, "%zd %s", n, strerror(errno));
-	cr_assert_geq(ms_now() - start, 295);
-	close(fd);
-	/* ...and one sent during the stall stays unread till then. */
-	fd = tcp_connect(tcpd.port[P_COMMAND]);
-	start = ms_now();
-	send_all(fd, "STALL 300\r\n", 11);
-	poll(NULL, 0, 50);
-	send_all(fd, "RESET\r\n", 7);
-	cr_assert_eq(recv(fd, junk, 16, 0), 5, "the OK, once the stall is over");
-	n = recv(fd, junk, 16, 0);
-	cr_assert(n == -1 && errno == ECONNRESET, "%zd %s", n, strerror(errno));
-	cr_assert_geq(ms_now() - start, 295);
-	close(fd);
+	assert_reset_waits_for_the_stall(0);
+	assert_reset_waits_for_the_stall(50);
 	/* For good: nothing comes back and, once both windows are full, writes block. */
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
 	send_all(fd, "STALL\r\n", 7);
