@@ -8,8 +8,10 @@
  * wrong reply.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,4 +141,76 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 	cr_assert_gt(served, 10, "too few runs reached serving");
 	cr_log_info("walked %d allocations: %d ended start-up, %d served", n - 1,
 	    failed_at_start, served);
+}
+
+/* Connections held open at once: every table grows past its first resize. */
+#define MANY	300
+
+/*
+ * Each realloc() fails once in turn (the tables: descriptors, timers) while
+ * 300 clients connect to a PROXY listener, whose header stage arms a timer
+ * as each connection is made: a connection that fails half-made is dropped
+ * whole, and every other one still gets its reply.
+ */
+Test(allocfail, every_table_growth_fails_once_under_many_connections)
+{
+	const char *bin = getenv("TCPD_FAULTY_BIN");
+	static const char req[] = "PROXY TCP4 10.0.0.1 10.0.0.2 1234 80\r\nPING\r\n";
+	char global[256], num[16], in[8], *log;
+	int fds[MANY], k, i, rc, status, answered;
+	uint16_t port;
+	bool reached = true;
+
+	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
+	for (k = 1; reached && k <= 100; k++) {
+		free_ports(&port, 1);
+		snprintf(global, sizeof(global), "shutdown_timeout = 1\n[listener.proxied]\n"
+		    "bind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
+		    "proxy_trusted = 127.0.0.1\n", port);
+		snprintf(num, sizeof(num), "%d", k);
+		setenv("TCPD_FAIL_REALLOC", num, 1);
+		if (!tcpd_try_start(bin, global, NULL, &status)) {
+			log = tcpd_log_text();
+			cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+			    "realloc %d: start-up ended with status %d\n%s", k, status, log);
+			free(log);
+			continue;
+		}
+		for (i = 0; i < MANY; i++) {
+			struct timeval tv = { .tv_sec = 2 };
+
+			fds[i] = tcp_connect(port);
+			setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		}
+		answered = 0;
+		for (i = 0; i < MANY; i++) {
+			ssize_t n;
+
+			if (send(fds[i], req, sizeof(req) - 1, MSG_NOSIGNAL) == -1)
+				continue;
+			/* The reply, or the close of a connection dropped unmade. */
+			n = recv(fds[i], in, 7, MSG_WAITALL);
+			if (n == 7 && memcmp(in, "+PONG\r\n", 7) == 0)
+				answered++;
+			else
+				cr_assert(n == 0 || (n == -1 && errno == ECONNRESET),
+				    "realloc %d: connection %d got %zd bytes (%s)\n%s", k, i, n,
+				    n == -1 ? strerror(errno) : "", log = tcpd_log_text());
+		}
+		cr_assert_geq(answered, MANY - 1, "realloc %d: %d of %d answered", k,
+		    answered, MANY);
+		rc = tcpd_stop();
+		for (i = 0; i < MANY; i++)
+			close(fds[i]);
+		log = tcpd_log_text();
+		cr_assert_null(strstr(log, "ERROR: AddressSanitizer"), "realloc %d:\n%s", k, log);
+		cr_assert_null(strstr(log, "runtime error:"), "realloc %d:\n%s", k, log);
+		cr_assert_null(strstr(log, "Bad file descriptor"), "realloc %d:\n%s", k, log);
+		cr_assert(rc == 0 || rc == 1, "realloc %d: exit status %d\n%s", k, rc, log);
+		reached = strstr(log, "alloc-fail: realloc ") != NULL;
+		free(log);
+	}
+	unsetenv("TCPD_FAIL_REALLOC");
+	cr_assert(!reached, "the walk did not end");
+	cr_log_info("walked %d reallocs", k - 2);
 }

@@ -48,6 +48,13 @@ enum {
 	CONN_LINGER		= 1 << 2,	/* our FIN sent; draining input */
 	CONN_PENDING		= 1 << 3,	/* on the pending-write list */
 	CONN_CLOSED		= 1 << 4,
+	/*
+	 * conn_new is still making it: a close asked for meanwhile (a service's
+	 * open that failed to arm a timer, a greeting whose write failed) only
+	 * sets CONN_DOOMED, and conn_new undoes what it did and fails.
+	 */
+	CONN_BUILDING		= 1 << 5,
+	CONN_DOOMED		= 1 << 6,
 };
 
 struct conn {
@@ -141,6 +148,10 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 
 	if (c->c_flags & CONN_CLOSED)
 		return;
+	if (c->c_flags & CONN_BUILDING) {
+		c->c_flags |= CONN_DOOMED;
+		return;
+	}
 	if (c->c_end != CLOSE_REASONS && (why == CLOSE_CLIENT || why == CLOSE_SERVER))
 		why = c->c_end;
 	c->c_listener->closed[why]++;
@@ -959,20 +970,27 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
 	describe(c, peer, bound);
 
-	/* Every step that can fail comes before the connection is linked anywhere. */
+	/*
+	 * Every step that can fail comes before the connection is linked
+	 * anywhere; a close asked for inside one of them only dooms it.
+	 */
+	c->c_flags |= CONN_BUILDING;
+	errno = 0;
 	if ((l->paced && start_profile(c) == -1) ||
 	    (svc->open != NULL && svc->open(c, c->c_state) == -1) ||
-	    start_timer(c) == -1 ||
+	    (c->c_flags & CONN_DOOMED) || start_timer(c) == -1 ||
 	    loop_add_fd(conns->loop, fd, LOOP_READABLE, conn_on_event, c) == -1) {
-		saved = errno;
+		saved = errno != 0 ? errno : EIO;	/* doomed by a step that gave no errno */
 		conn_log(c, LOG_LEVEL_WARNING, "dropped: %s", strerror(saved));
 		loop_timer_stop(conns->loop, &c->c_timer);
+		buf_free(&c->c_in);
 		buf_free(&c->c_out);
 		free(c->c_pace);
 		free(c);
 		errno = saved;
 		return -1;
 	}
+	c->c_flags &= ~CONN_BUILDING;
 
 	conns->next_id++;
 	c->c_next = conns->all;
