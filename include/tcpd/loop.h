@@ -27,10 +27,17 @@ struct loop_timer;
  * the fd is added; it stays through later mask changes.
  */
 #define LOOP_EXCLUSIVE	0x8u
+/*
+ * In the events only: the socket has an error (EPOLLERR) or both directions
+ * are shut (EPOLLHUP). Reported whatever the mask, even 0, and for as long
+ * as it lasts: the callback must close the fd or stop watching it.
+ */
+#define LOOP_ERROR	0x10u
 
 /*
- * Called with the ready directions. Errors and hang-ups are reported as both
- * directions, so the callback finds them through read() or write().
+ * Called with the ready directions. Errors and hang-ups are reported as
+ * LOOP_ERROR and as both directions, so a callback that does not look at
+ * LOOP_ERROR finds them through read() or write().
  */
 typedef void (*loop_fd_fn)(struct loop *loop, int fd, void *arg, unsigned events);
 typedef void (*loop_timer_fn)(struct loop *loop, struct loop_timer *timer, void *arg);

@@ -370,7 +370,7 @@ loop_run_once(struct loop *loop, int timeout_ms)
 			continue;
 		slot = &loop->slots[fd];
 		if (ev->events & (EPOLLERR | EPOLLHUP))
-			ready = LOOP_READABLE | LOOP_WRITABLE;
+			ready = LOOP_READABLE | LOOP_WRITABLE | LOOP_ERROR;
 		if (ev->events & (EPOLLIN | EPOLLRDHUP))
 			ready |= LOOP_READABLE;
 		if (ev->events & EPOLLOUT)

@@ -883,13 +883,36 @@ conn_flush(struct conn *c)
 	update_mask(c);
 }
 
+/* The socket reported an error: the connection ends with it. */
+static void
+close_socket_error(struct conn *c, int err)
+{
+	errno = err;
+	if (err == ECONNRESET || err == EPIPE)
+		conn_close(c, CLOSE_RESET, "reset by peer");
+	else
+		close_errno(c, "socket");
+}
+
 static void
 conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 {
 	struct conn *c = arg;
+	socklen_t len = sizeof(int);
+	int err = 0;
 
 	(void)loop;
-	(void)fd;
+	/*
+	 * An error (the peer's RST) is reported whatever the mask and for as
+	 * long as it lasts: a connection that neither reads nor writes now (a
+	 * fault holds its output, its peer's EOF seen) would spin on it. A
+	 * hang-up without one is our FIN and theirs: the read sees the EOF.
+	 */
+	if ((events & LOOP_ERROR) &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+		close_socket_error(c, err);
+		return;
+	}
 	/* Unread, the peer's close is all there is to learn; waiting on would spin on it. */
 	if ((events & LOOP_HANGUP) && conn_reads_held(c)) {
 		conn_close(c, CLOSE_CLIENT, "closed by peer while a fault held the connection");
