@@ -5,9 +5,11 @@
  * pipeline, replies larger than the output limit. Each case was a defect.
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,17 @@
 
 #include "harness.h"
 
-TestSuite(seams, .fini = tcpd_teardown, .timeout = 120);
+/* A test that stopped tcpd itself has checked its exit status. */
+static void
+teardown(void)
+{
+	if (tcpd.pid > 0)
+		tcpd_teardown();
+	else
+		temp_dir_remove(tcpd.dir);
+}
+
+TestSuite(seams, .fini = teardown, .timeout = 120);
 
 /* Closes fd with an RST (a zero linger). */
 static void
@@ -121,4 +133,107 @@ Test(seams, a_peer_that_resets_during_a_profile_delay_costs_no_cpu)
 	wait_connected(1);
 	cpu = cpu_in_a_second();
 	cr_assert_lt(cpu, 0.2, "%.2f CPU-s in 1 s after the resets", cpu);
+}
+
+/* SIGTERM now; the exit status once tcpd has exited (within 15 s). */
+static int
+stop_and_wait(void)
+{
+	int status = 0, i;
+
+	kill(tcpd.pid, SIGTERM);
+	for (i = 0; i < 1500 && waitpid(tcpd.pid, &status, WNOHANG) == 0; i++)
+		poll(NULL, 0, 10);
+	cr_assert_lt(i, 1500, "tcpd still draining after 15 s");
+	tcpd.pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * A finishing connection that has read nothing (daytime paced at a byte a
+ * second) while shutting down: it waits for its output, not in a loop of
+ * 0 ms timers.
+ */
+Test(seams, a_drain_waiting_on_a_paced_reply_costs_no_cpu)
+{
+	uint16_t port;
+	char global[160];
+	double cpu;
+	int fd;
+
+	free_ports(&port, 1);
+	snprintf(global, sizeof(global), "shutdown_timeout = 4\n[listener.slow]\n"
+	    "bind = 127.0.0.1:%u\nservice = daytime\nrate = 1\n", port);
+	tcpd_start(global);
+	fd = tcp_connect(port);
+	kill(tcpd.pid, SIGTERM);
+	/* Past the second a just-accepted connection is given to send its request. */
+	poll(NULL, 0, 1100);
+	cpu = cpu_in_a_second();
+	cr_assert_lt(cpu, 0.2, "%.2f CPU-s in 1 s of the drain", cpu);
+	cr_assert_eq(stop_and_wait(), 0);
+	close(fd);
+}
+
+/*
+ * Clients pipelining PINGs without reading while tcpd shuts down, each in
+ * bursts that tcpd answers faster than they come: each gets whole replies,
+ * then our FIN, never an RST that would destroy the replies it has not read.
+ */
+Test(seams, a_drain_under_a_pipeline_ends_with_a_fin_not_a_reset)
+{
+	enum { N = 4, BURSTS = 300, PER_BURST = 100 };
+	static char pings[PER_BURST * 6], in[1 << 16];
+	size_t got, i, j;
+	int fds[N], burst;
+	ssize_t n;
+
+	for (i = 0; i < PER_BURST; i++)
+		memcpy(pings + 6 * i, "PING\r\n", 6);
+	tcpd_start(NULL);
+	for (i = 0; i < N; i++)
+		fds[i] = tcp_connect(tcpd.port[P_COMMAND]);
+	for (burst = 0; burst < BURSTS; burst++) {
+		if (burst == BURSTS / 3)
+			kill(tcpd.pid, SIGTERM);
+		for (i = 0; i < N; i++) {
+			n = send(fds[i], pings, sizeof(pings), MSG_NOSIGNAL);
+			cr_assert_eq(n, (ssize_t)sizeof(pings), "client %zu, burst %d: %s", i,
+			    burst, strerror(errno));
+		}
+		poll(NULL, 0, 2);
+	}
+	for (i = 0; i < N; i++) {
+		got = 0;
+		while ((n = recv(fds[i], in, sizeof(in), 0)) > 0) {
+			for (j = 0; j < (size_t)n; j++)
+				cr_assert_eq(in[j], "+PONG\r\n"[(got + j) % 7],
+				    "client %zu: byte %zu", i, got + j);
+			got += (size_t)n;
+		}
+		cr_assert_eq(n, 0, "client %zu: %s after %zu bytes", i, strerror(errno), got);
+		cr_assert_eq(got % 7, 0, "client %zu: a reply cut short", i);
+		cr_assert_gt(got, 0, "client %zu: no reply", i);
+		close(fds[i]);
+	}
+	cr_assert_eq(stop_and_wait(), 0);
+}
+
+/* An idle client at a drain gets our FIN; tcpd waits for it no longer than a quiet spell. */
+Test(seams, an_idle_client_at_a_drain_gets_a_fin_and_tcpd_exits_soon)
+{
+	struct timespec t0, t1;
+	int fd;
+
+	tcpd_start(NULL);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	assert_ping(fd);
+	poll(NULL, 0, 600);	/* quiet for longer than the drain waits */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(stop_and_wait(), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9, 2.0,
+	    "the drain waited on a quiet peer that never closes");
+	cr_assert(recv_eof(fd));
+	close(fd);
 }

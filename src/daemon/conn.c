@@ -37,6 +37,12 @@
  * load must not close connections the clients just made).
  */
 #define DRAIN_GRACE_MS		1000
+/*
+ * Shutting down, a connection whose FIN we sent closes once its peer has
+ * been quiet this long: a client still pipelining requests gets our FIN,
+ * not an RST that would destroy the replies it has yet to read.
+ */
+#define DRAIN_QUIET_MS		500
 /* Fairness: one connection writes at most this much before others get a turn. */
 #define WRITE_BUDGET		(256 * 1024)
 
@@ -125,6 +131,8 @@ conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 static void conn_on_event(struct loop *, int, void *, unsigned);
 static void conn_on_timer(struct loop *, struct loop_timer *, void *);
 static void close_if_drained(struct conn *c);
+static void schedule_flush(struct conn *c);
+static void update_mask(struct conn *c);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -289,6 +297,14 @@ schedule_flush(struct conn *c)
 	conns->pending = c;
 }
 
+/* Nothing owed, nothing half-received, no finish under way. */
+static bool
+owes_nothing(const struct conn *c)
+{
+	return buf_len(&c->c_out) == 0 && buf_len(&c->c_in) == 0 &&
+	    !(c->c_flags & (CONN_FINISH | CONN_LINGER));
+}
+
 enum deadline_kind {
 	DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST, DEADLINE_PACE,
 	DEADLINE_DRAIN
@@ -303,6 +319,8 @@ deadline(struct conn *c, uint64_t *when)
 
 	if ((c->c_flags & (CONN_LINGER | CONN_HALF)) == CONN_LINGER) {
 		*when = c->c_linger_since + LINGER_MS;
+		if (c->c_conns->draining && c->c_active + DRAIN_QUIET_MS < *when)
+			*when = c->c_active + DRAIN_QUIET_MS;
 		return DEADLINE_LINGER;
 	}
 	/* Until everything owed is written, only idleness ends a finishing connection. */
@@ -315,7 +333,7 @@ deadline(struct conn *c, uint64_t *when)
 		*when = c->c_request_since + c->c_request_ms;
 		kind = DEADLINE_REQUEST;
 	}
-	if (c->c_conns->draining && c->c_bytes_in == 0 &&
+	if (c->c_conns->draining && owes_nothing(c) && c->c_bytes_in == 0 &&
 	    (kind == DEADLINE_NONE || c->c_opened + DRAIN_GRACE_MS < *when)) {
 		*when = c->c_opened + DRAIN_GRACE_MS;
 		kind = DEADLINE_DRAIN;
@@ -416,7 +434,8 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	}
 	switch (kind) {
 	case DEADLINE_LINGER:
-		conn_close(c, CLOSE_SERVER, "peer did not close after our FIN");
+		conn_close(c, CLOSE_SERVER, c->c_end == CLOSE_SHUTDOWN ? "server shutting down" :
+		    "peer did not close after our FIN");
 		break;
 	case DEADLINE_IDLE:
 		stats.idle_timeouts++;
@@ -745,16 +764,20 @@ on_eof(struct conn *c)
 }
 
 /*
- * While shutting down: nothing owed, nothing half-received, nothing to read,
- * and not just accepted with its first bytes still to come.
+ * While shutting down, a connection that owes nothing and was not just
+ * accepted (its first bytes may still be on their way) is finished: our FIN,
+ * then a close once the peer closes or goes quiet, as QUIT does.
  */
 static void
 close_if_drained(struct conn *c)
 {
-	if (c->c_conns->draining && buf_len(&c->c_out) == 0 &&
-	    buf_len(&c->c_in) == 0 && !(c->c_flags & CONN_FINISH) &&
-	    (c->c_bytes_in > 0 || loop_now(c->c_conns->loop) >= c->c_opened + DRAIN_GRACE_MS))
-		conn_close(c, CLOSE_SHUTDOWN, "server shutting down");
+	if (!c->c_conns->draining || !owes_nothing(c) || (c->c_bytes_in == 0 &&
+	    loop_now(c->c_conns->loop) < c->c_opened + DRAIN_GRACE_MS))
+		return;
+	c->c_end = CLOSE_SHUTDOWN;
+	conn_finish(c);
+	schedule_flush(c);
+	update_mask(c);
 }
 
 static void
@@ -1071,11 +1094,11 @@ conns_drain(struct conns *conns)
 	for (c = conns->all; c != NULL; c = next) {
 		next = c->c_next;
 		/*
-		 * Endless output owes nothing; a lingering close has delivered its
-		 * reply; a stalled one would deliver only after shutdown_timeout.
+		 * Endless output owes nothing; a stalled one would deliver only
+		 * after shutdown_timeout. A lingering close now ends when its peer
+		 * goes quiet: its timer says when.
 		 */
-		if ((c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER) ||
-		    conn_reads_held(c)) {
+		if ((c->c_service->flags & SERVICE_ENDLESS) || conn_reads_held(c)) {
 			conn_close(c, CLOSE_SHUTDOWN, "server shutting down");
 			continue;
 		}
