@@ -735,3 +735,22 @@ Test(config, command_line_listeners_are_built_not_pasted)
 	cr_assert_str_eq(errs.err[3].msg, "address 127.0.0.1:7008 is already bound by "
 	    "listener 'cli2' (--listen 127.0.0.1:7008)");
 }
+
+/* An included file's name is outside text: its errors carry it escaped. */
+Test(config, an_included_files_name_is_escaped_in_its_errors)
+{
+	char dir[] = "/tmp/tcpd-include-XXXXXX", path[512], sub[512], expect[512];
+
+	cr_assert_not_null(mkdtemp(dir));
+	put_file(dir, "tcpd.conf", "[tcpd]\ninclude = *.d.conf\n" LISTENER);
+	put_file(dir, "x\n2026 error: forged\x1b[2J.d.conf", "[listener.f]\nbind = "
+	    "127.0.0.1:7008\nservice = echo\ncolour = blue\n");
+	snprintf(path, sizeof(path), "%s/tcpd.conf", dir);
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	cr_assert_eq(errs.count, 1, "%s", errs.err[0].msg);
+	snprintf(expect, sizeof(expect), "%s/x\\n2026 error: forged\\x1b[2J.d.conf", dir);
+	cr_assert_str_eq(errs.err[0].file, expect);
+	cr_assert_eq(errs.err[0].line, 4);
+	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
+	cr_assert_eq(system(sub), 0);
+}

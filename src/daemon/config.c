@@ -125,8 +125,10 @@ add_error(struct config_errors *errs, unsigned line, const char *fmt, ...)
 	va_list ap;
 
 	if (errs->count < CONFIG_MAX_ERRORS) {
-		snprintf(errs->err[errs->count].file, CONFIG_FILE_MAX, "%s",
-		    errs->current != NULL ? errs->current : "");
+		/* A file's name is outside text too: a newline in it forges no line. */
+		log_escape(errs->err[errs->count].file, CONFIG_FILE_MAX,
+		    errs->current != NULL ? errs->current : "",
+		    errs->current != NULL ? strlen(errs->current) : 0);
 		errs->err[errs->count].line = line;
 		va_start(ap, fmt);
 		vsnprintf(errs->err[errs->count].msg, CONFIG_ERRLEN, fmt, ap);
@@ -1213,7 +1215,7 @@ config_load_options(struct config *cfg, const char *const *listen,
 	const struct key_desc *svc = NULL;
 	struct name_index names = { NULL, 0 };
 	struct parser p = { .cfg = cfg, .errs = errs, .names = &names };
-	char name[CONFIG_NAME_MAX], label[CONFIG_FILE_MAX], text[CONFIG_FILE_MAX];
+	char name[CONFIG_NAME_MAX], label[CONFIG_FILE_MAX];
 	char addr[NET_ADDRSTRLEN];
 	size_t i;
 
@@ -1226,7 +1228,7 @@ config_load_options(struct config *cfg, const char *const *listen,
 		const char *l = listen[i];
 
 		/* Each listener is where its option is: errors name the option, not a line. */
-		snprintf(label, sizeof(label), "--listen %s", shown(text, sizeof(text), l));
+		snprintf(label, sizeof(label), "--listen %s", l);
 		if ((errs->current = keep_text(cfg, label)) == NULL) {
 			add_error(errs, 0, "out of memory");
 			break;
@@ -1242,8 +1244,7 @@ config_load_options(struct config *cfg, const char *const *listen,
 		}
 		/* One address, never a list: the option is one ADDR:PORT. */
 		add_bind(&p, current_listener(&p), l, strlen(l));
-		snprintf(label, sizeof(label), "--service %s", shown(text, sizeof(text),
-		    service[i]));
+		snprintf(label, sizeof(label), "--service %s", service[i]);
 		errs->current = label;
 		set_value(&p, svc, service[i]);
 	}

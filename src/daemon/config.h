@@ -76,7 +76,8 @@ struct config {
 
 /*
  * Errors found in one parse, in the order found; line 0 = the whole file.
- * file is "" for the file given, or the included file the error is in.
+ * file is "" for the file given, or the included file the error is in,
+ * escaped as log_escape() does (a file's name is outside text).
  */
 struct config_errors {
 	struct {
@@ -104,7 +105,7 @@ int	config_load_string(struct config *cfg, const char *text,
  * bare port means 127.0.0.1) and serves service[N]. Built directly, never
  * through ini text, so no byte of an option can add a key or a section.
  * Errors have line 0 and, as their file, the option they are about:
- * "--listen TEXT" or "--service TEXT", escaped. Returns 0 or -1 as
+ * "--listen TEXT" or "--service TEXT". Returns 0 or -1 as
  * config_load_file().
  */
 int	config_load_options(struct config *cfg, const char *const *listen,
