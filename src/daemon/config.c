@@ -1238,10 +1238,9 @@ config_load_options(struct config *cfg, const char *const *listen,
 		if (p.section != SECTION_LISTENER)
 			break;
 		/* A bare port is on loopback: what a test suite or a quick try wants. */
-		if (l[strspn(l, "0123456789")] == '\0' && strlen(l) < 8) {
-			snprintf(addr, sizeof(addr), "127.0.0.1:%s", l);
+		if (l[strspn(l, "0123456789")] == '\0' &&
+		    snprintf(addr, sizeof(addr), "127.0.0.1:%s", l) < (int)sizeof(addr))
 			l = addr;
-		}
 		/* One address, never a list: the option is one ADDR:PORT. */
 		add_bind(&p, current_listener(&p), l, strlen(l));
 		snprintf(label, sizeof(label), "--service %s", service[i]);
