@@ -60,7 +60,31 @@ Test(cidr, ipv6_blocks)
 	cr_assert(matches("2001:db8::/32", "2001:db8:ffff::1"));
 	cr_assert_not(matches("2001:db8::/32", "2001:db9::1"));
 	cr_assert(matches("::/0", "::1"));
-	cr_assert(matches("::/0", "10.0.0.1"), "::/0 covers the mapped IPv4 space too");
+	cr_assert_not(matches("::/0", "10.0.0.1"), "::/0 means every IPv6 peer, no IPv4 one");
+	cr_assert_not(matches("::/95", "10.0.0.1"), "wider than the mapped space");
+	cr_assert(matches("::ffff:0:0/96", "10.0.0.1"), "the mapped space, written as such");
+	cr_assert_not(matches("::ffff:0:0/96", "::1"));
+}
+
+/* "No IPv6" keeps IPv4 clients, "no IPv4" keeps IPv6 ones. */
+Test(acl, one_familys_deny_all_leaves_the_other_in)
+{
+	struct cidr no6[1] = { block("::/0") }, no4[1] = { block("0.0.0.0/0") };
+	const struct cidr *rule;
+	uint8_t k[16];
+
+	key_of("127.0.0.1", k);
+	cr_assert(acl_permits(NULL, 0, no6, 1, k, &rule), "deny = ::/0 lets 127.0.0.1 in");
+	cr_assert_not(acl_permits(NULL, 0, no4, 1, k, &rule));
+	cr_assert_eq(rule, &no4[0]);
+	key_of("::ffff:127.0.0.1", k);
+	cr_assert(acl_permits(NULL, 0, no6, 1, k, &rule), "a mapped peer is an IPv4 one");
+	key_of("::1", k);
+	cr_assert(acl_permits(NULL, 0, no4, 1, k, &rule), "deny = 0.0.0.0/0 lets ::1 in");
+	cr_assert_not(acl_permits(NULL, 0, no6, 1, k, &rule));
+	cr_assert_eq(rule, &no6[0]);
+	cr_assert_not(acl_permits(no6, 1, NULL, 0, (key_of("10.0.0.1", k), k), &rule),
+	    "allow = ::/0 alone admits no IPv4 peer");
 }
 
 Test(cidr, ipv4_mapped_peers_match_ipv4_rules)

@@ -14,6 +14,9 @@
 #include "tcpd/net.h"
 
 #define LISTENER "[listener.e]\nbind = 127.0.0.1:7007\nservice = echo\n"
+/* How a duration and a size key say what they expect (one syntax for each). */
+#define SEC "expected seconds (30) or a duration (250ms, 1.5s, 5m, 1h), whole seconds from "
+#define BY "expected bytes (65536) or a size (64k, 1M, 1G: powers of 1024) from "
 
 static struct config cfg;
 static struct config_errors errs;
@@ -131,8 +134,11 @@ Test(config, unknown_keys)
 Test(config, key_outside_section)
 {
 	expect_error("log_level = info\n" LISTENER, 1,
-	    "'log_level' is outside any section; put it under [tcpd] or "
-	    "[listener.NAME]");
+	    "'log_level' is outside any section; put it under [tcpd]");
+	expect_error("backlog = 5\n" LISTENER, 1,
+	    "'backlog' is outside any section; put it under [listener.NAME]");
+	expect_error("port = 5\n" LISTENER, 1,
+	    "'port' is outside any section; put it under [tcpd] or [listener.NAME]");
 }
 
 Test(config, bad_values)
@@ -144,14 +150,14 @@ Test(config, bad_values)
 	expect_error("[tcpd]\nmax_connections = 0\n" LISTENER, 2,
 	    "invalid max_connections '0': expected an integer from 1 to 1000000");
 	expect_error("[tcpd]\nidle_timeout = -1\n" LISTENER, 2,
-	    "invalid idle_timeout '-1': expected an integer from 0 to 31536000");
-	expect_error("[tcpd]\nmax_line = 10k\n" LISTENER, 2,
-	    "invalid max_line '10k': expected an integer from 64 to 1073741824");
+	    "invalid idle_timeout '-1': " SEC "0 to 31536000");
+	expect_error("[tcpd]\nmax_line = 10q\n" LISTENER, 2,
+	    "invalid max_line '10q': " BY "64 to 1073741824");
 	expect_error("[tcpd]\noutput_limit = 99999999999999999999\n" LISTENER, 2,
-	    "invalid output_limit '99999999999999999999': expected an integer "
-	    "from 1024 to 1073741824");
+	    "invalid output_limit '99999999999999999999': expected bytes (1048576) or a "
+	    "size (64k, 1M, 1G: powers of 1024) from 1024 to 1073741824");
 	expect_error("[tcpd]\nmax_line =\n" LISTENER, 2,
-	    "invalid max_line '': expected an integer from 64 to 1073741824");
+	    "invalid max_line '': " BY "64 to 1073741824");
 	expect_error(LISTENER "backlog = 70000\n", 4,
 	    "invalid backlog '70000': expected an integer from 1 to 65535");
 	expect_error("[listener.e]\nbind = 127.0.0.1:7\nservice = ssh\n", 3,
@@ -234,8 +240,7 @@ Test(config, proxy_protocol_needs_proxy_trusted)
 	expect_error(LISTENER "proxy_protocol = v3\n", 4,
 	    "invalid proxy_protocol 'v3': expected off, v1, v2 or any");
 	expect_error(LISTENER "proxy_protocol = any\nproxy_trusted = 10.0.0.1\n"
-	    "proxy_timeout = 2\n", 6, "invalid proxy_timeout '2': expected an integer from 3 "
-	    "to 3600");
+	    "proxy_timeout = 2\n", 6, "invalid proxy_timeout '2': " SEC "3 to 3600");
 	cr_assert_eq(config_load_string(&cfg, LISTENER "proxy_protocol = v1\n"
 	    "proxy_trusted = 10.0.0.1 ::1\n", &errs), 0, "%s", errs.err[0].msg);
 	cr_assert_eq(cfg.listeners[0].proxy_protocol, 1);
@@ -338,7 +343,7 @@ Test(config, access_list_errors)
 	expect_error(LISTENER "max_connections_per_ip = -1\n", 4,
 	    "invalid max_connections_per_ip '-1': expected an integer from 0 to 1000000");
 	expect_error("[tcpd]\nshutdown_timeout = 7200\n" LISTENER, 2,
-	    "invalid shutdown_timeout '7200': expected an integer from 0 to 3600");
+	    "invalid shutdown_timeout '7200': " SEC "0 to 3600");
 	expect_error(LISTENER "backlog = 5\n  6\n", 5, "unexpected indented line: "
 	    "only bind, allow and deny take lists that continue on indented lines");
 }
@@ -460,10 +465,55 @@ Test(config, include_reads_each_file_in_sorted_order)
 	    "holds [listener.NAME] sections");
 	cr_assert_str_eq(errs.err[2].file, sub);
 	cr_assert_eq(errs.err[2].line, 2);
-	cr_assert_eq(strncmp(errs.err[2].msg, "address 127.0.0.1:7008 is already bound by "
-	    "listener 'a' (", 56), 0, "%s", errs.err[2].msg);
+	{
+		char msg[CONFIG_ERRLEN];
+
+		snprintf(msg, sizeof(msg), "address 127.0.0.1:7008 is already bound by "
+		    "listener 'a' (%s/conf.d/10-a.conf:3)", dir);
+		cr_assert_str_eq(errs.err[2].msg, msg);
+	}
 	config_free(&cfg);
 
+	/* A duplicate listener names the file and line of both. */
+	unlink(sub);
+	put_file(dir, "tcpd.conf", "[tcpd]\ninclude = conf.d/*.conf\n"
+	    "[listener.b]\nbind = 127.0.0.1:7010\nservice = echo\n");
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	cr_assert_eq(errs.count, 1, "%s", errs.err[0].msg);
+	cr_assert_str_eq(errs.err[0].file, "");
+	cr_assert_eq(errs.err[0].line, 3);
+	{
+		char msg[CONFIG_ERRLEN];
+
+		snprintf(msg, sizeof(msg), "duplicate listener 'b' (first defined at "
+		    "%s/conf.d/20-b.conf:1)", dir);
+		cr_assert_str_eq(errs.err[0].msg, msg);
+	}
+	config_free(&cfg);
+	put_file(dir, "tcpd.conf", "[tcpd]\n" LISTENER "include = conf.d/*.conf\n");
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	cr_assert_eq(errs.count, 1, "%s", errs.err[0].msg);
+	cr_assert_str_eq(errs.err[0].msg, "unknown key 'include' in a listener section; it "
+	    "belongs under [tcpd] (include is read there only)");
+	config_free(&cfg);
+	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
+	put_file(sub, "40-d.conf", "[listener.e]\nbind = 127.0.0.1:7011\nservice = echo\n");
+	put_file(dir, "tcpd.conf", "[tcpd]\ninclude = conf.d/40-d.conf\n" LISTENER);
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	cr_assert_eq(errs.count, 1, "%s", errs.err[0].msg);
+	cr_assert_eq(errs.err[0].line, 3);
+	{
+		char msg[CONFIG_ERRLEN];
+
+		snprintf(msg, sizeof(msg), "duplicate listener 'e' (first defined at "
+		    "%s/conf.d/40-d.conf:1)", dir);
+		cr_assert_str_eq(errs.err[0].msg, msg);
+	}
+	config_free(&cfg);
+	put_file(dir, "tcpd.conf", "[tcpd]\ninclude = conf.d/*.conf\n" LISTENER);
+
+	snprintf(sub, sizeof(sub), "%s/conf.d/40-d.conf", dir);
+	unlink(sub);
 	/* Text has no directory to read from. */
 	expect_error("[tcpd]\ninclude = /etc/tcpd.d/*.conf\n" LISTENER, 2,
 	    "include is read only from a configuration file");
@@ -530,12 +580,15 @@ Test(config, fault_profile_errors_name_their_line)
 	expect_error(LISTENER "seed = 3\n", 4, "seed without a fault to replay: set delay, "
 	    "rate, slice, close_after, reset_after, reset_probability, stall_after or "
 	    "accept_delay");
-	expect_error(LISTENER "delay = 2m\n", 4, "invalid delay '2m': expected milliseconds "
-	    "(250 or 250ms) or seconds (2s), at most 86400000 ms");
-	expect_error(LISTENER "rate = 0\n", 4,
-	    "invalid rate '0': expected an integer from 1 to 1099511627776");
-	expect_error(LISTENER "close_after = 10k\n", 4, "invalid close_after '10k': expected "
-	    "bytes (1000) or a duration (250ms, 2s)");
+	expect_error(LISTENER "delay = 2d\n", 4, "invalid delay '2d': expected milliseconds "
+	    "(250) or a duration (250ms, 1.5s, 5m, 1h), at most 86400000 ms");
+	expect_error(LISTENER "delay = 0.5ms\n", 4, "invalid delay '0.5ms': expected "
+	    "milliseconds (250) or a duration (250ms, 1.5s, 5m, 1h), at most 86400000 ms");
+	expect_error(LISTENER "rate = 0\n", 4, "invalid rate '0': expected bytes (1000) or a "
+	    "size (64k, 1M, 1G: powers of 1024) from 1 to 1099511627776");
+	expect_error(LISTENER "close_after = 10m\n", 4, "invalid close_after '10m': expected "
+	    "bytes (1000), a size (64k, 1M, 1G: powers of 1024) or a duration (250ms, 1.5s, "
+	    "5m, 1h); for 10 minutes write 10min, for 10 MiB 10M");
 	expect_error(LISTENER "reset_probability = 1.5\n", 4, "invalid reset_probability "
 	    "'1.5': expected a fraction from 0 to 1 (0.01) or a percentage (1%)");
 	expect_error(LISTENER "reset_probability = 101%\n", 4, "invalid reset_probability "
@@ -561,4 +614,143 @@ Test(config, workers_a_number_or_auto)
 	    "(one per CPU) or an integer from 1 to 256");
 	expect_error("[tcpd]\nworkers = 257\n" LISTENER, 2, "invalid workers '257': expected "
 	    "auto (one per CPU) or an integer from 1 to 256");
+}
+
+/* One duration syntax and one size syntax, for every key that takes one. */
+Test(config, durations_and_sizes_share_one_syntax)
+{
+	const struct pace_profile *pp;
+
+	cr_assert_eq(config_load_string(&cfg, "[tcpd]\nidle_timeout = 5m\n"
+	    "request_timeout = 1.5m\nshutdown_timeout = 2\nshutdown_delay = 1000ms\n"
+	    "max_line = 64k\noutput_limit = 2M\n" LISTENER "proxy_timeout = 1m\n"
+	    "proxy_protocol = v1\nproxy_trusted = 10.0.0.1\n"
+	    "delay = 1.5s\njitter = 250\nrate = 10k\nslice = 1K\nslice_gap = 0.25s\n"
+	    "close_after = 64k\nstall_after = 2min\naccept_delay = 1h\n", &errs), 0,
+	    "%u: %s", errs.err[0].line, errs.err[0].msg);
+	cr_assert_eq(cfg.idle_timeout, 300);
+	cr_assert_eq(cfg.request_timeout, 90);
+	cr_assert_eq(cfg.shutdown_timeout, 2, "a bare number keeps the key's unit");
+	cr_assert_eq(cfg.shutdown_delay, 1);
+	cr_assert_eq(cfg.max_line, 65536);
+	cr_assert_eq(cfg.output_limit, 2 << 20);
+	cr_assert_eq(cfg.listeners[0].proxy_timeout, 60);
+	pp = &cfg.listeners[0].profile;
+	cr_assert_eq(pp->delay_ms, 1500);
+	cr_assert_eq(pp->jitter_ms, 250, "a bare number keeps the key's unit");
+	cr_assert_eq(pp->rate, 10240);
+	cr_assert_eq(pp->slice, 1024);
+	cr_assert_eq(pp->slice_gap_ms, 250);
+	cr_assert_eq(pp->end_bytes, 65536);
+	cr_assert_eq(pp->stall_ms, 120000);
+	cr_assert_eq(pp->accept_delay_ms, 3600000);
+	config_free(&cfg);
+	/* A key in whole seconds takes no part of one: it would be cut silently. */
+	expect_error("[tcpd]\nidle_timeout = 1.5s\n" LISTENER, 2,
+	    "invalid idle_timeout '1.5s': " SEC "0 to 31536000");
+	expect_error("[tcpd]\nidle_timeout = 1.s\n" LISTENER, 2,
+	    "invalid idle_timeout '1.s': " SEC "0 to 31536000");
+	expect_error("[tcpd]\nmax_line = 1.5k\n" LISTENER, 2,
+	    "invalid max_line '1.5k': " BY "64 to 1073741824");
+	expect_error("[tcpd]\nmax_line = 2G\n" LISTENER, 2,
+	    "invalid max_line '2G': " BY "64 to 1073741824");
+	expect_error("[tcpd]\nshutdown_delay = 2h\n" LISTENER, 2,
+	    "invalid shutdown_delay '2h': " SEC "0 to 3600");
+}
+
+/* Where a key outside any section, or in the wrong one, belongs. */
+Test(config, include_outside_a_section_says_where_it_goes)
+{
+	expect_error("include = conf.d/*.conf\n" LISTENER, 1, "'include' is outside any "
+	    "section; put it under [tcpd] (include is read there only)");
+	expect_error("[tcpd]\n" LISTENER "idle_timeout = 5\n", 5, "unknown key "
+	    "'idle_timeout' in a listener section; it belongs under [tcpd]");
+}
+
+/*
+ * Many listeners: names and addresses are checked once each (a hash and a
+ * sort), so 5,000 cost what 5 do times 1,000, not a million comparisons; the
+ * duplicates are still found, each once, at the later one.
+ */
+Test(config, many_listeners_duplicates_found_each_once)
+{
+	enum { N = 5000 };
+	static char text[N * 80];
+	size_t i, n = 0;
+
+	for (i = 0; i < N; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "[listener.l%zu]\n"
+		    "bind = 127.0.%zu.%zu:7\nservice = echo\n", i, i / 250, i % 250 + 1);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "[listener.l17]\nbind = "
+	    "127.0.0.1:8\nservice = echo\n[listener.z]\nbind = 127.0.19.249:7 "
+	    "127.0.0.3:7\nservice = echo\n");
+	cr_assert_lt(n, sizeof(text));
+	cr_assert_eq(config_load_string(&cfg, text, &errs), -1);
+	cr_assert_eq(errs.count, 3, "%zu: %s", errs.count, errs.err[0].msg);
+	cr_assert_eq(errs.err[0].line, 3 * N + 1);
+	cr_assert_str_eq(errs.err[0].msg, "duplicate listener 'l17' (first defined at "
+	    "line 52)");
+	cr_assert_eq(errs.err[1].line, 3 * N + 5);
+	cr_assert_str_eq(errs.err[1].msg, "address 127.0.19.249:7 is already bound by "
+	    "listener 'l4998' (line 14996)");
+	cr_assert_str_eq(errs.err[2].msg, "address 127.0.0.3:7 is already bound by "
+	    "listener 'l2' (line 8)");
+}
+
+/*
+ * --listen/--service build listeners directly: no byte of an option can add
+ * a key, a section or a listener, and errors name the option, not a line of
+ * a text the user never wrote.
+ */
+Test(config, command_line_listeners_are_built_not_pasted)
+{
+	const char *listen[] = { "0", "[::1]:7007", "127.0.0.1:7008" };
+	const char *service[] = { "echo", "command", "discard" };
+	const char *bad_listen[] = { "127.0.0.1:99999", "127.0.0.1:0\n[listener.x]",
+	    "127.0.0.1:7008", "127.0.0.1:7008" };
+	const char *bad_service[] = { "echo", "echo", "command\nfaults = on", "echo" };
+
+	cr_assert_eq(config_load_options(&cfg, listen, service, 3, &errs), 0, "%s: %s",
+	    errs.err[0].file, errs.err[0].msg);
+	cr_assert_eq(cfg.nlisteners, 3);
+	cr_assert_str_eq(cfg.listeners[0].name, "cli0");
+	cr_assert_eq(cfg.listeners[0].nbinds, 1);
+	cr_assert_eq(net_addr_port(&cfg.listeners[0].binds[0]), 0);
+	cr_assert_eq(cfg.listeners[1].faults, FAULTS_OFF);
+	cr_assert_str_eq(cfg.listeners[1].service->name, "command");
+	config_free(&cfg);
+
+	cr_assert_eq(config_load_options(&cfg, bad_listen, bad_service, 4, &errs), -1);
+	cr_assert_eq(errs.count, 4);
+	cr_assert_str_eq(errs.err[0].file, "--listen 127.0.0.1:99999");
+	cr_assert_eq(errs.err[0].line, 0);
+	cr_assert_str_eq(errs.err[0].msg, "invalid bind address '127.0.0.1:99999': port "
+	    "must be a number from 0 to 65535 (0: any free port)");
+	cr_assert_str_eq(errs.err[1].file, "--listen 127.0.0.1:0\\n[listener.x]");
+	cr_assert_str_eq(errs.err[2].file, "--service command\\nfaults = on");
+	cr_assert_eq(strncmp(errs.err[2].msg, "invalid service 'command\\nfaults = on': "
+	    "expected echo, ", 55), 0, "%s", errs.err[2].msg);
+	cr_assert_str_eq(errs.err[3].file, "--listen 127.0.0.1:7008");
+	cr_assert_eq(errs.err[3].line, 0);
+	cr_assert_str_eq(errs.err[3].msg, "address 127.0.0.1:7008 is already bound by "
+	    "listener 'cli2' (--listen 127.0.0.1:7008)");
+}
+
+/* An included file's name is outside text: its errors carry it escaped. */
+Test(config, an_included_files_name_is_escaped_in_its_errors)
+{
+	char dir[] = "/tmp/tcpd-include-XXXXXX", path[512], sub[512], expect[512];
+
+	cr_assert_not_null(mkdtemp(dir));
+	put_file(dir, "tcpd.conf", "[tcpd]\ninclude = *.d.conf\n" LISTENER);
+	put_file(dir, "x\n2026 error: forged\x1b[2J.d.conf", "[listener.f]\nbind = "
+	    "127.0.0.1:7008\nservice = echo\ncolour = blue\n");
+	snprintf(path, sizeof(path), "%s/tcpd.conf", dir);
+	cr_assert_eq(config_load_file(&cfg, path, &errs), -1);
+	cr_assert_eq(errs.count, 1, "%s", errs.err[0].msg);
+	snprintf(expect, sizeof(expect), "%s/x\\n2026 error: forged\\x1b[2J.d.conf", dir);
+	cr_assert_str_eq(errs.err[0].file, expect);
+	cr_assert_eq(errs.err[0].line, 4);
+	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
+	cr_assert_eq(system(sub), 0);
 }

@@ -77,10 +77,11 @@ Test(daemon, check_config_lists_each_error_with_file_and_line)
 	cr_assert_eq(run_tcpd("-t", "-c", path), 1);
 	snprintf(expect, sizeof(expect),
 	    "%1$s:2: unknown key 'max_conections' in [tcpd]\n"
-	    "%1$s:3: invalid idle_timeout 'soon': expected an integer from 0 to 31536000\n"
+	    "%1$s:3: invalid idle_timeout 'soon': expected seconds (30) or a duration (250ms, "
+	    "1.5s, 5m, 1h), whole seconds from 0 to 31536000\n"
 	    "%1$s:5: invalid bind address '127.0.0.1:99999': port must be a number from 0 to "
 	    "65535 (0: any free port)\n"
-	    "%1$s:7: duplicate listener 'a' (first defined at line 4)\n"
+	    "%1$s:7: duplicate listener 'a' (first defined at %1$s:4)\n"
 	    "%1$s:8: unknown section [extra]: expected [tcpd] or [listener.NAME]\n",
 	    path);
 	cr_assert_str_eq(out, expect);
@@ -435,14 +436,39 @@ Test(daemon, command_line_listeners_are_checked_like_a_file)
 	    "--check-config", NULL };
 	const char *bad[] = { tcpd_bin(), "--listen", "7", "--service", "bogus", NULL };
 	const char *unpaired[] = { tcpd_bin(), "--listen", "7", NULL };
+	const char *faults_on[] = { tcpd_bin(), "--listen", "0", "--service",
+	    "command\nfaults = on", "-t", NULL };
+	const char *extra_listener[] = { tcpd_bin(), "--listen",
+	    "127.0.0.1:0\n[listener.x]\nbind = 127.0.0.1:0\nservice = echo", "--service",
+	    "echo", "-t", NULL };
+	const char *bad_port[] = { tcpd_bin(), "--listen", "127.0.0.1:99999", "--service",
+	    "echo", "-t", NULL };
+	const char *twice[] = { tcpd_bin(), "--listen", "127.0.0.1:7", "--service", "echo",
+	    "--listen", "127.0.0.1:7", "--service", "echo", "-t", NULL };
 	const char *both[] = { tcpd_bin(), "-c", "x", "--listen", "7", "--service", "echo",
 	    NULL };
 
 	cr_assert_eq(run_capture(check, out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "command line: configuration ok\n");
 	cr_assert_eq(run_capture(bad, out, sizeof(out)), 1);
-	cr_assert_str_eq(out, "tcpd: --listen 7 --service bogus: invalid service 'bogus': "
+	cr_assert_str_eq(out, "tcpd: --service bogus: invalid service 'bogus': "
 	    "expected echo, discard, chargen, daytime, time, command, metrics or agent\n");
+	/* Option text is never pasted into a config: a newline adds no key, no listener. */
+	cr_assert_eq(run_capture(faults_on, out, sizeof(out)), 1, "%s", out);
+	cr_assert_eq(strncmp(out, "tcpd: --service command\\nfaults = on: invalid service "
+	    "'command\\nfaults = on': expected echo, ", 73), 0, "%s", out);
+	cr_assert_eq(run_capture(extra_listener, out, sizeof(out)), 1, "%s", out);
+	cr_assert_str_eq(out, "tcpd: --listen 127.0.0.1:0\\n[listener.x]\\nbind = "
+	    "127.0.0.1:0\\nservice = echo: invalid bind address '127.0.0.1:0\\n[listener.x]"
+	    "\\nbind = 127.0.0.1:0\\nservice = echo': IPv6 addresses must be written in "
+	    "brackets, as [::1]:PORT\n");
+	/* An error names the option it is about, not a line of a text nobody wrote. */
+	cr_assert_eq(run_capture(bad_port, out, sizeof(out)), 1, "%s", out);
+	cr_assert_str_eq(out, "tcpd: --listen 127.0.0.1:99999: invalid bind address "
+	    "'127.0.0.1:99999': port must be a number from 0 to 65535 (0: any free port)\n");
+	cr_assert_eq(run_capture(twice, out, sizeof(out)), 1, "%s", out);
+	cr_assert_str_eq(out, "tcpd: --listen 127.0.0.1:7: address 127.0.0.1:7 is already "
+	    "bound by listener 'cli0' (--listen 127.0.0.1:7)\n");
 	cr_assert_eq(run_capture(unpaired, out, sizeof(out)), 2);
 	cr_assert_eq(strncmp(out, "tcpd: each --listen needs a --service, in pairs\n", 48), 0,
 	    "%s", out);

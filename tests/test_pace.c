@@ -314,7 +314,11 @@ Test(pace, an_after_is_bytes_or_a_duration)
 	cr_assert_eq(pace_parse_after("1125899906842624", 16, &bytes, &t), 0, "2^50");
 	cr_assert_eq(pace_parse_after("1125899906842625", 16, &bytes, &t), -1);
 	cr_assert_eq(pace_parse_after("86401s", 6, &bytes, &t), -1, "over a day");
-	cr_assert_eq(pace_parse_after("10k", 3, &bytes, &t), -1);
+	cr_assert_eq(pace_parse_after("10k", 3, &bytes, &t), 0, "a size, as every size key");
+	cr_assert(bytes == 10240 && t == PACE_NEVER);
+	cr_assert_eq(pace_parse_after("2min", 4, &bytes, &t), 0);
+	cr_assert(bytes == PACE_NEVER && t == 120000);
+	cr_assert_eq(pace_parse_after("2m", 2, &bytes, &t), -1, "minutes or MiB: refused");
 }
 
 Test(pace, a_later_hold_never_moves_an_earlier_one_sooner)

@@ -193,6 +193,30 @@ Test(proxy, v2_tlvs_kept_skipped_and_the_crc)
 	cr_assert_str_eq(parser.why, "v2: CRC32C mismatch");
 }
 
+/* The AUTHORITY is the peer's text: what reaches the log cannot forge a line. */
+Test(proxy, v2_authority_is_kept_escaped)
+{
+	uint8_t body[512], buf[600];
+	size_t n = 12, used, total;
+
+	memcpy(body, (const uint8_t[]){ 127, 0, 0, 1, 127, 0, 0, 1, 0, 80, 0, 81 }, 12);
+	memcpy(body + n, "\x02\x00\x18" "a\n2026 error: \x1b[31mx\\\"\0z", 27);
+	n += 27;
+	total = v2(buf, 0x21, 0x11, body, (uint16_t)n);
+	cr_assert_eq(parse(PROXY_V2, buf, total, &used), PROXY_DONE, "%s", parser.why);
+	cr_assert_str_eq(parser.h.authority, "a\\n2026 error: \\x1b[31mx\\\\\\\"\\x00z");
+	/* The longest, every byte a control byte: cut with "...", never overrun. */
+	n = 12;
+	memcpy(body + n, "\x02\x00\xff", 3);
+	memset(body + n + 3, '\n', 255);
+	n += 258;
+	total = v2(buf, 0x21, 0x11, body, (uint16_t)n);
+	cr_assert_eq(parse(PROXY_V2, buf, total, &used), PROXY_DONE, "%s", parser.why);
+	cr_assert_eq(strlen(parser.h.authority), 255, "%s", parser.h.authority);
+	cr_assert_eq(strncmp(parser.h.authority, "\\n\\n", 4), 0);
+	cr_assert_str_eq(parser.h.authority + 252, "...");
+}
+
 Test(proxy, crc32c_check_value)
 {
 	cr_assert_eq(proxy_crc32c(0, (const uint8_t *)"123456789", 9), 0xe3069283u);

@@ -2,6 +2,9 @@
 /* tcpd and the service manager's protocols, against the built binary. */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -261,4 +264,73 @@ Test(systemd, a_passed_unix_socket_is_refused_with_the_reason)
 	free(log);
 	cr_assert_eq(tcpd_stop(), 0);
 	unlink(listen_unix + strlen("--listen="));
+}
+
+/*
+ * tcpd run as systemd runs it, with one listening socket at descriptor 3
+ * passed under name (systemd-socket-activate refuses the names this tests):
+ * its exit status, and what it wrote to stderr in out.
+ */
+static int
+run_passed(const char *name, char *out, size_t size)
+{
+	char errpath[] = "/tmp/tcpd-passed-XXXXXX";
+	int efd = mkstemp(errpath), status = -1, i;
+	pid_t pid;
+	ssize_t n;
+
+	cr_assert_geq(efd, 0);
+	if ((pid = fork()) == 0) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+		    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		char pidtext[16];
+
+		if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+		    listen(fd, 8) == -1 || dup2(fd, 3) != 3 || dup2(efd, 2) != 2)
+			_exit(99);
+		snprintf(pidtext, sizeof(pidtext), "%d", (int)getpid());
+		setenv("LISTEN_PID", pidtext, 1);
+		setenv("LISTEN_FDS", "1", 1);
+		setenv("LISTEN_FDNAMES", name, 1);
+		unsetenv("JOURNAL_STREAM");
+		execl(tcpd_bin(), tcpd_bin(), "--listen", "127.0.0.1:0", "--service", "echo",
+		    (char *)NULL);
+		_exit(98);
+	}
+	cr_assert_gt(pid, 0);
+	/* It fails at once; bounded all the same. */
+	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 500) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	n = pread(efd, out, size - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(efd);
+	unlink(errpath);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * A passed socket's name is outside text: a newline in it cannot forge a
+ * log line, and a 1000-character one is cut, keeping the reason in view.
+ */
+Test(systemd, a_passed_name_is_logged_escaped_and_cut)
+{
+	static char name[1001], out[8192];
+	const char *line;
+
+	cr_assert_eq(run_passed("cmd\n2026 error forged\x1b[2J", out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "error: the socket systemd passed as "
+	    "'cmd\\n2026 error forged\\x1b[2J' (127.0.0.1:"), "%s", out);
+	cr_assert_null(strstr(out, "\n2026 error forged"), "%s", out);
+	memset(name, 'x', 1000);
+	cr_assert_eq(run_passed(name, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(line = strstr(out, "error: the socket systemd passed as 'xxx"),
+	    "%s", out);
+	cr_assert_not_null(strstr(line, "xxx...' (127.0.0.1:"), "%s", out);
+	cr_assert_not_null(strstr(line, ") matches no listener: FileDescriptorName= in the "
+	    ".socket unit must be the NAME of a [listener.NAME] (here: cli0)\n"), "%s", out);
 }

@@ -85,3 +85,98 @@ num_parse_real(const char *s, double min, double max, double *out)
 	*out = v;
 	return 0;
 }
+
+/* The unit a duration ends with, in ms, and how many bytes it takes; 0 for none. */
+static uint64_t
+duration_unit(const char *s, size_t len, size_t *unit_len)
+{
+	static const struct { const char *name; uint64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "min", 60000 }, { "m", 60000 },
+		{ "h", 3600000 },
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		n = strlen(units[i].name);
+		if (len > n && memcmp(s + len - n, units[i].name, n) == 0) {
+			*unit_len = n;
+			return units[i].ms;
+		}
+	}
+	*unit_len = 0;
+	return 0;
+}
+
+int
+num_parse_duration(const char *s, size_t len, uint64_t bare_ms, uint64_t max_ms,
+    uint64_t *ms)
+{
+	const char *dot;
+	size_t unit_len, ilen, flen, i;
+	uint64_t scale = duration_unit(s, len, &unit_len), frac = 0, div = 1;
+	int64_t whole;
+
+	if (scale == 0)
+		scale = bare_ms;
+	len -= unit_len;
+	dot = memchr(s, '.', len);
+	ilen = dot != NULL ? (size_t)(dot - s) : len;
+	flen = dot != NULL ? len - ilen - 1 : 0;
+	/* Up to 9 decimals, digits only: "1.5s", never "1.", ".5" or "1e3". */
+	if (scale == 0 || (dot != NULL && (ilen == 0 || flen == 0 || flen > 9))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (num_parse(s, ilen, 0, (int64_t)(max_ms / scale), &whole) == -1)
+		return -1;
+	for (i = 0; i < flen; i++) {
+		if (dot[1 + i] < '0' || dot[1 + i] > '9') {
+			errno = EINVAL;
+			return -1;
+		}
+		frac = frac * 10 + (uint64_t)(dot[1 + i] - '0');
+		div *= 10;
+	}
+	/* A part of a millisecond is no duration tcpd can keep. */
+	if (frac * scale % div != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uint64_t)whole * scale + frac * scale / div > max_ms) {
+		errno = ERANGE;
+		return -1;
+	}
+	*ms = (uint64_t)whole * scale + frac * scale / div;
+	return 0;
+}
+
+bool
+num_has_duration_unit(const char *s, size_t len)
+{
+	size_t unit_len;
+
+	return duration_unit(s, len, &unit_len) != 0;
+}
+
+int
+num_parse_size(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t scale = 1;
+	int64_t v;
+
+	if (len > 1) {
+		switch (s[len - 1]) {
+		case 'k': case 'K': scale = 1ull << 10; break;
+		case 'm': case 'M': scale = 1ull << 20; break;
+		case 'g': case 'G': scale = 1ull << 30; break;
+		}
+	}
+	if (num_parse(s, scale == 1 ? len : len - 1, 0, (int64_t)(max / scale), &v) == -1)
+		return -1;
+	if ((uint64_t)v * scale < min) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = (uint64_t)v * scale;
+	return 0;
+}

@@ -90,6 +90,12 @@ cidr_match(const struct cidr *cidr, const uint8_t key[16])
 {
 	unsigned full = cidr->prefix / 8, rest = cidr->prefix % 8;
 
+	/*
+	 * An IPv4 peer only meets blocks inside ::ffff:0:0/96: "deny = ::/0",
+	 * written to mean "no IPv6", must not refuse every IPv4 client too.
+	 */
+	if (cidr->prefix < 96 && memcmp(key, v4_mapped_prefix, 12) == 0)
+		return false;
 	if (memcmp(cidr->addr, key, full) != 0)
 		return false;
 	if (rest == 0)

@@ -12,7 +12,9 @@ struct net_addr;
 /*
  * An address block. IPv4 blocks are kept in the IPv4-mapped IPv6 form
  * (::ffff:a.b.c.d, prefix + 96), so one comparison serves both families and
- * an IPv4-mapped peer on an IPv6 socket matches IPv4 rules.
+ * an IPv4-mapped peer on an IPv6 socket matches IPv4 rules. An IPv6 block
+ * wider than ::ffff:0:0/96 (::/0, ::/1 ...) never matches an IPv4 peer: the
+ * families stay apart unless a block is written inside the mapped space.
  */
 struct cidr {
 	uint8_t		addr[16];

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "daemon/activation.h"
+#include "tcpd/log.h"
 #include "tcpd/num.h"
 
 static int
@@ -60,15 +61,12 @@ activation_take(struct activation *a)
 			return -errno;
 		}
 		a->fds[i] = fd;
-		if (names != NULL) {
+		if (names != NULL)
 			len = strcspn(names, ":");
-			if (len >= ACTIVATION_NAME_MAX)
-				len = ACTIVATION_NAME_MAX - 1;
-		}
 		if (len == 0)
 			snprintf(a->names[i], ACTIVATION_NAME_MAX, "unknown");
-		else
-			snprintf(a->names[i], ACTIVATION_NAME_MAX, "%.*s", (int)len, names);
+		else	/* Outside text, bound for the log: printable, and short. */
+			log_escape(a->names[i], ACTIVATION_SHOWN_MAX + 1, names, len);
 		if (names != NULL) {
 			names += strcspn(names, ":");
 			if (*names == ':')

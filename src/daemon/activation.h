@@ -13,6 +13,13 @@
 #define ACTIVATION_FD_START	3
 #define ACTIVATION_MAX		64
 #define ACTIVATION_NAME_MAX	256
+/*
+ * A passed name is kept as log_escape() shows it, cut to this many
+ * characters with "...": it reaches log lines, which a newline must not
+ * split and whose reason a 1000-byte name must not push out. A name a
+ * listener can have (1-31 letters, digits, '-', '_') is kept as it is.
+ */
+#define ACTIVATION_SHOWN_MAX	48
 
 struct activation {
 	int	fds[ACTIVATION_MAX];

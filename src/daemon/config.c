@@ -23,8 +23,9 @@
 #include "tcpd/num.h"
 
 enum key_type {
-	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_BOOL, KEY_SERVICE, KEY_BINDS, KEY_CIDRS, KEY_INCLUDE,
-	KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_U64, KEY_AFTER, KEY_CHANCE, KEY_SEED, KEY_WORKERS
+	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SECONDS, KEY_BYTES, KEY_BOOL, KEY_SERVICE,
+	KEY_BINDS, KEY_CIDRS, KEY_INCLUDE, KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_SIZE, KEY_AFTER,
+	KEY_CHANCE, KEY_SEED, KEY_WORKERS
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -35,7 +36,7 @@ struct key_desc {
 	enum key_type	 type;
 	size_t		 offset;	/* in struct config or listener_config */
 	unsigned	 def, min, max;
-	uint64_t	 max64;		/* KEY_MS and KEY_U64: the largest value */
+	uint64_t	 max64;		/* KEY_MS and KEY_SIZE: the largest value */
 };
 
 #define G(name, type, def, min, max) \
@@ -50,12 +51,12 @@ static const struct key_desc keys[] = {
 	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
 	G(log_target,		KEY_TARGET,	LOG_TARGET_AUTO, 0, 0),
 	G(max_connections,	KEY_UINT,	10000,		1, 1000000),
-	G(idle_timeout,		KEY_UINT,	300,		0, 31536000),
-	G(request_timeout,	KEY_UINT,	30,		0, 31536000),
-	G(shutdown_timeout,	KEY_UINT,	10,		0, 3600),
-	G(shutdown_delay,	KEY_UINT,	0,		0, 3600),
-	G(max_line,		KEY_UINT,	65536,		64, 1u << 30),
-	G(output_limit,		KEY_UINT,	1048576,	1024, 1u << 30),
+	G(idle_timeout,		KEY_SECONDS,	300,		0, 31536000),
+	G(request_timeout,	KEY_SECONDS,	30,		0, 31536000),
+	G(shutdown_timeout,	KEY_SECONDS,	10,		0, 3600),
+	G(shutdown_delay,	KEY_SECONDS,	0,		0, 3600),
+	G(max_line,		KEY_BYTES,	65536,		64, 1u << 30),
+	G(output_limit,		KEY_BYTES,	1048576,	1024, 1u << 30),
 	G(workers,		KEY_WORKERS,	1,		1, SUPERVISOR_MAX_WORKERS),
 	{ "include", SECTION_GLOBAL, KEY_INCLUDE, 0, 0, 0, 0, 0 },
 	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0, 0 },
@@ -68,12 +69,12 @@ static const struct key_desc keys[] = {
 	L(proxy_protocol,	KEY_PROXY,	0,		0, 0),
 	L(proxy_trusted,	KEY_CIDRS,	0,		0, 0),
 	/* At least 3 s: a lost segment's retransmit must fit, as the spec asks. */
-	L(proxy_timeout,	KEY_UINT,	5,		3, 3600),
+	L(proxy_timeout,	KEY_SECONDS,	5,		3, 3600),
 	L(faults,		KEY_FAULTS,	FAULTS_OFF,	0, 0),
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
-	F(rate,			KEY_U64,	rate,		PACE_RATE_MAX),
-	F(slice,		KEY_U64,	slice,		1u << 30),
+	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
+	F(slice,		KEY_SIZE,	slice,		1u << 30),
 	F(slice_gap,		KEY_MS,		slice_gap_ms,	PACE_MS_MAX),
 	F(close_after,		KEY_AFTER,	end_bytes,	0),
 	F(reset_after,		KEY_AFTER,	end_bytes,	0),
@@ -91,6 +92,12 @@ static const struct key_desc keys[] = {
 /* A config file larger than this is refused: /dev/zero is not a config. */
 #define CONFIG_MAX_BYTES	(1024 * 1024)
 
+/* The listeners' names: a hash table of listener index + 1, 0 for empty. */
+struct name_index {
+	size_t	*slot;
+	size_t	 cap;		/* a power of two */
+};
+
 struct parser {
 	struct config		*cfg;
 	struct config_errors	*errs;
@@ -105,6 +112,8 @@ struct parser {
 	enum section_kind	 section;
 	unsigned		 key_lines[NKEYS];	/* in the current section */
 	const struct key_desc	*prev_key;	/* for continuation lines */
+	const char		*main;		/* the main file's name; NULL for a text */
+	struct name_index	*names;		/* every listener's, shared with includes */
 };
 
 static void add_error(struct config_errors *errs, unsigned line,
@@ -116,8 +125,10 @@ add_error(struct config_errors *errs, unsigned line, const char *fmt, ...)
 	va_list ap;
 
 	if (errs->count < CONFIG_MAX_ERRORS) {
-		snprintf(errs->err[errs->count].file, CONFIG_FILE_MAX, "%s",
-		    errs->current != NULL ? errs->current : "");
+		/* A file's name is outside text too: a newline in it forges no line. */
+		log_escape(errs->err[errs->count].file, CONFIG_FILE_MAX,
+		    errs->current != NULL ? errs->current : "",
+		    errs->current != NULL ? strlen(errs->current) : 0);
 		errs->err[errs->count].line = line;
 		va_start(ap, fmt);
 		vsnprintf(errs->err[errs->count].msg, CONFIG_ERRLEN, fmt, ap);
@@ -131,6 +142,13 @@ static const char *
 shown(char *dst, size_t size, const char *s)
 {
 	return log_escape(dst, size, s, strlen(s));
+}
+
+/* A key whose field is an unsigned with a default. */
+static bool
+is_unsigned(const struct key_desc *k)
+{
+	return k->type == KEY_UINT || k->type == KEY_SECONDS || k->type == KEY_BYTES;
 }
 
 static struct listener_config *
@@ -153,13 +171,79 @@ valid_listener_name(const char *name)
 	return true;
 }
 
+/*
+ * Where something is, for a message about something else: "line 3" in a
+ * text, "FILE:3" in a file (main is the main file's name, or NULL for a
+ * text), or the command-line option a listener came from (line 0).
+ */
+static const char *
+where(char *dst, size_t size, const char *main, const char *file, unsigned line)
+{
+	char text[CONFIG_FILE_MAX];
+
+	if (file == NULL)
+		file = main;
+	if (file == NULL)
+		snprintf(dst, size, "line %u", line);
+	else if (line == 0)
+		snprintf(dst, size, "%s", shown(text, sizeof(text), file));
+	else
+		snprintf(dst, size, "%s:%u", shown(text, sizeof(text), file), line);
+	return dst;
+}
+
+static uint64_t
+hash_name(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * Files the listeners' names, so a duplicate is found in constant time, not
+ * by a scan that makes 17,000 listeners cost 2.5 s. Returns the listener
+ * already named as listener i, i itself once filed, or -1 out of memory.
+ */
+static ssize_t
+file_name(struct name_index *ix, const struct config *cfg, size_t i)
+{
+	const struct listener_config *ls = cfg->listeners;
+	size_t j, h, *slot;
+
+	if (2 * (i + 1) > ix->cap) {
+		size_t cap = ix->cap != 0 ? 2 * ix->cap : 64;
+
+		if ((slot = calloc(cap, sizeof(*slot))) == NULL)
+			return -1;
+		for (j = 0; j < ix->cap; j++) {
+			if (ix->slot[j] == 0)
+				continue;
+			for (h = hash_name(ls[ix->slot[j] - 1].name); slot[h & (cap - 1)] != 0; h++)
+				;
+			slot[h & (cap - 1)] = ix->slot[j];
+		}
+		free(ix->slot);
+		ix->slot = slot;
+		ix->cap = cap;
+	}
+	for (h = hash_name(ls[i].name); ix->slot[h & (ix->cap - 1)] != 0; h++)
+		if (strcmp(ls[ix->slot[h & (ix->cap - 1)] - 1].name, ls[i].name) == 0)
+			return (ssize_t)ix->slot[h & (ix->cap - 1)] - 1;
+	ix->slot[h & (ix->cap - 1)] = i + 1;
+	return (ssize_t)i;
+}
+
 static void
 start_listener(struct parser *p, const char *name)
 {
 	struct config *cfg = p->cfg;
 	struct listener_config *l;
-	char text[96];
-	size_t i;
+	char text[96], first[CONFIG_FILE_MAX + 16];
+	size_t i, n = cfg->nlisteners;
+	ssize_t dup;
 
 	if (!valid_listener_name(name)) {
 		add_error(p->errs, p->lineno, "invalid listener name '%s': use "
@@ -168,32 +252,36 @@ start_listener(struct parser *p, const char *name)
 		p->section = SECTION_BAD;
 		return;
 	}
-	for (i = 0; i < cfg->nlisteners; i++) {
-		if (strcmp(cfg->listeners[i].name, name) == 0) {
-			add_error(p->errs, p->lineno, "duplicate listener '%s' "
-			    "(first defined at line %u)", name,
-			    cfg->listeners[i].line);
+	/* Doubling at each power of two: 17,000 listeners copy no 17,000 arrays. */
+	if ((n & (n - 1)) == 0) {
+		if ((l = realloc(cfg->listeners, (n != 0 ? 2 * n : 1) * sizeof(*l))) == NULL) {
+			add_error(p->errs, p->lineno, "out of memory");
 			p->section = SECTION_BAD;
 			return;
 		}
+		cfg->listeners = l;
 	}
-	l = realloc(cfg->listeners, (cfg->nlisteners + 1) * sizeof(*l));
-	if (l == NULL) {
-		add_error(p->errs, p->lineno, "out of memory");
-		p->section = SECTION_BAD;
-		return;
-	}
-	cfg->listeners = l;
-	l = &cfg->listeners[cfg->nlisteners++];
+	l = &cfg->listeners[n];
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->line = p->lineno;
 	l->file = p->errs->current;
+	if ((dup = file_name(p->names, cfg, n)) != (ssize_t)n) {
+		if (dup == -1)
+			add_error(p->errs, p->lineno, "out of memory");
+		else
+			add_error(p->errs, p->lineno, "duplicate listener '%s' (first "
+			    "defined at %s)", name, where(first, sizeof(first), p->main,
+			    cfg->listeners[dup].file, cfg->listeners[dup].line));
+		p->section = SECTION_BAD;
+		return;
+	}
+	cfg->nlisteners++;
 	pace_profile_init(&l->profile);
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].section != SECTION_LISTENER)
 			continue;
-		if (keys[i].type == KEY_UINT)
+		if (is_unsigned(&keys[i]))
 			*(unsigned *)(void *)((char *)l + keys[i].offset) = keys[i].def;
 		else if (keys[i].type == KEY_BOOL)
 			*(bool *)(void *)((char *)l + keys[i].offset) = keys[i].def != 0;
@@ -497,7 +585,7 @@ include_files(struct parser *p, const char *pattern)
 	}
 	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
 		struct parser q = { .cfg = p->cfg, .errs = p->errs, .included = true,
-		    .dir = NULL };
+		    .dir = NULL, .main = p->main, .names = p->names };
 		char **files, *name;
 		FILE *in;
 
@@ -573,6 +661,10 @@ is_list(const struct key_desc *k)
 	return k->type == KEY_BINDS || k->type == KEY_CIDRS;
 }
 
+/* The one syntax of every duration and size key (num.h), as messages show it. */
+#define DURATIONS	"duration (250ms, 1.5s, 5m, 1h)"
+#define SIZES		"size (64k, 1M, 1G: powers of 1024)"
+
 /* A fault profile key; how they combine is checked at the section's end. */
 static void
 set_fault(struct parser *p, const struct key_desc *k, const char *value)
@@ -590,22 +682,21 @@ set_fault(struct parser *p, const struct key_desc *k, const char *value)
 		if (pace_parse_ms(value, len, k->max64, field) == 0)
 			return;
 		add_error(p->errs, p->lineno, "invalid %s '%s': expected milliseconds "
-		    "(250 or 250ms) or seconds (2s), at most %llu ms", k->name,
+		    "(250) or a " DURATIONS ", at most %llu ms", k->name,
 		    shown(text, sizeof(text), value), (unsigned long long)k->max64);
 		return;
-	case KEY_U64:
-		if (num_parse(value, len, 1, (int64_t)k->max64, &v) == 0) {
-			*field = (uint64_t)v;
+	case KEY_SIZE:
+		if (num_parse_size(value, len, 1, k->max64, field) == 0)
 			return;
-		}
-		add_error(p->errs, p->lineno, "invalid %s '%s': expected an integer from "
-		    "1 to %llu", k->name, shown(text, sizeof(text), value),
+		add_error(p->errs, p->lineno, "invalid %s '%s': expected bytes (1000) or a "
+		    SIZES " from 1 to %llu", k->name, shown(text, sizeof(text), value),
 		    (unsigned long long)k->max64);
 		return;
 	case KEY_AFTER:
 		if (pace_parse_after(value, len, &bytes, &ms) == -1) {
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected bytes "
-			    "(1000) or a duration (250ms, 2s)", k->name,
+			    "(1000), a " SIZES " or a " DURATIONS "; for 10 minutes "
+			    "write 10min, for 10 MiB 10M", k->name,
 			    shown(text, sizeof(text), value));
 		} else if (k->name[0] == 's') {
 			pp->stall_bytes = bytes;
@@ -695,6 +786,7 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	    (void *)current_listener(p);
 	void *field = (char *)base + k->offset;
 	char text[96];
+	uint64_t n;
 
 	switch (k->type) {
 	case KEY_LEVEL:
@@ -714,6 +806,24 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected "
 			    "an integer from %u to %u", k->name,
 			    shown(text, sizeof(text), value), k->min, k->max);
+		break;
+	case KEY_SECONDS:
+		/* Kept in whole seconds: "1.5s" here would be silently cut. */
+		if (num_parse_duration(value, strlen(value), 1000, (uint64_t)k->max * 1000,
+		    &n) == -1 || n % 1000 != 0 || n / 1000 < k->min)
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected seconds "
+			    "(30) or a " DURATIONS ", whole seconds from %u to %u", k->name,
+			    shown(text, sizeof(text), value), k->min, k->max);
+		else
+			*(unsigned *)field = (unsigned)(n / 1000);
+		break;
+	case KEY_BYTES:
+		if (num_parse_size(value, strlen(value), k->min, k->max, &n) == -1)
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected bytes "
+			    "(%u) or a " SIZES " from %u to %u", k->name,
+			    shown(text, sizeof(text), value), k->def, k->min, k->max);
+		else
+			*(unsigned *)field = (unsigned)n;
 		break;
 	case KEY_INCLUDE:
 		include_files(p, value);
@@ -746,7 +856,7 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			    "loopback or on", shown(text, sizeof(text), value));
 		break;
 	case KEY_MS:
-	case KEY_U64:
+	case KEY_SIZE:
 	case KEY_AFTER:
 	case KEY_CHANCE:
 	case KEY_SEED:
@@ -785,6 +895,25 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	}
 }
 
+/*
+ * Where a key may go, for a message: "[tcpd]" or "[listener.NAME]", and
+ * include only in the main file's [tcpd]; "" for a key tcpd does not know
+ * (which is "[tcpd] or [listener.NAME]" outside any section).
+ */
+static const char *
+home_of(const struct parser *p, const char *name)
+{
+	size_t i;
+
+	if (strcmp(name, "include") == 0)
+		return p->included ? "the main file's [tcpd]: an included file "
+		    "includes nothing" : "[tcpd] (include is read there only)";
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return keys[i].section == SECTION_GLOBAL ? "[tcpd]" : "[listener.NAME]";
+	return p->section == SECTION_NONE ? "[tcpd] or [listener.NAME]" : "";
+}
+
 static int
 handle_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -797,8 +926,8 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 	if (p->section == SECTION_BAD)
 		return 1;
 	if (p->section == SECTION_NONE) {
-		add_error(p->errs, p->lineno, "'%s' is outside any section; "
-		    "put it under [tcpd] or [listener.NAME]", shown(text, sizeof(text), name));
+		add_error(p->errs, p->lineno, "'%s' is outside any section; put it under "
+		    "%s", shown(text, sizeof(text), name), home_of(p, name));
 		return 1;
 	}
 	if (p->indented && p->prev_key != NULL && strcmp(name, p->prev_key->name) == 0) {
@@ -822,9 +951,12 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 		}
 	}
 	if (k == NULL) {
-		add_error(p->errs, p->lineno, "unknown key '%s' in %s",
+		const char *home = home_of(p, name);
+
+		add_error(p->errs, p->lineno, "unknown key '%s' in %s%s%s",
 		    shown(text, sizeof(text), name),
-		    p->section == SECTION_GLOBAL ? "[tcpd]" : "a listener section");
+		    p->section == SECTION_GLOBAL ? "[tcpd]" : "a listener section",
+		    home[0] != '\0' ? "; it belongs under " : "", home);
 		return 1;
 	}
 	if (p->key_lines[i] != 0 && k->type != KEY_INCLUDE) {
@@ -838,11 +970,95 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
-static void
-check_listeners(struct config *cfg, struct config_errors *errs)
+/* One bind of one listener, for finding the addresses bound twice. */
+struct bind_ref {
+	const struct net_addr	*addr;
+	size_t			 listener;
+	size_t			 order;		/* among all binds, as written */
+};
+
+/* Orders addresses as net_addr_equal() tells them apart: family, host, port. */
+static int
+compare_addrs(const struct net_addr *x, const struct net_addr *y)
 {
-	char text[NET_ADDRSTRLEN];
-	size_t i, j, a, b;
+	int c;
+
+	if (x->u.sa.sa_family != y->u.sa.sa_family)
+		return x->u.sa.sa_family < y->u.sa.sa_family ? -1 : 1;
+	if (x->u.sa.sa_family == AF_INET)
+		c = memcmp(&x->u.in.sin_addr, &y->u.in.sin_addr, 4);
+	else
+		c = memcmp(&x->u.in6.sin6_addr, &y->u.in6.sin6_addr, 16);
+	return c != 0 ? c : (int)net_addr_port(x) - (int)net_addr_port(y);
+}
+
+/* Equal addresses in the order written: the first one written is "first". */
+static int
+compare_binds(const void *pa, const void *pb)
+{
+	const struct bind_ref *a = pa, *b = pb;
+	int c = compare_addrs(a->addr, b->addr);
+
+	return c != 0 ? c : a->order < b->order ? -1 : a->order > b->order;
+}
+
+/*
+ * Addresses bound by two listeners, or twice by one: sorted, so equal ones
+ * sit together (n log n, not a comparison of every pair). Reported at the
+ * later bind, in the order written, naming where the first one is.
+ */
+static void
+check_binds(struct config *cfg, const char *main, struct config_errors *errs)
+{
+	struct bind_ref *refs, **first_of;
+	char text[NET_ADDRSTRLEN], first[CONFIG_FILE_MAX + 16];
+	size_t i, a, n = 0, k;
+
+	for (i = 0; i < cfg->nlisteners; i++)
+		n += cfg->listeners[i].nbinds;
+	refs = calloc(n != 0 ? n : 1, sizeof(*refs));
+	first_of = calloc(n != 0 ? n : 1, sizeof(*first_of));
+	if (refs == NULL || first_of == NULL) {
+		add_error(errs, 0, "out of memory");
+		goto done;
+	}
+	for (i = 0, k = 0; i < cfg->nlisteners; i++)
+		for (a = 0; a < cfg->listeners[i].nbinds; a++, k++)
+			refs[k] = (struct bind_ref){ &cfg->listeners[i].binds[a], i, k };
+	qsort(refs, n, sizeof(*refs), compare_binds);
+	/* first_of[order]: the first bind of that address, when it is a repeat. */
+	for (i = 0, k = 0; i < n; i++) {
+		if (compare_addrs(refs[i].addr, refs[k].addr) != 0)
+			k = i;
+		else if (i != k && net_addr_port(refs[i].addr) != 0)	/* port 0: fresh each */
+			first_of[refs[i].order] = &refs[k];
+	}
+	for (i = 0, k = 0; i < cfg->nlisteners; i++) {
+		struct listener_config *l = &cfg->listeners[i];
+
+		for (a = 0; a < l->nbinds; a++, k++) {
+			const struct listener_config *o;
+
+			if (first_of[k] == NULL)
+				continue;
+			o = &cfg->listeners[first_of[k]->listener];
+			net_addr_format(&l->binds[a], text, sizeof(text));
+			errs->current = l->file;
+			add_error(errs, l->bind_line, "address %s is already bound by "
+			    "listener '%s' (%s)", text, o->name, where(first, sizeof(first),
+			    main, o->file, o->bind_line));
+		}
+	}
+	errs->current = NULL;
+done:
+	free(refs);
+	free(first_of);
+}
+
+static void
+check_listeners(struct config *cfg, const char *main, struct config_errors *errs)
+{
+	size_t i;
 
 	if (cfg->nlisteners == 0)
 		add_error(errs, 0, "no [listener.NAME] section: nothing to serve");
@@ -850,34 +1066,19 @@ check_listeners(struct config *cfg, struct config_errors *errs)
 		struct listener_config *l = &cfg->listeners[i];
 
 		errs->current = l->file;
-		if (l->bind_line == 0)
+		/* A --listen listener (line 0) always has both. */
+		if (l->bind_line == 0 && l->line != 0)
 			add_error(errs, l->line, "listener '%s' has no bind", l->name);
-		if (l->service_line == 0)
+		if (l->service_line == 0 && l->line != 0)
 			add_error(errs, l->line, "listener '%s' has no service",
 			    l->name);
 		/* Otherwise anyone could claim any address. */
 		if (l->proxy_protocol != 0 && l->proxy_trusted.n == 0)
 			add_error(errs, l->proxy_line, "proxy_protocol needs proxy_trusted: "
 			    "the addresses of the load balancers that may send the header");
-		for (a = 0; a < l->nbinds; a++) {
-			for (j = 0; j <= i; j++) {
-				struct listener_config *o = &cfg->listeners[j];
-
-				for (b = 0; b < (j == i ? a : o->nbinds); b++) {
-					/* Port 0 binds are each a fresh port. */
-					if (!net_addr_equal(&l->binds[a], &o->binds[b]) ||
-					    net_addr_port(&l->binds[a]) == 0)
-						continue;
-					net_addr_format(&l->binds[a], text, sizeof(text));
-					add_error(errs, l->bind_line, "address %s is "
-					    "already bound by listener '%s' (%s%sline %u)",
-					    text, o->name, o->file != NULL ? o->file : "",
-					    o->file != NULL ? " " : "", o->bind_line);
-				}
-			}
-		}
 	}
 	errs->current = NULL;
+	check_binds(cfg, main, errs);
 }
 
 static void
@@ -893,7 +1094,7 @@ set_defaults(struct config *cfg)
 			cfg->log_level = (enum log_level)keys[i].def;
 		else if (keys[i].type == KEY_TARGET)
 			cfg->log_target = (enum log_target)keys[i].def;
-		else if (keys[i].type == KEY_UINT || keys[i].type == KEY_WORKERS)
+		else if (is_unsigned(&keys[i]) || keys[i].type == KEY_WORKERS)
 			*(unsigned *)(void *)((char *)cfg + keys[i].offset) = keys[i].def;
 	}
 }
@@ -917,19 +1118,30 @@ parse_file(struct parser *p, FILE *in)
 		add_error(p->errs, 0, "read error: %s", strerror(errno));
 }
 
+/* The end of every load: 0, or -1 with *cfg freed. */
 static int
-load_stream(struct config *cfg, FILE *in, const char *dir, struct config_errors *errs)
+finish(struct config *cfg, struct name_index *names, struct config_errors *errs)
 {
-	struct parser p = { .cfg = cfg, .errs = errs, .dir = dir };
-
-	set_defaults(cfg);
-	parse_file(&p, in);
-	if (!p.too_big)
-		check_listeners(cfg, errs);
+	free(names->slot);
 	if (errs->count == 0)
 		return 0;
 	config_free(cfg);
 	return -1;
+}
+
+static int
+load_stream(struct config *cfg, FILE *in, const char *path, const char *dir,
+    struct config_errors *errs)
+{
+	struct name_index names = { NULL, 0 };
+	struct parser p = { .cfg = cfg, .errs = errs, .dir = dir, .main = path,
+	    .names = &names };
+
+	set_defaults(cfg);
+	parse_file(&p, in);
+	if (!p.too_big)
+		check_listeners(cfg, path, errs);
+	return finish(cfg, &names, errs);
 }
 
 int
@@ -958,7 +1170,7 @@ config_load_file(struct config *cfg, const char *path, struct config_errors *err
 		*strrchr(dir, '/') = '\0';
 	else
 		snprintf(dir, sizeof(dir), ".");
-	rc = load_stream(cfg, in, dir[0] != '\0' ? dir : "/", errs);
+	rc = load_stream(cfg, in, path, dir[0] != '\0' ? dir : "/", errs);
 	fclose(in);
 	return rc;
 }
@@ -977,9 +1189,67 @@ config_load_string(struct config *cfg, const char *text, struct config_errors *e
 		add_error(errs, 0, "out of memory");
 		return -1;
 	}
-	rc = load_stream(cfg, in, NULL, errs);
+	rc = load_stream(cfg, in, NULL, NULL, errs);
 	fclose(in);
 	return rc;
+}
+
+/* Keeps a copy of text in cfg->files (freed with it); NULL out of memory. */
+static const char *
+keep_text(struct config *cfg, const char *text)
+{
+	char **files, *copy;
+
+	if ((files = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*files))) == NULL)
+		return NULL;
+	cfg->files = files;
+	if ((copy = strdup(text)) == NULL)
+		return NULL;
+	return cfg->files[cfg->nfiles++] = copy;
+}
+
+int
+config_load_options(struct config *cfg, const char *const *listen,
+    const char *const *service, size_t n, struct config_errors *errs)
+{
+	const struct key_desc *svc = NULL;
+	struct name_index names = { NULL, 0 };
+	struct parser p = { .cfg = cfg, .errs = errs, .names = &names };
+	char name[CONFIG_NAME_MAX], label[CONFIG_FILE_MAX];
+	char addr[NET_ADDRSTRLEN];
+	size_t i;
+
+	memset(errs, 0, sizeof(*errs));
+	set_defaults(cfg);
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].type == KEY_SERVICE)
+			svc = &keys[i];
+	for (i = 0; i < n; i++) {
+		const char *l = listen[i];
+
+		/* Each listener is where its option is: errors name the option, not a line. */
+		snprintf(label, sizeof(label), "--listen %s", l);
+		if ((errs->current = keep_text(cfg, label)) == NULL) {
+			add_error(errs, 0, "out of memory");
+			break;
+		}
+		snprintf(name, sizeof(name), "cli%zu", i);
+		start_listener(&p, name);
+		if (p.section != SECTION_LISTENER)
+			break;
+		/* A bare port is on loopback: what a test suite or a quick try wants. */
+		if (l[strspn(l, "0123456789")] == '\0' &&
+		    snprintf(addr, sizeof(addr), "127.0.0.1:%s", l) < (int)sizeof(addr))
+			l = addr;
+		/* One address, never a list: the option is one ADDR:PORT. */
+		add_bind(&p, current_listener(&p), l, strlen(l));
+		snprintf(label, sizeof(label), "--service %s", service[i]);
+		errs->current = label;
+		set_value(&p, svc, service[i]);
+	}
+	errs->current = NULL;
+	check_listeners(cfg, NULL, errs);
+	return finish(cfg, &names, errs);
 }
 
 void

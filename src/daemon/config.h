@@ -23,7 +23,8 @@ struct cidr_list {
 
 struct listener_config {
 	char		 name[CONFIG_NAME_MAX];
-	unsigned	 line;			/* of the [listener.NAME] header */
+	unsigned	 line;			/* of the [listener.NAME] header; 0
+						   for one from --listen */
 	struct net_addr	 binds[CONFIG_MAX_BINDS];
 	bool		 bind_optional[CONFIG_MAX_BINDS];	/* "-ADDR:PORT" */
 	size_t		 nbinds;
@@ -35,7 +36,8 @@ struct listener_config {
 	struct cidr_list allow;				/* empty = everyone */
 	struct cidr_list deny;
 	bool		 log_connections;	/* each close at info, or at debug */
-	const char	*file;			/* an included file's name, or NULL */
+	const char	*file;			/* an included file's name, the
+						   "--listen ADDR" it came from, or NULL */
 	unsigned	 proxy_protocol;	/* 0 off, or enum proxy_versions */
 	unsigned	 proxy_line;
 	struct cidr_list proxy_trusted;		/* who may send the header */
@@ -60,7 +62,8 @@ struct config {
 	unsigned		 workers;	/* processes, 0 = one per CPU (auto) */
 	struct listener_config	*listeners;
 	size_t			 nlisteners;
-	char			**files;	/* included, in the order read */
+	char			**files;	/* included, in the order read; or
+						   the --listen options */
 	size_t			 nfiles;
 };
 
@@ -73,7 +76,8 @@ struct config {
 
 /*
  * Errors found in one parse, in the order found; line 0 = the whole file.
- * file is "" for the file given, or the included file the error is in.
+ * file is "" for the file given, or the included file the error is in,
+ * escaped as log_escape() does (a file's name is outside text).
  */
 struct config_errors {
 	struct {
@@ -94,6 +98,18 @@ int	config_load_file(struct config *cfg, const char *path,
 	    struct config_errors *errs);
 int	config_load_string(struct config *cfg, const char *text,
 	    struct config_errors *errs);
+
+/*
+ * The configuration n --listen/--service pairs describe, every other
+ * setting at its default: listener cliN binds the one address listen[N] (a
+ * bare port means 127.0.0.1) and serves service[N]. Built directly, never
+ * through ini text, so no byte of an option can add a key or a section.
+ * Errors have line 0 and, as their file, the option they are about:
+ * "--listen TEXT" or "--service TEXT". Returns 0 or -1 as
+ * config_load_file().
+ */
+int	config_load_options(struct config *cfg, const char *const *listen,
+	    const char *const *service, size_t n, struct config_errors *errs);
 void	config_free(struct config *cfg);
 
 #endif

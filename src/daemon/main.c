@@ -14,7 +14,6 @@
 #include "daemon/daemon.h"
 #include "daemon/supervisor.h"
 #include "daemon/services/service.h"
-#include "tcpd/buf.h"
 #include "tcpd/log.h"
 
 static void
@@ -59,44 +58,23 @@ warn_unreadable(const char *path)
 /* At most this many --listen/--service pairs: each is a listener. */
 #define ADHOC_MAX	64
 
-/*
- * The configuration --listen/--service pairs describe: every other setting
- * at its default. Errors name the pair they are about; 0 or -1.
- */
+/* The configuration --listen/--service pairs describe; errors name their option. */
 static int
 adhoc_config(struct config *cfg, char **listen, char **service, int n)
 {
 	struct config_errors errs;
-	struct buf text;
-	size_t i, pair;
-	int rc;
+	size_t i;
 
-	buf_init(&text, 64 * 1024);
-	buf_appendf(&text, "[tcpd]\n");
-	for (i = 0; i < (size_t)n; i++) {
-		/* A bare port is on loopback: what a test suite or a quick try wants. */
-		bool port_only = listen[i][strspn(listen[i], "0123456789")] == '\0';
-
-		buf_appendf(&text, "[listener.cli%zu]\nbind = %s%s\nservice = %s\n", i,
-		    port_only ? "127.0.0.1:" : "", listen[i], service[i]);
-	}
-	if (text.error != 0 || buf_append(&text, "", 1) == -1) {
-		fprintf(stderr, "tcpd: --listen: too many or too long\n");
-		buf_free(&text);
-		return -1;
-	}
-	rc = config_load_string(cfg, buf_data(&text), &errs);
-	buf_free(&text);
-	/* Line 1 is [tcpd]; pair i is lines 2 + 3i to 4 + 3i. */
-	for (i = 0; rc == -1 && i < errs.count && i < CONFIG_MAX_ERRORS; i++) {
-		pair = errs.err[i].line >= 2 ? (errs.err[i].line - 2) / 3 : 0;
-		if (errs.err[i].line >= 2 && pair < (size_t)n)
-			fprintf(stderr, "tcpd: --listen %s --service %s: %s\n", listen[pair],
-			    service[pair], errs.err[i].msg);
-		else
-			fprintf(stderr, "tcpd: %s\n", errs.err[i].msg);
-	}
-	return rc;
+	if (config_load_options(cfg, (const char *const *)listen,
+	    (const char *const *)service, (size_t)n, &errs) == 0)
+		return 0;
+	for (i = 0; i < errs.count && i < CONFIG_MAX_ERRORS; i++)
+		fprintf(stderr, "tcpd: %s%s%s\n", errs.err[i].file,
+		    errs.err[i].file[0] != '\0' ? ": " : "", errs.err[i].msg);
+	if (errs.count > CONFIG_MAX_ERRORS)
+		fprintf(stderr, "tcpd: %zu more errors not shown\n",
+		    errs.count - CONFIG_MAX_ERRORS);
+	return -1;
 }
 
 int

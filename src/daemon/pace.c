@@ -262,44 +262,24 @@ pace_wake(struct pace *p, uint64_t pos, bool queued, uint64_t now)
 	return wake;
 }
 
-static bool
-ends_with(const char *s, size_t len, const char *unit)
-{
-	size_t n = strlen(unit);
-
-	return len > n && memcmp(s + len - n, unit, n) == 0;
-}
-
 int
 pace_parse_ms(const char *s, size_t len, uint64_t max, uint64_t *ms)
 {
-	uint64_t scale = 1;
-	int64_t v;
-
-	if (ends_with(s, len, "ms")) {
-		len -= 2;
-	} else if (ends_with(s, len, "s")) {
-		len -= 1;
-		scale = 1000;
-	}
-	if (num_parse(s, len, 0, (int64_t)(max / scale), &v) == -1)
-		return -1;
-	*ms = (uint64_t)v * scale;
-	return 0;
+	return num_parse_duration(s, len, 1, max, ms);
 }
 
 int
 pace_parse_after(const char *s, size_t len, uint64_t *bytes, uint64_t *ms)
 {
-	int64_t v;
-
-	if (len > 0 && s[len - 1] == 's') {
-		*bytes = PACE_NEVER;
-		return pace_parse_ms(s, len, PACE_MS_MAX, ms);
-	}
-	if (num_parse(s, len, 0, (int64_t)PACE_BYTES_MAX, &v) == -1)
+	/* "10m": ten minutes or ten MiB? Neither guessed: 10min or 10M says which. */
+	if (len > 1 && s[len - 1] == 'm' && s[len - 2] >= '0' && s[len - 2] <= '9') {
+		errno = EINVAL;
 		return -1;
-	*bytes = (uint64_t)v;
+	}
+	if (num_has_duration_unit(s, len)) {
+		*bytes = PACE_NEVER;
+		return num_parse_duration(s, len, 0, PACE_MS_MAX, ms);
+	}
 	*ms = PACE_NEVER;
-	return 0;
+	return num_parse_size(s, len, 0, PACE_BYTES_MAX, bytes);
 }

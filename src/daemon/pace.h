@@ -118,14 +118,15 @@ uint64_t pace_wake(struct pace *p, uint64_t pos, bool queued, uint64_t now);
 #define PACE_BYTES_MAX	(1ull << 50)
 
 /*
- * A duration: "250" or "250ms" (milliseconds) or "2s", at most max ms.
- * Returns 0, or -1 with errno EINVAL (malformed) or ERANGE.
+ * A duration as num_parse_duration() reads it, a bare number in ms ("250",
+ * "1.5s"), at most max ms. Returns 0, or -1 with errno EINVAL or ERANGE.
  */
 int	pace_parse_ms(const char *s, size_t len, uint64_t max, uint64_t *ms);
 /*
- * When an end or a stall comes: a count of bytes ("1000") or a duration
- * with its unit ("250ms", "2s"); the other is set to PACE_NEVER. Returns 0,
- * or -1 as pace_parse_ms().
+ * When an end or a stall comes: a size ("1000", "64k", num_parse_size()) or
+ * a duration with its unit ("250ms", "2min"); the other is set to
+ * PACE_NEVER. A lone "m" is refused: minutes or MiB? Returns 0, or -1 as
+ * pace_parse_ms().
  */
 int	pace_parse_after(const char *s, size_t len, uint64_t *bytes, uint64_t *ms);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/proxy.h"
+#include "tcpd/log.h"
 
 static const uint8_t v2_signature[12] = {
 	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
@@ -231,6 +232,20 @@ tlv_byte(struct proxy_parser *p, uint8_t b)
 	p->crc = proxy_crc32c(p->crc, &b, 1);
 }
 
+/*
+ * The AUTHORITY's len bytes, as read, made printable: it is the peer's text
+ * and goes to the log, where a newline or an ESC must not forge a line.
+ */
+static void
+escape_authority(struct proxy_header *h, size_t len)
+{
+	char shown[sizeof(h->authority)];
+
+	log_escape(shown, sizeof(shown), h->authority, len);
+	memset(h->authority, 0, sizeof(h->authority));
+	memcpy(h->authority, shown, strlen(shown));
+}
+
 /* The TLVs after the addresses, until the header's length is used up. */
 static size_t
 feed_tlvs(struct proxy_parser *p, const uint8_t *buf, size_t len, enum proxy_status *status)
@@ -263,8 +278,11 @@ feed_tlvs(struct proxy_parser *p, const uint8_t *buf, size_t len, enum proxy_sta
 			i++;
 			p->tlv_left--;
 		}
-		if (p->tlv_have == 3 && p->tlv_left == 0)
+		if (p->tlv_have == 3 && p->tlv_left == 0) {
+			if (p->tlv[0] == TLV_AUTHORITY)
+				escape_authority(&p->h, (size_t)p->tlv[1] << 8 | p->tlv[2]);
 			p->tlv_have = 0;	/* the next TLV */
+		}
 	}
 	if (p->left > 0) {
 		*status = PROXY_MORE;

@@ -29,7 +29,8 @@ struct proxy_header {
 	struct net_addr	src, dst;	/* when not local */
 	char		unique_id[PROXY_UNIQUE_ID_MAX + 1];	/* v2 TLV 0x05, NUL-ended */
 	size_t		unique_id_len;
-	char		authority[PROXY_AUTHORITY_MAX + 1];	/* v2 TLV 0x02 */
+	/* v2 TLV 0x02, escaped as log_escape() does, cut with "..." to fit */
+	char		authority[PROXY_AUTHORITY_MAX + 1];
 };
 
 struct proxy_parser {
