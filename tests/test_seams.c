@@ -237,3 +237,58 @@ Test(seams, an_idle_client_at_a_drain_gets_a_fin_and_tcpd_exits_soon)
 	cr_assert(recv_eof(fd));
 	close(fd);
 }
+
+/*
+ * Clients that read a 1-byte-sliced stream as fast as it comes: each write
+ * is one byte, so a turn counts writes as well as bytes, and a bystander's
+ * PING is answered as if they were not there.
+ */
+Test(seams, one_byte_slices_do_not_starve_other_clients)
+{
+	enum { SLICERS = 4, PINGS = 20 };
+	static const char req[] = "SLICE 1\r\nSTREAM 1099511627776\r\n";
+	struct timespec t0, t1;
+	double worst = 0, ms;
+	pid_t reader;
+	int fds[SLICERS], i, fd;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	for (i = 0; i < SLICERS; i++) {
+		fds[i] = tcp_connect(tcpd.port[P_COMMAND]);
+		send_all(fds[i], req, sizeof(req) - 1);
+	}
+	/* A child reads the slices as fast as they come, for 10 s at most. */
+	if ((reader = fork()) == 0) {
+		static char sink[1 << 16];
+		struct pollfd p[SLICERS];
+		int k;
+
+		alarm(10);
+		for (k = 0; k < SLICERS; k++)
+			p[k] = (struct pollfd){ .fd = fds[k], .events = POLLIN };
+		for (;;) {
+			if (poll(p, SLICERS, 100) <= 0)
+				continue;
+			for (k = 0; k < SLICERS; k++)
+				if (p[k].revents & POLLIN)
+					(void)!recv(fds[k], sink, sizeof(sink), MSG_DONTWAIT);
+		}
+	}
+	cr_assert_gt(reader, 0);
+	poll(NULL, 0, 300);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	for (i = 0; i < PINGS; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_ping(fd);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		worst = ms > worst ? ms : worst;
+		poll(NULL, 0, 20);
+	}
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	close(fd);
+	for (i = 0; i < SLICERS; i++)
+		close(fds[i]);
+	cr_assert_lt(worst, 250, "a PING took %.0f ms beside %d slicing clients", worst, SLICERS);
+}

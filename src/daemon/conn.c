@@ -43,8 +43,13 @@
  * not an RST that would destroy the replies it has yet to read.
  */
 #define DRAIN_QUIET_MS		500
-/* Fairness: one connection writes at most this much before others get a turn. */
+/*
+ * Fairness: one connection writes at most this much, in at most this many
+ * writes, before others get a turn (a fault's 1-byte slices make every
+ * write a syscall for one byte).
+ */
 #define WRITE_BUDGET		(256 * 1024)
+#define WRITE_CALLS		16
 
 enum {
 	CONN_RD_EOF		= 1 << 0,	/* the peer sent FIN */
@@ -862,9 +867,10 @@ static void
 conn_flush(struct conn *c)
 {
 	size_t budget = WRITE_BUDGET, want;
+	unsigned calls = WRITE_CALLS;
 	ssize_t n;
 
-	while (buf_len(&c->c_out) > 0 && budget > 0) {
+	while (buf_len(&c->c_out) > 0 && budget > 0 && calls-- > 0) {
 		want = paced(c, buf_len(&c->c_out) < budget ? buf_len(&c->c_out) : budget);
 		if (want == 0)
 			break;
