@@ -41,7 +41,7 @@ Test(faults, replies_byte_for_byte)
 	cr_assert_str_eq(exchange("ERROR \"WRONGTYPE made up\"\r\nQUIT\r\n"),
 	    "-WRONGTYPE made up\r\n+OK\r\n");
 	cr_assert_str_eq(exchange("GARBAGE 30\r\nQUIT\r\n"),
-	    "!tcpd garbage, not RESP~!tcpd +OK\r\n");
+	    "@tcpd garbage, not RESP @tcp\r\n+OK\r\n");
 	/* The next reply cut in half, then a close. */
 	cr_assert_str_eq(exchange("TRUNCATE\r\nFAULTS\r\nECHO 0123456789\r\nPING\r\n"),
 	    "+OK\r\n*1\r\n$23\r\nTRUNCATE the next reply\r\n$10\r\n012");
@@ -140,6 +140,7 @@ Test(faults, pythons_redis_client_raises_its_own_errors)
 	    "close: redis.exceptions.ConnectionError\n"
 	    "truncate: redis.exceptions.ConnectionError\n"
 	    "error: redis.exceptions.ResponseError\n"
+	    "garbage: redis.exceptions.InvalidResponse\n"
 	    "delay: redis.exceptions.TimeoutError\n"
 	    "stall: redis.exceptions.TimeoutError\n"
 	    "recovered: PING on a new connection\n");
@@ -155,7 +156,7 @@ Test(faults, redis_cli_against_garbage)
 	snprintf(port, sizeof(port), "%u", tcpd.port[P_COMMAND]);
 	argv[2] = port;
 	cr_assert_eq(run_capture(argv, text, sizeof(text)), 1, "%s", text);
-	cr_assert_str_eq(text, "Error: Protocol error, got \"!\" as reply type byte\n");
+	cr_assert_str_eq(text, "Error: Protocol error, got \"@\" as reply type byte\n");
 }
 
 static uint64_t

@@ -292,3 +292,42 @@ Test(seams, one_byte_slices_do_not_starve_other_clients)
 		close(fds[i]);
 	cr_assert_lt(worst, 250, "a PING took %.0f ms beside %d slicing clients", worst, SLICERS);
 }
+
+/*
+ * Replies are whole or not at all: requests stop being taken once output
+ * reaches output_limit, and the reply that crosses it still goes out whole.
+ */
+Test(seams, replies_larger_than_the_output_limit_come_whole)
+{
+	static char in[(1 << 20) + 200000];
+	size_t n;
+	int fd;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "GARBAGE 100000\r\nGARBAGE 1048576\r\nQUIT\r\n", 39);
+	n = recv_all(fd, in, sizeof(in));
+	close(fd);
+	cr_assert_eq(n, 100000 + 1048576 + 5, "%zu bytes", n);
+	assert_bytes(in + 99998, 2, "\r\n", 2);
+	assert_bytes(in + 100000, 24, "@tcpd garbage, not RESP ", 24);
+	assert_bytes(in + n - 7, 7, "\r\n+OK\r\n", 7);
+}
+
+Test(seams, metrics_come_whole_under_a_small_output_limit)
+{
+	static char out[1 << 17];
+	const char *body;
+	char global[200];
+	uint16_t port;
+
+	free_ports(&port, 1);
+	snprintf(global, sizeof(global), "output_limit = 8192\nmax_line = 4096\n"
+	    "[listener.metrics]\nbind = 127.0.0.1:%u\nservice = metrics\n", port);
+	tcpd_start(global);
+	exchange_to_eof(port, "GET /metrics HTTP/1.0\r\n\r\n", out, sizeof(out));
+	cr_assert(strncmp(out, "HTTP/1.1 200 ", 13) == 0, "%.80s", out);
+	cr_assert_not_null(body = strstr(out, "\r\n\r\n"));
+	cr_assert_gt(strlen(body + 4), 8192, "a body of %zu bytes", strlen(body + 4));
+	cr_assert_eq(strtoul(strstr(out, "Content-Length: ") + 16, NULL, 10), strlen(body + 4));
+}

@@ -29,8 +29,12 @@
  * the peer's FIN.
  */
 #define LINGER_MS		5000
-/* A reply may overshoot output_limit by one reply: the largest is a bulk. */
-#define REPLY_SLACK		4096
+/*
+ * Requests are taken while the output queue is under output_limit, so it
+ * may overshoot by one reply, which must go whole: the largest is GARBAGE's
+ * 1 MiB (INFO and /metrics are tens of KiB, a bulk max_line).
+ */
+#define REPLY_MAX		(1024 * 1024 + 64 * 1024)
 /*
  * Shutting down, a connection accepted this recently that has sent nothing
  * yet is waited for: its request is most likely on its way (a restart under
@@ -1018,7 +1022,7 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	c->c_request_ms = (uint64_t)lim->request_timeout * 1000;
 	c->c_opened = c->c_active = loop_now(conns->loop);
 	buf_init(&c->c_in, (size_t)lim->max_line + 2 * READ_CHUNK);
-	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_SLACK);
+	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_MAX);
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
 	describe(c, peer, bound);
 

@@ -43,6 +43,11 @@ def error():
     client().execute_command("ERROR", "WRONGTYPE made by tcpd")
 
 
+def garbage():
+    # A line that is not RESP: the client's protocol error, not a wait for more.
+    client().execute_command("GARBAGE", "40")
+
+
 def delay():
     # The reply comes 500 ms late; the client gives up after 200 ms.
     r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.2, retry_on_timeout=False)
@@ -60,6 +65,7 @@ expect("reset", redis.exceptions.ConnectionError, reset)
 expect("close", redis.exceptions.ConnectionError, close)
 expect("truncate", redis.exceptions.ConnectionError, truncate)
 expect("error", redis.exceptions.ResponseError, error)
+expect("garbage", redis.exceptions.InvalidResponse, garbage)
 expect("delay", redis.exceptions.TimeoutError, delay)
 expect("stall", redis.exceptions.TimeoutError, stall)
 # The server is fine: a new connection answers.
