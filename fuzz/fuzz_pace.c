@@ -5,7 +5,8 @@
  * rest is a program of holds, rates, slices, stalls, ends, clock steps and
  * writes. Whatever the program, no byte leaves before its hold's moment,
  * past an end, during a stall, faster than the rate or larger than a
- * slice, and a wake-up is never now or past unless an end is due.
+ * slice (from the position each starts at, never across it), and a wake-up
+ * is never now or past unless an end is due.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = data, *end = data + size, *nl = memchr(data, '\n', size);
 	struct pace pc;
 	uint64_t now = 1000, pos = 0, queued = 0, allow, n, wake, last_write = 0;
-	uint64_t rate_since = 0, rate_sent = 0, i, nasked = 0;
+	uint64_t rate_since = 0, rate_sent = 0, rate_from = 0, slice_from = 0, i, nasked = 0;
 	bool wrote_once = false;
 
 	if (nl != NULL) {
@@ -69,13 +70,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pace_hold(&pc, pos + queued, now + n);
 			queued += take(&p, end, 1) + 1;
 			break;
-		case 1:
-			pace_set_rate(&pc, take(&p, end, 3), now);
+		case 1:		/* set by a request: from its own reply on */
+			rate_from = pos + queued;
+			pace_set_rate(&pc, take(&p, end, 3), now, rate_from);
 			rate_since = now;
 			rate_sent = 0;
 			break;
 		case 2:
-			pace_set_slice(&pc, take(&p, end, 1), take(&p, end, 1));
+			slice_from = pos + queued;
+			n = take(&p, end, 1);
+			pace_set_slice(&pc, n, take(&p, end, 1), slice_from);
 			wrote_once = false;	/* a new slicing starts without a gap */
 			break;
 		case 3:
@@ -108,19 +112,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			if ((pc.stall_from <= now && now < pc.stall_until) ||
 			    (pc.end != PACE_END_NONE && pos + n > pc.end_pos) ||
-			    (pc.slice != 0 && (n > pc.slice ||
-			    (wrote_once && now < last_write + pc.slice_gap_ms))))
+			    (pc.slice != 0 && pos < slice_from && pos + n > slice_from) ||
+			    (pc.slice != 0 && pos >= slice_from && (n > pc.slice ||
+			    (wrote_once && now < last_write + pc.slice_gap_ms))) ||
+			    (pc.rate != 0 && pos < rate_from && pos + n > rate_from))
 				abort();
 			for (i = 0; i < nasked; i++)
 				if (asked[i].pos < pos + n && asked[i].at > now)
 					abort();
-			if (pc.rate != 0 && (rate_sent + n) * 1000 > pc.rate * (now - rate_since))
+			if (pc.rate != 0 && pos >= rate_from &&
+			    (rate_sent + n) * 1000 > pc.rate * (now - rate_since))
 				abort();
+			if (pos >= rate_from)
+				rate_sent += n;
+			if (pos >= slice_from) {
+				last_write = now;
+				wrote_once = true;
+			}
 			pos += n;
 			queued -= n;
-			rate_sent += n;
-			last_write = now;
-			wrote_once = true;
 			pace_wrote(&pc, pos, n, now);
 		}
 		if (pc.count >= PACE_MARKS && pace_reads(&pc, now) && pc.count >= PACE_MARKS)

@@ -86,7 +86,7 @@ Test(pace, a_request_waits_the_delay_within_the_jitter)
 Test(pace, rate_allows_its_bytes_per_millisecond_and_no_burst_beyond_10ms)
 {
 	pace_init(&p, 1);
-	pace_set_rate(&p, 1000000, 0);
+	pace_set_rate(&p, 1000000, 0, 0);
 	cr_assert_eq(pace_allow(&p, 0, 0), 0, "the bucket starts empty");
 	cr_assert_eq(pace_wake(&p, 0, true, 0), 1);
 	cr_assert_eq(pace_allow(&p, 0, 1), 1000);
@@ -100,7 +100,7 @@ Test(pace, rate_allows_its_bytes_per_millisecond_and_no_burst_beyond_10ms)
 Test(pace, a_slow_rate_waits_for_a_whole_byte)
 {
 	pace_init(&p, 1);
-	pace_set_rate(&p, 10, 0);
+	pace_set_rate(&p, 10, 0, 0);
 	cr_assert_eq(pace_wake(&p, 0, true, 0), 100);
 	cr_assert_eq(pace_allow(&p, 0, 99), 0);
 	cr_assert_eq(pace_allow(&p, 0, 100), 1);
@@ -109,13 +109,58 @@ Test(pace, a_slow_rate_waits_for_a_whole_byte)
 Test(pace, slices_cap_each_write_and_keep_their_gap)
 {
 	pace_init(&p, 1);
-	pace_set_slice(&p, 3, 20);
+	pace_set_slice(&p, 3, 20, 0);
 	cr_assert_eq(pace_allow(&p, 0, 0), 3);
 	pace_wrote(&p, 3, 3, 0);
 	cr_assert_eq(pace_allow(&p, 3, 19), 0);
 	cr_assert_eq(pace_wake(&p, 0, true, 19), 20);
 	cr_assert_eq(pace_wake(&p, 0, false, 19), PACE_NEVER, "nothing queued, no wake");
 	cr_assert_eq(pace_allow(&p, 3, 20), 3);
+}
+
+Test(pace, a_fault_starts_at_its_position_and_output_before_it_goes_whole)
+{
+	pace_init(&p, 1);
+	pace_set_slice(&p, 1, 50, 100);
+	cr_assert_eq(pace_allow(&p, 0, 0), 100, "an earlier reply in one write, up to the slicing");
+	pace_wrote(&p, 100, 100, 0);
+	cr_assert_eq(pace_allow(&p, 100, 0), 1, "no gap before the first slice");
+	pace_wrote(&p, 101, 1, 0);
+	cr_assert_eq(pace_allow(&p, 101, 49), 0);
+	pace_init(&p, 1);
+	pace_set_rate(&p, 1000, 0, 40);
+	cr_assert_eq(pace_allow(&p, 0, 0), 40, "an earlier reply is not rated");
+	pace_wrote(&p, 40, 40, 0);
+	cr_assert_eq(pace_allow(&p, 40, 0), 0, "from its position, the rate");
+	cr_assert_eq(pace_allow(&p, 40, 5), 5);
+}
+
+Test(pace, a_streams_rate_ends_with_the_stream)
+{
+	pace_init(&p, 1);
+	pace_set_rate(&p, 100000, 0, 0);
+	pace_set_rate_span(&p, 1000, 0, 10, 30);
+	cr_assert_eq(pace_allow(&p, 0, 0), 10, "up to the span");
+	pace_wrote(&p, 10, 10, 1);
+	cr_assert_eq(pace_allow(&p, 10, 100), 10, "10 ms of burst at 1000 bytes/s");
+	pace_wrote(&p, 20, 10, 100);
+	cr_assert_eq(pace_allow(&p, 20, 1000), 10, "never past the span's end");
+	pace_wrote(&p, 30, 10, 1000);
+	cr_assert_eq(p.rate, 100000, "then the rate from before it");
+	cr_assert_eq(pace_allow(&p, 30, 1000), 0, "its bucket starts anew");
+}
+
+Test(pace, only_accept_delay_waits_like_an_accept_queue)
+{
+	struct pace_profile pp;
+
+	pace_profile_init(&pp);
+	pp.accept_delay_ms = 500;
+	pace_start(&p, &pp, 0, 1000, 1);
+	cr_assert(pace_accept_delayed(&p, 1000));
+	cr_assert_not(pace_accept_delayed(&p, 1500));
+	pace_stall(&p, 1100, 1200);
+	cr_assert_not(pace_accept_delayed(&p, 1100), "a stall is not an accept queue");
 }
 
 Test(pace, an_end_by_bytes_stops_output_at_its_position)

@@ -331,3 +331,74 @@ Test(seams, metrics_come_whole_under_a_small_output_limit)
 	cr_assert_gt(strlen(body + 4), 8192, "a body of %zu bytes", strlen(body + 4));
 	cr_assert_eq(strtoul(strstr(out, "Content-Length: ") + 16, NULL, 10), strlen(body + 4));
 }
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * A fault set by a request starts at its own reply: a reply queued before it
+ * goes as it would have, a STREAM's rate ends with the stream, and a second
+ * end does not silently replace the first.
+ */
+Test(seams, faults_start_and_end_at_their_own_replies)
+{
+	char in[128];
+	struct timespec t0;
+	double ms;
+	size_t n;
+	int fd;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	/* The ECHO before SLICE comes at once, in one piece; SLICE's +OK a byte a 200 ms. */
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	send_all(fd, "ECHO 0123456789abcdefghij\r\nSLICE 1 200\r\n", 40);
+	recv_exact(fd, in, 28);
+	assert_reply(in, 28, "$20\r\n0123456789abcdefghij\r\n+");
+	ms = ms_since(&t0);
+	cr_assert_lt(ms, 150, "the earlier reply took %.0f ms", ms);
+	close(fd);
+
+	/* STREAM 10 RATE 20: 17 bytes in about 850 ms; the PING after it is not paced. */
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "STREAM 10 RATE 20\r\nPING\r\n", 25);
+	recv_exact(fd, in, 17);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	recv_exact(fd, in, 7);
+	assert_reply(in, 7, "+PONG\r\n");
+	ms = ms_since(&t0);
+	cr_assert_lt(ms, 150, "the reply after the stream took %.0f ms more", ms);
+	close(fd);
+
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "CLOSE AFTER 1000\r\nRESET AFTER 10\r\nQUIT\r\n", 40);
+	n = recv_all(fd, in, sizeof(in));
+	assert_reply(in, n, "+OK\r\n-ERR CLOSE AFTER is already set: FAULTS CLEAR first\r\n"
+	    "+OK\r\n");
+	close(fd);
+}
+
+/* A client that sends and half-closes during accept_delay (nc -N) gets its echo, then EOF. */
+Test(seams, a_half_close_during_accept_delay_gets_its_echo)
+{
+	char global[128], in[16];
+	uint16_t port;
+	int fd;
+
+	free_ports(&port, 1);
+	snprintf(global, sizeof(global), "[listener.late]\nbind = 127.0.0.1:%u\n"
+	    "service = echo\naccept_delay = 300ms\n", port);
+	tcpd_start(global);
+	fd = tcp_connect(port);
+	send_all(fd, "hello", 5);
+	shutdown(fd, SHUT_WR);
+	cr_assert_eq(recv_all(fd, in, sizeof(in)), 5, "%s", strerror(errno));
+	assert_reply(in, 5, "hello");
+	close(fd);
+}

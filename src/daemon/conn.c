@@ -70,6 +70,8 @@ enum {
 	 */
 	CONN_BUILDING		= 1 << 5,
 	CONN_DOOMED		= 1 << 6,
+	/* The peer's FIN came while a fault held reading: read it when the hold ends. */
+	CONN_FIN_HELD		= 1 << 9,
 };
 
 struct conn {
@@ -284,7 +286,7 @@ update_mask(struct conn *c)
 		return;
 	if (wants_read(c))
 		mask |= LOOP_READABLE;
-	else if (conn_reads_held(c))
+	else if (conn_reads_held(c) && !(c->c_flags & CONN_FIN_HELD))
 		mask |= LOOP_HANGUP;	/* a peer that gives up still frees the connection */
 	if (buf_len(&c->c_out) > 0 && !(c->c_flags & CONN_PENDING) && paced(c, 1) > 0)
 		mask |= LOOP_WRITABLE;
@@ -934,7 +936,6 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	(void)loop;
 	/*
 	 * An error (the peer's RST) is reported whatever the mask and for as
 	 * long as it lasts: a connection that neither reads nor writes now (a
@@ -946,9 +947,19 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 		close_socket_error(c, err);
 		return;
 	}
-	/* Unread, the peer's close is all there is to learn; waiting on would spin on it. */
+	/*
+	 * The peer's FIN while a fault holds reading: accept_delay reads the
+	 * request and EOF when it ends, as a slow server's accept queue keeps
+	 * them (nc -N still reads its echo); a stalled one is given up on.
+	 */
 	if ((events & LOOP_HANGUP) && conn_reads_held(c)) {
-		conn_close(c, CLOSE_CLIENT, "closed by peer while a fault held the connection");
+		if (!pace_accept_delayed(c->c_pace, loop_now(loop))) {
+			conn_close(c, CLOSE_CLIENT,
+			    "closed by peer while a fault held the connection");
+			return;
+		}
+		c->c_flags |= CONN_FIN_HELD;
+		update_mask(c);
 		return;
 	}
 	if (events & LOOP_READABLE)

@@ -42,7 +42,7 @@ pace_profile_empty(const struct pace_profile *pp)
 void
 pace_init(struct pace *p, uint64_t random)
 {
-	*p = (struct pace){ .end_pos = PACE_NEVER, .end_at = PACE_NEVER,
+	*p = (struct pace){ .end_pos = PACE_NEVER, .end_at = PACE_NEVER, .rate_until = PACE_NEVER,
 	    .stall_pos = PACE_NEVER, .stall_from = PACE_NEVER, .stall_until = PACE_NEVER,
 	    .random = random };
 }
@@ -55,8 +55,8 @@ pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t n
 
 	pace_init(p, pace_next_random(&state));
 	pace_set_delay(p, pp->delay_ms, pp->jitter_ms);
-	pace_set_rate(p, pp->rate, now);
-	pace_set_slice(p, pp->slice, pp->slice_gap_ms);
+	pace_set_rate(p, pp->rate, now, 0);
+	pace_set_slice(p, pp->slice, pp->slice_gap_ms, 0);
 	/* Drawn even when certain, so adding a 100 % end leaves the jitter's sequence alone. */
 	if (pp->end != PACE_END_NONE && pace_next_random(&state) % 1000000 < pp->end_ppm)
 		pace_set_end(p, pp->end, pp->end_bytes,
@@ -127,19 +127,49 @@ pace_set_delay(struct pace *p, uint64_t ms, uint64_t jitter_ms)
 }
 
 void
-pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now)
+pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from)
 {
 	p->rate = bytes_per_s;
+	p->rate_from = from;
+	p->rate_until = PACE_NEVER;
 	p->credit = 0;
 	p->refilled = now;
 }
 
 void
-pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms)
+pace_set_rate_span(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from,
+    uint64_t until)
+{
+	/* A span inside a span comes back to the rate outside both. */
+	uint64_t after = p->rate_until == PACE_NEVER ? p->rate : p->rate_after;
+
+	pace_set_rate(p, bytes_per_s, now, from);
+	p->rate_until = until;
+	p->rate_after = after;
+}
+
+/* Past a span's end, the rate from before it. */
+static void
+end_rate_span(struct pace *p, uint64_t pos, uint64_t now)
+{
+	if (pos >= p->rate_until)
+		pace_set_rate(p, p->rate_after, now, 0);
+}
+
+void
+pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t from)
 {
 	p->slice = bytes;
+	p->slice_from = from;
 	p->slice_gap_ms = gap_ms;
 	p->next_write = 0;
+}
+
+/* A write stops at a position where a fault starts: the bytes after it obey it. */
+static uint64_t
+up_to(uint64_t limit, uint64_t pos, uint64_t from)
+{
+	return pos < from ? min64(limit, from - pos) : limit;
 }
 
 void
@@ -198,11 +228,17 @@ pace_allow(struct pace *p, uint64_t pos, uint64_t now)
 		limit = min64(limit, p->end_pos > pos ? p->end_pos - pos : 0);
 	if (p->stall_pos != PACE_NEVER)
 		limit = min64(limit, p->stall_pos > pos ? p->stall_pos - pos : 0);
+	end_rate_span(p, pos, now);
 	if (p->slice != 0)
-		limit = min64(limit, p->slice);
-	if (p->rate != 0) {
+		limit = pos < p->slice_from ? up_to(limit, pos, p->slice_from) :
+		    min64(limit, p->slice);
+	if (p->rate != 0 && pos < p->rate_from) {
+		limit = up_to(limit, pos, p->rate_from);
+	} else if (p->rate != 0) {
 		refill(p, now);
 		limit = min64(limit, p->credit / 1000);
+		if (p->rate_until != PACE_NEVER)
+			limit = min64(limit, p->rate_until - pos);
 	}
 	return limit;
 }
@@ -210,9 +246,11 @@ pace_allow(struct pace *p, uint64_t pos, uint64_t now)
 void
 pace_wrote(struct pace *p, uint64_t pos, uint64_t n, uint64_t now)
 {
-	if (p->rate != 0)
+	/* A write never straddles where a fault starts: up_to() stops it there. */
+	if (p->rate != 0 && pos - n >= p->rate_from)
 		p->credit -= min64(p->credit, n * 1000);
-	if (p->slice != 0 && n > 0)
+	end_rate_span(p, pos, now);
+	if (p->slice != 0 && n > 0 && pos - n >= p->slice_from)
 		p->next_write = now + p->slice_gap_ms;
 	if (pos >= p->stall_pos) {
 		pace_stall(p, now, PACE_NEVER);
@@ -225,6 +263,12 @@ pace_reads(struct pace *p, uint64_t now)
 {
 	release(p, now);
 	return !stalled(p, now) && now >= p->reads_from && p->count < PACE_MARKS;
+}
+
+bool
+pace_accept_delayed(const struct pace *p, uint64_t now)
+{
+	return now < p->reads_from && !stalled(p, now);
 }
 
 enum pace_end
@@ -255,7 +299,7 @@ pace_wake(struct pace *p, uint64_t pos, bool queued, uint64_t now)
 		return wake;
 	if (p->next_write > now)
 		wake = min64(wake, p->next_write);
-	if (p->rate != 0 && p->credit < 1000) {
+	if (p->rate != 0 && pos >= p->rate_from && p->credit < 1000) {
 		need = 1000 - p->credit;
 		wake = min64(wake, now + (need + p->rate - 1) / p->rate);
 	}

@@ -57,10 +57,14 @@ struct pace {
 	uint64_t	 delay_ms;	/* each read's replies wait this long... */
 	uint64_t	 jitter_ms;	/* ...plus or minus up to this */
 	uint64_t	 sleep_ms;	/* the next request's replies only wait this too */
-	uint64_t	 rate;		/* bytes per second, 0 = unpaced */
+	uint64_t	 rate;		/* bytes per second, 0 = unpaced... */
+	uint64_t	 rate_from;	/* ...for output from this position... */
+	uint64_t	 rate_until;	/* ...to this one (PACE_NEVER: on), then: */
+	uint64_t	 rate_after;
 	uint64_t	 credit;	/* thousandths of a byte */
 	uint64_t	 refilled;	/* when credit was last added */
-	uint64_t	 slice;		/* bytes per write, 0 = any */
+	uint64_t	 slice;		/* bytes per write, 0 = any, for output... */
+	uint64_t	 slice_from;	/* ...from this position on */
 	uint64_t	 slice_gap_ms;
 	uint64_t	 next_write;	/* the slice gap: no write before */
 	enum pace_end	 end;
@@ -90,8 +94,18 @@ void	pace_hold(struct pace *p, uint64_t pos, uint64_t at);
 void	pace_request(struct pace *p, uint64_t pos, uint64_t now);
 void	pace_set_delay(struct pace *p, uint64_t ms, uint64_t jitter_ms);
 void	pace_sleep_next(struct pace *p, uint64_t ms);
-void	pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now);
-void	pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms);
+/*
+ * A fault set by a request applies from its own reply on, at output
+ * position from: what was queued before it goes as it would have.
+ */
+void	pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from);
+/*
+ * A rate for output in [from, until) only (a STREAM's), then the one before
+ * it again; output queued before from goes unpaced.
+ */
+void	pace_set_rate_span(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from,
+	    uint64_t until);
+void	pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t from);
 /* how at position pos or at moment at (PACE_NEVER for either: not that way). */
 void	pace_set_end(struct pace *p, enum pace_end how, uint64_t pos, uint64_t at);
 /* Neither read nor write from now until until (PACE_NEVER: for good). */
@@ -103,6 +117,11 @@ uint64_t pace_allow(struct pace *p, uint64_t pos, uint64_t now);
 void	pace_wrote(struct pace *p, uint64_t pos, uint64_t n, uint64_t now);
 /* Whether input may be read now. */
 bool	pace_reads(struct pace *p, uint64_t now);
+/*
+ * Whether reading waits for accept_delay alone, as a client's bytes and FIN
+ * wait in a slow server's accept queue (a stall is a server that hangs).
+ */
+bool	pace_accept_delayed(const struct pace *p, uint64_t now);
 /* The close or reset due at pos now, or PACE_END_NONE. */
 enum pace_end pace_ending(const struct pace *p, uint64_t pos, uint64_t now);
 /*

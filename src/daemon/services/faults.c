@@ -74,6 +74,12 @@ end_after(struct conn *c, enum pace_end how, const struct resp_request *req, str
 		return false;
 	if ((p = pacing(c, out)) == NULL)
 		return true;
+	/* One end at a time: a second would silently replace the first. */
+	if (p->end != PACE_END_NONE) {
+		resp_add_error(out, "ERR %s AFTER is already set: FAULTS CLEAR first",
+		    p->end == PACE_END_CLOSE ? "CLOSE" : "RESET");
+		return true;
+	}
 	resp_add_simple(out, "OK");
 	pace_set_end(p, how, bytes == PACE_NEVER ? PACE_NEVER : conn_output_end(c) + bytes,
 	    ms == PACE_NEVER ? PACE_NEVER : now + ms);
@@ -205,8 +211,8 @@ run_rate(struct conn *c, struct faults *f, const struct resp_request *req, struc
 		return false;
 	if ((p = pacing(c, out)) == NULL)
 		return true;
+	pace_set_rate(p, rate, conn_now(c), conn_output_end(c));
 	resp_add_simple(out, "OK");
-	pace_set_rate(p, rate, conn_now(c));
 	return true;
 }
 
@@ -225,8 +231,8 @@ run_slice(struct conn *c, struct faults *f, const struct resp_request *req, stru
 	/* Each write its own segment, or the kernel would join the slices again. */
 	if (bytes != 0 && conn_set_nodelay(c) == -1)
 		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
+	pace_set_slice(p, bytes, gap, conn_output_end(c));
 	resp_add_simple(out, "OK");
-	pace_set_slice(p, bytes, gap);
 	return true;
 }
 
@@ -251,7 +257,7 @@ static bool
 run_stream(struct conn *c, struct faults *f, const struct resp_request *req,
     struct buf *out)
 {
-	uint64_t n, rate = 0;
+	uint64_t n, rate = 0, from = conn_output_end(c);
 	struct pace *p = NULL;
 
 	if (!arg_count(&req->argv[1], FAULTS_STREAM_MAX, &n) ||
@@ -261,9 +267,10 @@ run_stream(struct conn *c, struct faults *f, const struct resp_request *req,
 		return false;
 	if (rate != 0 && (p = pacing(c, out)) == NULL)
 		return true;
-	if (p != NULL)
-		pace_set_rate(p, rate, conn_now(c));
 	buf_appendf(out, "$%llu\r\n", (unsigned long long)n);
+	/* The rate is the stream's: the replies after it go as they would have. */
+	if (p != NULL)
+		pace_set_rate_span(p, rate, conn_now(c), from, conn_output_end(c) + n + 2);
 	if (n == 0) {
 		buf_append(out, "\r\n", 2);
 		return true;
