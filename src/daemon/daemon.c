@@ -15,6 +15,7 @@
 #include "daemon/activation.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/listener.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
 #include "daemon/services/cmd.h"
@@ -115,6 +116,8 @@ send_status(struct daemon *d)
 static void
 on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
+	/* An idle worker's listener counters reach the others' /metrics. */
+	stats_publish_now();
 	send_status(arg);
 	loop_timer_start(loop, timer, STATUS_EVERY_MS);
 }
@@ -296,8 +299,10 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act, i
 	log_set_target(d.cfg.log_target);
 	fit_fd_limit(&d.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	stats_reset(now.tv_sec);
-	stats.worker = worker;
+	stats_start(now.tv_sec, worker);
+	stats_set_publisher(listener_publish);
+	/* A restarted worker's count goes on from its predecessor's. */
+	d.last_commands = stats.commands_processed;
 	log_set_worker(worker);
 	/* INFO lists every service from the start, in the registry's order. */
 	for (i = 0; service_at(i) != NULL; i++)

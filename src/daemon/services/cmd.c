@@ -258,6 +258,7 @@ cmd_execute(const struct cmd_client *client, const struct resp_request *req,
 	stats.commands_processed++;
 	if ((cmd = find_command(name)) == NULL) {
 		stats.error_replies++;
+		stats.unknown_commands++;
 		resp_add_error(out, "ERR unknown command '%.*s'", shown, name->ptr);
 		return CMD_CONTINUE;
 	}
