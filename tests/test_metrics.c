@@ -358,6 +358,36 @@ Test(metrics, workers_a_scrape_counts_the_other_workers_connections_at_once, .in
 		close(held[i]);
 }
 
+static unsigned long long
+ops_per_sec(void)
+{
+	const char *info = tcpd_info(), *at = strstr(info, "\r\ninstantaneous_ops_per_sec:");
+
+	cr_assert_not_null(at, "%s", info);
+	return strtoull(at + 28, NULL, 10);
+}
+
+/* instantaneous_ops_per_sec is the last whole 5 s period's: a reload does not cut it short. */
+Test(metrics, ops_per_sec_holds_through_a_reload)
+{
+	static char pings[6 * 5000];
+	char conf[8192];
+	unsigned long long ops = 0;
+	int fd, i;
+
+	for (i = 0; i < 5000; i++)
+		memcpy(pings + 6 * i, "PING\r\n", 6);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	cr_assert_eq(pump(fd, pings, sizeof(pings), true, text, sizeof(text)), 7 * 5000);
+	close(fd);
+	/* The first sample after them: 5000 PINGs (and these INFOs) in one period. */
+	for (i = 0; i < 120 && (ops = ops_per_sec()) == 0; i++)
+		poll(NULL, 0, 100);
+	cr_assert_geq(ops, 1000);
+	tcpd_config_text(conf, sizeof(conf), global(NULL), NULL);
+	cr_assert_eq(tcpd_reload(conf), 0);
+	cr_assert_eq(ops_per_sec(), ops, "the rate was %llu before the reload", ops);
+}
 
 static void
 stop_child(pid_t pid)

@@ -103,19 +103,28 @@ notify(struct daemon *d, const char *fmt, ...)
 static void
 send_status(struct daemon *d)
 {
-	uint64_t commands = stats.commands_processed;
-
-	/* The same sample is INFO's instantaneous_ops_per_sec. */
-	stats.ops_per_sec = (commands - d->last_commands) * 1000 / STATUS_EVERY_MS;
 	notify(d, "STATUS=%llu connections, %llu commands/s, %llu rejected",
 	    (unsigned long long)stats.connected, (unsigned long long)stats.ops_per_sec,
 	    (unsigned long long)stats.rejected_connections);
+}
+
+/*
+ * INFO's instantaneous_ops_per_sec: the commands of one whole period. Only
+ * the timer samples, so a STATUS= sent between (a reload's) cuts none short.
+ */
+static void
+sample_ops(struct daemon *d)
+{
+	uint64_t commands = stats.commands_processed;
+
+	stats.ops_per_sec = (commands - d->last_commands) * 1000 / STATUS_EVERY_MS;
 	d->last_commands = commands;
 }
 
 static void
 on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
+	sample_ops(arg);
 	/* An idle worker's listener counters reach the others' /metrics. */
 	stats_publish_now();
 	send_status(arg);
