@@ -18,6 +18,7 @@ typedef enum cmd_result (*cmd_fn)(const struct cmd_client *,
 
 struct command {
 	const char	*name;		/* lowercase, as Redis names commands in errors */
+	size_t		 len;		/* of the name: a lookup calls no strlen() */
 	size_t		 min_argc;	/* counting the name */
 	size_t		 max_argc;
 	const char	*help;
@@ -34,16 +35,17 @@ static enum cmd_result cmd_quit(const struct cmd_client *, const struct resp_req
 static enum cmd_result cmd_config(const struct cmd_client *, const struct resp_request *, struct buf *);
 static enum cmd_result cmd_health(const struct cmd_client *, const struct resp_request *, struct buf *);
 
+#define CMD(name, min, max, help, fn)	{ name, sizeof(name) - 1, min, max, help, fn }
 static const struct command commands[] = {
-	{ "ping",   1, 2, "PING [message] - reply PONG, or the message", cmd_ping },
-	{ "echo",   2, 2, "ECHO message - reply the message", cmd_echo },
-	{ "time",   1, 1, "TIME - unix time: seconds and microseconds", cmd_time },
-	{ "whoami", 1, 1, "WHOAMI - this connection's id, addresses and listener", cmd_whoami },
-	{ "info",   1, RESP_MAX_ARGS, "INFO [section ...] - server information and counters", cmd_info },
-	{ "help",   1, 1, "HELP - this list", cmd_help },
-	{ "quit",   1, 1, "QUIT - reply OK and close the connection", cmd_quit },
-	{ "config", 3, 3, "CONFIG GET pattern - the settings Redis tools ask for", cmd_config },
-	{ "health", 1, 1, "HEALTH - OK while serving, an error once a stop began", cmd_health },
+	CMD("ping",   1, 2, "PING [message] - reply PONG, or the message", cmd_ping),
+	CMD("echo",   2, 2, "ECHO message - reply the message", cmd_echo),
+	CMD("time",   1, 1, "TIME - unix time: seconds and microseconds", cmd_time),
+	CMD("whoami", 1, 1, "WHOAMI - this connection's id, addresses and listener", cmd_whoami),
+	CMD("info",   1, RESP_MAX_ARGS, "INFO [section ...] - server information and counters", cmd_info),
+	CMD("help",   1, 1, "HELP - this list", cmd_help),
+	CMD("quit",   1, 1, "QUIT - reply OK and close the connection", cmd_quit),
+	CMD("config", 3, 3, "CONFIG GET pattern - the settings Redis tools ask for", cmd_config),
+	CMD("health", 1, 1, "HEALTH - OK while serving, an error once a stop began", cmd_health),
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -228,7 +230,7 @@ find_command(const struct resp_arg *name)
 	size_t i;
 
 	for (i = 0; i < NCOMMANDS; i++)
-		if (strlen(commands[i].name) == name->len &&
+		if (commands[i].len == name->len &&
 		    strncasecmp(commands[i].name, name->ptr, name->len) == 0)
 			return &commands[i];
 	return NULL;
