@@ -358,6 +358,47 @@ Test(metrics, workers_a_scrape_counts_the_other_workers_connections_at_once, .in
 		close(held[i]);
 }
 
+/* Worker k's pid, from INFO's # Workers. */
+static long
+worker_pid(int k)
+{
+	char key[32];
+	const char *info = tcpd_info(), *at;
+
+	snprintf(key, sizeof(key), "\r\nworker_%d:pid=", k);
+	cr_assert_not_null(at = strstr(info, key), "%s", info);
+	return strtol(at + strlen(key), NULL, 10);
+}
+
+/* workers = 2: a worker killed and restarted takes none of the totals with it. */
+Test(metrics, workers_a_restarted_worker_keeps_the_totals, .init = NULL)
+{
+	unsigned long long before, after;
+	long victim, now = 0;
+	int i;
+
+	start("workers = 2");
+	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
+		usleep(10000);
+	for (i = 0; i < 30; i++)
+		ping_ok();
+	before = sample(body_of(metrics_port, "/metrics"), "tcpd_commands_total{command=\"ping\"}");
+	cr_assert_eq(before, 30);
+	victim = worker_pid(0);
+	cr_assert_eq(kill((pid_t)victim, SIGKILL), 0);
+	for (i = 0; i < 300 && ((now = worker_pid(0)) == 0 || now == victim); i++)
+		usleep(10000);
+	cr_assert(now != 0 && now != victim, "worker 0 not restarted");
+	for (i = 0; i < 300 && tcpd_log_count("worker 0: tcpd 0.1.0 ready") < 2; i++)
+		usleep(10000);
+	/* Whichever worker answers, the dead one's PINGs are still there. */
+	for (i = 0; i < 6; i++) {
+		after = sample(body_of(metrics_port, "/metrics"),
+		    "tcpd_commands_total{command=\"ping\"}");
+		cr_assert_eq(after, 30, "scrape %d after the restart", i);
+	}
+}
+
 static unsigned long long
 ops_per_sec(void)
 {
