@@ -102,8 +102,6 @@ struct stats_listener_counts {
 #define STATS_MAX_LISTENERS	64
 struct stats_published {
 	char		name[STATS_NAME_MAX];	/* "": a free slot */
-	const char	*service;
-	bool		serving;
 	struct stats_listener_counts now;
 	struct stats_listener_counts base;
 };
