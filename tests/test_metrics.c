@@ -21,16 +21,23 @@
 static uint16_t metrics_port;
 static char text[1 << 17];
 
+/* The [tcpd] lines of the config: extra, then a metrics listener on metrics_port. */
+static const char *
+global(const char *extra)
+{
+	static char lines[512];
+
+	snprintf(lines, sizeof(lines), "%s\n[listener.metrics]\nbind = 127.0.0.1:%u\n"
+	    "service = metrics", extra != NULL ? extra : "", metrics_port);
+	return lines;
+}
+
 /* The harness's listeners, plus a metrics one on a port of its own. */
 static void
 start(const char *extra)
 {
-	char global[512];
-
 	free_ports(&metrics_port, 1);
-	snprintf(global, sizeof(global), "%s\n[listener.metrics]\nbind = 127.0.0.1:%u\n"
-	    "service = metrics", extra != NULL ? extra : "", metrics_port);
-	tcpd_start(global);
+	tcpd_start(global(extra));
 }
 
 static void
@@ -196,6 +203,231 @@ Test(metrics, promtool_passes_the_exposition)
 	    "reason=\"per_ip\"} 0\n"), "every series from the start");
 	cr_assert_not_null(strstr(body, "\ntcpd_ready 1\n"));
 	cr_assert_not_null(strstr(body, "\ntcpd_listen_queue_length{listener=\"echo\"} 0\n"));
+	/* What INFO counts, from the same table: errors, unknown commands, faults. */
+	cr_assert_not_null(strstr(body, "\ntcpd_error_replies_total 1\n"), "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_unknown_commands_total 1\n"), "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_faults_total{kind=\"reset\"} 0\n"), "%s", body);
+	cr_assert_not_null(strstr(body, "\ntcpd_commands_processed_total 4\n"), "%s", body);
+	cr_assert_not_null(strstr(tcpd_info(), "\r\nunknown_commands:1\r\n"), "%s",
+	    tcpd_info());
+}
+
+/* A metric's value in an exposition: the sample line that starts with series. */
+static unsigned long long
+sample(const char *body, const char *series)
+{
+	char key[160];
+	const char *at;
+
+	snprintf(key, sizeof(key), "\n%s ", series);
+	at = strstr(body, key);
+	cr_assert_not_null(at, "no %s in:\n%s", series, body);
+	return strtoull(at + strlen(key), NULL, 10);
+}
+
+/*
+ * workers = 2: whichever worker answers the scrape, /metrics shows the sums
+ * over both (never one worker's share, so never less than the scrape
+ * before) and each worker's own series, labelled; INFO the same sums.
+ */
+Test(metrics, workers_every_scrape_shows_the_totals, .init = NULL)
+{
+	const char *promtool[] = { "/usr/bin/promtool", "check", "metrics", NULL };
+	static char body[1 << 17];
+	int held[10], i;
+
+	start("workers = 2");
+	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count("all 2 workers serving"), 1);
+	/* New connections, so both workers take some. */
+	for (i = 0; i < 40; i++)
+		ping_ok();
+	/* Until each worker has seen its clients close (then no connection closes below). */
+	for (i = 0; i < 100 && sample(body_of(metrics_port, "/metrics"),
+	    "tcpd_connections_active{listener=\"command\"}") > 0; i++)
+		poll(NULL, 0, 50);
+	for (i = 0; i < 10; i++) {
+		/* One more connection, on either worker, answered: counted there. */
+		held[i] = tcp_connect(tcpd.port[P_COMMAND]);
+		assert_ping(held[i]);
+		snprintf(body, sizeof(body), "%s", body_of(metrics_port, "/metrics"));
+		cr_assert_eq(sample(body, "tcpd_commands_total{command=\"ping\"}"), 41u + i,
+		    "scrape %d:\n%s", i, body);
+		cr_assert_eq(sample(body, "tcpd_commands_processed_total"), 41u + i);
+		cr_assert_eq(sample(body, "tcpd_worker_commands_processed_total{worker=\"0\"}") +
+		    sample(body, "tcpd_worker_commands_processed_total{worker=\"1\"}"), 41u + i,
+		    "%s", body);
+		cr_assert_eq(sample(body, "tcpd_connections_active{listener=\"command\"}"), 1u + i,
+		    "scrape %d:\n%s", i, body);
+		/* And the harness's probe. */
+		cr_assert_eq(sample(body, "tcpd_connections_accepted_total{listener=\"command\","
+		    "service=\"command\"}"), 42u + i, "scrape %d:\n%s", i, body);
+	}
+	cr_assert_not_null(strstr(tcpd_info(), "\r\ntotal_commands_processed:51\r\n"), "%s",
+	    tcpd_info());
+	if (access(promtool[0], X_OK) == 0) {
+		cr_assert_eq(run_with_input(promtool, body), 0, "promtool: %s\n%s", text, body);
+		cr_assert_str_eq(text, "", "promtool's lint found: %s", text);
+	}
+	for (i = 0; i < 10; i++)
+		close(held[i]);
+}
+
+/* GET /metrics on a kept-alive connection: the body, in a buffer the next call reuses. */
+static const char *
+scrape_on(int fd)
+{
+	static const char get_metrics[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+	static char resp[1 << 17];
+	const char *length;
+	size_t n = 0, len;
+
+	send_all(fd, get_metrics, sizeof(get_metrics) - 1);
+	do
+		recv_exact(fd, resp + n, 1);
+	while (++n < 4 || memcmp(resp + n - 4, "\r\n\r\n", 4) != 0);
+	resp[n] = '\0';
+	cr_assert_not_null(length = strstr(resp, "Content-Length: "), "%s", resp);
+	len = strtoul(length + 16, NULL, 10);
+	cr_assert_lt(len, sizeof(resp));
+	recv_exact(fd, resp, len);
+	resp[len] = '\0';
+	return resp;
+}
+
+/* Which worker serves the command connection fd (WHOAMI). */
+static int
+worker_of(int fd)
+{
+	char head[16], reply[512];
+	const char *w;
+	size_t i = 0;
+	int len;
+
+	send_all(fd, "WHOAMI\r\n", 8);
+	do
+		recv_exact(fd, head + i, 1);
+	while (head[i] != '\n' && ++i < sizeof(head) - 1);
+	cr_assert_eq(sscanf(head, "$%d", &len), 1);
+	cr_assert(len > 0 && (size_t)len + 2 < sizeof(reply));
+	recv_exact(fd, reply, (size_t)len + 2);
+	reply[len] = '\0';
+	cr_assert_not_null(w = strstr(reply, " worker="), "%s", reply);
+	return atoi(w + 8);
+}
+
+/*
+ * workers = 2: a connection the other worker accepted is in the scrape at
+ * once (its listener counts reach the board when a connection opens, not
+ * some passes of the loop later).
+ */
+Test(metrics, workers_a_scrape_counts_the_other_workers_connections_at_once, .init = NULL)
+{
+	int m, held[64], n = 0, mine = -1, seen = 0, i;
+	const char *body;
+
+	start("workers = 2");
+	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
+		usleep(10000);
+	m = tcp_connect(metrics_port);
+	/* Once the harness's probe is gone, only m is open: its worker has one client. */
+	for (i = 0; i < 100 && mine < 0; i++) {
+		body = scrape_on(m);
+		if (sample(body, "tcpd_clients_connected") == 1)
+			mine = sample(body, "tcpd_worker_clients_connected{worker=\"0\"}") == 1 ? 0 : 1;
+		else
+			poll(NULL, 0, 50);
+	}
+	cr_assert_geq(mine, 0, "%s", body);
+	for (i = 0; i < 64 && seen < 3; i++) {
+		held[n] = tcp_connect(tcpd.port[P_COMMAND]);
+		if (worker_of(held[n++]) == mine)
+			continue;
+		seen++;
+		body = scrape_on(m);
+		cr_assert_eq(sample(body, "tcpd_connections_active{listener=\"command\"}"),
+		    (unsigned)n, "%s", body);
+		/* And the harness's probe. */
+		cr_assert_eq(sample(body, "tcpd_connections_accepted_total{listener=\"command\","
+		    "service=\"command\"}"), n + 1u, "%s", body);
+	}
+	cr_assert_eq(seen, 3, "the other worker took none of %d connections", n);
+	close(m);
+	for (i = 0; i < n; i++)
+		close(held[i]);
+}
+
+/* Worker k's pid, from INFO's # Workers. */
+static long
+worker_pid(int k)
+{
+	char key[32];
+	const char *info = tcpd_info(), *at;
+
+	snprintf(key, sizeof(key), "\r\nworker_%d:pid=", k);
+	cr_assert_not_null(at = strstr(info, key), "%s", info);
+	return strtol(at + strlen(key), NULL, 10);
+}
+
+/* workers = 2: a worker killed and restarted takes none of the totals with it. */
+Test(metrics, workers_a_restarted_worker_keeps_the_totals, .init = NULL)
+{
+	unsigned long long before, after;
+	long victim, now = 0;
+	int i;
+
+	start("workers = 2");
+	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
+		usleep(10000);
+	for (i = 0; i < 30; i++)
+		ping_ok();
+	before = sample(body_of(metrics_port, "/metrics"), "tcpd_commands_total{command=\"ping\"}");
+	cr_assert_eq(before, 30);
+	victim = worker_pid(0);
+	cr_assert_eq(kill((pid_t)victim, SIGKILL), 0);
+	for (i = 0; i < 300 && ((now = worker_pid(0)) == 0 || now == victim); i++)
+		usleep(10000);
+	cr_assert(now != 0 && now != victim, "worker 0 not restarted");
+	for (i = 0; i < 300 && tcpd_log_count("worker 0: tcpd 0.1.0 ready") < 2; i++)
+		usleep(10000);
+	/* Whichever worker answers, the dead one's PINGs are still there. */
+	for (i = 0; i < 6; i++) {
+		after = sample(body_of(metrics_port, "/metrics"),
+		    "tcpd_commands_total{command=\"ping\"}");
+		cr_assert_eq(after, 30, "scrape %d after the restart", i);
+	}
+}
+
+static unsigned long long
+ops_per_sec(void)
+{
+	const char *info = tcpd_info(), *at = strstr(info, "\r\ninstantaneous_ops_per_sec:");
+
+	cr_assert_not_null(at, "%s", info);
+	return strtoull(at + 28, NULL, 10);
+}
+
+/* instantaneous_ops_per_sec is the last whole 5 s period's: a reload does not cut it short. */
+Test(metrics, ops_per_sec_holds_through_a_reload)
+{
+	static char pings[6 * 5000];
+	char conf[8192];
+	unsigned long long ops = 0;
+	int fd, i;
+
+	for (i = 0; i < 5000; i++)
+		memcpy(pings + 6 * i, "PING\r\n", 6);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	cr_assert_eq(pump(fd, pings, sizeof(pings), true, text, sizeof(text)), 7 * 5000);
+	close(fd);
+	/* The first sample after them: 5000 PINGs (and these INFOs) in one period. */
+	for (i = 0; i < 120 && (ops = ops_per_sec()) == 0; i++)
+		poll(NULL, 0, 100);
+	cr_assert_geq(ops, 1000);
+	tcpd_config_text(conf, sizeof(conf), global(NULL), NULL);
+	cr_assert_eq(tcpd_reload(conf), 0);
+	cr_assert_eq(ops_per_sec(), ops, "the rate was %llu before the reload", ops);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include "daemon/activation.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/listener.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
 #include "daemon/services/cmd.h"
@@ -102,19 +103,30 @@ notify(struct daemon *d, const char *fmt, ...)
 static void
 send_status(struct daemon *d)
 {
-	uint64_t commands = stats.commands_processed;
-
-	/* The same sample is INFO's instantaneous_ops_per_sec. */
-	stats.ops_per_sec = (commands - d->last_commands) * 1000 / STATUS_EVERY_MS;
 	notify(d, "STATUS=%llu connections, %llu commands/s, %llu rejected",
 	    (unsigned long long)stats.connected, (unsigned long long)stats.ops_per_sec,
 	    (unsigned long long)stats.rejected_connections);
+}
+
+/*
+ * INFO's instantaneous_ops_per_sec: the commands of one whole period. Only
+ * the timer samples, so a STATUS= sent between (a reload's) cuts none short.
+ */
+static void
+sample_ops(struct daemon *d)
+{
+	uint64_t commands = stats.commands_processed;
+
+	stats.ops_per_sec = (commands - d->last_commands) * 1000 / STATUS_EVERY_MS;
 	d->last_commands = commands;
 }
 
 static void
 on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
+	sample_ops(arg);
+	/* An idle worker's listener counters reach the others' /metrics. */
+	stats_publish_now();
 	send_status(arg);
 	loop_timer_start(loop, timer, STATUS_EVERY_MS);
 }
@@ -296,8 +308,10 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act, i
 	log_set_target(d.cfg.log_target);
 	fit_fd_limit(&d.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	stats_reset(now.tv_sec);
-	stats.worker = worker;
+	stats_start(now.tv_sec, worker);
+	stats_set_publisher(listener_publish);
+	/* A restarted worker's count goes on from its predecessor's. */
+	d.last_commands = stats.commands_processed;
 	log_set_worker(worker);
 	/* INFO lists every service from the start, in the registry's order. */
 	for (i = 0; service_at(i) != NULL; i++)

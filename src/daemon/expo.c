@@ -8,7 +8,6 @@
 #include "daemon/services/service.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
-#include "tcpd/log.h"
 
 static int
 family(struct buf *out, const char *name, const char *type, const char *help)
@@ -75,6 +74,19 @@ histogram(struct buf *out, const char *name, const char *labels,
 	return rc;
 }
 
+/* l's counters summed over the workers, as every family here is; valid until the next call. */
+static const struct stats_listener_counts *
+totals(const struct listener *l)
+{
+	static struct stats_listener_counts t;
+
+	listener_total(l, &t);
+	return &t;
+}
+
+#define SERVING(l)	for ((l) = listener_first(); (l) != NULL; (l) = (l)->all_next) \
+	if ((l)->serving)
+
 static int
 listeners(struct buf *out)
 {
@@ -84,44 +96,52 @@ listeners(struct buf *out)
 
 	rc |= family(out, "tcpd_connections_accepted_total", "counter",
 	    "Connections accepted and served, by listener and service.");
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		if (l->serving)
-			rc |= listener_sample(out, "tcpd_connections_accepted_total", l,
-			    "service", l->service->name, l->accepted);
+	SERVING(l)
+		rc |= listener_sample(out, "tcpd_connections_accepted_total", l, "service",
+		    l->service->name, totals(l)->accepted);
 	rc |= family(out, "tcpd_connections_active", "gauge", "Connections open now.");
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		if (l->serving)
-			rc |= listener_sample(out, "tcpd_connections_active", l, NULL, NULL,
-			    l->active);
+	SERVING(l)
+		rc |= listener_sample(out, "tcpd_connections_active", l, NULL, NULL,
+		    totals(l)->active);
 	rc |= family(out, "tcpd_connections_rejected_total", "counter",
 	    "Connections refused at accept, by reason.");
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		for (r = 0; l->serving && r < REJECT_REASONS; r++)
+	SERVING(l)
+		for (r = 0; r < REJECT_REASONS; r++)
 			rc |= listener_sample(out, "tcpd_connections_rejected_total", l, "reason",
-			    stats_reject_reasons[r], l->rejected[r]);
+			    stats_reject_reasons[r], totals(l)->rejected[r]);
 	rc |= family(out, "tcpd_connections_closed_total", "counter",
 	    "Connections closed, by reason.");
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		for (r = 0; l->serving && r < CLOSE_REASONS; r++)
+	SERVING(l)
+		for (r = 0; r < CLOSE_REASONS; r++)
 			rc |= listener_sample(out, "tcpd_connections_closed_total", l, "reason",
-			    stats_close_reasons[r], l->closed[r]);
+			    stats_close_reasons[r], totals(l)->closed[r]);
 	rc |= family(out, "tcpd_received_bytes_total", "counter", "Bytes read from clients.");
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		if (l->serving)
-			rc |= listener_sample(out, "tcpd_received_bytes_total", l, NULL, NULL,
-			    l->bytes_in);
+	SERVING(l)
+		rc |= listener_sample(out, "tcpd_received_bytes_total", l, NULL, NULL,
+		    totals(l)->bytes_in);
 	rc |= family(out, "tcpd_sent_bytes_total", "counter", "Bytes written to clients.");
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		if (l->serving)
-			rc |= listener_sample(out, "tcpd_sent_bytes_total", l, NULL, NULL,
-			    l->bytes_out);
+	SERVING(l)
+		rc |= listener_sample(out, "tcpd_sent_bytes_total", l, NULL, NULL,
+		    totals(l)->bytes_out);
+	/* The queue is the sockets', which every worker shares: not a sum. */
 	rc |= family(out, "tcpd_listen_queue_length", "gauge",
 	    "Connections waiting in the accept queues now, as ss -lt shows.");
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		if (l->serving)
-			rc |= listener_sample(out, "tcpd_listen_queue_length", l, NULL, NULL,
-			    listener_queue_length(l));
+	SERVING(l)
+		rc |= listener_sample(out, "tcpd_listen_queue_length", l, NULL, NULL,
+		    listener_queue_length(l));
 	return rc;
+}
+
+/* Command i's counters summed over the workers; NULL: a free slot. Valid until the next call. */
+static const struct stats_command *
+command(size_t i)
+{
+	static struct stats_command c;
+
+	if (stats.commands[i].name == NULL)
+		return NULL;
+	stats_command_total(i, &c);
+	return &c;
 }
 
 static int
@@ -134,19 +154,19 @@ commands(struct buf *out)
 
 	rc |= family(out, "tcpd_commands_total", "counter", "Commands run, by command.");
 	for (i = 0; i < STATS_MAX_COMMANDS; i++)
-		if ((c = &stats.commands[i])->name != NULL)
+		if ((c = command(i)) != NULL)
 			rc |= buf_appendf(out, "tcpd_commands_total{command=\"%s\"} %llu\n",
 			    c->name, (unsigned long long)c->duration.count);
 	rc |= family(out, "tcpd_command_errors_total", "counter",
 	    "Commands answered with an error, refused or failed, by command.");
 	for (i = 0; i < STATS_MAX_COMMANDS; i++)
-		if ((c = &stats.commands[i])->name != NULL)
+		if ((c = command(i)) != NULL)
 			rc |= buf_appendf(out, "tcpd_command_errors_total{command=\"%s\"} %llu\n",
 			    c->name, (unsigned long long)(c->failed + c->rejected));
 	rc |= family(out, "tcpd_command_duration_seconds", "histogram",
 	    "Time spent running each command.");
 	for (i = 0; i < STATS_MAX_COMMANDS; i++) {
-		if ((c = &stats.commands[i])->name == NULL)
+		if ((c = command(i)) == NULL)
 			continue;
 		snprintf(labels, sizeof(labels), "command=\"%s\"", c->name);
 		rc |= histogram(out, "tcpd_command_duration_seconds", labels, &c->duration,
@@ -155,11 +175,54 @@ commands(struct buf *out)
 	return rc;
 }
 
+static const char *
+type_name(const struct stats_field *f)
+{
+	return f->type == STATS_COUNTER ? "counter" : "gauge";
+}
+
+/* The metrics table: each field's family, then each worker's where it has one. */
+static int
+fields(struct buf *out)
+{
+	const struct stats_field *f;
+	char name[96];
+	size_t k;
+	unsigned w;
+	int rc = 0;
+
+	for (f = stats_fields; f < stats_fields + stats_nfields; f++) {
+		rc |= family(out, f->metric, type_name(f), f->help);
+		for (k = 0; k < f->n; k++) {
+			if (f->label != NULL)
+				rc |= buf_appendf(out, "%s{%s=\"%s\"}", f->metric, f->label,
+				    f->values[k]);
+			else
+				rc |= buf_appendf(out, "%s", f->metric);
+			rc |= buf_appendf(out, " %llu\n",
+			    (unsigned long long)stats_value(f, k, NULL));
+		}
+	}
+	for (f = stats_fields; stats_board != NULL && f < stats_fields + stats_nfields; f++) {
+		if (!(f->flags & STATS_PER_WORKER))
+			continue;
+		/* tcpd_X as tcpd_worker_X: a family of its own, so sum() never counts twice. */
+		snprintf(name, sizeof(name), "tcpd_worker_%s", f->metric + 5);
+		rc |= family(out, name, type_name(f), f->help);
+		for (w = 0; w < stats_board_size; w++)
+			rc |= buf_appendf(out, "%s{worker=\"%u\"} %llu\n", name, w,
+			    (unsigned long long)stats_value(f, 0, &stats_board[w]));
+	}
+	return rc;
+}
+
 int
 expo_format(struct buf *out)
 {
+	struct stats_histogram durations;
 	int rc = 0;
 
+	stats_publish_now();
 	rc |= family(out, "tcpd_build_info", "gauge", "tcpd's version, as a label; always 1.");
 	rc |= buf_append(out, "tcpd_build_info{version=\"", 25);
 	rc |= label(out, TCPD_VERSION);
@@ -171,15 +234,13 @@ expo_format(struct buf *out)
 	rc |= buf_appendf(out, "tcpd_ready %d\n", stats.ready ? 1 : 0);
 	rc |= family(out, "tcpd_draining", "gauge", "1 once a stop has begun.");
 	rc |= buf_appendf(out, "tcpd_draining %d\n", stats.draining ? 1 : 0);
+	rc |= fields(out);
 	rc |= listeners(out);
 	rc |= commands(out);
 	rc |= family(out, "tcpd_connection_duration_seconds", "histogram",
 	    "How long connections lasted, from accept to close.");
-	rc |= histogram(out, "tcpd_connection_duration_seconds", "",
-	    &stats.connection_duration, stats_connection_bounds);
-	rc |= family(out, "tcpd_log_lines_dropped_total", "counter",
-	    "Log lines lost because the log did not take them at once.");
-	rc |= buf_appendf(out, "tcpd_log_lines_dropped_total %llu\n",
-	    (unsigned long long)log_dropped());
+	stats_duration_total(&durations);
+	rc |= histogram(out, "tcpd_connection_duration_seconds", "", &durations,
+	    stats_connection_bounds);
 	return rc == 0 ? 0 : -1;
 }

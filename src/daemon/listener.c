@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/acl.h"
 #include "daemon/listener.h"
@@ -50,6 +51,67 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->faults = lc->faults;
 	l->profile = lc->profile;
 	l->paced = !pace_profile_empty(&lc->profile);
+}
+
+static void
+counts_of(const struct listener *l, struct stats_listener_counts *c)
+{
+	*c = (struct stats_listener_counts){ .accepted = l->accepted, .active = l->active,
+	    .bytes_in = l->bytes_in, .bytes_out = l->bytes_out };
+	memcpy(c->rejected, l->rejected, sizeof(c->rejected));
+	memcpy(c->closed, l->closed, sizeof(c->closed));
+}
+
+/* The counts as an array: every member is a uint64_t. */
+#define NCOUNTS	(sizeof(struct stats_listener_counts) / sizeof(uint64_t))
+_Static_assert(sizeof(struct stats_listener_counts) % sizeof(uint64_t) == 0, "only uint64_t");
+
+void
+listener_publish(void)
+{
+	struct stats_listener_counts c;
+	struct stats_published *p;
+	const struct listener *l;
+	uint64_t *dst;
+	const uint64_t *base, *v;
+	size_t i;
+
+	if (stats_board == NULL)
+		return;
+	for (l = all; l != NULL; l = l->all_next) {
+		if (!l->serving || (p = stats_published(&stats, l->name, true)) == NULL)
+			continue;
+		counts_of(l, &c);
+		dst = (uint64_t *)(void *)&p->now;
+		base = (const uint64_t *)(const void *)&p->base;
+		v = (const uint64_t *)(const void *)&c;
+		/* Whole values: other workers read them meanwhile. */
+		for (i = 0; i < NCOUNTS; i++)
+			__atomic_store_n(&dst[i], base[i] + v[i], __ATOMIC_RELAXED);
+	}
+}
+
+void
+listener_total(const struct listener *l, struct stats_listener_counts *total)
+{
+	const struct stats_published *p;
+	uint64_t *dst = (uint64_t *)(void *)total;
+	const uint64_t *src;
+	unsigned w;
+	size_t i;
+
+	if (stats_board == NULL) {
+		counts_of(l, total);
+		return;
+	}
+	memset(total, 0, sizeof(*total));
+	for (w = 0; w < stats_board_size; w++) {
+		if ((p = stats_published(&stats_board[w], l->name, false)) == NULL)
+			continue;
+		src = (const uint64_t *)(const void *)&p->now;
+		for (i = 0; i < NCOUNTS; i++)
+			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
 }
 
 void

@@ -88,6 +88,16 @@ struct listener *listener_first(void);
 void	listener_attach_fd(struct listener *l, int fd);
 void	listener_detach_fd(struct listener *l, int fd);
 
+/*
+ * Under a supervisor, copies every serving listener's counters to this
+ * worker's slot of the board (on top of what its predecessors there counted),
+ * where the other workers sum them: the publisher of stats_publish().
+ */
+void	listener_publish(void);
+
+/* l's counters summed over every worker's slot; l's own without workers. */
+void	listener_total(const struct listener *l, struct stats_listener_counts *total);
+
 /* Connections waiting in l's accept queues now (TCP_INFO, as ss -lt shows). */
 uint64_t listener_queue_length(const struct listener *l);
 

@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/mman.h>
+
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "tcpd_build.h"
+#include "daemon/config.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
 #include "tcpd/log.h"
 
-struct stats stats = { .worker = -1 };
+_Static_assert(STATS_NAME_MAX == CONFIG_NAME_MAX, "a listener's name fits the board");
+
+static struct stats_slot own = { .worker = -1 };
+struct stats_slot *stats_live = &own;
+struct stats_slot *stats_board;
+unsigned stats_board_size;
+/* What this worker's predecessors in its slot had counted of log_dropped(). */
+static uint64_t log_base;
 
 const char *const stats_close_reasons[CLOSE_REASONS] = {
 	[CLOSE_CLIENT] = "client",
@@ -47,6 +58,58 @@ const char *const stats_fault_names[FAULT_KINDS] = {
 	[FAULT_STREAM] = "stream",
 	[FAULT_STALL] = "stall",
 };
+
+/* One uint64_t; an array of them, a series for each of its label's values. */
+#define ONE(sec, flags, info, metric, type, field, help) \
+	{ sec, flags, info, metric, type, offsetof(struct stats_slot, field), help, NULL, NULL, 1 }
+#define ARRAY(sec, info, metric, type, field, help, label, values) \
+	{ sec, 0, info, metric, type, offsetof(struct stats_slot, field), help, label, values, \
+	    sizeof(((struct stats_slot *)0)->field) / sizeof(uint64_t) }
+
+/* In INFO's order; the per-worker ones in the order of INFO's worker_N lines. */
+const struct stats_field stats_fields[] = {
+	ONE(INFO_CLIENTS, STATS_PER_WORKER, "connected_clients", "tcpd_clients_connected",
+	    STATS_GAUGE, connected, "Connections open now, over every listener."),
+	ONE(INFO_STATS, STATS_PER_WORKER, "total_connections_received",
+	    "tcpd_connections_received_total", STATS_COUNTER, connections_received,
+	    "Connections accepted, whether served or refused."),
+	ONE(INFO_STATS, 0, "rejected_connections", "tcpd_rejected_connections_total",
+	    STATS_COUNTER, rejected_connections,
+	    "Connections refused: over a limit, shed, or for their PROXY header."),
+	ONE(INFO_STATS, 0, "denied_connections", "tcpd_denied_connections_total", STATS_COUNTER,
+	    denied_connections, "Connections refused by allow/deny."),
+	ONE(INFO_STATS, 0, "idle_timeouts", "tcpd_idle_timeouts_total", STATS_COUNTER,
+	    idle_timeouts, "Connections closed after idle_timeout."),
+	ONE(INFO_STATS, 0, "request_timeouts", "tcpd_request_timeouts_total", STATS_COUNTER,
+	    request_timeouts, "Requests not whole within request_timeout."),
+	ONE(INFO_STATS, 0, "output_limit_disconnections",
+	    "tcpd_output_limit_disconnections_total", STATS_COUNTER,
+	    output_limit_disconnections, "Connections closed over output_limit."),
+	ONE(INFO_STATS, STATS_PER_WORKER, "total_commands_processed",
+	    "tcpd_commands_processed_total", STATS_COUNTER, commands_processed,
+	    "Commands answered, errors and unknown ones included."),
+	ONE(INFO_STATS, 0, "instantaneous_ops_per_sec", "tcpd_commands_per_second", STATS_GAUGE,
+	    ops_per_sec, "Commands a second, over the last 5 s sample."),
+	ONE(INFO_STATS, 0, "total_net_input_bytes", "tcpd_net_input_bytes_total", STATS_COUNTER,
+	    net_input_bytes, "Bytes read from clients, over every listener."),
+	ONE(INFO_STATS, 0, "total_net_output_bytes", "tcpd_net_output_bytes_total",
+	    STATS_COUNTER, net_output_bytes, "Bytes written to clients, over every listener."),
+	ONE(INFO_STATS, 0, "total_error_replies", "tcpd_error_replies_total", STATS_COUNTER,
+	    error_replies, "Error replies: unknown commands, wrong arity, failed commands."),
+	ONE(INFO_STATS, 0, "log_lines_dropped", "tcpd_log_lines_dropped_total", STATS_COUNTER,
+	    log_lines_dropped, "Log lines lost because the log did not take them at once."),
+	ONE(INFO_STATS, 0, "unknown_commands", "tcpd_unknown_commands_total", STATS_COUNTER,
+	    unknown_commands, "Requests naming no command tcpd knows."),
+	ARRAY(INFO_FAULTS, "fault_", "tcpd_faults_total", STATS_COUNTER, faults,
+	    "Faults clients asked for on their own connection, by kind.", "kind",
+	    stats_fault_names),
+	ONE(INFO_FAULTS, 0, "fault_profile_connections", "tcpd_fault_profile_connections_total",
+	    STATS_COUNTER, fault_profile_connections,
+	    "Connections given their listener's fault profile."),
+	ONE(INFO_FAULTS, 0, "fault_timed_ends", "tcpd_fault_timed_ends_total", STATS_COUNTER,
+	    fault_timed_ends, "Closes and resets at their fault's byte or moment."),
+};
+const size_t stats_nfields = sizeof(stats_fields) / sizeof(stats_fields[0]);
 
 #define US	1000ull
 #define MS	1000000ull
@@ -105,48 +168,237 @@ stats_service(const char *name)
 	return NULL;
 }
 
-struct stats_worker_slot *stats_board;
-unsigned stats_board_size;
+/* Another process may be writing it: a whole value, never a torn one. */
+static uint64_t
+get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static const uint64_t *
+at(const struct stats_slot *s, size_t offset)
+{
+	return (const uint64_t *)(const void *)((const char *)s + offset);
+}
+
+/* The uint64_t at offset in every slot, summed; this process's own without a board. */
+static uint64_t
+sum(size_t offset)
+{
+	uint64_t total = 0;
+	unsigned i;
+
+	if (stats_board == NULL)
+		return *at(&stats, offset);
+	for (i = 0; i < stats_board_size; i++)
+		total += get(at(&stats_board[i], offset));
+	return total;
+}
+
+uint64_t
+stats_value(const struct stats_field *f, size_t k, const struct stats_slot *s)
+{
+	size_t offset = f->offset + k * sizeof(uint64_t);
+
+	return s != NULL ? get(at(s, offset)) : sum(offset);
+}
+
+/* What a worker's death ends: its connections, its rate, its readiness. */
+static void
+clear_gauges(struct stats_slot *s)
+{
+	size_t i;
+
+	__atomic_store_n(&s->connected, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ops_per_sec, 0, __ATOMIC_RELAXED);
+	s->ready = false;
+	s->draining = false;
+	for (i = 0; i < STATS_MAX_SERVICES; i++)
+		__atomic_store_n(&s->services[i].connected, 0, __ATOMIC_RELAXED);
+	for (i = 0; i < STATS_MAX_LISTENERS; i++) {
+		__atomic_store_n(&s->listeners[i].now.active, 0, __ATOMIC_RELAXED);
+		s->listeners[i].base = s->listeners[i].now;
+	}
+}
+
+void
+stats_start(time_t monotonic_now, int worker)
+{
+	if (stats_board == NULL || worker < 0 || (unsigned)worker >= stats_board_size) {
+		stats_live = &own;
+		stats_reset(monotonic_now);
+		stats.worker = worker;
+		return;
+	}
+	/* The counters go on from a predecessor's: only its gauges and clock start anew. */
+	stats_live = &stats_board[worker];
+	clear_gauges(stats_live);
+	log_base = stats.log_lines_dropped;
+	stats.start_time = monotonic_now;
+	stats.worker = worker;
+}
+
+int
+stats_board_open(unsigned n)
+{
+	void *p = mmap(NULL, n * sizeof(*stats_board), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	stats_board = p;
+	stats_board_size = n;
+	return 0;
+}
+
+void
+stats_board_close(void)
+{
+	if (stats_board != NULL)
+		munmap(stats_board, stats_board_size * sizeof(*stats_board));
+	stats_board = NULL;
+	stats_board_size = 0;
+}
+
+void
+stats_worker_started(unsigned index, pid_t pid)
+{
+	__atomic_store_n(&stats_board[index].pid, (int32_t)pid, __ATOMIC_RELAXED);
+}
+
+void
+stats_worker_ended(unsigned index)
+{
+	__atomic_store_n(&stats_board[index].pid, 0, __ATOMIC_RELAXED);
+	clear_gauges(&stats_board[index]);
+}
+
+struct stats_published *
+stats_published(struct stats_slot *s, const char *name, bool make)
+{
+	size_t i;
+
+	for (i = 0; i < STATS_MAX_LISTENERS; i++) {
+		if (s->listeners[i].name[0] == '\0') {
+			if (!make)
+				return NULL;
+			snprintf(s->listeners[i].name, sizeof(s->listeners[i].name), "%s", name);
+		}
+		if (strcmp(s->listeners[i].name, name) == 0)
+			return &s->listeners[i];
+	}
+	return NULL;
+}
+
+static void (*publisher)(void);
+
+void
+stats_set_publisher(void (*fn)(void))
+{
+	publisher = fn;
+}
+
+void
+stats_publish_now(void)
+{
+	stats.log_lines_dropped = log_base + log_dropped();
+	if (stats_board != NULL && publisher != NULL)
+		publisher();
+}
 
 void
 stats_publish(void)
 {
-	struct stats_worker_slot *slot;
+	static uint64_t received, connected;
+	static unsigned passes;
 
-	if (stats_board == NULL || stats.worker < 0 || (unsigned)stats.worker >= stats_board_size)
+	if (stats_board == NULL)
 		return;
-	slot = &stats_board[stats.worker];
-	__atomic_store_n(&slot->connected, stats.connected, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->connections, stats.connections_received, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->commands, stats.commands_processed, __ATOMIC_RELAXED);
+	/* A connection opened or closed shows at once; bytes alone, every so many passes. */
+	if (stats.connections_received != received || stats.connected != connected ||
+	    ++passes % STATS_PUBLISH_EVERY == 0) {
+		received = stats.connections_received;
+		connected = stats.connected;
+		stats_publish_now();
+	}
+}
+
+static void
+add_histogram(struct stats_histogram *dst, const struct stats_histogram *src)
+{
+	size_t i;
+
+	dst->count += get(&src->count);
+	dst->sum_ns += get(&src->sum_ns);
+	for (i = 0; i < STATS_BUCKETS; i++)
+		dst->le[i] += get(&src->le[i]);
+}
+
+void
+stats_command_total(size_t i, struct stats_command *total)
+{
+	const struct stats_command *c;
+	unsigned w;
+	size_t b;
+	uint64_t max;
+
+	if (stats_board == NULL) {
+		*total = stats.commands[i];
+		return;
+	}
+	memset(total, 0, sizeof(*total));
+	total->name = stats.commands[i].name;
+	for (w = 0; w < stats_board_size; w++) {
+		c = &stats_board[w].commands[i];
+		total->failed += get(&c->failed);
+		total->rejected += get(&c->rejected);
+		add_histogram(&total->duration, &c->duration);
+		total->latency.count += get(&c->latency.count);
+		total->latency.sum += get(&c->latency.sum);
+		if ((max = get(&c->latency.max)) > total->latency.max)
+			total->latency.max = max;
+		for (b = 0; b < HIST_BUCKETS; b++)
+			total->latency.n[b] += get(&c->latency.n[b]);
+	}
+}
+
+void
+stats_duration_total(struct stats_histogram *total)
+{
+	unsigned w;
+
+	if (stats_board == NULL) {
+		*total = stats.connection_duration;
+		return;
+	}
+	memset(total, 0, sizeof(*total));
+	for (w = 0; w < stats_board_size; w++)
+		add_histogram(total, &stats_board[w].connection_duration);
 }
 
 /* INFO's "# Workers": each worker, then the sums (skew shows at a glance). */
 static int
 workers_section(struct buf *out)
 {
-	uint64_t connected = 0, connections = 0, commands = 0, c, t, k;
+	const struct stats_field *f;
 	int rc = 0;
 	unsigned i;
 
-	stats_publish();
 	rc |= buf_appendf(out, "workers:%u\r\nworker_id:%d\r\n", stats_board_size,
 	    stats.worker);
 	for (i = 0; i < stats_board_size; i++) {
-		c = __atomic_load_n(&stats_board[i].connected, __ATOMIC_RELAXED);
-		t = __atomic_load_n(&stats_board[i].connections, __ATOMIC_RELAXED);
-		k = __atomic_load_n(&stats_board[i].commands, __ATOMIC_RELAXED);
-		rc |= buf_appendf(out, "worker_%u:pid=%d,connected_clients=%llu,"
-		    "total_connections_received=%llu,total_commands_processed=%llu\r\n", i,
-		    (int)__atomic_load_n(&stats_board[i].pid, __ATOMIC_RELAXED),
-		    (unsigned long long)c, (unsigned long long)t, (unsigned long long)k);
-		connected += c;
-		connections += t;
-		commands += k;
+		rc |= buf_appendf(out, "worker_%u:pid=%d", i,
+		    (int)__atomic_load_n(&stats_board[i].pid, __ATOMIC_RELAXED));
+		for (f = stats_fields; f < stats_fields + stats_nfields; f++)
+			if (f->flags & STATS_PER_WORKER)
+				rc |= buf_appendf(out, ",%s=%llu", f->info,
+				    (unsigned long long)stats_value(f, 0, &stats_board[i]));
+		rc |= buf_append(out, "\r\n", 2);
 	}
-	rc |= buf_appendf(out, "all_connected_clients:%llu\r\nall_total_connections_received:"
-	    "%llu\r\nall_total_commands_processed:%llu\r\n", (unsigned long long)connected,
-	    (unsigned long long)connections, (unsigned long long)commands);
+	for (f = stats_fields; f < stats_fields + stats_nfields; f++)
+		if (f->flags & STATS_PER_WORKER)
+			rc |= buf_appendf(out, "all_%s:%llu\r\n", f->info,
+			    (unsigned long long)stats_value(f, 0, NULL));
 	return rc;
 }
 
@@ -179,10 +431,26 @@ section(struct buf *out, bool *any, const char *name)
 	return rc;
 }
 
+/* The table's lines for one section: "key:value", an array's as "prefixLABEL:value". */
+static int
+fields(struct buf *out, unsigned section)
+{
+	const struct stats_field *f;
+	size_t k;
+	int rc = 0;
+
+	for (f = stats_fields; f < stats_fields + stats_nfields; f++)
+		for (k = 0; f->section == section && k < f->n; k++)
+			rc |= buf_appendf(out, "%s%s:%llu\r\n", f->info,
+			    f->label != NULL ? f->values[k] : "",
+			    (unsigned long long)stats_value(f, k, NULL));
+	return rc;
+}
+
 static int
 format_commands(struct buf *out, unsigned sections, bool *any)
 {
-	const struct stats_command *c;
+	struct stats_command c;
 	size_t i;
 	int rc = 0;
 
@@ -191,51 +459,57 @@ format_commands(struct buf *out, unsigned sections, bool *any)
 		for (i = 0; i < STATS_MAX_COMMANDS; i++) {
 			uint64_t calls, usec;
 
-			if ((c = &stats.commands[i])->name == NULL ||
-			    c->duration.count + c->rejected == 0)
+			if (stats.commands[i].name == NULL)
 				continue;
-			calls = c->duration.count;
-			usec = c->duration.sum_ns / 1000;
+			stats_command_total(i, &c);
+			if (c.duration.count + c.rejected == 0)
+				continue;
+			calls = c.duration.count;
+			usec = c.duration.sum_ns / 1000;
 			rc |= buf_appendf(out, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,"
-			    "rejected_calls=%llu,failed_calls=%llu\r\n", c->name,
+			    "rejected_calls=%llu,failed_calls=%llu\r\n", c.name,
 			    (unsigned long long)calls, (unsigned long long)usec,
 			    calls > 0 ? (double)usec / (double)calls : 0.0,
-			    (unsigned long long)c->rejected, (unsigned long long)c->failed);
+			    (unsigned long long)c.rejected, (unsigned long long)c.failed);
 		}
 	}
 	if (sections & INFO_LATENCYSTATS) {
 		rc |= section(out, any, "Latencystats");
 		for (i = 0; i < STATS_MAX_COMMANDS; i++) {
-			if ((c = &stats.commands[i])->name == NULL || c->latency.count == 0)
+			if (stats.commands[i].name == NULL)
+				continue;
+			stats_command_total(i, &c);
+			if (c.latency.count == 0)
 				continue;
 			rc |= buf_appendf(out, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,"
-			    "p99.9=%.3f\r\n", c->name,
-			    (double)hist_quantile(&c->latency, 0.5) / 1e3,
-			    (double)hist_quantile(&c->latency, 0.99) / 1e3,
-			    (double)hist_quantile(&c->latency, 0.999) / 1e3);
+			    "p99.9=%.3f\r\n", c.name,
+			    (double)hist_quantile(&c.latency, 0.5) / 1e3,
+			    (double)hist_quantile(&c.latency, 0.99) / 1e3,
+			    (double)hist_quantile(&c.latency, 0.999) / 1e3);
 		}
 	}
 	if (sections & INFO_FAULTS) {
 		rc |= section(out, any, "Faults");
-		for (i = 0; i < FAULT_KINDS; i++)
-			rc |= buf_appendf(out, "fault_%s:%llu\r\n", stats_fault_names[i],
-			    (unsigned long long)stats.faults[i]);
-		rc |= buf_appendf(out, "fault_profile_connections:%llu\r\nfault_timed_ends:%llu\r\n",
-		    (unsigned long long)stats.fault_profile_connections,
-		    (unsigned long long)stats.fault_timed_ends);
+		rc |= fields(out, INFO_FAULTS);
 	}
 	if ((sections & INFO_WORKERS) && stats_board != NULL) {
 		rc |= section(out, any, "Workers");
 		rc |= workers_section(out);
 	}
 	if (sections & INFO_ERRORSTATS) {
+		uint64_t errors = sum(offsetof(struct stats_slot, error_replies));
+
 		rc |= section(out, any, "Errorstats");
-		if (stats.error_replies > 0)
+		if (errors > 0)
 			rc |= buf_appendf(out, "errorstat_ERR:count=%llu\r\n",
-			    (unsigned long long)stats.error_replies);
+			    (unsigned long long)errors);
 	}
 	return rc;
 }
+
+/* Where the i-th service's member sits in a slot. */
+#define SERVICE_AT(i, member)	(offsetof(struct stats_slot, services) + \
+	(i) * sizeof(struct stats_service) + offsetof(struct stats_service, member))
 
 int
 stats_format_info(struct buf *out, unsigned sections, time_t monotonic_now)
@@ -244,6 +518,7 @@ stats_format_info(struct buf *out, unsigned sections, time_t monotonic_now)
 	size_t i;
 	int rc = 0;
 
+	stats_publish_now();
 	if (sections & INFO_SERVER) {
 		rc |= section(out, &any, "Server");
 		rc |= buf_appendf(out,
@@ -257,45 +532,18 @@ stats_format_info(struct buf *out, unsigned sections, time_t monotonic_now)
 	if (sections & INFO_CLIENTS) {
 		/* maxclients is what Redis's own tools read; max_connections is tcpd's name. */
 		rc |= section(out, &any, "Clients");
-		rc |= buf_appendf(out,
-		    "connected_clients:%llu\r\n"
-		    "maxclients:%u\r\n"
-		    "max_connections:%u\r\n",
-		    (unsigned long long)stats.connected, stats.max_connections,
-		    stats.max_connections);
+		rc |= fields(out, INFO_CLIENTS);
+		rc |= buf_appendf(out, "maxclients:%u\r\nmax_connections:%u\r\n",
+		    stats.max_connections, stats.max_connections);
 	}
 	if (sections & INFO_STATS) {
 		rc |= section(out, &any, "Stats");
-		rc |= buf_appendf(out,
-		    "total_connections_received:%llu\r\n"
-		    "rejected_connections:%llu\r\n"
-		    "denied_connections:%llu\r\n"
-		    "idle_timeouts:%llu\r\n"
-		    "request_timeouts:%llu\r\n"
-		    "output_limit_disconnections:%llu\r\n"
-		    "total_commands_processed:%llu\r\n"
-		    "instantaneous_ops_per_sec:%llu\r\n"
-		    "total_net_input_bytes:%llu\r\n"
-		    "total_net_output_bytes:%llu\r\n"
-		    "total_error_replies:%llu\r\n"
-		    "log_lines_dropped:%llu\r\n",
-		    (unsigned long long)stats.connections_received,
-		    (unsigned long long)stats.rejected_connections,
-		    (unsigned long long)stats.denied_connections,
-		    (unsigned long long)stats.idle_timeouts,
-		    (unsigned long long)stats.request_timeouts,
-		    (unsigned long long)stats.output_limit_disconnections,
-		    (unsigned long long)stats.commands_processed,
-		    (unsigned long long)stats.ops_per_sec,
-		    (unsigned long long)stats.net_input_bytes,
-		    (unsigned long long)stats.net_output_bytes,
-		    (unsigned long long)stats.error_replies,
-		    (unsigned long long)log_dropped());
+		rc |= fields(out, INFO_STATS);
 		for (i = 0; i < STATS_MAX_SERVICES && stats.services[i].name != NULL; i++)
 			rc |= buf_appendf(out, "service_%s:connected=%llu,total=%llu\r\n",
 			    stats.services[i].name,
-			    (unsigned long long)stats.services[i].connected,
-			    (unsigned long long)stats.services[i].total);
+			    (unsigned long long)sum(SERVICE_AT(i, connected)),
+			    (unsigned long long)sum(SERVICE_AT(i, total)));
 	}
 	rc |= format_commands(out, sections, &any);
 	return rc == 0 ? 0 : -1;

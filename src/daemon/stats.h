@@ -2,6 +2,8 @@
 #ifndef TCPD_STATS_H
 #define TCPD_STATS_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,8 +84,36 @@ struct stats_service {
 
 #define STATS_MAX_SERVICES	16
 
-/* The daemon's counters: one process, one thread, so one global. */
-struct stats {
+/* One listener's counters, as struct listener keeps them (conn.c and server.c count there). */
+struct stats_listener_counts {
+	uint64_t	accepted;
+	uint64_t	active;		/* a gauge: zeroed when its worker ends */
+	uint64_t	bytes_in;
+	uint64_t	bytes_out;
+	uint64_t	rejected[REJECT_REASONS];
+	uint64_t	closed[CLOSE_REASONS];
+};
+
+/*
+ * A worker's listener counters copied where the other workers read them
+ * (stats_publish()); base holds what the worker's predecessors counted.
+ */
+#define STATS_NAME_MAX		32	/* CONFIG_NAME_MAX */
+#define STATS_MAX_LISTENERS	64
+struct stats_published {
+	char		name[STATS_NAME_MAX];	/* "": a free slot */
+	struct stats_listener_counts now;
+	struct stats_listener_counts base;
+};
+
+/*
+ * The counters of one process: the daemon's, or under a supervisor one
+ * worker's slot of the board. A worker only ever writes its own slot; any
+ * worker reads them all and shows the sums. One thread, so no atomics on
+ * the request path; readers of another slot may see it one update behind.
+ */
+struct stats_slot {
+	int32_t		pid;			/* on the board: 0 while not running */
 	time_t		start_time;		/* CLOCK_MONOTONIC seconds */
 	unsigned	max_connections;
 	uint64_t	connected;
@@ -102,18 +132,34 @@ struct stats {
 	bool		draining;
 	uint64_t	ops_per_sec;		/* commands, over the last sample */
 	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
+	uint64_t	unknown_commands;
+	uint64_t	log_lines_dropped;	/* log_dropped(), as of the last publish */
 	uint64_t	faults[FAULT_KINDS];
 	uint64_t	fault_profile_connections;	/* given their listener's fault profile */
 	uint64_t	fault_timed_ends;	/* closes and resets at their byte or moment */
 	struct stats_histogram connection_duration;
 	struct stats_service services[STATS_MAX_SERVICES];	/* in INFO's order */
 	struct stats_command commands[STATS_MAX_COMMANDS];	/* the command table's order */
+	struct stats_published listeners[STATS_MAX_LISTENERS];
 };
 
-extern struct stats stats;
+/*
+ * This process's counters: a private slot, or its slot of the board once
+ * stats_start() put it there. Every module counts with stats.FIELD.
+ */
+extern struct stats_slot *stats_live;
+#define stats (*stats_live)
 
 /* Zeroes the counters, forgets the services and sets the start time. */
 void	stats_reset(time_t monotonic_now);
+
+/*
+ * Sets up the counters of a daemon starting at monotonic_now, as worker
+ * number worker (-1: none). On the board, a worker counts in its slot and
+ * keeps what a predecessor there counted, so the sums never go backwards
+ * when a worker is restarted; only the gauges start again from zero.
+ */
+void	stats_start(time_t monotonic_now, int worker);
 
 /*
  * The counters of the service called name (a string that outlives them),
@@ -126,22 +172,68 @@ struct stats_service *stats_service(const char *name);
 struct stats_command *stats_command(size_t i, const char *name);
 
 /*
- * Under a supervisor, each worker's headline counters on a board in memory
- * all of them share: INFO in any worker shows every worker and the sums,
- * and the supervisor's STATUS= reads it. Each worker writes only its own
- * slot (stats_publish()); readers may see a slot one update behind.
+ * Under a supervisor, the board: one slot a worker, in memory they all
+ * share (mapped before the fork). INFO and /metrics in any worker show the
+ * sums over it, and the supervisor's STATUS= reads it.
  */
-struct stats_worker_slot {
-	int32_t		pid;		/* 0: not running */
-	uint64_t	connected;
-	uint64_t	connections;	/* accepted since it started */
-	uint64_t	commands;
-};
-extern struct stats_worker_slot *stats_board;	/* NULL without workers */
+extern struct stats_slot *stats_board;	/* NULL without workers */
 extern unsigned stats_board_size;
 
-/* Copies this worker's counters to its slot of the board (when there is one). */
+/* Maps a board of n zeroed slots. Returns 0, or -1 with errno. */
+int	stats_board_open(unsigned n);
+void	stats_board_close(void);
+/* The supervisor: worker index started as pid, or ended (its gauges zeroed, its counters kept). */
+void	stats_worker_started(unsigned index, pid_t pid);
+void	stats_worker_ended(unsigned index);
+
+/*
+ * Brings this worker's slot of the board up to date with the counters kept
+ * outside it: log_dropped(), and through the publisher (listener_publish(),
+ * set by the daemon: listeners sit above stats) the listeners'. server.c
+ * calls stats_publish() before each sleep of the loop: it copies when a
+ * connection opened or closed since the last copy, else every
+ * STATS_PUBLISH_EVERY calls, so the request path pays two comparisons.
+ * stats_publish_now() copies at once: rendering does, and the status timer,
+ * for a worker gone idle.
+ */
+#define STATS_PUBLISH_EVERY	32
+void	stats_set_publisher(void (*fn)(void));
 void	stats_publish(void);
+void	stats_publish_now(void);
+
+/* s's entry for the listener called name, made when make is set and there is room; or NULL. */
+struct stats_published *stats_published(struct stats_slot *s, const char *name, bool make);
+
+/* The sums over the board of each command's, and of the connections', counters. */
+void	stats_command_total(size_t i, struct stats_command *total);
+void	stats_duration_total(struct stats_histogram *total);
+
+/*
+ * The metrics table: each counter once, with its INFO key, its Prometheus
+ * name, type and help, and for an array its label. INFO and /metrics both
+ * render it, summed over the workers; a new metric is one line in stats.c.
+ */
+enum stats_type { STATS_COUNTER, STATS_GAUGE };
+enum {
+	STATS_PER_WORKER = 1,	/* also shown for each worker */
+};
+struct stats_field {
+	unsigned	 section;	/* INFO_CLIENTS, INFO_STATS or INFO_FAULTS */
+	unsigned	 flags;
+	const char	*info;		/* INFO's key; for an array, its prefix */
+	const char	*metric;	/* the Prometheus family */
+	enum stats_type	 type;
+	size_t		 offset;	/* of a uint64_t in struct stats_slot */
+	const char	*help;
+	const char	*label;		/* NULL, or the label an array's index is */
+	const char *const *values;	/* that label's values */
+	size_t		 n;		/* 1, or the array's length */
+};
+extern const struct stats_field stats_fields[];
+extern const size_t stats_nfields;
+
+/* Field f's element k: summed over the board, or of slot s when s is not NULL. */
+uint64_t stats_value(const struct stats_field *f, size_t k, const struct stats_slot *s);
 
 /* INFO's sections, as flags: what one INFO request asks for. */
 enum {

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -135,7 +134,7 @@ start_worker(struct worker *w)
 	w->pid = pid;
 	w->ready = false;
 	w->started = loop_now(sup->loop);
-	stats_board[w->index] = (struct stats_worker_slot){ .pid = pid };
+	stats_worker_started(w->index, pid);
 	log_info("worker %u started (pid %d)", w->index, (int)pid);
 }
 
@@ -181,7 +180,7 @@ reap_workers(struct supervisor *sup)
 			continue;
 		w->pid = 0;
 		w->ready = false;
-		stats_board[w->index] = (struct stats_worker_slot){ 0 };
+		stats_worker_ended(w->index);
 		describe_status(status, how, sizeof(how));
 		if (sup->stopping) {
 			log_info("worker %u (pid %d) %s", w->index, (int)pid, how);
@@ -302,7 +301,7 @@ send_status(struct supervisor *sup)
 	for (i = 0; i < sup->n; i++) {
 		c = __atomic_load_n(&stats_board[i].connected, __ATOMIC_RELAXED);
 		conns += c;
-		commands += __atomic_load_n(&stats_board[i].commands, __ATOMIC_RELAXED);
+		commands += __atomic_load_n(&stats_board[i].commands_processed, __ATOMIC_RELAXED);
 		if (n < sizeof(per))
 			n += (size_t)snprintf(per + n, sizeof(per) - n, "%s%llu", i > 0 ? "/" : "",
 			    c);
@@ -453,14 +452,10 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 		goto out;
 	}
 	/* Shared with every worker: forked after this, they all see the same pages. */
-	stats_board = mmap(NULL, n * sizeof(*stats_board), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (stats_board == MAP_FAILED) {
-		stats_board = NULL;
+	if (stats_board_open(n) == -1) {
 		log_error("cannot map the workers' board: %m");
 		goto out;
 	}
-	stats_board_size = n;
 	if (setup_signals(&sup) == -1 || open_notify_socket(&sup) == -1) {
 		log_error("cannot set up the supervisor: %m");
 		goto out;
@@ -497,8 +492,6 @@ out:
 	loop_free(sup.loop);
 	config_free(&sup.cfg);
 	notify_reset();
-	if (stats_board != NULL)
-		munmap(stats_board, stats_board_size * sizeof(*stats_board));
-	stats_board = NULL;
+	stats_board_close();
 	return rc;
 }
