@@ -40,6 +40,24 @@ if awk '($1 ~ /^common_/ && $2 !~ /^common_/) || ($1 ~ /^daemon_/ && $2 ~ /^cli_
 	cat "$tmp/bad"
 	status=1
 fi
+# Includes that run back up: the transport below the services and the
+# supervisor, the config below the supervisor, common code below both
+# binaries. Each rule: files, then what none of them may include.
+root=$(cd "$(dirname "$0")/.." && pwd)
+tab=$(printf '\t')
+while IFS=$tab read -r files forbidden; do
+	# shellcheck disable=SC2086
+	(cd "$root" && grep -nE "^#include \"($forbidden)" $files) >"$tmp/bad" || true
+	if [ -s "$tmp/bad" ]; then
+		echo "layers: an include runs back up:"
+		cat "$tmp/bad"
+		status=1
+	fi
+done <<'RULES'
+src/daemon/conn.[ch] src/daemon/listener.[ch] src/daemon/expo.[ch] src/daemon/preamble.[ch] src/daemon/pace.[ch] src/daemon/service.h	daemon/services/|daemon/server|daemon/daemon|daemon/supervisor
+src/daemon/config.[ch] src/daemon/stats.[ch] src/daemon/acl.[ch] src/daemon/proxy.[ch] src/daemon/http.[ch]	daemon/supervisor|daemon/server|daemon/daemon|daemon/conn
+src/common/*.c include/tcpd/*.h	daemon/|cli/
+RULES
 [ $status -ne 0 ] || echo "layers: $(wc -l <"$tmp/edges") calls between $(echo "$objs" |
-    wc -w) objects, no cycle, conn.c transport only"
+    wc -w) objects, no cycle, conn.c transport only, no include back up"
 exit $status

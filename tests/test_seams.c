@@ -402,3 +402,30 @@ Test(seams, a_half_close_during_accept_delay_gets_its_echo)
 	assert_reply(in, 5, "hello");
 	close(fd);
 }
+
+/*
+ * The PROXY header and the admission of the client it names are phases of
+ * the connection: the per-IP count taken for that client is given back at
+ * its close, so the same client comes back again and again.
+ */
+Test(seams, a_proxied_client_gives_back_its_per_ip_count)
+{
+	static const char req[] = "PROXY TCP4 10.0.0.9 10.0.0.2 1234 80\r\nPING\r\n";
+	char global[256], in[8];
+	uint16_t port;
+	int fd, i;
+
+	free_ports(&port, 1);
+	snprintf(global, sizeof(global), "[listener.proxied]\nbind = 127.0.0.1:%u\n"
+	    "service = command\nproxy_protocol = v1\nproxy_trusted = 127.0.0.1\n"
+	    "max_connections_per_ip = 1\n", port);
+	tcpd_start(global);
+	for (i = 0; i < 3; i++) {
+		fd = tcp_connect(port);
+		send_all(fd, req, sizeof(req) - 1);
+		recv_exact(fd, in, 7);
+		assert_reply(in, 7, "+PONG\r\n");
+		close(fd);
+		wait_connected(1);
+	}
+}

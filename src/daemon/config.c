@@ -19,7 +19,6 @@
 
 #include "daemon/config.h"
 #include "daemon/services/service.h"
-#include "daemon/supervisor.h"
 #include "tcpd/num.h"
 
 enum key_type {
@@ -57,7 +56,7 @@ static const struct key_desc keys[] = {
 	G(shutdown_delay,	KEY_SECONDS,	0,		0, 3600),
 	G(max_line,		KEY_BYTES,	65536,		64, 1u << 30),
 	G(output_limit,		KEY_BYTES,	1048576,	1024, 1u << 30),
-	G(workers,		KEY_WORKERS,	1,		1, SUPERVISOR_MAX_WORKERS),
+	G(workers,		KEY_WORKERS,	1,		1, CONFIG_MAX_WORKERS),
 	{ "include", SECTION_GLOBAL, KEY_INCLUDE, 0, 0, 0, 0, 0 },
 	{ "bind", SECTION_LISTENER, KEY_BINDS, offsetof(struct listener_config, binds), 0, 0, 0, 0 },
 	L(service,		KEY_SERVICE,	0,		0, 0),

@@ -15,6 +15,7 @@ struct service;
 #define CONFIG_MAX_BINDS	16
 #define CONFIG_MAX_CIDRS	64
 #define CONFIG_NAME_MAX		32	/* listener name, with the NUL */
+#define CONFIG_MAX_WORKERS	256	/* the most workers = N takes */
 
 struct cidr_list {
 	struct cidr	v[CONFIG_MAX_CIDRS];

@@ -15,7 +15,8 @@
 #include "daemon/conn.h"
 #include "daemon/listener.h"
 #include "daemon/pace.h"
-#include "daemon/services/service.h"
+#include "daemon/preamble.h"
+#include "daemon/service.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
 #include "tcpd/log.h"
@@ -96,6 +97,7 @@ struct conn {
 	enum close_reason	 c_end;		/* why tcpd finished it; CLOSE_REASONS: it has not */
 	struct loop_timer	 c_timer;
 	struct pace		*c_pace;	/* timed faults, or NULL */
+	struct preamble		*c_preamble;	/* a PROXY header still to read, or NULL */
 	struct conn		*c_prev, *c_next;	/* conns->all */
 	struct conn		*c_pending_next;
 	struct conn		*c_dead_next;
@@ -144,6 +146,7 @@ static void conn_on_timer(struct loop *, struct loop_timer *, void *);
 static void close_if_drained(struct conn *c);
 static void schedule_flush(struct conn *c);
 static void update_mask(struct conn *c);
+static void refuse_timed_out(struct conn *c);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -195,6 +198,8 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	buf_free(&c->c_out);
 	free(c->c_pace);
 	c->c_pace = NULL;
+	free(c->c_preamble);
+	c->c_preamble = NULL;
 	c->c_flags |= CONN_CLOSED;
 
 	if (c->c_prev != NULL)
@@ -456,7 +461,9 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 		stats.request_timeouts++;
 		conn_log(c, LOG_LEVEL_DEBUG, "request timeout");
 		c->c_end = CLOSE_REQUEST_TIMEOUT;
-		if (c->c_service->request_timeout != NULL)
+		if (c->c_preamble != NULL)
+			refuse_timed_out(c);
+		else if (c->c_service->request_timeout != NULL)
 			c->c_service->request_timeout(c, c->c_state);
 		conn_finish(c);
 		arm_timer(c);
@@ -529,26 +536,6 @@ conn_now(const struct conn *c)
 	return loop_now(c->c_conns->loop);
 }
 
-void
-conn_set_request_deadline(struct conn *c, unsigned seconds)
-{
-	c->c_request_ms = (uint64_t)seconds * 1000;
-	conn_request_partial(c);
-}
-
-void
-conn_set_client(struct conn *c, const struct net_addr *peer, const struct net_addr *local)
-{
-	size_t host_off, host_len;
-
-	snprintf(c->c_proxy, sizeof(c->c_proxy), "%s", c->c_peer);
-	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
-	net_addr_host_span(c->c_peer, &host_off, &host_len);
-	c->c_host_off = (uint8_t)host_off;
-	c->c_host_len = (uint8_t)host_len;
-	net_addr_format(local, c->c_local, sizeof(c->c_local));
-}
-
 bool
 conn_peer_loopback(const struct conn *c)
 {
@@ -592,38 +579,6 @@ conn_half_close(struct conn *c)
 {
 	conn_finish(c);
 	c->c_flags |= CONN_HALF;
-}
-
-void
-conn_peer_key(const struct conn *c, uint8_t key[16])
-{
-	memcpy(key, c->c_key, sizeof(c->c_key));
-}
-
-void
-conn_count(struct conn *c, const uint8_t key[16])
-{
-	memcpy(c->c_key, key, sizeof(c->c_key));
-	c->c_flags |= CONN_COUNTED;
-}
-
-int
-conn_begin(struct conn *c, const struct service *svc)
-{
-	const struct conn_limits *lim = &c->c_conns->limits;
-
-	c->c_service = svc;
-	memset(c->c_state, 0, svc->state_size);
-	c->c_request_ms = (uint64_t)lim->request_timeout * 1000;
-	c->c_request_since = 0;
-	if (svc->open != NULL && svc->open(c, c->c_state) == -1) {
-		close_errno(c, "open");
-		return -1;
-	}
-	arm_timer(c);
-	schedule_flush(c);
-	update_mask(c);
-	return 0;
 }
 
 struct buf *
@@ -687,28 +642,118 @@ conn_send(struct conn *c, const void *p, size_t n)
 	return 0;
 }
 
+/* The peer's address in text, and where the bare host is within it. */
+static void
+set_peer(struct conn *c, const struct net_addr *peer)
+{
+	size_t host_off, host_len;
+
+	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
+	net_addr_host_span(c->c_peer, &host_off, &host_len);
+	c->c_host_off = (uint8_t)host_off;
+	c->c_host_len = (uint8_t)host_len;
+}
+
+/* A PROXY header or its client refused: counted, logged at most once a second, finished. */
+static void
+refuse(struct conn *c, const struct preamble_outcome *o)
+{
+	struct listener *l = c->c_listener;
+	unsigned held;
+
+	l->rejected[o->reason]++;
+	if (o->reason == REJECT_ACL)
+		stats.denied_connections++;
+	else
+		stats.rejected_connections++;
+	if (log_rate_ok(&l->reject_log, loop_now(c->c_conns->loop), &held))
+		conn_log(c, LOG_LEVEL_WARNING, "refused: %s (%u more since the last such line)",
+		    o->why, held);
+	if (o->reason == REJECT_PER_IP && l->service->refusal != NULL)
+		conn_send(c, l->service->refusal, strlen(l->service->refusal));
+	free(c->c_preamble);
+	c->c_preamble = NULL;
+	conn_finish(c);
+}
+
+static void
+refuse_timed_out(struct conn *c)
+{
+	struct preamble_outcome o;
+
+	preamble_timed_out(c->c_listener, &o);
+	refuse(c, &o);
+}
+
+/* The listener's service starts, with a zeroed state and its own request timer. */
+static void
+begin_service(struct conn *c)
+{
+	const struct service *svc = c->c_service;
+
+	c->c_request_ms = (uint64_t)c->c_conns->limits.request_timeout * 1000;
+	c->c_request_since = 0;
+	if (svc->open != NULL && svc->open(c, c->c_state) == -1)
+		close_errno(c, "open");
+}
+
 /*
- * Offers data to the service; returns how much it used. A reply the service
- * could not queue whole closes the connection: a client must never wait for
- * an answer that was lost.
+ * The phases before the service: the PROXY header, then the admission of
+ * the client it names, who from then on is the connection's peer (the
+ * socket's peer, the load balancer, is kept as its proxy). Returns the
+ * bytes the header took.
+ */
+static size_t
+run_preamble(struct conn *c, const char *data, size_t len)
+{
+	struct preamble_outcome o;
+	enum preamble_status status;
+	size_t used;
+
+	status = preamble_feed(c->c_preamble, c->c_listener, c->c_key, data, len, &used, &o);
+	if (status == PREAMBLE_MORE)
+		return used;
+	if (o.named) {
+		snprintf(c->c_proxy, sizeof(c->c_proxy), "%s", c->c_peer);
+		set_peer(c, &o.client);
+		net_addr_format(&o.local, c->c_local, sizeof(c->c_local));
+	}
+	if (o.unique_id_len > 0 || (o.authority != NULL && o.authority[0] != '\0'))
+		conn_log(c, LOG_LEVEL_DEBUG, "PROXY v%u header: unique_id %zu bytes, "
+		    "authority '%s'", o.version, o.unique_id_len, o.authority);
+	if (status == PREAMBLE_REFUSED) {
+		refuse(c, &o);
+		return len;
+	}
+	memcpy(c->c_key, o.key, sizeof(c->c_key));
+	c->c_flags |= CONN_COUNTED;
+	free(c->c_preamble);
+	c->c_preamble = NULL;
+	begin_service(c);
+	arm_timer(c);
+	return used;
+}
+
+/*
+ * Offers data to the phases before the service, then to the service;
+ * returns how much they used. A reply the service could not queue whole
+ * closes the connection: a client must never wait for an answer that was
+ * lost.
  */
 static size_t
 offer(struct conn *c, const char *data, size_t len)
 {
-	const struct service *svc;
 	size_t used = 0;
 
-	/* A stage that handed over (the PROXY header read) leaves the rest to the service. */
-	do {
-		if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))
-			return len;
-		svc = c->c_service;
-		used += svc->input(c, c->c_state, data + used, len - used);
-		if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
-			errno = c->c_out.error;
-			close_output_failed(c);
-		}
-	} while (c->c_service != svc && used < len);
+	if (c->c_preamble != NULL && (used = run_preamble(c, data, len)) == len)
+		return len;
+	if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))
+		return len;
+	used += c->c_service->input(c, c->c_state, data + used, len - used);
+	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
+		errno = c->c_out.error;
+		close_output_failed(c);
+	}
 	return used;
 }
 
@@ -973,12 +1018,8 @@ static void
 describe(struct conn *c, const struct net_addr *peer, const struct net_addr *bound)
 {
 	struct net_addr local;
-	size_t host_off, host_len;
 
-	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
-	net_addr_host_span(c->c_peer, &host_off, &host_len);
-	c->c_host_off = (uint8_t)host_off;
-	c->c_host_len = (uint8_t)host_len;
+	set_peer(c, peer);
 	/* Only a wildcard bind leaves the kernel to tell which address was reached. */
 	if (!net_addr_is_wildcard(bound))
 		net_addr_format(bound, c->c_local, sizeof(c->c_local));
@@ -1004,19 +1045,31 @@ start_profile(struct conn *c)
 	return 0;
 }
 
+/* A PROXY listener's connection reads the header first: nothing runs until then. */
+static int
+start_preamble(struct conn *c)
+{
+	const struct listener *l = c->c_listener;
+
+	if ((c->c_preamble = malloc(sizeof(*c->c_preamble))) == NULL)
+		return -1;
+	preamble_init(c->c_preamble, l);
+	/* From accept: a peer that sends nothing must not hold the connection. */
+	c->c_request_ms = (uint64_t)l->proxy_timeout * 1000;
+	c->c_request_since = c->c_opened;
+	return 0;
+}
+
 int
 conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-    const struct net_addr *bound, struct listener *l, const struct service *svc,
-    const uint8_t key[16], bool counted)
+    const struct net_addr *bound, struct listener *l, const uint8_t key[16], bool counted)
 {
 	const struct conn_limits *lim = &conns->limits;
-	/* Room for the listener's service's state, which a stage may hand over to. */
-	size_t state = svc->state_size > l->service->state_size ? svc->state_size :
-	    l->service->state_size;
+	const struct service *svc = l->service;
 	struct conn *c;
 	int saved;
 
-	if ((c = calloc(1, sizeof(*c) + state)) == NULL)
+	if ((c = calloc(1, sizeof(*c) + svc->state_size)) == NULL)
 		return -1;
 	c->c_id = conns->next_id;
 	c->c_fd = fd;
@@ -1044,7 +1097,8 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	c->c_flags |= CONN_BUILDING;
 	errno = 0;
 	if ((l->paced && start_profile(c) == -1) ||
-	    (svc->open != NULL && svc->open(c, c->c_state) == -1) ||
+	    (l->proxy_versions != 0 ? start_preamble(c) == -1 :
+	    svc->open != NULL && svc->open(c, c->c_state) == -1) ||
 	    (c->c_flags & CONN_DOOMED) || start_timer(c) == -1 ||
 	    loop_add_fd(conns->loop, fd, LOOP_READABLE, conn_on_event, c) == -1) {
 		saved = errno != 0 ? errno : EIO;	/* doomed by a step that gave no errno */
@@ -1053,6 +1107,7 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 		buf_free(&c->c_in);
 		buf_free(&c->c_out);
 		free(c->c_pace);
+		free(c->c_preamble);
 		free(c);
 		errno = saved;
 		return -1;

@@ -13,7 +13,6 @@ struct conn;
 struct listener;
 struct loop;
 struct net_addr;
-struct service;
 
 /* Per-connection limits, fixed for a connection when it is accepted. */
 struct conn_limits {
@@ -56,16 +55,17 @@ void	conns_drain(struct conns *conns);
 void	conns_close_all(struct conns *conns, const char *reason);
 
 /*
- * Starts serving svc (l's service, or a stage before it) on the socket fd
- * accepted on the address bound from peer, whose cidr_key() is key and who
- * is already counted in l's per-IP table when counted. All or
- * nothing: on success (0) the connection owns fd, one reference to l and
- * the per-IP count, and gives them back when it closes; on failure (-1,
- * errno set, a line logged) it has taken none of them.
+ * Starts serving l's service (after the PROXY header, for a listener that
+ * takes one) on the socket fd accepted on the address bound from peer,
+ * whose cidr_key() is key and who is already counted in l's per-IP table
+ * when counted. All or nothing: on success (0) the connection owns fd, one
+ * reference to l and the per-IP count, and gives them back when it closes;
+ * on failure (-1, errno set, a line logged) it has taken none of them,
+ * whatever the service's open did.
  */
 int	conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-	    const struct net_addr *bound, struct listener *l, const struct service *svc,
-	    const uint8_t key[16], bool counted);
+	    const struct net_addr *bound, struct listener *l, const uint8_t key[16],
+	    bool counted);
 
 /* For services: the calls a service makes on the connection it serves. */
 
@@ -110,23 +110,9 @@ bool	conn_finishing(const struct conn *c);
 void	conn_request_partial(struct conn *c);
 void	conn_request_complete(struct conn *c);
 
-/*
- * For a stage before the listener's service (the PROXY header): the
- * listener, the loop's clock, a deadline for the stage from now, the
- * client's own addresses (the socket's peer becomes the proxy), the socket
- * peer's cidr_key(), a per-IP count under key that the connection gives back
- * when it closes, and the hand-over to svc, which opens with a zeroed state
- * and gets the input that follows. -1: the service's open failed and the
- * connection is closed.
- */
+/* The connection's listener, and the loop's clock (ms). */
 struct listener *conn_listener(const struct conn *c);
 uint64_t conn_now(const struct conn *c);
-void	conn_set_request_deadline(struct conn *c, unsigned seconds);
-void	conn_set_client(struct conn *c, const struct net_addr *peer,
-	    const struct net_addr *local);
-void	conn_peer_key(const struct conn *c, uint8_t key[16]);
-void	conn_count(struct conn *c, const uint8_t key[16]);
-int	conn_begin(struct conn *c, const struct service *svc);
 
 /*
  * For fault injection: whether the peer is on loopback (127.0.0.0/8, ::1);

@@ -5,7 +5,7 @@
 #include "tcpd_build.h"
 #include "daemon/expo.h"
 #include "daemon/listener.h"
-#include "daemon/services/service.h"
+#include "daemon/service.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
 

@@ -10,7 +10,7 @@
 
 #include "daemon/acl.h"
 #include "daemon/listener.h"
-#include "daemon/services/service.h"
+#include "daemon/service.h"
 
 /* Every live listener, newest first. */
 static struct listener *all;

@@ -70,7 +70,7 @@ supervisor_workers(unsigned setting)
 		return setting;
 	if (sched_getaffinity(0, sizeof(set), &set) == -1 || (n = CPU_COUNT(&set)) < 1)
 		return 1;
-	return n > SUPERVISOR_MAX_WORKERS ? SUPERVISOR_MAX_WORKERS : (unsigned)n;
+	return n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)n;
 }
 
 static unsigned

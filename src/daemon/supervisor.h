@@ -5,9 +5,6 @@
 struct activation;
 struct config;
 
-/* The most workers = N takes. */
-#define SUPERVISOR_MAX_WORKERS	256
-
 /* workers = N, or 0 (auto): the CPUs this process may run on. */
 unsigned supervisor_workers(unsigned setting);
 

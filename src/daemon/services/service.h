@@ -1,53 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef TCPD_SERVICE_H
-#define TCPD_SERVICE_H
+#ifndef TCPD_SERVICES_SERVICE_H
+#define TCPD_SERVICES_SERVICE_H
 
 #include <stddef.h>
 
+#include "daemon/service.h"
+
 struct conn;
-
-/* The service's output never ends (chargen): nothing is owed at EOF or drain. */
-#define SERVICE_ENDLESS		0x1u
-/*
- * The service starts each request's delay itself (pace_request() as it
- * parses one), so a fault's delay counts per request, not per read.
- */
-#define SERVICE_REQUESTS	0x2u
-
-/*
- * What runs over a connection. conn.c moves bytes and keeps time; a service
- * only turns input into output through the conn_* calls in conn.h. Every
- * callback is optional except input; state is the service's zeroed
- * per-connection area of state_size bytes.
- */
-struct service {
-	const char	*name;		/* as in "service = NAME" */
-	size_t		 state_size;
-	unsigned	 flags;
-	/* Sent, best effort, to a client refused over a limit before it is closed. */
-	const char	*refusal;
-
-	/*
-	 * The connection is being made: queue a greeting or ask to finish.
-	 * Returns 0, or -1 with errno: the connection is dropped unmade.
-	 */
-	int	(*open)(struct conn *c, void *state);
-	/*
-	 * Bytes from the peer. Returns how many it used; conn keeps the rest
-	 * (at most max_line and two reads) and offers it again, with what
-	 * follows, when more arrives or output room frees up.
-	 */
-	size_t	(*input)(struct conn *c, void *state, const char *data, size_t len);
-	/* Unused input outgrew what conn keeps: say why; conn then finishes. */
-	void	(*input_too_big)(struct conn *c, void *state);
-	/*
-	 * Output was written: room to produce more. Returns 0, or -1 with
-	 * errno (ENOBUFS: over the output limit) and conn closes.
-	 */
-	int	(*drained)(struct conn *c, void *state);
-	/* A request stayed partial for request_timeout: say why; conn then finishes. */
-	void	(*request_timeout)(struct conn *c, void *state);
-};
 
 /* The service named name[0..len), or NULL. */
 const struct service *service_find(const char *name, size_t len);
@@ -57,9 +16,6 @@ size_t	service_ignore_input(struct conn *c, void *state, const char *data, size_
 
 /* The i-th service (0, 1, ...), or NULL past the last: for listings. */
 const struct service *service_at(size_t i);
-
-/* The stage that reads a PROXY header before a listener's service: no listener names it. */
-extern const struct service service_proxy_stage;
 
 /* The agent-check line for tcpd's state now ("up ready 87%\n", "drain\n"); its length. */
 size_t	agent_line(char *dst, size_t size);
