@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tcpd-cli against the built tcpd: every mode, byte for byte. */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -99,24 +100,20 @@ Test(cli, replies_into_a_pipe_are_plain)
 	cr_assert_str_eq(out, "x\n");
 }
 
-/* redis-server on port, answering; 0 when it is not installed. */
+/* redis-server on port, answering, killed if the test dies; 0 when it is not installed. */
 static pid_t
 redis_start(const char *p)
 {
+	const char *const argv[] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
+	    "--save", "", "--appendonly", "no", NULL };
+	char log[128];
 	pid_t pid;
-	int i, null;
+	int i;
 
 	if (system("command -v redis-server >/dev/null") != 0)
 		return 0;
-	if ((pid = fork()) == 0) {
-		null = open("/dev/null", O_WRONLY);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1",
-		    "--save", "", "--appendonly", "no", (char *)NULL);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
+	snprintf(log, sizeof(log), "%s/redis-%s.log", tcpd.dir, p);
+	pid = spawn_logged(argv, log);
 	for (i = 0; i < 500; i++) {
 		if (run_capture(CLI("-p", p, "ping"), out, sizeof(out)) == 0)
 			return pid;
@@ -380,7 +377,7 @@ Test(cli, pipe_with_chargen_until_stopped)
 
 	/* chargen never ends: read ten lines from tcpd-cli, then stop it. */
 	cr_assert_eq(pipe(fds), 0);
-	if ((pid = fork()) == 0) {
+	if ((pid = test_fork(SIGKILL)) == 0) {
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		execl(cli_bin(), cli_bin(), "-p", port_of(P_CHARGEN), "pipe", (char *)NULL);
@@ -407,7 +404,7 @@ static pid_t
 spawn_on_terminal(int *master, const char *const args[])
 {
 	char hist[4200];
-	pid_t pid;
+	pid_t test = getpid(), pid;
 
 	/* The prompt's history goes to the test's directory, never the user's. */
 	snprintf(hist, sizeof(hist), "%s/history", tcpd.dir);
@@ -418,6 +415,7 @@ spawn_on_terminal(int *master, const char *const args[])
 	pid = forkpty(master, NULL, NULL, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
 
 	if (pid == 0) {
+		die_with_test(test, SIGKILL);
 		execv(args[0], (char *const *)args);
 		_exit(127);
 	}
@@ -720,7 +718,7 @@ fake_server(uint16_t *port_out, const char *head, const char *reply, size_t len,
 	cr_assert_eq(listen(lfd, 4), 0);
 	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
 	*port_out = ntohs(sin.sin_port);
-	if ((pid = fork()) == 0) {
+	if ((pid = test_fork(SIGKILL)) == 0) {
 		signal(SIGPIPE, SIG_IGN);
 		alarm(30);
 		while ((fd = accept(lfd, NULL, NULL)) != -1) {
@@ -798,7 +796,7 @@ run_cpu_seconds(const char *const argv[], int *status)
 	pid_t pid;
 	int fd;
 
-	if ((pid = fork()) == 0) {
+	if ((pid = test_fork(SIGKILL)) == 0) {
 		fd = open("/dev/null", O_RDWR);
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -858,7 +856,7 @@ Test(cli, pipe_uses_no_cpu_once_stdin_ends)
 	snprintf(p, sizeof(p), "%u", ntohs(sin.sin_port));
 	raw[2] = p;
 	/* stdin a pipe at its end at once. */
-	if ((cli = fork()) == 0) {
+	if ((cli = test_fork(SIGKILL)) == 0) {
 		int null = open("/dev/null", O_RDWR), in[2];
 
 		if (pipe(in) == 0) {
@@ -1038,4 +1036,72 @@ Test(cli, stdin_as_the_last_argument)
 	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND), "-x", "ECHO"), "", 0, out,
 	    sizeof(out)), 0);
 	cr_assert_str_eq(out, "\n");
+}
+
+/* Waits up to 5 s for a child of this process to end; its wait status, or -1 (killed then). */
+static int
+reap_within_5s(pid_t pid)
+{
+	int status, i;
+
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		poll(NULL, 0, 10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/*
+ * A test that dies takes what it started with it. A stand-in test starts
+ * redis-server, a fake server and a script that started a process of its
+ * own (as bench.sh starts servers), and is killed: each is gone after it,
+ * the script's child stopped by the script's EXIT trap.
+ */
+Test(cli, a_test_that_dies_leaves_no_server_behind)
+{
+	static const char *const what[] = { "redis-server", "a fake server", "a script",
+	    "the script's child" };
+	const char *script[] = { "/bin/bash", "-c", "sleep 60 & pid=$!; "
+	    "trap 'kill $pid' EXIT; echo $pid; wait", NULL };
+	pid_t test, started[4];
+	int fds[2], status[4];
+	uint16_t rp;
+	char p[8];
+	size_t i;
+
+	if (system("command -v redis-server >/dev/null") != 0)
+		cr_skip_test("redis-server is not installed");
+	/* What the stand-in leaves is reparented here, so its end can be seen. */
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	cr_assert_eq(pipe(fds), 0);
+	free_ports(&rp, 1);
+	snprintf(p, sizeof(p), "%u", rp);
+	if ((test = test_fork(SIGKILL)) == 0) {
+		uint16_t fake;
+		int to, from;
+		char line[32] = "";
+
+		started[0] = redis_start(p);
+		started[1] = fake_server(&fake, "", "+OK\r\n", 5, false);
+		started[2] = run_piped(script, &to, &from);
+		started[3] = read(from, line, sizeof(line) - 1) > 0 ? atoi(line) : 0;
+		if (write(fds[1], started, sizeof(started)) != sizeof(started))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(read(fds[0], started, sizeof(started)), sizeof(started));
+	close(fds[0]);
+	close(fds[1]);
+	kill(test, SIGKILL);
+	cr_assert_eq(waitpid(test, NULL, 0), test);
+	/* Each is waited for (and killed if still there) before any verdict. */
+	for (i = 0; i < 4; i++)
+		status[i] = started[i] > 0 ? reap_within_5s(started[i]) : -1;
+	for (i = 0; i < 4; i++)
+		cr_assert_neq(status[i], -1, "%s (pid %d) outlived its test", what[i],
+		    (int)started[i]);
 }
