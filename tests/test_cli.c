@@ -837,6 +837,85 @@ Test(cli, a_large_reply_is_taken_in_linear_time)
 	reap_fake_server(pid);
 }
 
+/*
+ * Runs argv with stdout into a pipe read here; returns its wait status, with
+ * the bytes and lines it printed and its peak resident memory (KiB).
+ */
+static int
+run_counting(const char *const argv[], size_t *bytes, size_t *lines, long *peak_kib)
+{
+	static char chunk[1 << 16];
+	struct rusage ru;
+	const char *nl, *end;
+	int fds[2], status;
+	ssize_t r;
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	if ((pid = test_fork(SIGKILL)) == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	close(fds[1]);
+	*bytes = *lines = 0;
+	while ((r = read(fds[0], chunk, sizeof(chunk))) > 0) {
+		*bytes += (size_t)r;
+		end = chunk + r;
+		for (nl = chunk; (nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL; nl++)
+			(*lines)++;
+	}
+	close(fds[0]);
+	cr_assert_eq(wait4(pid, &status, 0, &ru), pid);
+	*peak_kib = ru.ru_maxrss;
+	return status;
+}
+
+Test(cli, a_nested_reply_prints_in_bounded_memory)
+{
+	/*
+	 * 3 MiB nested 32 deep, a million elements at the bottom: on a terminal
+	 * each is a line indented past 31 numbers, 103 bytes of text for 3 of
+	 * reply. The text is printed as it is made, never held: held, it was
+	 * 100 MiB here and could be 14 GiB at the default --max-reply.
+	 */
+	enum { DEPTH = 31, N = 1 << 20, LINE = 3 * DEPTH + 7 + 2 + 1 };
+	char *reply = malloc(4 * DEPTH + 16 + 3 * (size_t)N), p[8];
+	size_t len = 0, bytes, lines, i;
+	long big, small;
+	uint16_t fake;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < DEPTH; i++) {
+		memcpy(reply + len, "*1\r\n", 4);
+		len += 4;
+	}
+	len += (size_t)sprintf(reply + len, "*%d\r\n", N);
+	for (i = 0; i < N; i++) {
+		memcpy(reply + len, "+\r\n", 3);
+		len += 3;
+	}
+	pid = fake_server(&fake, "", reply, len, false);
+	free(reply);
+	snprintf(p, sizeof(p), "%u", fake);
+	status = run_counting(CLI("--no-raw", "-p", p, "ping"), &bytes, &lines, &big);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(lines, N);
+	cr_assert_eq(bytes, (size_t)N * LINE);
+	reap_fake_server(pid);
+	/* What tcpd-cli needs for a one-line reply, against what it needed for this one. */
+	pid = fake_server(&fake, "", "+PONG\r\n", 7, false);
+	snprintf(p, sizeof(p), "%u", fake);
+	status = run_counting(CLI("--no-raw", "-p", p, "ping"), &bytes, &lines, &small);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(bytes, 5);
+	reap_fake_server(pid);
+	cr_assert_lt(big - small, 32 * 1024, "%ld KiB more for a 3 MiB reply", big - small);
+}
+
 Test(cli, pipe_uses_no_cpu_once_stdin_ends)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,

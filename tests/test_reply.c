@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "cli/reply.h"
-#include "tcpd/buf.h"
 #include "tcpd/resp.h"
 
 #define S(lit) lit, sizeof(lit) - 1
@@ -13,15 +13,15 @@
 static const char *
 format_as(enum reply_style style, const char *reply, size_t len)
 {
-	static char text[1024];
-	struct buf out;
+	static char *text;
+	size_t size;
+	FILE *out;
 
 	cr_assert_eq(reply_length(reply, len), (ssize_t)len, "not one whole reply");
-	buf_init(&out, sizeof(text) - 1);
-	cr_assert_eq(reply_format(&out, reply, len, style), 0);
-	memcpy(text, buf_data(&out), buf_len(&out));
-	text[buf_len(&out)] = '\0';
-	buf_free(&out);
+	free(text);
+	cr_assert_not_null(out = open_memstream(&text, &size));
+	cr_assert_eq(reply_print(out, reply, len, style), 0);
+	cr_assert_eq(fclose(out), 0);
 	return text;
 }
 

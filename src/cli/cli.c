@@ -190,15 +190,11 @@ receive(struct cli *c)
 static int
 print_reply(struct cli *c, size_t len, bool is_text)
 {
-	struct buf text;
 	int rc = reply_is_error(buf_data(&c->in)) ? EXIT_ERROR_REPLY : EXIT_OK;
 	enum reply_style style = is_text ? REPLY_VERBATIM : c->plain ? REPLY_PLAIN : REPLY_TTY;
 
-	buf_init(&text, SIZE_MAX);
-	if (reply_format(&text, buf_data(&c->in), len, style) == 0)
-		fwrite(buf_data(&text), 1, buf_len(&text), stdout);
+	reply_print(stdout, buf_data(&c->in), len, style);
 	fflush(stdout);
-	buf_free(&text);
 	buf_consume(&c->in, len);
 	return rc;
 }

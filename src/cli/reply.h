@@ -5,9 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
-
-struct buf;
 
 /* Replies nested deeper than this are refused as malformed. */
 #define REPLY_MAX_DEPTH	32
@@ -54,7 +53,12 @@ enum reply_style {
 	REPLY_VERBATIM,
 };
 
-/* Appends the complete reply in style. 0, or -1 when out is full. */
-int	reply_format(struct buf *out, const char *reply, size_t len, enum reply_style style);
+/*
+ * Prints the complete reply to out in style, as it formats it: no more
+ * memory than out's own buffer, however much text a reply makes (nested
+ * arrays indent each line, so a terminal's text can be tens of times the
+ * reply). 0, or -1 when out has an error (ferror).
+ */
+int	reply_print(FILE *out, const char *reply, size_t len, enum reply_style style);
 
 #endif
