@@ -745,6 +745,7 @@ reap_fake_server(pid_t pid)
 
 #define NOT_RESP "tcpd-cli: the server's reply is not RESP (for a raw service use " \
 	"`tcpd-cli pipe`)\n"
+#define BROKEN_RESP "tcpd-cli: protocol error: the server's reply is not RESP\n"
 
 Test(cli, hostile_replies_end_with_a_message_not_a_hang)
 {
@@ -756,13 +757,13 @@ Test(cli, hostile_replies_end_with_a_message_not_a_hang)
 		const char *expect;
 	} cases[] = {
 		{ "", "$99999999999999999999\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		{ "", "*99999999999999999999\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		{ "", "$18446744073709551615\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		{ "", ":99999999999999999999\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		/* A status line that never ends: refused at the size limit. */
 		{ "+", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true,
 		    { "--max-reply", "1000000", "ping" },
@@ -1058,6 +1059,34 @@ Test(cli, a_raw_service_names_the_way_out)
 {
 	cr_assert_eq(run_capture(CLI("-p", port_of(P_DAYTIME), "ping"), out, sizeof(out)), 2);
 	cr_assert_str_eq(out, NOT_RESP);
+}
+
+/* Only a service that never spoke RESP is sent to `pipe`: the others are named. */
+Test(cli, a_reply_that_is_not_resp_says_what_came, .init = NULL)
+{
+	char global[128], p[8];
+	uint16_t metrics, fake;
+	pid_t pid;
+
+	/* The metrics listener answers a head that never ends at request_timeout: 408. */
+	free_ports(&metrics, 1);
+	snprintf(global, sizeof(global), "request_timeout = 1\n[listener.metrics]\n"
+	    "bind = 127.0.0.1:%u\nservice = metrics", metrics);
+	tcpd_start_with(global, "faults = loopback", 0);
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "GARBAGE", "10"), out,
+	    sizeof(out)), 2);
+	cr_assert_str_eq(out, BROKEN_RESP);
+	snprintf(p, sizeof(p), "%u", metrics);
+	cr_assert_eq(run_capture(CLI("-p", p, "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "tcpd-cli: the server speaks HTTP, not RESP\n");
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_DAYTIME), "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, NOT_RESP);
+	/* Text after a RESP reply: a server that spoke RESP, then broke it. */
+	pid = fake_server(&fake, "+OK\r\n", "hello\r\n", 7, false);
+	snprintf(p, sizeof(p), "%u", fake);
+	cr_assert_eq(run_capture(CLI("-p", p, "-r", "2", "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "OK\n" BROKEN_RESP);
+	reap_fake_server(pid);
 }
 
 Test(cli, pipe_takes_no_command_words)

@@ -169,3 +169,18 @@ Test(reply, verbatim_text_as_it_came)
 	cr_assert_str_eq(format_as(REPLY_VERBATIM, S("*2\r\n$1\r\na\r\n$-1\r\n")), "a\n");
 	cr_assert_str_eq(format_as(REPLY_VERBATIM, S("-ERR x\r\n")), "ERR x\n");
 }
+
+/* Which message a reply that is not RESP gets: the way out of pipe only for a raw service. */
+Test(reply, a_peer_that_is_not_resp_is_told_apart)
+{
+	cr_assert_eq(reply_guess_peer(S("!tcpd garbage, not RESP~")), REPLY_PEER_RESP);
+	cr_assert_eq(reply_guess_peer(S("$99999999999999999999\r\n")), REPLY_PEER_RESP);
+	cr_assert_eq(reply_guess_peer(S("|1\r\n")), REPLY_PEER_RESP);
+	cr_assert_eq(reply_guess_peer(S("HTTP/1.1 400 Bad Request\r\n")), REPLY_PEER_HTTP);
+	cr_assert_eq(reply_guess_peer(S("HTT")), REPLY_PEER_HTTP);
+	cr_assert_eq(reply_guess_peer(S("HTTPS")), REPLY_PEER_RAW);
+	cr_assert_eq(reply_guess_peer(S("Monday, December 7, 2026 01:10:39-UTC\r\n")),
+	    REPLY_PEER_RAW);
+	cr_assert_eq(reply_guess_peer(S(" !\"#$%&")), REPLY_PEER_RAW);
+	cr_assert_eq(reply_guess_peer(S("\0")), REPLY_PEER_RAW);
+}

@@ -47,6 +47,7 @@ struct cli {
 	bool		 last_from_stdin;	/* -x */
 	struct buf	 in;		/* received, not yet printed */
 	struct reply_state reply;	/* how much of in is checked */
+	bool		 spoke_resp;	/* a whole reply came on this connection */
 };
 
 static void
@@ -101,6 +102,7 @@ cli_disconnect(struct cli *c)
 	c->fd = -1;
 	buf_consume(&c->in, buf_len(&c->in));
 	c->reply = (struct reply_state){ 0 };
+	c->spoke_resp = false;
 }
 
 /* Waits for events on fd; false (with a message) on timeout or error. */
@@ -200,6 +202,25 @@ print_reply(struct cli *c, size_t len, bool is_text)
 }
 
 /*
+ * Says what the bytes in c->in that are not a reply most likely are: the
+ * way out of `tcpd-cli pipe` only for a service that never spoke RESP.
+ */
+static void
+say_not_resp(const struct cli *c)
+{
+	static const char *const why[] = {
+		[REPLY_PEER_RESP] = "protocol error: the server's reply is not RESP",
+		[REPLY_PEER_HTTP] = "the server speaks HTTP, not RESP",
+		[REPLY_PEER_RAW] = "the server's reply is not RESP (for a raw service use "
+		    "`tcpd-cli pipe`)",
+	};
+	enum reply_peer peer = c->spoke_resp ? REPLY_PEER_RESP :
+	    reply_guess_peer(buf_data(&c->in), buf_len(&c->in));
+
+	fprintf(stderr, "tcpd-cli: %s\n", why[peer]);
+}
+
+/*
  * The next complete reply in c->in: its length, RESP_INCOMPLETE, or
  * RESP_ERROR (said why). What was checked is not checked again.
  */
@@ -209,8 +230,9 @@ next_reply(struct cli *c)
 	ssize_t len = reply_parse(&c->reply, buf_data(&c->in), buf_len(&c->in));
 
 	if (len == RESP_ERROR)
-		fprintf(stderr, "tcpd-cli: the server's reply is not RESP "
-		    "(for a raw service use `tcpd-cli pipe`)\n");
+		say_not_resp(c);
+	else if (len > 0)
+		c->spoke_resp = true;
 	return len;
 }
 

@@ -102,6 +102,18 @@ reply_length(const char *buf, size_t len)
 	return reply_parse(&st, buf, len);
 }
 
+enum reply_peer
+reply_guess_peer(const char *buf, size_t len)
+{
+	static const char http[] = "HTTP/";
+
+	if (len > 0 && memchr("+-:$*_,#!=(%~>|", buf[0], 15) != NULL)
+		return REPLY_PEER_RESP;
+	if (len > 0 && memcmp(buf, http, len < sizeof(http) - 1 ? len : sizeof(http) - 1) == 0)
+		return REPLY_PEER_HTTP;
+	return REPLY_PEER_RAW;
+}
+
 bool
 reply_is_error(const char *buf)
 {

@@ -35,6 +35,15 @@ ssize_t	reply_parse(struct reply_state *st, const char *buf, size_t len);
 /* reply_parse() from a fresh state: for a reply held whole. */
 ssize_t	reply_length(const char *buf, size_t len);
 
+/*
+ * Who sent bytes that reply_parse() refused, judged by their start (len > 0):
+ * a RESP server gone wrong when the first byte is a RESP2 or RESP3 type;
+ * an HTTP server when they begin "HTTP/" (or as much of it as came); else
+ * a service that speaks no protocol of the kind, as daytime or chargen.
+ */
+enum reply_peer { REPLY_PEER_RESP, REPLY_PEER_HTTP, REPLY_PEER_RAW };
+enum reply_peer reply_guess_peer(const char *buf, size_t len);
+
 /* True when the complete reply at buf is an error (-...). */
 bool	reply_is_error(const char *buf);
 
