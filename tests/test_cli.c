@@ -482,6 +482,51 @@ Test(cli, interactive_prompt_reconnects)
 	close(master);
 }
 
+/* A reset is said once, and the command that met it is not sent again. */
+Test(cli, a_reset_at_the_prompt_is_said_once, .init = NULL)
+{
+	char prompt[64];
+	int master;
+	pid_t pid;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "RESET\r", 6), 6);
+	expect_on_terminal(master, "RESET\r\ntcpd-cli: recv: Connection reset by peer\r\n"
+	    "not connected> ");
+	cr_assert_eq(write(master, "PING\r", 5), 5);
+	expect_on_terminal(master, "PONG");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(tcpd_log_count("reset by a RESET fault"), 1);
+	cr_assert_eq(write(master, "quit\r", 5), 5);
+	assert_exit_status(pid, 0);
+	close(master);
+}
+
+/* clear is the prompt's own, as in redis-cli: the screen is cleared, nothing sent. */
+Test(cli, clear_at_the_prompt_clears_the_screen)
+{
+	char prompt[64];
+	int master;
+	pid_t pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
+
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, " CLEAR \r", 8), 8);
+	expect_on_terminal(master, "\x1b[H\x1b[2J");
+	expect_on_terminal(master, prompt);
+	/* With an argument it is a command like any other. */
+	cr_assert_eq(write(master, "clear x\r", 8), 8);
+	expect_on_terminal(master, "(error) ERR unknown command 'clear'");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "quit\r", 5), 5);
+	assert_exit_status(pid, 0);
+	close(master);
+	cr_assert_null(strstr(seen, "'CLEAR'"), "%s", seen);
+}
+
 Test(cli, prompt_keeps_a_history_and_splits_quotes)
 {
 	char hist[4200], prompt[64];

@@ -397,6 +397,28 @@ is_quit(const char *line)
 	    (strcasecmp(word, "quit") == 0 || strcasecmp(word, "exit") == 0);
 }
 
+/* True when line is word alone, in any case. */
+static bool
+is_only(const char *line, const char *word)
+{
+	char first[8], more;
+
+	return sscanf(line, " %7s %c", first, &more) == 1 && strcasecmp(first, word) == 0;
+}
+
+/* False when the server closed or reset the connection while the prompt waited. */
+static bool
+still_open(const struct cli *c)
+{
+	char b;
+	ssize_t n;
+
+	do
+		n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	return n > 0 || (n == -1 && errno == EAGAIN);
+}
+
 #ifdef HAVE_LIBEDIT
 /* TCPDCLI_HISTFILE, else ~/.tcpdcli_history; NULL (none kept) without either. */
 static const char *
@@ -436,7 +458,7 @@ run_interactive(struct cli *c)
 {
 	char line[CLI_LINE_MAX + 2], prompt[300];
 	const char *history = NULL;
-	int attempt, got;
+	int got;
 	size_t argc;
 #ifdef HAVE_LIBEDIT
 	char path[4096];
@@ -459,21 +481,29 @@ run_interactive(struct cli *c)
 			break;
 		if (got == 1)
 			remember(history, line);
+		/* As in redis-cli: the prompt's own word, never sent. */
+		if (got == 1 && is_only(line, "clear")) {
+			fputs("\x1b[H\x1b[2J", stdout);
+			fflush(stdout);
+			continue;
+		}
 		buf_init(&out, SIZE_MAX);
 		if (got == -1 || encode_line(&out, line, &argc) == -1 || argc == 0) {
 			buf_free(&out);
 			continue;
 		}
 		is_text = args_request_reply_is_text(buf_data(&out), buf_len(&out));
-		/* A second try after reconnecting, for a server that restarted. */
-		for (attempt = 0; attempt < 2; attempt++) {
-			if (c->fd == -1 && !cli_connect(c, false))
-				break;
-			if (send_bytes(c, buf_data(&out), buf_len(&out)) &&
-			    await_reply(c, is_text) != EXIT_CONNECTION)
-				break;
+		/*
+		 * A server gone while the prompt waited (restarted, idle timeout)
+		 * is dialled again quietly. A command is sent once: sent again after
+		 * a failure it could run twice, and its error would show twice.
+		 */
+		if (c->fd != -1 && !still_open(c))
 			cli_disconnect(c);
-		}
+		if ((c->fd != -1 || cli_connect(c, false)) &&
+		    (!send_bytes(c, buf_data(&out), buf_len(&out)) ||
+		    await_reply(c, is_text) == EXIT_CONNECTION))
+			cli_disconnect(c);
 		buf_free(&out);
 	}
 	cli_disconnect(c);
