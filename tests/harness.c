@@ -354,9 +354,7 @@ spawn(const char *bin, const char *const *wrapper, unsigned nofile)
 	argv[n++] = "--config";
 	argv[n++] = tcpd.conf;
 	argv[n] = NULL;
-	if ((tcpd.pid = fork()) == 0) {
-		/* A test that dies must not leave a daemon behind. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if ((tcpd.pid = test_fork(SIGKILL)) == 0) {
 		if (nofile != 0) {
 			struct rlimit rl = { nofile, nofile };
 
@@ -719,18 +717,35 @@ exchange_to_eof(uint16_t port, const char *request, char *out, size_t size)
 	return out;
 }
 
+void
+die_with_test(pid_t test, int sig)
+{
+	/* A test that died before the prctl() sent nothing: gone already. */
+	if (prctl(PR_SET_PDEATHSIG, sig) == -1 || getppid() != test)
+		_exit(127);
+}
+
+pid_t
+test_fork(int sig)
+{
+	pid_t test = getpid(), pid = fork();
+
+	if (pid == 0)
+		die_with_test(test, sig);
+	return pid;
+}
+
 pid_t
 spawn_logged(const char *const argv[], const char *log)
 {
-	pid_t pid = fork();
+	pid_t pid = test_fork(SIGKILL);
 	int fd;
 
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
+		execvp(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
 	cr_assert_gt(pid, 0);
@@ -745,9 +760,12 @@ run_piped(const char *const argv[], int *to_child, int *from_child)
 
 	cr_assert_eq(pipe(outp), 0);
 	cr_assert_eq(pipe(inp), 0);
-	if ((pid = fork()) == 0) {
-		/* A test that fails before it stops its child must not leave it running. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * A test that fails before it stops its child must not leave it running.
+	 * SIGTERM, not SIGKILL: a script (bench.sh) then runs its EXIT trap, which
+	 * stops the servers it started.
+	 */
+	if ((pid = test_fork(SIGTERM)) == 0) {
 		dup2(inp[0], STDIN_FILENO);
 		dup2(outp[1], STDOUT_FILENO);
 		dup2(outp[1], STDERR_FILENO);

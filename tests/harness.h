@@ -132,16 +132,29 @@ int	run_capture(const char *const argv[], char *out, size_t size);
 int	run_capture_input(const char *const argv[], const char *input, size_t len,
 	    char *out, size_t size);
 /*
- * Starts argv with its stdin, stdout and stderr on pipes; our ends in
- * *to_child and *from_child. Returns its pid.
- */
-/*
  * Sends request on a new connection to 127.0.0.1:port and reads until the
  * server closes (or size - 1 bytes); returns out, NUL-ended.
  */
 const char *exchange_to_eof(uint16_t port, const char *request, char *out, size_t size);
-/* Starts argv with stdout and stderr into the file log, killed if the test dies. */
+/*
+ * fork(), the child dying with the test: it gets sig when the process that
+ * forked it dies (the kernel's PR_SET_PDEATHSIG), and exits at once when
+ * that process is gone already. Every process a test starts comes from
+ * here, or calls die_with_test(pid of the forker, sig) after forkpty(), so
+ * none outlives its test.
+ */
+pid_t	test_fork(int sig);
+void	die_with_test(pid_t test, int sig);
+/*
+ * Starts argv (argv[0] searched in PATH when it has no '/') with stdout and
+ * stderr into the file log, killed if the test dies.
+ */
 pid_t	spawn_logged(const char *const argv[], const char *log);
+/*
+ * Starts argv with its stdin, stdout and stderr on pipes; our ends in
+ * *to_child and *from_child. Returns its pid. It gets SIGTERM if the test
+ * dies, so a script stops what it started.
+ */
 pid_t	run_piped(const char *const argv[], int *to_child, int *from_child);
 
 /* A new directory /tmp/PREFIX.XXXXXX, its path in dir; and its removal, contents and all. */

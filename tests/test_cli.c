@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tcpd-cli against the built tcpd: every mode, byte for byte. */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -99,24 +100,20 @@ Test(cli, replies_into_a_pipe_are_plain)
 	cr_assert_str_eq(out, "x\n");
 }
 
-/* redis-server on port, answering; 0 when it is not installed. */
+/* redis-server on port, answering, killed if the test dies; 0 when it is not installed. */
 static pid_t
 redis_start(const char *p)
 {
+	const char *const argv[] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
+	    "--save", "", "--appendonly", "no", NULL };
+	char log[128];
 	pid_t pid;
-	int i, null;
+	int i;
 
 	if (system("command -v redis-server >/dev/null") != 0)
 		return 0;
-	if ((pid = fork()) == 0) {
-		null = open("/dev/null", O_WRONLY);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1",
-		    "--save", "", "--appendonly", "no", (char *)NULL);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
+	snprintf(log, sizeof(log), "%s/redis-%s.log", tcpd.dir, p);
+	pid = spawn_logged(argv, log);
 	for (i = 0; i < 500; i++) {
 		if (run_capture(CLI("-p", p, "ping"), out, sizeof(out)) == 0)
 			return pid;
@@ -380,7 +377,7 @@ Test(cli, pipe_with_chargen_until_stopped)
 
 	/* chargen never ends: read ten lines from tcpd-cli, then stop it. */
 	cr_assert_eq(pipe(fds), 0);
-	if ((pid = fork()) == 0) {
+	if ((pid = test_fork(SIGKILL)) == 0) {
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		execl(cli_bin(), cli_bin(), "-p", port_of(P_CHARGEN), "pipe", (char *)NULL);
@@ -407,7 +404,7 @@ static pid_t
 spawn_on_terminal(int *master, const char *const args[])
 {
 	char hist[4200];
-	pid_t pid;
+	pid_t test = getpid(), pid;
 
 	/* The prompt's history goes to the test's directory, never the user's. */
 	snprintf(hist, sizeof(hist), "%s/history", tcpd.dir);
@@ -418,6 +415,7 @@ spawn_on_terminal(int *master, const char *const args[])
 	pid = forkpty(master, NULL, NULL, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
 
 	if (pid == 0) {
+		die_with_test(test, SIGKILL);
 		execv(args[0], (char *const *)args);
 		_exit(127);
 	}
@@ -482,6 +480,51 @@ Test(cli, interactive_prompt_reconnects)
 	cr_assert_eq(write(master, "quit\n", 5), 5);
 	assert_exit_status(pid, 0);
 	close(master);
+}
+
+/* A reset is said once, and the command that met it is not sent again. */
+Test(cli, a_reset_at_the_prompt_is_said_once, .init = NULL)
+{
+	char prompt[64];
+	int master;
+	pid_t pid;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "RESET\r", 6), 6);
+	expect_on_terminal(master, "RESET\r\ntcpd-cli: recv: Connection reset by peer\r\n"
+	    "not connected> ");
+	cr_assert_eq(write(master, "PING\r", 5), 5);
+	expect_on_terminal(master, "PONG");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(tcpd_log_count("reset by a RESET fault"), 1);
+	cr_assert_eq(write(master, "quit\r", 5), 5);
+	assert_exit_status(pid, 0);
+	close(master);
+}
+
+/* clear is the prompt's own, as in redis-cli: the screen is cleared, nothing sent. */
+Test(cli, clear_at_the_prompt_clears_the_screen)
+{
+	char prompt[64];
+	int master;
+	pid_t pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
+
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, " CLEAR \r", 8), 8);
+	expect_on_terminal(master, "\x1b[H\x1b[2J");
+	expect_on_terminal(master, prompt);
+	/* With an argument it is a command like any other. */
+	cr_assert_eq(write(master, "clear x\r", 8), 8);
+	expect_on_terminal(master, "(error) ERR unknown command 'clear'");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "quit\r", 5), 5);
+	assert_exit_status(pid, 0);
+	close(master);
+	cr_assert_null(strstr(seen, "'CLEAR'"), "%s", seen);
 }
 
 Test(cli, prompt_keeps_a_history_and_splits_quotes)
@@ -720,7 +763,7 @@ fake_server(uint16_t *port_out, const char *head, const char *reply, size_t len,
 	cr_assert_eq(listen(lfd, 4), 0);
 	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
 	*port_out = ntohs(sin.sin_port);
-	if ((pid = fork()) == 0) {
+	if ((pid = test_fork(SIGKILL)) == 0) {
 		signal(SIGPIPE, SIG_IGN);
 		alarm(30);
 		while ((fd = accept(lfd, NULL, NULL)) != -1) {
@@ -747,6 +790,7 @@ reap_fake_server(pid_t pid)
 
 #define NOT_RESP "tcpd-cli: the server's reply is not RESP (for a raw service use " \
 	"`tcpd-cli pipe`)\n"
+#define BROKEN_RESP "tcpd-cli: protocol error: the server's reply is not RESP\n"
 
 Test(cli, hostile_replies_end_with_a_message_not_a_hang)
 {
@@ -758,13 +802,13 @@ Test(cli, hostile_replies_end_with_a_message_not_a_hang)
 		const char *expect;
 	} cases[] = {
 		{ "", "$99999999999999999999\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		{ "", "*99999999999999999999\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		{ "", "$18446744073709551615\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		{ "", ":99999999999999999999\r\n", false, { "ping" },
-		    NOT_RESP },
+		    BROKEN_RESP },
 		/* A status line that never ends: refused at the size limit. */
 		{ "+", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true,
 		    { "--max-reply", "1000000", "ping" },
@@ -798,7 +842,7 @@ run_cpu_seconds(const char *const argv[], int *status)
 	pid_t pid;
 	int fd;
 
-	if ((pid = fork()) == 0) {
+	if ((pid = test_fork(SIGKILL)) == 0) {
 		fd = open("/dev/null", O_RDWR);
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -839,6 +883,85 @@ Test(cli, a_large_reply_is_taken_in_linear_time)
 	reap_fake_server(pid);
 }
 
+/*
+ * Runs argv with stdout into a pipe read here; returns its wait status, with
+ * the bytes and lines it printed and its peak resident memory (KiB).
+ */
+static int
+run_counting(const char *const argv[], size_t *bytes, size_t *lines, long *peak_kib)
+{
+	static char chunk[1 << 16];
+	struct rusage ru;
+	const char *nl, *end;
+	int fds[2], status;
+	ssize_t r;
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	if ((pid = test_fork(SIGKILL)) == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	close(fds[1]);
+	*bytes = *lines = 0;
+	while ((r = read(fds[0], chunk, sizeof(chunk))) > 0) {
+		*bytes += (size_t)r;
+		end = chunk + r;
+		for (nl = chunk; (nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL; nl++)
+			(*lines)++;
+	}
+	close(fds[0]);
+	cr_assert_eq(wait4(pid, &status, 0, &ru), pid);
+	*peak_kib = ru.ru_maxrss;
+	return status;
+}
+
+Test(cli, a_nested_reply_prints_in_bounded_memory)
+{
+	/*
+	 * 3 MiB nested 32 deep, a million elements at the bottom: on a terminal
+	 * each is a line indented past 31 numbers, 103 bytes of text for 3 of
+	 * reply. The text is printed as it is made, never held: held, it was
+	 * 100 MiB here and could be 14 GiB at the default --max-reply.
+	 */
+	enum { DEPTH = 31, N = 1 << 20, LINE = 3 * DEPTH + 7 + 2 + 1 };
+	char *reply = malloc(4 * DEPTH + 16 + 3 * (size_t)N), p[8];
+	size_t len = 0, bytes, lines, i;
+	long big, small;
+	uint16_t fake;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < DEPTH; i++) {
+		memcpy(reply + len, "*1\r\n", 4);
+		len += 4;
+	}
+	len += (size_t)sprintf(reply + len, "*%d\r\n", N);
+	for (i = 0; i < N; i++) {
+		memcpy(reply + len, "+\r\n", 3);
+		len += 3;
+	}
+	pid = fake_server(&fake, "", reply, len, false);
+	free(reply);
+	snprintf(p, sizeof(p), "%u", fake);
+	status = run_counting(CLI("--no-raw", "-p", p, "ping"), &bytes, &lines, &big);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(lines, N);
+	cr_assert_eq(bytes, (size_t)N * LINE);
+	reap_fake_server(pid);
+	/* What tcpd-cli needs for a one-line reply, against what it needed for this one. */
+	pid = fake_server(&fake, "", "+PONG\r\n", 7, false);
+	snprintf(p, sizeof(p), "%u", fake);
+	status = run_counting(CLI("--no-raw", "-p", p, "ping"), &bytes, &lines, &small);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(bytes, 5);
+	reap_fake_server(pid);
+	cr_assert_lt(big - small, 32 * 1024, "%ld KiB more for a 3 MiB reply", big - small);
+}
+
 Test(cli, pipe_uses_no_cpu_once_stdin_ends)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
@@ -858,7 +981,7 @@ Test(cli, pipe_uses_no_cpu_once_stdin_ends)
 	snprintf(p, sizeof(p), "%u", ntohs(sin.sin_port));
 	raw[2] = p;
 	/* stdin a pipe at its end at once. */
-	if ((cli = fork()) == 0) {
+	if ((cli = test_fork(SIGKILL)) == 0) {
 		int null = open("/dev/null", O_RDWR), in[2];
 
 		if (pipe(in) == 0) {
@@ -983,6 +1106,34 @@ Test(cli, a_raw_service_names_the_way_out)
 	cr_assert_str_eq(out, NOT_RESP);
 }
 
+/* Only a service that never spoke RESP is sent to `pipe`: the others are named. */
+Test(cli, a_reply_that_is_not_resp_says_what_came, .init = NULL)
+{
+	char global[128], p[8];
+	uint16_t metrics, fake;
+	pid_t pid;
+
+	/* The metrics listener answers a head that never ends at request_timeout: 408. */
+	free_ports(&metrics, 1);
+	snprintf(global, sizeof(global), "request_timeout = 1\n[listener.metrics]\n"
+	    "bind = 127.0.0.1:%u\nservice = metrics", metrics);
+	tcpd_start_with(global, "faults = loopback", 0);
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "GARBAGE", "10"), out,
+	    sizeof(out)), 2);
+	cr_assert_str_eq(out, BROKEN_RESP);
+	snprintf(p, sizeof(p), "%u", metrics);
+	cr_assert_eq(run_capture(CLI("-p", p, "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "tcpd-cli: the server speaks HTTP, not RESP\n");
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_DAYTIME), "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, NOT_RESP);
+	/* Text after a RESP reply: a server that spoke RESP, then broke it. */
+	pid = fake_server(&fake, "+OK\r\n", "hello\r\n", 7, false);
+	snprintf(p, sizeof(p), "%u", fake);
+	cr_assert_eq(run_capture(CLI("-p", p, "-r", "2", "ping"), out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "OK\n" BROKEN_RESP);
+	reap_fake_server(pid);
+}
+
 Test(cli, pipe_takes_no_command_words)
 {
 	cr_assert_eq(run_capture(CLI("-p", port_of(P_ECHO), "pipe", "ping"), out, sizeof(out)),
@@ -1038,4 +1189,72 @@ Test(cli, stdin_as_the_last_argument)
 	cr_assert_eq(run_capture_input(CLI("-p", port_of(P_COMMAND), "-x", "ECHO"), "", 0, out,
 	    sizeof(out)), 0);
 	cr_assert_str_eq(out, "\n");
+}
+
+/* Waits up to 5 s for a child of this process to end; its wait status, or -1 (killed then). */
+static int
+reap_within_5s(pid_t pid)
+{
+	int status, i;
+
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		poll(NULL, 0, 10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/*
+ * A test that dies takes what it started with it. A stand-in test starts
+ * redis-server, a fake server and a script that started a process of its
+ * own (as bench.sh starts servers), and is killed: each is gone after it,
+ * the script's child stopped by the script's EXIT trap.
+ */
+Test(cli, a_test_that_dies_leaves_no_server_behind)
+{
+	static const char *const what[] = { "redis-server", "a fake server", "a script",
+	    "the script's child" };
+	const char *script[] = { "/bin/bash", "-c", "sleep 60 & pid=$!; "
+	    "trap 'kill $pid' EXIT; echo $pid; wait", NULL };
+	pid_t test, started[4];
+	int fds[2], status[4];
+	uint16_t rp;
+	char p[8];
+	size_t i;
+
+	if (system("command -v redis-server >/dev/null") != 0)
+		cr_skip_test("redis-server is not installed");
+	/* What the stand-in leaves is reparented here, so its end can be seen. */
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	cr_assert_eq(pipe(fds), 0);
+	free_ports(&rp, 1);
+	snprintf(p, sizeof(p), "%u", rp);
+	if ((test = test_fork(SIGKILL)) == 0) {
+		uint16_t fake;
+		int to, from;
+		char line[32] = "";
+
+		started[0] = redis_start(p);
+		started[1] = fake_server(&fake, "", "+OK\r\n", 5, false);
+		started[2] = run_piped(script, &to, &from);
+		started[3] = read(from, line, sizeof(line) - 1) > 0 ? atoi(line) : 0;
+		if (write(fds[1], started, sizeof(started)) != sizeof(started))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(read(fds[0], started, sizeof(started)), sizeof(started));
+	close(fds[0]);
+	close(fds[1]);
+	kill(test, SIGKILL);
+	cr_assert_eq(waitpid(test, NULL, 0), test);
+	/* Each is waited for (and killed if still there) before any verdict. */
+	for (i = 0; i < 4; i++)
+		status[i] = started[i] > 0 ? reap_within_5s(started[i]) : -1;
+	for (i = 0; i < 4; i++)
+		cr_assert_neq(status[i], -1, "%s (pid %d) outlived its test", what[i],
+		    (int)started[i]);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "cli/reply.h"
-#include "tcpd/buf.h"
 #include "tcpd/resp.h"
 
 #define S(lit) lit, sizeof(lit) - 1
@@ -13,15 +13,15 @@
 static const char *
 format_as(enum reply_style style, const char *reply, size_t len)
 {
-	static char text[1024];
-	struct buf out;
+	static char *text;
+	size_t size;
+	FILE *out;
 
 	cr_assert_eq(reply_length(reply, len), (ssize_t)len, "not one whole reply");
-	buf_init(&out, sizeof(text) - 1);
-	cr_assert_eq(reply_format(&out, reply, len, style), 0);
-	memcpy(text, buf_data(&out), buf_len(&out));
-	text[buf_len(&out)] = '\0';
-	buf_free(&out);
+	free(text);
+	cr_assert_not_null(out = open_memstream(&text, &size));
+	cr_assert_eq(reply_print(out, reply, len, style), 0);
+	cr_assert_eq(fclose(out), 0);
 	return text;
 }
 
@@ -168,4 +168,19 @@ Test(reply, verbatim_text_as_it_came)
 	    "# Server\r\na:1\r\n");
 	cr_assert_str_eq(format_as(REPLY_VERBATIM, S("*2\r\n$1\r\na\r\n$-1\r\n")), "a\n");
 	cr_assert_str_eq(format_as(REPLY_VERBATIM, S("-ERR x\r\n")), "ERR x\n");
+}
+
+/* Which message a reply that is not RESP gets: the way out of pipe only for a raw service. */
+Test(reply, a_peer_that_is_not_resp_is_told_apart)
+{
+	cr_assert_eq(reply_guess_peer(S("!tcpd garbage, not RESP~")), REPLY_PEER_RESP);
+	cr_assert_eq(reply_guess_peer(S("$99999999999999999999\r\n")), REPLY_PEER_RESP);
+	cr_assert_eq(reply_guess_peer(S("|1\r\n")), REPLY_PEER_RESP);
+	cr_assert_eq(reply_guess_peer(S("HTTP/1.1 400 Bad Request\r\n")), REPLY_PEER_HTTP);
+	cr_assert_eq(reply_guess_peer(S("HTT")), REPLY_PEER_HTTP);
+	cr_assert_eq(reply_guess_peer(S("HTTPS")), REPLY_PEER_RAW);
+	cr_assert_eq(reply_guess_peer(S("Monday, December 7, 2026 01:10:39-UTC\r\n")),
+	    REPLY_PEER_RAW);
+	cr_assert_eq(reply_guess_peer(S(" !\"#$%&")), REPLY_PEER_RAW);
+	cr_assert_eq(reply_guess_peer(S("\0")), REPLY_PEER_RAW);
 }

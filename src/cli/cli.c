@@ -47,6 +47,7 @@ struct cli {
 	bool		 last_from_stdin;	/* -x */
 	struct buf	 in;		/* received, not yet printed */
 	struct reply_state reply;	/* how much of in is checked */
+	bool		 spoke_resp;	/* a whole reply came on this connection */
 };
 
 static void
@@ -101,6 +102,7 @@ cli_disconnect(struct cli *c)
 	c->fd = -1;
 	buf_consume(&c->in, buf_len(&c->in));
 	c->reply = (struct reply_state){ 0 };
+	c->spoke_resp = false;
 }
 
 /* Waits for events on fd; false (with a message) on timeout or error. */
@@ -190,17 +192,32 @@ receive(struct cli *c)
 static int
 print_reply(struct cli *c, size_t len, bool is_text)
 {
-	struct buf text;
 	int rc = reply_is_error(buf_data(&c->in)) ? EXIT_ERROR_REPLY : EXIT_OK;
 	enum reply_style style = is_text ? REPLY_VERBATIM : c->plain ? REPLY_PLAIN : REPLY_TTY;
 
-	buf_init(&text, SIZE_MAX);
-	if (reply_format(&text, buf_data(&c->in), len, style) == 0)
-		fwrite(buf_data(&text), 1, buf_len(&text), stdout);
+	reply_print(stdout, buf_data(&c->in), len, style);
 	fflush(stdout);
-	buf_free(&text);
 	buf_consume(&c->in, len);
 	return rc;
+}
+
+/*
+ * Says what the bytes in c->in that are not a reply most likely are: the
+ * way out of `tcpd-cli pipe` only for a service that never spoke RESP.
+ */
+static void
+say_not_resp(const struct cli *c)
+{
+	static const char *const why[] = {
+		[REPLY_PEER_RESP] = "protocol error: the server's reply is not RESP",
+		[REPLY_PEER_HTTP] = "the server speaks HTTP, not RESP",
+		[REPLY_PEER_RAW] = "the server's reply is not RESP (for a raw service use "
+		    "`tcpd-cli pipe`)",
+	};
+	enum reply_peer peer = c->spoke_resp ? REPLY_PEER_RESP :
+	    reply_guess_peer(buf_data(&c->in), buf_len(&c->in));
+
+	fprintf(stderr, "tcpd-cli: %s\n", why[peer]);
 }
 
 /*
@@ -213,8 +230,9 @@ next_reply(struct cli *c)
 	ssize_t len = reply_parse(&c->reply, buf_data(&c->in), buf_len(&c->in));
 
 	if (len == RESP_ERROR)
-		fprintf(stderr, "tcpd-cli: the server's reply is not RESP "
-		    "(for a raw service use `tcpd-cli pipe`)\n");
+		say_not_resp(c);
+	else if (len > 0)
+		c->spoke_resp = true;
 	return len;
 }
 
@@ -379,6 +397,28 @@ is_quit(const char *line)
 	    (strcasecmp(word, "quit") == 0 || strcasecmp(word, "exit") == 0);
 }
 
+/* True when line is word alone, in any case. */
+static bool
+is_only(const char *line, const char *word)
+{
+	char first[8], more;
+
+	return sscanf(line, " %7s %c", first, &more) == 1 && strcasecmp(first, word) == 0;
+}
+
+/* False when the server closed or reset the connection while the prompt waited. */
+static bool
+still_open(const struct cli *c)
+{
+	char b;
+	ssize_t n;
+
+	do
+		n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	return n > 0 || (n == -1 && errno == EAGAIN);
+}
+
 #ifdef HAVE_LIBEDIT
 /* TCPDCLI_HISTFILE, else ~/.tcpdcli_history; NULL (none kept) without either. */
 static const char *
@@ -418,7 +458,7 @@ run_interactive(struct cli *c)
 {
 	char line[CLI_LINE_MAX + 2], prompt[300];
 	const char *history = NULL;
-	int attempt, got;
+	int got;
 	size_t argc;
 #ifdef HAVE_LIBEDIT
 	char path[4096];
@@ -441,21 +481,29 @@ run_interactive(struct cli *c)
 			break;
 		if (got == 1)
 			remember(history, line);
+		/* As in redis-cli: the prompt's own word, never sent. */
+		if (got == 1 && is_only(line, "clear")) {
+			fputs("\x1b[H\x1b[2J", stdout);
+			fflush(stdout);
+			continue;
+		}
 		buf_init(&out, SIZE_MAX);
 		if (got == -1 || encode_line(&out, line, &argc) == -1 || argc == 0) {
 			buf_free(&out);
 			continue;
 		}
 		is_text = args_request_reply_is_text(buf_data(&out), buf_len(&out));
-		/* A second try after reconnecting, for a server that restarted. */
-		for (attempt = 0; attempt < 2; attempt++) {
-			if (c->fd == -1 && !cli_connect(c, false))
-				break;
-			if (send_bytes(c, buf_data(&out), buf_len(&out)) &&
-			    await_reply(c, is_text) != EXIT_CONNECTION)
-				break;
+		/*
+		 * A server gone while the prompt waited (restarted, idle timeout)
+		 * is dialled again quietly. A command is sent once: sent again after
+		 * a failure it could run twice, and its error would show twice.
+		 */
+		if (c->fd != -1 && !still_open(c))
 			cli_disconnect(c);
-		}
+		if ((c->fd != -1 || cli_connect(c, false)) &&
+		    (!send_bytes(c, buf_data(&out), buf_len(&out)) ||
+		    await_reply(c, is_text) == EXIT_CONNECTION))
+			cli_disconnect(c);
 		buf_free(&out);
 	}
 	cli_disconnect(c);

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "cli/reply.h"
-#include "tcpd/buf.h"
 #include "tcpd/resp.h"
 
 /* Reply lengths: a bulk may be as long as any buffer, arrays nested in arrays. */
@@ -103,6 +102,18 @@ reply_length(const char *buf, size_t len)
 	return reply_parse(&st, buf, len);
 }
 
+enum reply_peer
+reply_guess_peer(const char *buf, size_t len)
+{
+	static const char http[] = "HTTP/";
+
+	if (len > 0 && memchr("+-:$*_,#!=(%~>|", buf[0], 15) != NULL)
+		return REPLY_PEER_RESP;
+	if (len > 0 && memcmp(buf, http, len < sizeof(http) - 1 ? len : sizeof(http) - 1) == 0)
+		return REPLY_PEER_HTTP;
+	return REPLY_PEER_RAW;
+}
+
 bool
 reply_is_error(const char *buf)
 {
@@ -110,32 +121,32 @@ reply_is_error(const char *buf)
 }
 
 /* redis-cli's quoting of bulk strings. */
-static int
-add_quoted(struct buf *out, const char *s, size_t n)
+static void
+put_quoted(FILE *out, const char *s, size_t n)
 {
 	size_t i;
-	int rc = buf_append(out, "\"", 1);
 
-	for (i = 0; i < n && rc == 0; i++) {
+	putc('"', out);
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		switch (c) {
-		case '\\': rc = buf_append(out, "\\\\", 2); break;
-		case '"': rc = buf_append(out, "\\\"", 2); break;
-		case '\n': rc = buf_append(out, "\\n", 2); break;
-		case '\r': rc = buf_append(out, "\\r", 2); break;
-		case '\t': rc = buf_append(out, "\\t", 2); break;
-		case '\a': rc = buf_append(out, "\\a", 2); break;
-		case '\b': rc = buf_append(out, "\\b", 2); break;
+		case '\\': fputs("\\\\", out); break;
+		case '"': fputs("\\\"", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\a': fputs("\\a", out); break;
+		case '\b': fputs("\\b", out); break;
 		default:
 			if (c >= 0x20 && c < 0x7f)
-				rc = buf_append(out, s + i, 1);
+				putc(c, out);
 			else
-				rc = buf_appendf(out, "\\x%02x", c);
+				fprintf(out, "\\x%02x", c);
 			break;
 		}
 	}
-	return rc == 0 ? buf_append(out, "\"", 1) : rc;
+	putc('"', out);
 }
 
 /*
@@ -157,10 +168,13 @@ header_at(const char *buf, size_t len, size_t pos, size_t *tlen, int64_t *n)
 	return end;
 }
 
-/* Formats the reply at buf[pos], already validated; returns the offset after it. */
+/*
+ * Prints the reply at buf[pos], already validated; returns the offset after
+ * it. Printed as it goes: nested arrays indent every line, so the text can
+ * be tens of times the reply, and is never held whole.
+ */
 static size_t
-format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t indent,
-    int *rc)
+format_at(FILE *out, const char *buf, size_t len, size_t pos, size_t indent)
 {
 	size_t text = pos + 1, tlen, width, i;
 	int64_t n;
@@ -168,39 +182,43 @@ format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t inden
 
 	switch (buf[pos]) {
 	case '+':
-		*rc |= buf_append(out, buf + text, tlen);
-		*rc |= buf_append(out, "\n", 1);
+		fwrite(buf + text, 1, tlen, out);
+		putc('\n', out);
 		return end;
 	case '-':
-		*rc |= buf_appendf(out, "(error) %.*s\n", (int)tlen, buf + text);
+		fputs("(error) ", out);
+		fwrite(buf + text, 1, tlen, out);
+		putc('\n', out);
 		return end;
 	case ':':
-		*rc |= buf_appendf(out, "(integer) %.*s\n", (int)tlen, buf + text);
+		fputs("(integer) ", out);
+		fwrite(buf + text, 1, tlen, out);
+		putc('\n', out);
 		return end;
 	case '$':
 		if (n == -1) {
-			*rc |= buf_append(out, "(nil)\n", 6);
+			fputs("(nil)\n", out);
 			return end;
 		}
-		*rc |= add_quoted(out, buf + end, (size_t)n);
-		*rc |= buf_append(out, "\n", 1);
+		put_quoted(out, buf + end, (size_t)n);
+		putc('\n', out);
 		return end + (size_t)n + 2;
 	default:	/* '*', validated by reply_parse() */
 		if (n == -1) {
-			*rc |= buf_append(out, "(nil)\n", 6);
+			fputs("(nil)\n", out);
 			return end;
 		}
 		if (n == 0) {
-			*rc |= buf_append(out, "(empty array)\n", 14);
+			fputs("(empty array)\n", out);
 			return end;
 		}
 		/* Numbers are right-aligned to the widest; nested lines indent past them. */
 		width = (size_t)snprintf(NULL, 0, "%lld", (long long)n);
 		for (i = 0; i < (size_t)n; i++) {
 			if (i > 0)
-				*rc |= buf_appendf(out, "%*s", (int)indent, "");
-			*rc |= buf_appendf(out, "%*zu) ", (int)width, i + 1);
-			end = format_at(out, buf, len, end, indent + width + 2, rc);
+				fprintf(out, "%*s", (int)indent, "");
+			fprintf(out, "%*zu) ", (int)width, i + 1);
+			end = format_at(out, buf, len, end, indent + width + 2);
 		}
 		return end;
 	}
@@ -208,7 +226,7 @@ format_at(struct buf *out, const char *buf, size_t len, size_t pos, size_t inden
 
 /* redis-cli --raw: the bytes of each value, array elements joined by newlines. */
 static size_t
-plain_at(struct buf *out, const char *buf, size_t len, size_t pos, int *rc)
+plain_at(FILE *out, const char *buf, size_t len, size_t pos)
 {
 	size_t tlen, i;
 	int64_t n;
@@ -217,38 +235,36 @@ plain_at(struct buf *out, const char *buf, size_t len, size_t pos, int *rc)
 	switch (buf[pos]) {
 	case '+':
 	case ':':
-		*rc |= buf_append(out, buf + pos + 1, tlen);
+		fwrite(buf + pos + 1, 1, tlen, out);
 		return end;
 	case '-':
-		*rc |= buf_append(out, buf + pos + 1, tlen);
-		*rc |= buf_append(out, "\n", 1);
+		fwrite(buf + pos + 1, 1, tlen, out);
+		putc('\n', out);
 		return end;
 	case '$':
 		if (n == -1)
 			return end;
-		*rc |= buf_append(out, buf + end, (size_t)n);
+		fwrite(buf + end, 1, (size_t)n, out);
 		return end + (size_t)n + 2;
 	default:	/* '*' */
 		for (i = 0; n > 0 && i < (size_t)n; i++) {
 			if (i > 0)
-				*rc |= buf_append(out, "\n", 1);
-			end = plain_at(out, buf, len, end, rc);
+				putc('\n', out);
+			end = plain_at(out, buf, len, end);
 		}
 		return end;
 	}
 }
 
 int
-reply_format(struct buf *out, const char *reply, size_t len, enum reply_style style)
+reply_print(FILE *out, const char *reply, size_t len, enum reply_style style)
 {
-	int rc = 0;
-
 	if (style == REPLY_TTY) {
-		format_at(out, reply, len, 0, 0, &rc);
+		format_at(out, reply, len, 0, 0);
 	} else {
-		plain_at(out, reply, len, 0, &rc);
+		plain_at(out, reply, len, 0);
 		if (style == REPLY_PLAIN)
-			rc |= buf_append(out, "\n", 1);
+			putc('\n', out);
 	}
-	return rc == 0 ? 0 : -1;
+	return ferror(out) ? -1 : 0;
 }

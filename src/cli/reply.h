@@ -5,9 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
-
-struct buf;
 
 /* Replies nested deeper than this are refused as malformed. */
 #define REPLY_MAX_DEPTH	32
@@ -36,6 +35,15 @@ ssize_t	reply_parse(struct reply_state *st, const char *buf, size_t len);
 /* reply_parse() from a fresh state: for a reply held whole. */
 ssize_t	reply_length(const char *buf, size_t len);
 
+/*
+ * Who sent bytes that reply_parse() refused, judged by their start (len > 0):
+ * a RESP server gone wrong when the first byte is a RESP2 or RESP3 type;
+ * an HTTP server when they begin "HTTP/" (or as much of it as came); else
+ * a service that speaks no protocol of the kind, as daytime or chargen.
+ */
+enum reply_peer { REPLY_PEER_RESP, REPLY_PEER_HTTP, REPLY_PEER_RAW };
+enum reply_peer reply_guess_peer(const char *buf, size_t len);
+
 /* True when the complete reply at buf is an error (-...). */
 bool	reply_is_error(const char *buf);
 
@@ -54,7 +62,12 @@ enum reply_style {
 	REPLY_VERBATIM,
 };
 
-/* Appends the complete reply in style. 0, or -1 when out is full. */
-int	reply_format(struct buf *out, const char *reply, size_t len, enum reply_style style);
+/*
+ * Prints the complete reply to out in style, as it formats it: no more
+ * memory than out's own buffer, however much text a reply makes (nested
+ * arrays indent each line, so a terminal's text can be tens of times the
+ * reply). 0, or -1 when out has an error (ferror).
+ */
+int	reply_print(FILE *out, const char *reply, size_t len, enum reply_style style);
 
 #endif
