@@ -63,8 +63,12 @@ exchange(int fd, const char *req, const char *want, int n)
 	    "allocation %d: '%s' got '%s'", n, req, in);
 }
 
-/* A listener with a fault profile: each connection's pacing is made as it opens. */
-static uint16_t flaky_port;
+/*
+ * A listener of every kind: a fault profile (each connection's pacing made
+ * as it opens), a PROXY header's phase, metrics, the agent.
+ */
+enum { FLAKY, PROXIED, METRICS, AGENT, KINDS };
+static uint16_t kind_port[KINDS];
 
 static void
 scenario(int n)
@@ -81,8 +85,17 @@ scenario(int n)
 	close(fd);
 	echo = tcp_connect(tcpd.port[P_ECHO]);
 	exchange(echo, "abc", "abc", n);
-	fd = tcp_connect(flaky_port);
+	fd = tcp_connect(kind_port[FLAKY]);
 	exchange(fd, "abcd", "abcd", n);
+	close(fd);
+	fd = tcp_connect(kind_port[PROXIED]);
+	exchange(fd, "PROXY TCP4 10.0.0.1 10.0.0.2 1234 80\r\nPING\r\n", "+PONG\r\n", n);
+	close(fd);
+	fd = tcp_connect(kind_port[METRICS]);
+	exchange(fd, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 ", n);
+	close(fd);
+	fd = tcp_connect(kind_port[AGENT]);
+	exchange(fd, "", "up ", n);
 	close(fd);
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);
@@ -103,14 +116,18 @@ scenario(int n)
 Test(allocfail, every_allocation_fails_once_without_harm)
 {
 	const char *bin = getenv("TCPD_FAULTY_BIN");
-	char num[16], global[160], *log;
+	char num[16], global[512], *log;
 	int n, status, failed_at_start = 0, served = 0;
 	bool reached;
 
 	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
-	free_ports(&flaky_port, 1);
+	free_ports(kind_port, KINDS);
 	snprintf(global, sizeof(global), "shutdown_timeout = 1\n[listener.flaky]\n"
-	    "bind = 127.0.0.1:%u\nservice = echo\nslice = 2\n", flaky_port);
+	    "bind = 127.0.0.1:%u\nservice = echo\nslice = 2\n[listener.proxied]\n"
+	    "bind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
+	    "proxy_trusted = 127.0.0.1\n[listener.metrics]\nbind = 127.0.0.1:%u\n"
+	    "service = metrics\n[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n",
+	    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT]);
 	for (n = 1; n <= WALK_MAX; n++) {
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);

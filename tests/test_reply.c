@@ -174,6 +174,7 @@ Test(reply, verbatim_text_as_it_came)
 Test(reply, a_peer_that_is_not_resp_is_told_apart)
 {
 	cr_assert_eq(reply_guess_peer(S("!tcpd garbage, not RESP~")), REPLY_PEER_RESP);
+	cr_assert_eq(reply_guess_peer(S("@tcpd garbage, not RESP \r\n")), REPLY_PEER_RESP);
 	cr_assert_eq(reply_guess_peer(S("$99999999999999999999\r\n")), REPLY_PEER_RESP);
 	cr_assert_eq(reply_guess_peer(S("|1\r\n")), REPLY_PEER_RESP);
 	cr_assert_eq(reply_guess_peer(S("HTTP/1.1 400 Bad Request\r\n")), REPLY_PEER_HTTP);

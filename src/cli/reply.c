@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,7 +108,7 @@ reply_guess_peer(const char *buf, size_t len)
 {
 	static const char http[] = "HTTP/";
 
-	if (len > 0 && memchr("+-:$*_,#!=(%~>|", buf[0], 15) != NULL)
+	if (len > 0 && ispunct((unsigned char)buf[0]))
 		return REPLY_PEER_RESP;
 	if (len > 0 && memcmp(buf, http, len < sizeof(http) - 1 ? len : sizeof(http) - 1) == 0)
 		return REPLY_PEER_HTTP;

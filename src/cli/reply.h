@@ -37,7 +37,8 @@ ssize_t	reply_length(const char *buf, size_t len);
 
 /*
  * Who sent bytes that reply_parse() refused, judged by their start (len > 0):
- * a RESP server gone wrong when the first byte is a RESP2 or RESP3 type;
+ * a RESP server gone wrong when the first byte is punctuation, as every
+ * RESP2 and RESP3 type is (tcpd's GARBAGE starts with one no version uses);
  * an HTTP server when they begin "HTTP/" (or as much of it as came); else
  * a service that speaks no protocol of the kind, as daytime or chargen.
  */

@@ -106,7 +106,7 @@ struct conn {
 	uint8_t			 c_host_len;
 	char			 c_peer[NET_ADDRSTRLEN];
 	char			 c_local[NET_ADDRSTRLEN];
-	char			 c_proxy[NET_ADDRSTRLEN];	/* the socket's peer, when a PROXY header named another */
+	char			*c_proxy;	/* the socket's peer, when a PROXY header named another */
 	/* The service's state follows, state_size bytes. */
 	max_align_t		 c_state[];
 };
@@ -137,7 +137,7 @@ conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_fields(level, fields, c->c_proxy[0] != '\0' ? 4 : 3, "conn %s %s: %s", id, c->c_peer,
+	log_fields(level, fields, c->c_proxy != NULL ? 4 : 3, "conn %s %s: %s", id, c->c_peer,
 	    text);
 }
 
@@ -200,6 +200,8 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	c->c_pace = NULL;
 	free(c->c_preamble);
 	c->c_preamble = NULL;
+	free(c->c_proxy);
+	c->c_proxy = NULL;
 	c->c_flags |= CONN_CLOSED;
 
 	if (c->c_prev != NULL)
@@ -521,7 +523,7 @@ void
 conn_get_info(const struct conn *c, struct conn_info *info)
 {
 	*info = (struct conn_info){ c->c_id, c->c_peer, c->c_local,
-	    c->c_listener->name, c->c_proxy[0] != '\0' ? c->c_proxy : NULL };
+	    c->c_listener->name, c->c_proxy };
 }
 
 struct listener *
@@ -714,7 +716,11 @@ run_preamble(struct conn *c, const char *data, size_t len)
 	if (status == PREAMBLE_MORE)
 		return used;
 	if (o.named) {
-		snprintf(c->c_proxy, sizeof(c->c_proxy), "%s", c->c_peer);
+		/* Only a proxied connection pays for the proxy's address. */
+		if ((c->c_proxy = strdup(c->c_peer)) == NULL) {
+			close_errno(c, "PROXY header");
+			return len;
+		}
 		set_peer(c, &o.client);
 		net_addr_format(&o.local, c->c_local, sizeof(c->c_local));
 	}
