@@ -339,8 +339,8 @@ Test(daemon, connection_log_lines_carry_the_connection_id)
 	    "error: invalid bulk length; input: \"*1\\r\\n$x\\r\\n\"", ntohs(me.sin_port));
 	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
 	/* The close is the access-log line, at info: who, where, how long, how much, why. */
-	snprintf(pattern, sizeof(pattern), "info: conn 2 127.0.0.1:%u: closed: closed by "
-	    "peer (listener command, in 8, out 42 bytes, ", ntohs(me.sin_port));
+	snprintf(pattern, sizeof(pattern), "info: conn 2 127.0.0.1:%u: closed: protocol "
+	    "error (listener command, in 8, out 42 bytes, ", ntohs(me.sin_port));
 	cr_assert_not_null(strstr(log, pattern), "no '%s' in:\n%s", pattern, log);
 	free(log);
 }

@@ -95,6 +95,7 @@ struct conn {
 	uint64_t		 c_bytes_in;
 	uint64_t		 c_bytes_out;
 	enum close_reason	 c_end;		/* why tcpd finished it; CLOSE_REASONS: it has not */
+	const char		*c_finish_why;	/* the same, said in the close's log line */
 	struct loop_timer	 c_timer;
 	struct pace		*c_pace;	/* timed faults, or NULL */
 	struct preamble		*c_preamble;	/* a PROXY header still to read, or NULL */
@@ -174,8 +175,12 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 		c->c_flags |= CONN_DOOMED;
 		return;
 	}
-	if (c->c_end != CLOSE_REASONS && (why == CLOSE_CLIENT || why == CLOSE_SERVER))
+	if (c->c_end != CLOSE_REASONS && (why == CLOSE_CLIENT || why == CLOSE_SERVER)) {
+		/* The peer's close after tcpd's FIN: tcpd's reason is the one to tell. */
+		if (why == CLOSE_CLIENT)
+			reason = c->c_finish_why;
 		why = c->c_end;
+	}
 	c->c_listener->closed[why]++;
 	c->c_listener->active--;
 	stats_observe(&stats.connection_duration, stats_connection_bounds,
@@ -419,7 +424,7 @@ end_if_due(struct conn *c)
 	conn_log(c, LOG_LEVEL_DEBUG, "closing for a fault, %zu bytes unsent",
 	    buf_len(&c->c_out));
 	buf_consume(&c->c_out, buf_len(&c->c_out));
-	conn_finish(c);
+	conn_finish(c, "CLOSE AFTER fault");
 	arm_timer(c);
 	schedule_flush(c);
 	update_mask(c);
@@ -452,7 +457,7 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	}
 	switch (kind) {
 	case DEADLINE_LINGER:
-		conn_close(c, CLOSE_SERVER, c->c_end == CLOSE_SHUTDOWN ? "server shutting down" :
+		conn_close(c, CLOSE_SERVER, c->c_end == CLOSE_SHUTDOWN ? c->c_finish_why :
 		    "peer did not close after our FIN");
 		break;
 	case DEADLINE_IDLE:
@@ -467,7 +472,7 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 			refuse_timed_out(c);
 		else if (c->c_service->request_timeout != NULL)
 			c->c_service->request_timeout(c, c->c_state);
-		conn_finish(c);
+		conn_finish(c, "request timeout");
 		arm_timer(c);
 		schedule_flush(c);
 		update_mask(c);
@@ -486,7 +491,7 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 }
 
 void
-conn_finish(struct conn *c)
+conn_finish(struct conn *c, const char *why)
 {
 	if (c->c_flags & CONN_FINISH)
 		return;
@@ -494,6 +499,7 @@ conn_finish(struct conn *c)
 	c->c_flags |= CONN_FINISH;
 	if (c->c_end == CLOSE_REASONS)
 		c->c_end = CLOSE_SERVER;
+	c->c_finish_why = why;
 	c->c_request_since = 0;	/* no more requests: none is partial */
 }
 
@@ -579,7 +585,7 @@ conn_set_nodelay(struct conn *c)
 void
 conn_half_close(struct conn *c)
 {
-	conn_finish(c);
+	conn_finish(c, "HALFCLOSE fault");
 	c->c_flags |= CONN_HALF;
 }
 
@@ -675,7 +681,7 @@ refuse(struct conn *c, const struct preamble_outcome *o)
 		conn_send(c, l->service->refusal, strlen(l->service->refusal));
 	free(c->c_preamble);
 	c->c_preamble = NULL;
-	conn_finish(c);
+	conn_finish(c, "refused");
 }
 
 static void
@@ -783,7 +789,7 @@ input_too_big(struct conn *c)
 	buf_free(&c->c_in);
 	if (c->c_service->input_too_big != NULL)
 		c->c_service->input_too_big(c, c->c_state);
-	conn_finish(c);
+	conn_finish(c, "request too big");
 }
 
 /* Newly read bytes: straight to the service, or after what it left unused. */
@@ -837,7 +843,7 @@ close_if_drained(struct conn *c)
 	    loop_now(c->c_conns->loop) < c->c_opened + DRAIN_GRACE_MS))
 		return;
 	c->c_end = CLOSE_SHUTDOWN;
-	conn_finish(c);
+	conn_finish(c, "server shutting down");
 	schedule_flush(c);
 	update_mask(c);
 }

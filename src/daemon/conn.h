@@ -98,9 +98,10 @@ int	conn_send(struct conn *c, const void *p, size_t n);
 
 /*
  * Finish: read no more requests, send what is owed, then our FIN, and close
- * once the peer's FIN arrives (or a short linger passes).
+ * once the peer's FIN arrives (or a short linger passes). why, a string
+ * that outlives the connection ("QUIT"), is the reason its close line gives.
  */
-void	conn_finish(struct conn *c);
+void	conn_finish(struct conn *c, const char *why);
 bool	conn_finishing(const struct conn *c);
 
 /*

@@ -39,7 +39,7 @@ agent_open(struct conn *c, void *state)
 	(void)state;
 	if (buf_append(conn_output(c), line, agent_line(line, sizeof(line))) == -1)
 		return -1;
-	conn_finish(c);
+	conn_finish(c, "agent line sent");
 	return 0;
 }
 

@@ -25,7 +25,7 @@ protocol_error(struct conn *c, const char *why, const char *data, size_t len)
 		    why, log_escape(sample, sizeof(sample), data,
 		    len < LOG_SAMPLE ? len : LOG_SAMPLE));
 	resp_add_error(conn_output(c), "ERR Protocol error: %s", why);
-	conn_finish(c);
+	conn_finish(c, "protocol error");
 }
 
 struct command_state {
@@ -79,7 +79,7 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 		if (since == 0)
 			since = cmd_clock_ns();
 		if (cmd_execute(&client, &req, out, &since) == CMD_CLOSE)
-			conn_finish(c);
+			conn_finish(c, "QUIT");
 		if (st->faults.truncate_next)
 			faults_after_reply(c, &st->faults, out, buf_len(out) - before);
 	}

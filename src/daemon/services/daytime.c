@@ -15,7 +15,7 @@ daytime_open(struct conn *c, void *state)
 	(void)state;
 	if (buf_append(conn_output(c), line, inetd_daytime(line, time(NULL))) == -1)
 		return -1;
-	conn_finish(c);
+	conn_finish(c, "daytime sent");
 	return 0;
 }
 

@@ -92,7 +92,7 @@ run_close(struct conn *c, struct faults *f, const struct resp_request *req, stru
 	(void)f;
 	if (req->argc == 3)
 		return end_after(c, PACE_END_CLOSE, req, out);
-	conn_finish(c);		/* a FIN now, no reply */
+	conn_finish(c, "CLOSE fault");	/* a FIN now, no reply */
 	return true;
 }
 
@@ -438,7 +438,7 @@ faults_after_reply(struct conn *c, struct faults *f, struct buf *out, size_t len
 		return;
 	f->truncate_next = false;
 	buf_unappend(out, len - len / 2);
-	conn_finish(c);
+	conn_finish(c, "TRUNCATE fault");
 }
 
 int

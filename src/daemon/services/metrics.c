@@ -36,7 +36,7 @@ respond(struct conn *c, const struct http_request *req, int status, const char *
 	if (req->method != HTTP_HEAD)
 		buf_append(out, body, len);
 	if (!keep_alive)
-		conn_finish(c);
+		conn_finish(c, "HTTP response sent");
 }
 
 static void

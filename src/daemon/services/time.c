@@ -16,7 +16,7 @@ time_open(struct conn *c, void *state)
 	inetd_time(t, time(NULL));
 	if (buf_append(conn_output(c), t, sizeof(t)) == -1)
 		return -1;
-	conn_finish(c);
+	conn_finish(c, "time sent");
 	return 0;
 }
 
