@@ -5,10 +5,13 @@
  * killed worker is restarted while the others serve (no connection
  * refused), a reload reaches every worker, and a bind change is refused.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,4 +213,171 @@ Test(workers, a_worker_killed_under_load_loses_only_its_own)
 	cr_log_info("%llu connections, %llu lost with the killed worker", done, errors);
 	cr_assert_geq(done, 2000, "under 1,000 connections a second: %s", text);
 	cr_assert_leq(errors, 4, "%s", text);
+}
+
+/* The lowest descriptor number pid has free: its next accept takes it. */
+static int
+lowest_free_fd(long pid)
+{
+	char path[64], used[1024] = { 0 };
+	struct dirent *e;
+	DIR *d;
+	long n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	cr_assert_not_null(d = opendir(path));
+	while ((e = readdir(d)) != NULL)
+		if ((n = strtol(e->d_name, NULL, 10)) >= 0 && n < (long)sizeof(used) &&
+		    e->d_name[0] != '.')
+			used[n] = 1;
+	closedir(d);
+	for (fd = 0; fd < (int)sizeof(used) && used[fd]; fd++)
+		continue;
+	return fd;
+}
+
+/* Whether fd has something to read within ms. */
+static bool
+readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * Worker 0 out of descriptors: it backs off without closing the queue it
+ * shares, and the connection that woke it goes to worker 1 at once.
+ */
+Test(workers, out_of_descriptors_a_worker_leaves_the_queue_to_the_other)
+{
+	long w0 = worker_pid(0);
+	struct rlimit old, none;
+	char in[8];
+	int i, fd;
+
+	cr_assert_eq(prlimit((pid_t)w0, RLIMIT_NOFILE, NULL, &old), 0);
+	/* Once worker 0 has closed the INFO connection, if it was its. */
+	usleep(100000);
+	none = (struct rlimit){ (rlim_t)lowest_free_fd(w0), old.rlim_max };
+	cr_assert_eq(prlimit((pid_t)w0, RLIMIT_NOFILE, &none, NULL), 0, "%s", strerror(errno));
+	/* Over 1.5 s: worker 0 is woken again after each 1 s pause. */
+	for (i = 0; i < 60; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		send_all(fd, "PING\r\n", 6);
+		cr_assert(readable_within(fd, 2000), "client %d left in the queue: %s", i, tcpd_log_text());
+		recv_exact(fd, in, 7);
+		assert_bytes(in, 7, "+PONG\r\n", 7);
+		close(fd);
+		usleep(25000);
+	}
+	cr_assert_eq(prlimit((pid_t)w0, RLIMIT_NOFILE, &old, NULL), 0);
+	cr_assert_geq(tcpd_log_count("worker 0: listener command "), 1,
+	    "worker 0 was never woken: %s", tcpd_log_text());
+	cr_assert_geq(tcpd_log_count(": accept: Too many open files; not accepting for "
+	    "1000 ms"), 1);
+	cr_assert_eq(tcpd_log_count("out of file descriptors"), 0);
+}
+
+/* workers = 2 with max_connections = 10: room for 20 in all. */
+static void
+setup_small(void)
+{
+	int i;
+
+	tcpd_start("workers = 2\nmax_connections = 10");
+	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count("all 2 workers serving"), 1);
+}
+
+TestSuite(workers_full, .init = setup_small, .fini = tcpd_teardown, .timeout = 60);
+
+/* WHOAMI on fd, kept open: the worker that answered, or -1 (reply in *reply). */
+static int
+held_worker(int fd, const char **reply)
+{
+	static char in[512];
+	size_t n = 0;
+	ssize_t r;
+	const char *w;
+
+	send_all(fd, "WHOAMI\r\n", 8);
+	while (n < sizeof(in) - 1 && (r = recv(fd, in + n, sizeof(in) - 1 - n, 0)) > 0) {
+		n += (size_t)r;
+		in[n] = '\0';
+		/* "$LEN\r\nTEXT\r\n", or one error line. */
+		if ((in[0] == '$' && strstr(strstr(in, "\r\n") + 2, "\r\n") != NULL) ||
+		    (in[0] == '-' && strstr(in, "\r\n") != NULL))
+			break;
+	}
+	in[n] = '\0';
+	*reply = in;
+	return (w = strstr(in, " worker=")) != NULL ? atoi(w + 8) : -1;
+}
+
+Test(workers_full, a_full_worker_leaves_the_queue_to_the_other)
+{
+	int held[2][10], n[2] = { 0, 0 }, i, fd, w, waiting;
+	const char *reply;
+	char in[8];
+
+	/* Fill worker 0: keep what it serves, close what worker 1 does. */
+	for (i = 0; i < 400 && n[0] < 10; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		w = held_worker(fd, &reply);
+		cr_assert(w == 0 || w == 1, "connection %d: %s", i, reply);
+		if (w == 0)
+			held[0][n[0]++] = fd;
+		else
+			close(fd);
+	}
+	cr_assert_eq(n[0], 10);
+	/* Worker 0 is full: the next ten are worker 1's, none refused. */
+	for (i = 0; i < 10; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		cr_assert_eq(held_worker(fd, &reply), 1, "connection %d: %s", i, reply);
+		held[1][n[1]++] = fd;
+	}
+	/* Both full: the next client waits in the backlog, neither refused nor served... */
+	waiting = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(waiting, "PING\r\n", 6);
+	cr_assert_not(readable_within(waiting, 300), "a full tcpd answered");
+	/* ...until a connection closes and its worker takes the queue again. */
+	close(held[0][0]);
+	recv_exact(waiting, in, 7);
+	assert_bytes(in, 7, "+PONG\r\n", 7);
+	cr_assert_eq(tcpd_log_count("max_connections reached"), 0, "%s", tcpd_log_text());
+	close(waiting);
+	for (i = 1; i < 10; i++)
+		close(held[0][i]);
+	for (i = 0; i < 10; i++)
+		close(held[1][i]);
+}
+
+/* The case: 20 clients at once, room for 20 across the workers, a few times. */
+Test(workers_full, twenty_at_once_are_all_served)
+{
+	int fd[20], round, i, wait;
+	char in[8];
+
+	for (round = 0; round < 10; round++) {
+		for (i = 0; i < 20; i++) {
+			fd[i] = tcp_connect(tcpd.port[P_COMMAND]);
+			send_all(fd[i], "PING\r\n", 6);
+		}
+		for (i = 0; i < 20; i++) {
+			cr_assert(readable_within(fd[i], 3000), "round %d: connection %d "
+			    "never answered", round, i);
+			recv_exact(fd[i], in, 7);
+			assert_bytes(in, 7, "+PONG\r\n", 7);
+		}
+		for (i = 0; i < 20; i++)
+			close(fd[i]);
+		/* Until both workers have seen them go. */
+		for (wait = 0; wait < 200 && strstr(tcpd_info(), "all_connected_clients:1\r\n") ==
+		    NULL; wait++)
+			usleep(5000);
+	}
 }

@@ -260,6 +260,9 @@ on_signal(struct loop *loop, int fd, void *arg, unsigned events)
 		case SIGHUP:
 			reload(d);
 			break;
+		case SERVER_REWATCH_SIGNAL:
+			server_rewatch(d->srv);
+			break;
 		}
 	}
 	if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -275,6 +278,8 @@ setup_signals(struct daemon *d)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	if (stats.worker >= 0)
+		sigaddset(&set, SERVER_REWATCH_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
 	if ((d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,8 @@ struct server {
 	struct listen_socket	**sockets;
 	size_t			  nsockets;
 	bool			  draining;
+	/* A worker at max_connections: not watching its sockets, see watch_sockets(). */
+	bool			  full;
 	struct loop_timer	  shutdown_timer;
 	/* Held for the moment descriptors run out: see shed_queue(). */
 	int			  reserve_fd;
@@ -180,15 +184,89 @@ accept_mask(void)
 	return LOOP_READABLE | (stats.worker >= 0 ? LOOP_EXCLUSIVE : 0);
 }
 
+/* Watched unless paused for an accept error or, in a worker, full. */
+static unsigned
+socket_mask(const struct listen_socket *s)
+{
+	return s->s_srv->full || loop_timer_active(&s->s_resume) ? 0 : accept_mask();
+}
+
 static void
 resume_accept(struct loop *loop, struct loop_timer *timer, void *arg)
 {
 	struct listen_socket *s = arg;
 
 	(void)timer;
-	if (loop_set_mask(loop, s->s_fd, LOOP_READABLE) == -1)
+	if (loop_set_mask(loop, s->s_fd, socket_mask(s)) == -1)
 		log_error("listener %s %s: cannot resume accepting: %m",
 		    s->s_listener->name, s->s_text);
+}
+
+/*
+ * A worker asleep in epoll_wait takes the wake of each connection that
+ * arrives (EPOLLEXCLUSIVE: no other worker is woken for it). One that then
+ * stops watching, full or out of descriptors, leaves those connections
+ * queued with nobody woken for them: so it asks the other workers to look
+ * again (server_rewatch()). Rare, and a few syscalls when it happens.
+ */
+static void
+kick_workers(struct server *srv)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	size_t i;
+	unsigned w;
+	pid_t pid;
+
+	/* One at a time: poll() refuses more fds than RLIMIT_NOFILE, as when out of them. */
+	for (i = 0; i < srv->nsockets; i++) {
+		pfd.fd = srv->sockets[i]->s_fd;
+		if (poll(&pfd, 1, 0) == 1)
+			break;
+	}
+	if (i == srv->nsockets)
+		return;
+	for (w = 0; w < stats_board_size; w++)
+		if ((int)w != stats.worker &&
+		    (pid = __atomic_load_n(&stats_board[w].pid, __ATOMIC_RELAXED)) > 0 &&
+		    kill(pid, SERVER_REWATCH_SIGNAL) == -1 && errno != ESRCH)
+			log_warning("worker %u (pid %d): kill: %m", w, (int)pid);
+}
+
+void
+server_rewatch(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nsockets; i++)
+		if (loop_rearm(srv->loop, srv->sockets[i]->s_fd) == -1)
+			log_error("listener %s %s: epoll_ctl: %m",
+			    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text);
+}
+
+/*
+ * A worker at max_connections leaves the shared queue to the others instead
+ * of accepting only to refuse (nginx's ngx_accept_disabled): out of every
+ * socket's line of waiters until one of its connections closes. With every
+ * worker full, new clients wait in the backlog, as for one full process
+ * that could not accept.
+ */
+static void
+watch_sockets(struct server *srv)
+{
+	bool full = srv->conns.count >= srv->max_connections;
+	size_t i;
+
+	if (stats.worker < 0 || full == srv->full)
+		return;
+	srv->full = full;
+	for (i = 0; i < srv->nsockets; i++)
+		if (loop_set_mask(srv->loop, srv->sockets[i]->s_fd,
+		    socket_mask(srv->sockets[i])) == -1)
+			log_error("listener %s %s: cannot %s accepting: %m",
+			    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text,
+			    full ? "stop" : "resume");
+	if (full)
+		kick_workers(srv);
 }
 
 static void
@@ -208,6 +286,8 @@ pause_accept(struct listen_socket *s)
 	    loop_timer_start(loop, &s->s_resume, ACCEPT_PAUSE_MS) == -1)
 		log_error("listener %s %s: cannot pause accepting: %m",
 		    s->s_listener->name, s->s_text);
+	if (stats.worker >= 0)
+		kick_workers(s->s_srv);
 }
 
 /*
@@ -256,6 +336,9 @@ on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 	int i, cfd;
 
 	(void)events;
+	/* Woken in the pass that filled it: the next pass leaves the line. */
+	if (stats.worker >= 0 && s->s_srv->conns.count >= s->s_srv->max_connections)
+		return;
 	/* A worker: the next connection should wake another one. */
 	if (stats.worker >= 0 && loop_rearm(loop, fd) == -1 &&
 	    log_rate_ok(&s->s_error_log, loop_now(loop), &held))
@@ -271,7 +354,8 @@ on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 				continue;
 			case EMFILE:
 			case ENFILE:
-				if (shed_queue(s))
+				/* Not a queue other workers may have room for. */
+				if (stats.worker < 0 && shed_queue(s))
 					return;
 				pause_accept(s);
 				return;
@@ -297,6 +381,7 @@ before_sleep(struct loop *loop, void *arg)
 	struct server *srv = arg;
 
 	conns_before_sleep(&srv->conns);
+	watch_sockets(srv);
 	stats_publish();
 	if (srv->draining && srv->conns.all == NULL) {
 		log_notice("every connection finished; exiting");

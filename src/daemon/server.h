@@ -2,9 +2,9 @@
 #ifndef TCPD_SERVER_H
 #define TCPD_SERVER_H
 
-#include <stdio.h>
-
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct activation;
 struct config;
@@ -32,6 +32,16 @@ struct server	*server_new(struct loop *loop, const struct config *cfg,
  */
 int		 server_reconfigure(struct server *srv, const struct config *cfg,
 		    char *err, size_t errlen);
+
+/*
+ * Under a supervisor, a worker that stops watching the shared listening
+ * sockets (full at max_connections, or out of descriptors) while
+ * connections are queued sends SERVER_REWATCH_SIGNAL to the other workers:
+ * their server_rewatch() re-adds each socket they watch, which reports one
+ * with connections queued, since no new arrival will wake them for those.
+ */
+#define SERVER_REWATCH_SIGNAL	SIGUSR1
+void		 server_rewatch(struct server *srv);
 
 /*
  * Graceful stop: closes the listening sockets at once, lets each connection

@@ -406,6 +406,14 @@ setup_signals(struct supervisor *sup)
 {
 	sigset_t set;
 
+	/*
+	 * Blocked before any fork, so that a worker kicked by another before
+	 * its signalfd exists keeps the signal pending instead of dying of it.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SERVER_REWATCH_SIGNAL);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
