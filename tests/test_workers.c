@@ -184,6 +184,32 @@ Test(workers, sigterm_drains_every_worker)
 }
 
 /*
+ * A stop refuses new clients at once, as one process does: the supervisor
+ * keeps no copy of the sockets the draining workers have closed.
+ */
+Test(workers, a_stop_refuses_new_clients_at_once)
+{
+	int held = tcp_connect(tcpd.port[P_COMMAND]), fd, i;
+
+	/* Half a request: the drain waits for the rest, so the workers live on. */
+	send_all(held, "PIN", 3);
+	usleep(100000);
+	cr_assert_eq(kill(tcpd.pid, SIGTERM), 0);
+	for (i = 0; i < 300 && tcpd_log_count(": closing the listeners, finishing open "
+	    "connections") < 2; i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count(": closing the listeners, finishing open connections"), 2);
+	fd = tcp_try_connect(tcpd.port[P_COMMAND]);
+	cr_assert_eq(fd, -1, "a new client was accepted into a dead backlog");
+	cr_assert_eq(errno, ECONNREFUSED, "%s", strerror(errno));
+	cr_assert_eq(tcpd_log_count("every worker has finished; exiting"), 0, "the drain "
+	    "ended before the check");
+	close(held);
+	cr_assert_eq(tcpd_stop(), 0);
+	tcpd_restart_same_ports();	/* for the suite's own stop */
+}
+
+/*
  * A worker killed with SIGKILL under a storm of new connections: the socket
  * stays with the supervisor, so only what that worker had in hand is lost,
  * at most one connection per client (4); the queue is served by the other.

@@ -247,6 +247,16 @@ reload(struct supervisor *sup)
 }
 
 static void
+close_sockets(struct supervisor *sup)
+{
+	size_t i;
+
+	for (i = 0; i < sup->act.n; i++)
+		close(sup->act.fds[i]);
+	sup->act.n = 0;
+}
+
+static void
 stop(struct supervisor *sup, const char *signame)
 {
 	unsigned i;
@@ -258,6 +268,12 @@ stop(struct supervisor *sup, const char *signame)
 	}
 	sup->stopping = true;
 	log_notice("%s received: stopping %u workers", signame, running(sup));
+	/*
+	 * No worker will be started again: the sockets live on only in the
+	 * workers, which close them as they drain, and new clients are then
+	 * refused at once instead of queued where nobody will accept.
+	 */
+	close_sockets(sup);
 	(void)notify_send("STOPPING=1");
 	for (i = 0; i < sup->n; i++)
 		loop_timer_stop(sup->loop, &sup->workers[i].restart);
@@ -495,8 +511,7 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 	}
 	rc = 0;
 out:
-	for (i = 0; i < sup.act.n; i++)
-		close(sup.act.fds[i]);
+	close_sockets(&sup);
 	if (sup.sigfd != -1)
 		close(sup.sigfd);
 	if (sup.notifyfd != -1)
