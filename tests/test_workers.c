@@ -7,6 +7,7 @@
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -55,6 +56,15 @@ whoami_worker(void)
 
 	cr_assert_not_null(w, "no worker= in WHOAMI");
 	return atoi(w + 8);
+}
+
+/* Whether fd has something to read within ms. */
+static bool
+readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
 }
 
 /* Worker k's pid, from the board INFO shows. */
@@ -150,8 +160,9 @@ Test(workers, a_reload_reaches_every_worker_and_binds_stay)
 
 	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_connections = 777", NULL);
 	cr_assert_eq(tcpd_reload(text), 0);
-	for (i = 0; i < 200 && tcpd_log_count("configuration reloaded") < 2; i++)
+	for (i = 0; i < 200 && tcpd_log_count("configuration reloaded in all 2 workers") < 1; i++)
 		usleep(10000);
+	cr_assert_eq(tcpd_log_count("configuration reloaded in all 2 workers"), 1);
 	cr_assert_eq(tcpd_log_count("worker 0: configuration reloaded"), 1);
 	cr_assert_eq(tcpd_log_count("worker 1: configuration reloaded"), 1);
 	/* Both workers answer with the new limit. */
@@ -166,7 +177,7 @@ Test(workers, a_reload_reaches_every_worker_and_binds_stay)
 	    "service = echo\n"), -1);
 	cr_assert_eq(tcpd_log_count("reload failed: with workers, the listeners and their binds "
 	    "stay as they started until a restart; keeping the running configuration"), 1);
-	cr_assert_eq(tcpd_log_count("configuration reloaded"), 2);
+	cr_assert_eq(tcpd_log_count("configuration reloaded"), 3);
 	ping_ok();
 }
 
@@ -181,6 +192,46 @@ Test(workers, sigterm_drains_every_worker)
 	cr_assert_eq(tcpd_log_count("LeakSanitizer"), 0);
 	close(fd);
 	tcpd_restart_same_ports();	/* for the suite's own stop */
+}
+
+/*
+ * SIGHUP to every process, as pkill -HUP tcpd sends it, with a file that
+ * drops a listener: the supervisor refuses it, and the workers, which take
+ * their configuration only from it, keep serving that listener.
+ */
+Test(workers, a_sighup_to_every_process_changes_nothing_the_supervisor_refused)
+{
+	long w0 = worker_pid(0), w1 = worker_pid(1);
+	char text[4096], in[8], *echo, *next;
+	FILE *f;
+	int i, fd;
+
+	tcpd_config_text(text, sizeof(text), "workers = 2", NULL);
+	cr_assert_not_null(echo = strstr(text, "[listener.echo]"));
+	cr_assert_not_null(next = strstr(echo, "[listener.discard]"));
+	memmove(echo, next, strlen(next) + 1);
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(kill((pid_t)w0, SIGHUP), 0);
+	cr_assert_eq(kill((pid_t)w1, SIGHUP), 0);
+	cr_assert_eq(kill(tcpd.pid, SIGHUP), 0);
+	for (i = 0; i < 300 && (tcpd_log_count("reload failed: with workers, the listeners") < 1 ||
+	    tcpd_log_count("SIGHUP ignored: a worker takes its configuration from the "
+	    "supervisor") < 2); i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count("reload failed: with workers, the listeners"), 1);
+	cr_assert_eq(tcpd_log_count("SIGHUP ignored: a worker takes its configuration from the "
+	    "supervisor"), 2, "%s", tcpd_log_text());
+	for (i = 0; i < 20; i++) {
+		fd = tcp_connect(tcpd.port[P_ECHO]);
+		send_all(fd, "ping\n", 5);
+		cr_assert(readable_within(fd, 2000), "echo connection %d left unserved", i);
+		recv_exact(fd, in, 5);
+		assert_bytes(in, 5, "ping\n", 5);
+		close(fd);
+	}
+	cr_assert_eq(tcpd_log_count("configuration reloaded"), 0);
 }
 
 /*
@@ -261,15 +312,6 @@ lowest_free_fd(long pid)
 	for (fd = 0; fd < (int)sizeof(used) && used[fd]; fd++)
 		continue;
 	return fd;
-}
-
-/* Whether fd has something to read within ms. */
-static bool
-readable_within(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
 }
 
 /*
@@ -406,4 +448,89 @@ Test(workers_full, twenty_at_once_are_all_served)
 		    NULL; wait++)
 			usleep(5000);
 	}
+}
+
+/* A datagram socket standing in for systemd's, as $NOTIFY_SOCKET for what starts next. */
+static int
+notify_listen(char *path, size_t size)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(path, size, "/tmp/tcpd-notify-workers-%d", (int)getpid());
+	unlink(path);
+	memcpy(sun.sun_path, path, strlen(path));
+	cr_assert_geq(fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "%s", strerror(errno));
+	setenv("NOTIFY_SOCKET", path, 1);
+	unsetenv("WATCHDOG_USEC");
+	return fd;
+}
+
+/* The next notification that starts with prefix (others skipped), within 5 s. */
+static const char *
+await_note(int fd, const char *prefix)
+{
+	static char note[512];
+	ssize_t n;
+
+	while (readable_within(fd, 5000)) {
+		cr_assert_gt(n = recv(fd, note, sizeof(note) - 1, 0), 0);
+		note[n] = '\0';
+		if (strncmp(note, prefix, strlen(prefix)) == 0)
+			return note;
+	}
+	cr_assert_fail("no notification starting '%s'", prefix);
+	return NULL;
+}
+
+TestSuite(workers_systemd, .fini = tcpd_teardown, .timeout = 60);
+
+/*
+ * The supervisor tells systemd of each reload (RELOADING=1, then READY=1)
+ * once every worker has answered; a worker that could not apply it (here:
+ * stopping, told so by someone else) is reported and started again on it.
+ */
+Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
+{
+	char path[64], text[4096];
+	const char *reply;
+	int nfd, held = -1, i, fd;
+
+	nfd = notify_listen(path, sizeof(path));
+	tcpd_start("workers = 2");
+	unsetenv("NOTIFY_SOCKET");
+	await_note(nfd, "READY=1");
+	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_line = 1000", NULL);
+	cr_assert_eq(tcpd_reload(text), 0);
+	await_note(nfd, "RELOADING=1\nMONOTONIC_USEC=");
+	cr_assert_str_eq(await_note(nfd, "READY=1"), "READY=1");
+	cr_assert_eq(tcpd_log_count("configuration reloaded in all 2 workers"), 1);
+
+	/* Worker 0 draining, kept at it by half a request. */
+	for (i = 0; i < 400 && held == -1; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		if (held_worker(fd, &reply) == 0)
+			held = fd;
+		else
+			close(fd);
+	}
+	cr_assert_neq(held, -1);
+	send_all(held, "PIN", 3);
+	cr_assert_eq(kill((pid_t)worker_pid(0), SIGTERM), 0);
+	for (i = 0; i < 300 && tcpd_log_count("worker 0: closing the listeners") == 0; i++)
+		usleep(10000);
+	cr_assert_eq(kill(tcpd.pid, SIGHUP), 0);
+	await_note(nfd, "RELOADING=1\nMONOTONIC_USEC=");
+	cr_assert_str_eq(await_note(nfd, "READY=1"), "READY=1\nSTATUS=reload failed in 1 of 2 "
+	    "workers (see the log); restarting them on the new configuration");
+	cr_assert_eq(tcpd_log_count("reload failed in worker 0: shutting down; restarting it on "
+	    "the new configuration"), 1, "%s", tcpd_log_text());
+	for (i = 0; i < 300 && tcpd_log_count("worker 0: tcpd 0.1.0 ready") < 2; i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count("worker 0: tcpd 0.1.0 ready"), 2, "not restarted: %s",
+	    tcpd_log_text());
+	close(held);
+	close(nfd);
+	unlink(path);
 }

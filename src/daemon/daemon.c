@@ -13,6 +13,7 @@
 
 #include "tcpd_build.h"
 #include "daemon/activation.h"
+#include "daemon/channel.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
@@ -35,6 +36,7 @@ struct daemon {
 	struct loop		*loop;
 	struct server		*srv;
 	int			 sigfd;
+	int			 channel;	/* a worker's, to its supervisor; or -1 */
 	bool			 stopping;
 	struct loop_timer	 status_timer;
 	struct loop_timer	 watchdog_timer;
@@ -80,6 +82,16 @@ daemon_load_config(const char *path, struct config *cfg, bool running)
 }
 
 /* A notification that fails under systemd is worth a (rate-limited) line. */
+static void
+notified(struct daemon *d, int rc)
+{
+	unsigned held;
+
+	if (rc < 0 && log_rate_ok(&d->notify_log, loop_now(d->loop), &held))
+		log_warning("sd_notify to %s failed: %s", d->channel != -1 ? "the supervisor" :
+		    "$NOTIFY_SOCKET", strerror(-rc));
+}
+
 static void notify(struct daemon *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -87,16 +99,12 @@ static void
 notify(struct daemon *d, const char *fmt, ...)
 {
 	char state[512];
-	unsigned held;
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
 	vsnprintf(state, sizeof(state), fmt, ap);
 	va_end(ap);
-	if ((rc = notify_send(state)) < 0 &&
-	    log_rate_ok(&d->notify_log, loop_now(d->loop), &held))
-		log_warning("sd_notify to $NOTIFY_SOCKET failed: %s", strerror(-rc));
+	notified(d, notify_send(state));
 }
 
 static void
@@ -154,24 +162,45 @@ fit_fd_limit(struct config *cfg)
 	}
 }
 
+/* Makes next the running configuration (taking it), or says why not in err. */
+static int
+apply(struct daemon *d, struct config *next, char *err, size_t errlen)
+{
+	fit_fd_limit(next);
+	if (server_reconfigure(d->srv, next, err, errlen) == -1) {
+		log_error("reload failed: %s; keeping the running configuration", err);
+		config_free(next);
+		return -1;
+	}
+	if (next->log_target != d->cfg.log_target)
+		log_set_target(next->log_target);
+	config_free(&d->cfg);
+	d->cfg = *next;
+	log_set_level(d->cfg.log_level);
+	log_notice("configuration reloaded");
+	return 0;
+}
+
 /* SIGHUP: a config that fails to load or apply changes nothing. */
 static void
 reload(struct daemon *d)
 {
 	struct config next;
-	struct timespec now;
 	char err[256];
 
 	if (d->stopping)
 		return;
+	if (d->channel != -1) {
+		/* pkill -HUP tcpd reaches the supervisor too, which hands the file on. */
+		log_info("SIGHUP ignored: a worker takes its configuration from the supervisor");
+		return;
+	}
 	if (d->path == NULL) {
 		log_warning("SIGHUP received: tcpd runs on --listen/--service, with no "
 		    "configuration file to re-read; nothing changed");
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	notify(d, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)now.tv_sec * 1000000 + (unsigned long long)now.tv_nsec / 1000);
+	notified(d, notify_reloading());
 	log_notice("SIGHUP received: reloading %s", d->path);
 	if (daemon_load_config(d->path, &next, true) == -1) {
 		log_error("reload failed: keeping the running configuration");
@@ -179,22 +208,46 @@ reload(struct daemon *d)
 		    "running the previous configuration", d->path);
 		return;
 	}
-	fit_fd_limit(&next);
-	if (server_reconfigure(d->srv, &next, err, sizeof(err)) == -1) {
-		log_error("reload failed: %s; keeping the running configuration", err);
+	if (apply(d, &next, err, sizeof(err)) == -1) {
 		notify(d, "READY=1\nSTATUS=reload failed (%s); running the previous "
 		    "configuration", err);
-		config_free(&next);
 		return;
 	}
-	if (next.log_target != d->cfg.log_target)
-		log_set_target(next.log_target);
-	config_free(&d->cfg);
-	d->cfg = next;
-	log_set_level(d->cfg.log_level);
-	log_notice("configuration reloaded");
 	notify(d, "READY=1");
 	send_status(d);
+}
+
+/* A configuration from the supervisor: applied, and the outcome said back. */
+static void
+on_channel(struct loop *loop, int fd, void *arg, unsigned events)
+{
+	struct daemon *d = arg;
+	struct config next;
+	char text[64], err[256];
+	bool got;
+	ssize_t n;
+
+	(void)events;
+	while ((n = channel_recv(fd, text, sizeof(text), &next, &got)) != 0) {
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1) {
+			log_error("reload failed: the configuration from the supervisor: %m");
+			notify(d, CHANNEL_FAILED "cannot take the configuration: %s",
+			    strerror(errno));
+			if (errno == EBADMSG || errno == ENOMEM)
+				continue;
+			break;
+		}
+		if (!got)
+			continue;
+		if (apply(d, &next, err, sizeof(err)) == -1)
+			notify(d, CHANNEL_FAILED "%s", err);
+		else
+			notify(d, CHANNEL_APPLIED);
+	}
+	/* The supervisor is gone: its death signal (SIGTERM) stops this worker. */
+	loop_del_fd(loop, fd);
 }
 
 /* Stops accepting and lets every connection finish what it owes. */
@@ -287,10 +340,11 @@ setup_signals(struct daemon *d)
 	return loop_add_fd(d->loop, d->sigfd, LOOP_READABLE, on_signal, d);
 }
 
-int
-daemon_run(const char *path, struct config *cfg, const struct activation *act, int worker)
+static int
+run(const char *path, struct config *cfg, const struct activation *act, int worker,
+    int channel)
 {
-	struct daemon d = { .path = path, .cfg = *cfg, .sigfd = -1 };
+	struct daemon d = { .path = path, .cfg = *cfg, .sigfd = -1, .channel = channel };
 	struct timespec now;
 	char err[256];
 	int rc = 1;
@@ -316,6 +370,13 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act, i
 	if (setup_signals(&d) == -1) {
 		log_error("cannot set up signal handling: %m");
 		goto out;
+	}
+	if (channel != -1) {
+		notify_set_fd(channel);
+		if (loop_add_fd(d.loop, channel, LOOP_READABLE, on_channel, &d) == -1) {
+			log_error("cannot watch the channel to the supervisor: %m");
+			goto out;
+		}
 	}
 	if ((d.srv = server_new(d.loop, &d.cfg, act, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
@@ -346,8 +407,23 @@ out:
 	server_free(d.srv);
 	if (d.sigfd != -1)
 		close(d.sigfd);
+	if (channel != -1)
+		close(channel);
 	loop_free(d.loop);
 	config_free(&d.cfg);
 	notify_reset();
 	return rc;
+}
+
+int
+daemon_run(const char *path, struct config *cfg, const struct activation *act, int worker)
+{
+	return run(path, cfg, act, worker, -1);
+}
+
+int
+daemon_run_worker(const char *path, struct config *cfg, const struct activation *act,
+    unsigned index, int channel)
+{
+	return run(path, cfg, act, (int)index, channel);
 }

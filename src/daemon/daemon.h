@@ -26,4 +26,14 @@ int	daemon_load_config(const char *path, struct config *cfg, bool running);
 int	daemon_run(const char *path, struct config *cfg, const struct activation *act,
 	    int worker);
 
+/*
+ * The same, as worker index under a supervisor, with channel its end of
+ * the channel to it (channel.h): notifications go there, and so does the
+ * outcome of each configuration the supervisor sends, the only way a worker
+ * reloads (it never reads path, shown in its log only; it ignores SIGHUP).
+ * Closes channel before returning.
+ */
+int	daemon_run_worker(const char *path, struct config *cfg, const struct activation *act,
+	    unsigned index, int channel);
+
 #endif
