@@ -495,7 +495,8 @@ Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
 {
 	char path[64], text[4096];
 	const char *reply;
-	int nfd, held = -1, i, fd;
+	int nfd, held = -1, i, fd, seen;
+	FILE *f;
 
 	nfd = notify_listen(path, sizeof(path));
 	tcpd_start("workers = 2");
@@ -520,6 +521,10 @@ Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
 	cr_assert_eq(kill((pid_t)worker_pid(0), SIGTERM), 0);
 	for (i = 0; i < 300 && tcpd_log_count("worker 0: closing the listeners") == 0; i++)
 		usleep(10000);
+	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_connections = 777", NULL);
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	fputs(text, f);
+	fclose(f);
 	cr_assert_eq(kill(tcpd.pid, SIGHUP), 0);
 	await_note(nfd, "RELOADING=1\nMONOTONIC_USEC=");
 	cr_assert_str_eq(await_note(nfd, "READY=1"), "READY=1\nSTATUS=reload failed in 1 of 2 "
@@ -530,6 +535,13 @@ Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
 		usleep(10000);
 	cr_assert_eq(tcpd_log_count("worker 0: tcpd 0.1.0 ready"), 2, "not restarted: %s",
 	    tcpd_log_text());
+	/* Restarted, it runs what the other applied. */
+	for (i = 0, seen = 0; i < 200 && seen != 3; i++) {
+		reply = ask("CONFIG GET maxclients\r\nWHOAMI\r\n");
+		cr_assert_not_null(strstr(reply, "$3\r\n777\r\n"), "%s", reply);
+		seen |= strstr(reply, " worker=1") != NULL ? 2 : 1;
+	}
+	cr_assert_eq(seen, 3, "one worker never answered");
 	close(held);
 	close(nfd);
 	unlink(path);
