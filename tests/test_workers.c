@@ -487,9 +487,10 @@ await_note(int fd, const char *prefix)
 TestSuite(workers_systemd, .fini = tcpd_teardown, .timeout = 60);
 
 /*
- * The supervisor tells systemd of each reload (RELOADING=1, then READY=1)
- * once every worker has answered; a worker that could not apply it (here:
- * stopping, told so by someone else) is reported and started again on it.
+ * The supervisor feeds systemd's watchdog, and tells it of each reload
+ * (RELOADING=1, then READY=1) once every worker has answered; a worker that
+ * could not apply it (here: stopping, told so by someone else) is reported
+ * and started again on it.
  */
 Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
 {
@@ -499,9 +500,12 @@ Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
 	FILE *f;
 
 	nfd = notify_listen(path, sizeof(path));
+	setenv("WATCHDOG_USEC", "200000", 1);	/* the supervisor's: pings every 100 ms */
 	tcpd_start("workers = 2");
 	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
 	await_note(nfd, "READY=1");
+	await_note(nfd, "WATCHDOG=1");
 	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_line = 1000", NULL);
 	cr_assert_eq(tcpd_reload(text), 0);
 	await_note(nfd, "RELOADING=1\nMONOTONIC_USEC=");

@@ -41,7 +41,6 @@ struct daemon {
 	struct loop_timer	 status_timer;
 	struct loop_timer	 watchdog_timer;
 	struct loop_timer	 delay_timer;	/* shutdown_delay */
-	uint64_t		 watchdog_ms;
 	uint64_t		 last_commands;
 	struct log_rate		 notify_log;
 };
@@ -127,13 +126,51 @@ on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	loop_timer_start(loop, timer, STATUS_EVERY_MS);
 }
 
+static uint64_t watchdog_ms;
+static struct log_rate watchdog_log;
+
+static void
+feed_watchdog(struct loop *loop)
+{
+	unsigned held;
+	int rc;
+
+	if ((rc = notify_send("WATCHDOG=1")) < 0 &&
+	    log_rate_ok(&watchdog_log, loop_now(loop), &held))
+		log_warning("sd_notify WATCHDOG=1 failed: %s", strerror(-rc));
+}
+
 static void
 on_watchdog_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
-	struct daemon *d = arg;
+	(void)arg;
+	feed_watchdog(loop);
+	loop_timer_start(loop, timer, watchdog_ms);
+}
 
-	notify(d, "WATCHDOG=1");
-	loop_timer_start(loop, timer, d->watchdog_ms);
+void
+daemon_watchdog_start(struct loop *loop, struct loop_timer *timer)
+{
+	if ((watchdog_ms = notify_watchdog_usec() / 2000) == 0)
+		return;
+	loop_timer_init(timer, on_watchdog_timer, NULL);
+	loop_timer_start(loop, timer, watchdog_ms);
+	feed_watchdog(loop);
+}
+
+int
+daemon_watch_signals(struct loop *loop, const sigset_t *set, loop_fd_fn fn, void *arg)
+{
+	int fd;
+
+	if (sigprocmask(SIG_BLOCK, set, NULL) == -1 ||
+	    (fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	if (loop_add_fd(loop, fd, LOOP_READABLE, fn, arg) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -333,11 +370,7 @@ setup_signals(struct daemon *d)
 	sigaddset(&set, SIGHUP);
 	if (stats.worker >= 0)
 		sigaddset(&set, SERVER_REWATCH_SIGNAL);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		return -1;
-	if ((d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		return -1;
-	return loop_add_fd(d->loop, d->sigfd, LOOP_READABLE, on_signal, d);
+	return (d->sigfd = daemon_watch_signals(d->loop, &set, on_signal, d)) == -1 ? -1 : 0;
 }
 
 static int
@@ -393,11 +426,7 @@ run(const char *path, struct config *cfg, const struct activation *act, int work
 	send_status(&d);
 	loop_timer_init(&d.status_timer, on_status_timer, &d);
 	loop_timer_start(d.loop, &d.status_timer, STATUS_EVERY_MS);
-	if ((d.watchdog_ms = notify_watchdog_usec() / 2000) > 0) {
-		loop_timer_init(&d.watchdog_timer, on_watchdog_timer, &d);
-		loop_timer_start(d.loop, &d.watchdog_timer, d.watchdog_ms);
-		notify(&d, "WATCHDOG=1");
-	}
+	daemon_watchdog_start(d.loop, &d.watchdog_timer);
 	if (loop_run(d.loop) == -1) {
 		log_error("event loop: %m");
 		goto out;

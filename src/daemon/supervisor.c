@@ -58,7 +58,6 @@ struct supervisor {
 	bool			 announced;	/* READY=1 sent to systemd */
 	struct loop_timer	 status_timer;
 	struct loop_timer	 watchdog_timer;
-	uint64_t		 watchdog_ms;
 };
 
 unsigned
@@ -490,15 +489,6 @@ on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	loop_timer_start(loop, timer, STATUS_EVERY_MS);
 }
 
-static void
-on_watchdog_timer(struct loop *loop, struct loop_timer *timer, void *arg)
-{
-	struct supervisor *sup = arg;
-
-	(void)notify_send("WATCHDOG=1");
-	loop_timer_start(loop, timer, sup->watchdog_ms);
-}
-
 static int
 setup_signals(struct supervisor *sup)
 {
@@ -517,10 +507,8 @@ setup_signals(struct supervisor *sup)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
-	    (sup->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		return -1;
-	return loop_add_fd(sup->loop, sup->sigfd, LOOP_READABLE, on_signal, sup);
+	return (sup->sigfd = daemon_watch_signals(sup->loop, &set, on_signal, sup)) == -1 ?
+	    -1 : 0;
 }
 
 /* Binds (or takes from systemd) every listener's sockets once, for all workers. */
@@ -581,10 +569,7 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 		start_worker(&sup.workers[i]);
 	loop_timer_init(&sup.status_timer, on_status_timer, &sup);
 	loop_timer_start(sup.loop, &sup.status_timer, STATUS_EVERY_MS);
-	if ((sup.watchdog_ms = notify_watchdog_usec() / 2000) > 0) {
-		loop_timer_init(&sup.watchdog_timer, on_watchdog_timer, &sup);
-		loop_timer_start(sup.loop, &sup.watchdog_timer, sup.watchdog_ms);
-	}
+	daemon_watchdog_start(sup.loop, &sup.watchdog_timer);
 	if (loop_run(sup.loop) == -1) {
 		log_error("event loop: %m");
 		signal_workers(&sup, SIGKILL);
