@@ -3,6 +3,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -18,6 +21,7 @@
 #include "daemon/config.h"
 #include "daemon/notify.h"
 #include "daemon/services/service.h"
+#include "daemon/sockets.h"
 
 /*
  * A datagram socket of the test's own, standing in for systemd's. Either
@@ -320,4 +324,87 @@ Test(channel, a_configuration_without_its_file_is_refused)
 	cr_assert_not(got);
 	close(ch[0]);
 	close(ch[1]);
+}
+
+static void
+load(struct config *cfg, const char *text)
+{
+	struct config_errors errs;
+
+	cr_assert_eq(config_load_string(cfg, text, &errs), 0, "%s", errs.err[0].msg);
+}
+
+static bool
+listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+static void
+close_all(struct activation *a)
+{
+	while (a->n > 0)
+		close(a->fds[--a->n]);
+}
+
+/* A supervisor's sockets: each listener's addresses bound once, named by listener. */
+Test(sockets, each_address_is_bound_once_and_named)
+{
+	struct activation none = { .n = 0 }, out;
+	struct config cfg;
+	char err[256];
+
+	load(&cfg, "[listener.a]\nbind = 127.0.0.1:0 [::1]:0\nservice = echo\n"
+	    "[listener.b]\nbind = 127.0.0.1:0 -[2001:db8::1]:0\nservice = daytime\n");
+	cr_assert_eq(sockets_open(&cfg, &none, &out, err, sizeof(err)), 0, "%s", err);
+	/* b's optional address is not on this host: skipped, not fatal. */
+	cr_assert_eq(out.n, 3);
+	cr_assert_str_eq(out.names[0], "a");
+	cr_assert_str_eq(out.names[1], "a");
+	cr_assert_str_eq(out.names[2], "b");
+	cr_assert(listening(out.fds[0]) && listening(out.fds[1]) && listening(out.fds[2]));
+	close_all(&out);
+	config_free(&cfg);
+}
+
+/*
+ * Sockets systemd passed replace the binds of the listener named after them;
+ * one no listener is named after fails the start with nothing left open.
+ */
+Test(sockets, passed_sockets_replace_binds_and_must_match_a_listener)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct activation passed = { .n = 1 }, out;
+	struct config cfg;
+	char err[256];
+	int fd;
+
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	passed.fds[0] = fd;
+	snprintf(passed.names[0], sizeof(passed.names[0]), "a");
+	load(&cfg, "[listener.a]\nbind = 127.0.0.1:0 [::1]:0\nservice = echo\n");
+	cr_assert_eq(sockets_open(&cfg, &passed, &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(out.n, 1, "the passed socket only");
+	cr_assert_eq(out.fds[0], fd);
+	close_all(&out);
+
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	passed.fds[0] = fd;
+	snprintf(passed.names[0], sizeof(passed.names[0]), "zzz");
+	cr_assert_eq(sockets_open(&cfg, &passed, &out, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "the socket systemd passed as 'zzz' (127.0.0.1:"), "%s",
+	    err);
+	cr_assert_not_null(strstr(err, ") matches no listener"), "%s", err);
+	cr_assert_eq(out.n, 0);
+	cr_assert_eq(fcntl(fd, F_GETFD), -1, "the passed socket is closed");
+	cr_assert_eq(errno, EBADF);
+	config_free(&cfg);
 }

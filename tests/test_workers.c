@@ -334,7 +334,8 @@ Test(workers, out_of_descriptors_a_worker_leaves_the_queue_to_the_other)
 	for (i = 0; i < 60; i++) {
 		fd = tcp_connect(tcpd.port[P_COMMAND]);
 		send_all(fd, "PING\r\n", 6);
-		cr_assert(readable_within(fd, 2000), "client %d left in the queue: %s", i, tcpd_log_text());
+		cr_assert(readable_within(fd, 2000), "client %d left in the queue: %s", i,
+		    tcpd_log_text());
 		recv_exact(fd, in, 7);
 		assert_bytes(in, 7, "+PONG\r\n", 7);
 		close(fd);

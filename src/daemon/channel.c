@@ -68,12 +68,14 @@ pack(int fd, const struct config *cfg)
 		for (j = 0; j < cfg->nfiles; j++)
 			if (lc->file == cfg->files[j])
 				refs.file = (int32_t)j;
-		if (write_all(fd, lc, sizeof(*lc)) == -1 || write_all(fd, &refs, sizeof(refs)) == -1)
+		if (write_all(fd, lc, sizeof(*lc)) == -1 ||
+		    write_all(fd, &refs, sizeof(refs)) == -1)
 			return -1;
 	}
 	for (i = 0; i < cfg->nfiles; i++) {
 		len = (uint32_t)strlen(cfg->files[i]);
-		if (write_all(fd, &len, sizeof(len)) == -1 || write_all(fd, cfg->files[i], len) == -1)
+		if (write_all(fd, &len, sizeof(len)) == -1 ||
+		    write_all(fd, cfg->files[i], len) == -1)
 			return -1;
 	}
 	return 0;

@@ -56,13 +56,6 @@ void		 server_shutdown(struct server *srv);
  */
 void		 server_announce(const struct server *srv, FILE *out);
 
-/*
- * A copy (dup) of each listening socket, named by its listener, as socket
- * activation passes them: for worker processes to adopt. Returns 0, or -1
- * with errno (E2BIG: more than ACTIVATION_MAX) and nothing in act.
- */
-int		 server_export(const struct server *srv, struct activation *act);
-
 /* Closes the listeners and every connection at once, and frees the server. */
 void		 server_free(struct server *srv);
 

@@ -19,6 +19,7 @@
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
+#include "daemon/sockets.h"
 #include "daemon/stats.h"
 #include "daemon/supervisor.h"
 #include "tcpd/log.h"
@@ -511,29 +512,12 @@ setup_signals(struct supervisor *sup)
 	    -1 : 0;
 }
 
-/* Binds (or takes from systemd) every listener's sockets once, for all workers. */
-static int
-open_sockets(struct supervisor *sup, const struct activation *passed)
-{
-	struct server *srv;
-	char err[256];
-	int rc;
-
-	if ((srv = server_new(sup->loop, &sup->cfg, passed, err, sizeof(err))) == NULL) {
-		log_error("%s", err);
-		return -1;
-	}
-	if ((rc = server_export(srv, &sup->act)) == -1)
-		log_error("cannot hand the listening sockets to the workers: %m");
-	server_free(srv);
-	return rc;
-}
-
 int
 supervisor_run(const char *path, struct config *cfg, const struct activation *act,
     unsigned n)
 {
 	struct supervisor sup = { .path = path, .cfg = *cfg, .sigfd = -1, .n = n };
+	char err[256];
 	int rc = 1;
 	unsigned i;
 
@@ -560,8 +544,11 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 		log_error("cannot set up the supervisor: %m");
 		goto out;
 	}
-	if (open_sockets(&sup, act) == -1)
+	/* Bound (or taken from systemd) once, for every worker: no server here. */
+	if (sockets_open(&sup.cfg, act, &sup.act, err, sizeof(err)) == -1) {
+		log_error("%s", err);
 		goto out;
+	}
 	for (i = 0; i < n; i++)
 		loop_timer_init(&sup.workers[i].restart, on_restart, &sup.workers[i]);
 	log_notice("starting %u workers", n);
