@@ -529,6 +529,8 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 		log_error("out of memory");
 		goto out;
 	}
+	for (i = 0; i < n; i++)
+		sup.workers[i] = (struct worker){ .sup = &sup, .index = i, .chan = -1 };
 	/* Shared with every worker: forked after this, they all see the same pages. */
 	stats_board = mmap(NULL, n * sizeof(*stats_board), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -538,8 +540,6 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 		goto out;
 	}
 	stats_board_size = n;
-	for (i = 0; i < n; i++)
-		sup.workers[i] = (struct worker){ .sup = &sup, .index = i, .chan = -1 };
 	if (setup_signals(&sup) == -1) {
 		log_error("cannot set up the supervisor: %m");
 		goto out;
