@@ -5,10 +5,14 @@
  * killed worker is restarted while the others serve (no connection
  * refused), a reload reaches every worker, and a bind change is refused.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +56,15 @@ whoami_worker(void)
 
 	cr_assert_not_null(w, "no worker= in WHOAMI");
 	return atoi(w + 8);
+}
+
+/* Whether fd has something to read within ms. */
+static bool
+readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
 }
 
 /* Worker k's pid, from the board INFO shows. */
@@ -147,8 +160,9 @@ Test(workers, a_reload_reaches_every_worker_and_binds_stay)
 
 	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_connections = 777", NULL);
 	cr_assert_eq(tcpd_reload(text), 0);
-	for (i = 0; i < 200 && tcpd_log_count("configuration reloaded") < 2; i++)
+	for (i = 0; i < 200 && tcpd_log_count("configuration reloaded in all 2 workers") < 1; i++)
 		usleep(10000);
+	cr_assert_eq(tcpd_log_count("configuration reloaded in all 2 workers"), 1);
 	cr_assert_eq(tcpd_log_count("worker 0: configuration reloaded"), 1);
 	cr_assert_eq(tcpd_log_count("worker 1: configuration reloaded"), 1);
 	/* Both workers answer with the new limit. */
@@ -163,7 +177,7 @@ Test(workers, a_reload_reaches_every_worker_and_binds_stay)
 	    "service = echo\n"), -1);
 	cr_assert_eq(tcpd_log_count("reload failed: with workers, the listeners and their binds "
 	    "stay as they started until a restart; keeping the running configuration"), 1);
-	cr_assert_eq(tcpd_log_count("configuration reloaded"), 2);
+	cr_assert_eq(tcpd_log_count("configuration reloaded"), 3);
 	ping_ok();
 }
 
@@ -177,6 +191,72 @@ Test(workers, sigterm_drains_every_worker)
 	cr_assert_eq(tcpd_log_count(": closing the listeners, finishing open connections"), 2);
 	cr_assert_eq(tcpd_log_count("LeakSanitizer"), 0);
 	close(fd);
+	tcpd_restart_same_ports();	/* for the suite's own stop */
+}
+
+/*
+ * SIGHUP to every process, as pkill -HUP tcpd sends it, with a file that
+ * drops a listener: the supervisor refuses it, and the workers, which take
+ * their configuration only from it, keep serving that listener.
+ */
+Test(workers, a_sighup_to_every_process_changes_nothing_the_supervisor_refused)
+{
+	long w0 = worker_pid(0), w1 = worker_pid(1);
+	char text[4096], in[8], *echo, *next;
+	FILE *f;
+	int i, fd;
+
+	tcpd_config_text(text, sizeof(text), "workers = 2", NULL);
+	cr_assert_not_null(echo = strstr(text, "[listener.echo]"));
+	cr_assert_not_null(next = strstr(echo, "[listener.discard]"));
+	memmove(echo, next, strlen(next) + 1);
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(kill((pid_t)w0, SIGHUP), 0);
+	cr_assert_eq(kill((pid_t)w1, SIGHUP), 0);
+	cr_assert_eq(kill(tcpd.pid, SIGHUP), 0);
+	for (i = 0; i < 300 && (tcpd_log_count("reload failed: with workers, the listeners") < 1 ||
+	    tcpd_log_count("SIGHUP ignored: a worker takes its configuration from the "
+	    "supervisor") < 2); i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count("reload failed: with workers, the listeners"), 1);
+	cr_assert_eq(tcpd_log_count("SIGHUP ignored: a worker takes its configuration from the "
+	    "supervisor"), 2, "%s", tcpd_log_text());
+	for (i = 0; i < 20; i++) {
+		fd = tcp_connect(tcpd.port[P_ECHO]);
+		send_all(fd, "ping\n", 5);
+		cr_assert(readable_within(fd, 2000), "echo connection %d left unserved", i);
+		recv_exact(fd, in, 5);
+		assert_bytes(in, 5, "ping\n", 5);
+		close(fd);
+	}
+	cr_assert_eq(tcpd_log_count("configuration reloaded"), 0);
+}
+
+/*
+ * A stop refuses new clients at once, as one process does: the supervisor
+ * keeps no copy of the sockets the draining workers have closed.
+ */
+Test(workers, a_stop_refuses_new_clients_at_once)
+{
+	int held = tcp_connect(tcpd.port[P_COMMAND]), fd, i;
+
+	/* Half a request: the drain waits for the rest, so the workers live on. */
+	send_all(held, "PIN", 3);
+	usleep(100000);
+	cr_assert_eq(kill(tcpd.pid, SIGTERM), 0);
+	for (i = 0; i < 300 && tcpd_log_count(": closing the listeners, finishing open "
+	    "connections") < 2; i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count(": closing the listeners, finishing open connections"), 2);
+	fd = tcp_try_connect(tcpd.port[P_COMMAND]);
+	cr_assert_eq(fd, -1, "a new client was accepted into a dead backlog");
+	cr_assert_eq(errno, ECONNREFUSED, "%s", strerror(errno));
+	cr_assert_eq(tcpd_log_count("every worker has finished; exiting"), 0, "the drain "
+	    "ended before the check");
+	close(held);
+	cr_assert_eq(tcpd_stop(), 0);
 	tcpd_restart_same_ports();	/* for the suite's own stop */
 }
 
@@ -210,4 +290,264 @@ Test(workers, a_worker_killed_under_load_loses_only_its_own)
 	cr_log_info("%llu connections, %llu lost with the killed worker", done, errors);
 	cr_assert_geq(done, 2000, "under 1,000 connections a second: %s", text);
 	cr_assert_leq(errors, 4, "%s", text);
+}
+
+/* The lowest descriptor number pid has free: its next accept takes it. */
+static int
+lowest_free_fd(long pid)
+{
+	char path[64], used[1024] = { 0 };
+	struct dirent *e;
+	DIR *d;
+	long n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	cr_assert_not_null(d = opendir(path));
+	while ((e = readdir(d)) != NULL)
+		if ((n = strtol(e->d_name, NULL, 10)) >= 0 && n < (long)sizeof(used) &&
+		    e->d_name[0] != '.')
+			used[n] = 1;
+	closedir(d);
+	for (fd = 0; fd < (int)sizeof(used) && used[fd]; fd++)
+		continue;
+	return fd;
+}
+
+/*
+ * Worker 0 out of descriptors: it backs off without closing the queue it
+ * shares, and the connection that woke it goes to worker 1 at once.
+ */
+Test(workers, out_of_descriptors_a_worker_leaves_the_queue_to_the_other)
+{
+	long w0 = worker_pid(0);
+	struct rlimit old, none;
+	char in[8];
+	int i, fd;
+
+	cr_assert_eq(prlimit((pid_t)w0, RLIMIT_NOFILE, NULL, &old), 0);
+	/* Once worker 0 has closed the INFO connection, if it was its. */
+	usleep(100000);
+	none = (struct rlimit){ (rlim_t)lowest_free_fd(w0), old.rlim_max };
+	cr_assert_eq(prlimit((pid_t)w0, RLIMIT_NOFILE, &none, NULL), 0, "%s", strerror(errno));
+	/* Over 1.5 s: worker 0 is woken again after each 1 s pause. */
+	for (i = 0; i < 60; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		send_all(fd, "PING\r\n", 6);
+		cr_assert(readable_within(fd, 2000), "client %d left in the queue: %s", i,
+		    tcpd_log_text());
+		recv_exact(fd, in, 7);
+		assert_bytes(in, 7, "+PONG\r\n", 7);
+		close(fd);
+		usleep(25000);
+	}
+	cr_assert_eq(prlimit((pid_t)w0, RLIMIT_NOFILE, &old, NULL), 0);
+	cr_assert_geq(tcpd_log_count("worker 0: listener command "), 1,
+	    "worker 0 was never woken: %s", tcpd_log_text());
+	cr_assert_geq(tcpd_log_count(": accept: Too many open files; not accepting for "
+	    "1000 ms"), 1);
+	cr_assert_eq(tcpd_log_count("out of file descriptors"), 0);
+}
+
+/* workers = 2 with max_connections = 10: room for 20 in all. */
+static void
+setup_small(void)
+{
+	int i;
+
+	tcpd_start("workers = 2\nmax_connections = 10");
+	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count("all 2 workers serving"), 1);
+}
+
+TestSuite(workers_full, .init = setup_small, .fini = tcpd_teardown, .timeout = 60);
+
+/* WHOAMI on fd, kept open: the worker that answered, or -1 (reply in *reply). */
+static int
+held_worker(int fd, const char **reply)
+{
+	static char in[512];
+	size_t n = 0;
+	ssize_t r;
+	const char *w;
+
+	send_all(fd, "WHOAMI\r\n", 8);
+	while (n < sizeof(in) - 1 && (r = recv(fd, in + n, sizeof(in) - 1 - n, 0)) > 0) {
+		n += (size_t)r;
+		in[n] = '\0';
+		/* "$LEN\r\nTEXT\r\n", or one error line. */
+		if ((in[0] == '$' && strstr(strstr(in, "\r\n") + 2, "\r\n") != NULL) ||
+		    (in[0] == '-' && strstr(in, "\r\n") != NULL))
+			break;
+	}
+	in[n] = '\0';
+	*reply = in;
+	return (w = strstr(in, " worker=")) != NULL ? atoi(w + 8) : -1;
+}
+
+Test(workers_full, a_full_worker_leaves_the_queue_to_the_other)
+{
+	int held[2][10], n[2] = { 0, 0 }, i, fd, w, waiting;
+	const char *reply;
+	char in[8];
+
+	/* Fill worker 0: keep what it serves, close what worker 1 does. */
+	for (i = 0; i < 400 && n[0] < 10; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		w = held_worker(fd, &reply);
+		cr_assert(w == 0 || w == 1, "connection %d: %s", i, reply);
+		if (w == 0)
+			held[0][n[0]++] = fd;
+		else
+			close(fd);
+	}
+	cr_assert_eq(n[0], 10);
+	/* Worker 0 is full: the next ten are worker 1's, none refused. */
+	for (i = 0; i < 10; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		cr_assert_eq(held_worker(fd, &reply), 1, "connection %d: %s", i, reply);
+		held[1][n[1]++] = fd;
+	}
+	/* Both full: the next client waits in the backlog, neither refused nor served... */
+	waiting = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(waiting, "PING\r\n", 6);
+	cr_assert_not(readable_within(waiting, 300), "a full tcpd answered");
+	/* ...until a connection closes and its worker takes the queue again. */
+	close(held[0][0]);
+	recv_exact(waiting, in, 7);
+	assert_bytes(in, 7, "+PONG\r\n", 7);
+	cr_assert_eq(tcpd_log_count("max_connections reached"), 0, "%s", tcpd_log_text());
+	close(waiting);
+	for (i = 1; i < 10; i++)
+		close(held[0][i]);
+	for (i = 0; i < 10; i++)
+		close(held[1][i]);
+}
+
+/* The case: 20 clients at once, room for 20 across the workers, a few times. */
+Test(workers_full, twenty_at_once_are_all_served)
+{
+	int fd[20], round, i, wait;
+	char in[8];
+
+	for (round = 0; round < 10; round++) {
+		for (i = 0; i < 20; i++) {
+			fd[i] = tcp_connect(tcpd.port[P_COMMAND]);
+			send_all(fd[i], "PING\r\n", 6);
+		}
+		for (i = 0; i < 20; i++) {
+			cr_assert(readable_within(fd[i], 3000), "round %d: connection %d "
+			    "never answered", round, i);
+			recv_exact(fd[i], in, 7);
+			assert_bytes(in, 7, "+PONG\r\n", 7);
+		}
+		for (i = 0; i < 20; i++)
+			close(fd[i]);
+		/* Until both workers have seen them go. */
+		for (wait = 0; wait < 200 && strstr(tcpd_info(), "all_connected_clients:1\r\n") ==
+		    NULL; wait++)
+			usleep(5000);
+	}
+}
+
+/* A datagram socket standing in for systemd's, as $NOTIFY_SOCKET for what starts next. */
+static int
+notify_listen(char *path, size_t size)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(path, size, "/tmp/tcpd-notify-workers-%d", (int)getpid());
+	unlink(path);
+	memcpy(sun.sun_path, path, strlen(path));
+	cr_assert_geq(fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "%s", strerror(errno));
+	setenv("NOTIFY_SOCKET", path, 1);
+	unsetenv("WATCHDOG_USEC");
+	return fd;
+}
+
+/* The next notification that starts with prefix (others skipped), within 5 s. */
+static const char *
+await_note(int fd, const char *prefix)
+{
+	static char note[512];
+	ssize_t n;
+
+	while (readable_within(fd, 5000)) {
+		cr_assert_gt(n = recv(fd, note, sizeof(note) - 1, 0), 0);
+		note[n] = '\0';
+		if (strncmp(note, prefix, strlen(prefix)) == 0)
+			return note;
+	}
+	cr_assert_fail("no notification starting '%s'", prefix);
+	return NULL;
+}
+
+TestSuite(workers_systemd, .fini = tcpd_teardown, .timeout = 60);
+
+/*
+ * The supervisor feeds systemd's watchdog, and tells it of each reload
+ * (RELOADING=1, then READY=1) once every worker has answered; a worker that
+ * could not apply it (here: stopping, told so by someone else) is reported
+ * and started again on it.
+ */
+Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
+{
+	char path[64], text[4096];
+	const char *reply;
+	int nfd, held = -1, i, fd, seen;
+	FILE *f;
+
+	nfd = notify_listen(path, sizeof(path));
+	setenv("WATCHDOG_USEC", "200000", 1);	/* the supervisor's: pings every 100 ms */
+	tcpd_start("workers = 2");
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	await_note(nfd, "READY=1");
+	await_note(nfd, "WATCHDOG=1");
+	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_line = 1000", NULL);
+	cr_assert_eq(tcpd_reload(text), 0);
+	await_note(nfd, "RELOADING=1\nMONOTONIC_USEC=");
+	cr_assert_str_eq(await_note(nfd, "READY=1"), "READY=1");
+	cr_assert_eq(tcpd_log_count("configuration reloaded in all 2 workers"), 1);
+
+	/* Worker 0 draining, kept at it by half a request. */
+	for (i = 0; i < 400 && held == -1; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		if (held_worker(fd, &reply) == 0)
+			held = fd;
+		else
+			close(fd);
+	}
+	cr_assert_neq(held, -1);
+	send_all(held, "PIN", 3);
+	cr_assert_eq(kill((pid_t)worker_pid(0), SIGTERM), 0);
+	for (i = 0; i < 300 && tcpd_log_count("worker 0: closing the listeners") == 0; i++)
+		usleep(10000);
+	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_connections = 777", NULL);
+	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(kill(tcpd.pid, SIGHUP), 0);
+	await_note(nfd, "RELOADING=1\nMONOTONIC_USEC=");
+	cr_assert_str_eq(await_note(nfd, "READY=1"), "READY=1\nSTATUS=reload failed in 1 of 2 "
+	    "workers (see the log); restarting them on the new configuration");
+	cr_assert_eq(tcpd_log_count("reload failed in worker 0: shutting down; restarting it on "
+	    "the new configuration"), 1, "%s", tcpd_log_text());
+	for (i = 0; i < 300 && tcpd_log_count("worker 0: tcpd 0.1.0 ready") < 2; i++)
+		usleep(10000);
+	cr_assert_eq(tcpd_log_count("worker 0: tcpd 0.1.0 ready"), 2, "not restarted: %s",
+	    tcpd_log_text());
+	/* Restarted, it runs what the other applied. */
+	for (i = 0, seen = 0; i < 200 && seen != 3; i++) {
+		reply = ask("CONFIG GET maxclients\r\nWHOAMI\r\n");
+		cr_assert_not_null(strstr(reply, "$3\r\n777\r\n"), "%s", reply);
+		seen |= strstr(reply, " worker=1") != NULL ? 2 : 1;
+	}
+	cr_assert_eq(seen, 3, "one worker never answered");
+	close(held);
+	close(nfd);
+	unlink(path);
 }

@@ -13,6 +13,7 @@
 
 #include "tcpd_build.h"
 #include "daemon/activation.h"
+#include "daemon/channel.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/listener.h"
@@ -36,11 +37,11 @@ struct daemon {
 	struct loop		*loop;
 	struct server		*srv;
 	int			 sigfd;
+	int			 channel;	/* a worker's, to its supervisor; or -1 */
 	bool			 stopping;
 	struct loop_timer	 status_timer;
 	struct loop_timer	 watchdog_timer;
 	struct loop_timer	 delay_timer;	/* shutdown_delay */
-	uint64_t		 watchdog_ms;
 	uint64_t		 last_commands;
 	struct log_rate		 notify_log;
 };
@@ -81,6 +82,16 @@ daemon_load_config(const char *path, struct config *cfg, bool running)
 }
 
 /* A notification that fails under systemd is worth a (rate-limited) line. */
+static void
+notified(struct daemon *d, int rc)
+{
+	unsigned held;
+
+	if (rc < 0 && log_rate_ok(&d->notify_log, loop_now(d->loop), &held))
+		log_warning("sd_notify to %s failed: %s", d->channel != -1 ? "the supervisor" :
+		    "$NOTIFY_SOCKET", strerror(-rc));
+}
+
 static void notify(struct daemon *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -88,16 +99,12 @@ static void
 notify(struct daemon *d, const char *fmt, ...)
 {
 	char state[512];
-	unsigned held;
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
 	vsnprintf(state, sizeof(state), fmt, ap);
 	va_end(ap);
-	if ((rc = notify_send(state)) < 0 &&
-	    log_rate_ok(&d->notify_log, loop_now(d->loop), &held))
-		log_warning("sd_notify to $NOTIFY_SOCKET failed: %s", strerror(-rc));
+	notified(d, notify_send(state));
 }
 
 static void
@@ -131,13 +138,51 @@ on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	loop_timer_start(loop, timer, STATUS_EVERY_MS);
 }
 
+static uint64_t watchdog_ms;
+static struct log_rate watchdog_log;
+
+static void
+feed_watchdog(struct loop *loop)
+{
+	unsigned held;
+	int rc;
+
+	if ((rc = notify_send("WATCHDOG=1")) < 0 &&
+	    log_rate_ok(&watchdog_log, loop_now(loop), &held))
+		log_warning("sd_notify WATCHDOG=1 failed: %s", strerror(-rc));
+}
+
 static void
 on_watchdog_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
-	struct daemon *d = arg;
+	(void)arg;
+	feed_watchdog(loop);
+	loop_timer_start(loop, timer, watchdog_ms);
+}
 
-	notify(d, "WATCHDOG=1");
-	loop_timer_start(loop, timer, d->watchdog_ms);
+void
+daemon_watchdog_start(struct loop *loop, struct loop_timer *timer)
+{
+	if ((watchdog_ms = notify_watchdog_usec() / 2000) == 0)
+		return;
+	loop_timer_init(timer, on_watchdog_timer, NULL);
+	loop_timer_start(loop, timer, watchdog_ms);
+	feed_watchdog(loop);
+}
+
+int
+daemon_watch_signals(struct loop *loop, const sigset_t *set, loop_fd_fn fn, void *arg)
+{
+	int fd;
+
+	if (sigprocmask(SIG_BLOCK, set, NULL) == -1 ||
+	    (fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	if (loop_add_fd(loop, fd, LOOP_READABLE, fn, arg) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -166,24 +211,45 @@ fit_fd_limit(struct config *cfg)
 	}
 }
 
+/* Makes next the running configuration (taking it), or says why not in err. */
+static int
+apply(struct daemon *d, struct config *next, char *err, size_t errlen)
+{
+	fit_fd_limit(next);
+	if (server_reconfigure(d->srv, next, err, errlen) == -1) {
+		log_error("reload failed: %s; keeping the running configuration", err);
+		config_free(next);
+		return -1;
+	}
+	if (next->log_target != d->cfg.log_target)
+		log_set_target(next->log_target);
+	config_free(&d->cfg);
+	d->cfg = *next;
+	log_set_level(d->cfg.log_level);
+	log_notice("configuration reloaded");
+	return 0;
+}
+
 /* SIGHUP: a config that fails to load or apply changes nothing. */
 static void
 reload(struct daemon *d)
 {
 	struct config next;
-	struct timespec now;
 	char err[256];
 
 	if (d->stopping)
 		return;
+	if (d->channel != -1) {
+		/* pkill -HUP tcpd reaches the supervisor too, which hands the file on. */
+		log_info("SIGHUP ignored: a worker takes its configuration from the supervisor");
+		return;
+	}
 	if (d->path == NULL) {
 		log_warning("SIGHUP received: tcpd runs on --listen/--service, with no "
 		    "configuration file to re-read; nothing changed");
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	notify(d, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)now.tv_sec * 1000000 + (unsigned long long)now.tv_nsec / 1000);
+	notified(d, notify_reloading());
 	log_notice("SIGHUP received: reloading %s", d->path);
 	if (daemon_load_config(d->path, &next, true) == -1) {
 		log_error("reload failed: keeping the running configuration");
@@ -191,22 +257,46 @@ reload(struct daemon *d)
 		    "running the previous configuration", d->path);
 		return;
 	}
-	fit_fd_limit(&next);
-	if (server_reconfigure(d->srv, &next, err, sizeof(err)) == -1) {
-		log_error("reload failed: %s; keeping the running configuration", err);
+	if (apply(d, &next, err, sizeof(err)) == -1) {
 		notify(d, "READY=1\nSTATUS=reload failed (%s); running the previous "
 		    "configuration", err);
-		config_free(&next);
 		return;
 	}
-	if (next.log_target != d->cfg.log_target)
-		log_set_target(next.log_target);
-	config_free(&d->cfg);
-	d->cfg = next;
-	log_set_level(d->cfg.log_level);
-	log_notice("configuration reloaded");
 	notify(d, "READY=1");
 	send_status(d);
+}
+
+/* A configuration from the supervisor: applied, and the outcome said back. */
+static void
+on_channel(struct loop *loop, int fd, void *arg, unsigned events)
+{
+	struct daemon *d = arg;
+	struct config next;
+	char text[64], err[256];
+	bool got;
+	ssize_t n;
+
+	(void)events;
+	while ((n = channel_recv(fd, text, sizeof(text), &next, &got)) != 0) {
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1) {
+			log_error("reload failed: the configuration from the supervisor: %m");
+			notify(d, CHANNEL_FAILED "cannot take the configuration: %s",
+			    strerror(errno));
+			if (errno == EBADMSG || errno == ENOMEM)
+				continue;
+			break;
+		}
+		if (!got)
+			continue;
+		if (apply(d, &next, err, sizeof(err)) == -1)
+			notify(d, CHANNEL_FAILED "%s", err);
+		else
+			notify(d, CHANNEL_APPLIED);
+	}
+	/* The supervisor is gone: its death signal (SIGTERM) stops this worker. */
+	loop_del_fd(loop, fd);
 }
 
 /* Stops accepting and lets every connection finish what it owes. */
@@ -272,6 +362,9 @@ on_signal(struct loop *loop, int fd, void *arg, unsigned events)
 		case SIGHUP:
 			reload(d);
 			break;
+		case SERVER_REWATCH_SIGNAL:
+			server_rewatch(d->srv);
+			break;
 		}
 	}
 	if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -287,17 +380,16 @@ setup_signals(struct daemon *d)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		return -1;
-	if ((d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		return -1;
-	return loop_add_fd(d->loop, d->sigfd, LOOP_READABLE, on_signal, d);
+	if (stats.worker >= 0)
+		sigaddset(&set, SERVER_REWATCH_SIGNAL);
+	return (d->sigfd = daemon_watch_signals(d->loop, &set, on_signal, d)) == -1 ? -1 : 0;
 }
 
-int
-daemon_run(const char *path, struct config *cfg, const struct activation *act, int worker)
+static int
+run(const char *path, struct config *cfg, const struct activation *act, int worker,
+    int channel)
 {
-	struct daemon d = { .path = path, .cfg = *cfg, .sigfd = -1 };
+	struct daemon d = { .path = path, .cfg = *cfg, .sigfd = -1, .channel = channel };
 	struct timespec now;
 	char err[256];
 	int rc = 1;
@@ -326,6 +418,13 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act, i
 		log_error("cannot set up signal handling: %m");
 		goto out;
 	}
+	if (channel != -1) {
+		notify_set_fd(channel);
+		if (loop_add_fd(d.loop, channel, LOOP_READABLE, on_channel, &d) == -1) {
+			log_error("cannot watch the channel to the supervisor: %m");
+			goto out;
+		}
+	}
 	if ((d.srv = server_new(d.loop, &d.cfg, act, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
@@ -341,11 +440,7 @@ daemon_run(const char *path, struct config *cfg, const struct activation *act, i
 	send_status(&d);
 	loop_timer_init(&d.status_timer, on_status_timer, &d);
 	loop_timer_start(d.loop, &d.status_timer, STATUS_EVERY_MS);
-	if ((d.watchdog_ms = notify_watchdog_usec() / 2000) > 0) {
-		loop_timer_init(&d.watchdog_timer, on_watchdog_timer, &d);
-		loop_timer_start(d.loop, &d.watchdog_timer, d.watchdog_ms);
-		notify(&d, "WATCHDOG=1");
-	}
+	daemon_watchdog_start(d.loop, &d.watchdog_timer);
 	if (loop_run(d.loop) == -1) {
 		log_error("event loop: %m");
 		goto out;
@@ -355,8 +450,23 @@ out:
 	server_free(d.srv);
 	if (d.sigfd != -1)
 		close(d.sigfd);
+	if (channel != -1)
+		close(channel);
 	loop_free(d.loop);
 	config_free(&d.cfg);
 	notify_reset();
 	return rc;
+}
+
+int
+daemon_run(const char *path, struct config *cfg, const struct activation *act, int worker)
+{
+	return run(path, cfg, act, worker, -1);
+}
+
+int
+daemon_run_worker(const char *path, struct config *cfg, const struct activation *act,
+    unsigned index, int channel)
+{
+	return run(path, cfg, act, (int)index, channel);
 }

@@ -2,7 +2,10 @@
 #ifndef TCPD_DAEMON_H
 #define TCPD_DAEMON_H
 
+#include <signal.h>
 #include <stdbool.h>
+
+#include "tcpd/loop.h"
 
 struct activation;
 struct config;
@@ -25,5 +28,31 @@ int	daemon_load_config(const char *path, struct config *cfg, bool running);
  */
 int	daemon_run(const char *path, struct config *cfg, const struct activation *act,
 	    int worker);
+
+/*
+ * The same, as worker index under a supervisor, with channel its end of
+ * the channel to it (channel.h): notifications go there, and so does the
+ * outcome of each configuration the supervisor sends, the only way a worker
+ * reloads (it never reads path, shown in its log only; it ignores SIGHUP).
+ * Closes channel before returning.
+ */
+int	daemon_run_worker(const char *path, struct config *cfg, const struct activation *act,
+	    unsigned index, int channel);
+
+/* Shared by a daemon and a supervisor, each one process with one loop. */
+
+/*
+ * Blocks the signals in set and has loop call fn when one arrives (read
+ * them from the fd it is given, a signalfd). Returns that fd, or -1 with
+ * errno and nothing watched.
+ */
+int	daemon_watch_signals(struct loop *loop, const sigset_t *set, loop_fd_fn fn, void *arg);
+
+/*
+ * When systemd asked for a watchdog ($WATCHDOG_USEC, for this process):
+ * WATCHDOG=1 now and every half interval, on timer, while loop runs; a
+ * failed send is logged (rate-limited).
+ */
+void	daemon_watchdog_start(struct loop *loop, struct loop_timer *timer);
 
 #endif

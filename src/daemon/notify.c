@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/notify.h"
 #include "tcpd/num.h"
 
 static int notify_fd = -1;
+static int channel_fd = -1;	/* the worker's channel: not ours to close */
 
 void
 notify_reset(void)
@@ -20,6 +22,13 @@ notify_reset(void)
 	if (notify_fd != -1)
 		close(notify_fd);
 	notify_fd = -1;
+	channel_fd = -1;
+}
+
+void
+notify_set_fd(int fd)
+{
+	channel_fd = fd;
 }
 
 int
@@ -30,6 +39,9 @@ notify_send(const char *state)
 	size_t len;
 	socklen_t salen;
 
+	if (channel_fd != -1)
+		return send(channel_fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT) == -1 ?
+		    -errno : 1;
 	if (path == NULL || path[0] == '\0')
 		return 0;
 	len = strlen(path);
@@ -51,6 +63,18 @@ notify_send(const char *state)
 	    (struct sockaddr *)&sun, salen) == -1)
 		return -errno;
 	return 1;
+}
+
+int
+notify_reloading(void)
+{
+	struct timespec now;
+	char state[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now.tv_sec * 1000000 + (unsigned long long)now.tv_nsec / 1000);
+	return notify_send(state);
 }
 
 uint64_t

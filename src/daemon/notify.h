@@ -15,12 +15,24 @@
 int	notify_send(const char *state);
 
 /*
+ * RELOADING=1 with MONOTONIC_USEC (which Type=notify-reload needs to match
+ * the reload to its READY=1), as notify_send() returns.
+ */
+int	notify_reloading(void);
+
+/*
+ * A worker's notifications go to fd (its end of the channel to its
+ * supervisor, one message each) instead of $NOTIFY_SOCKET; -1 undoes it.
+ */
+void	notify_set_fd(int fd);
+
+/*
  * The watchdog interval systemd asked for, from $WATCHDOG_USEC (and
  * $WATCHDOG_PID, when set, naming this process); 0 when there is none.
  */
 uint64_t notify_watchdog_usec(void);
 
-/* Closes the cached socket (tests; a reload of $NOTIFY_SOCKET). */
+/* Closes the cached socket and forgets notify_set_fd()'s (tests; a reload of $NOTIFY_SOCKET). */
 void	notify_reset(void);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "daemon/listener.h"
 #include "daemon/server.h"
 #include "daemon/services/service.h"
+#include "daemon/sockets.h"
 #include "daemon/stats.h"
 #include "tcpd/log.h"
 #include "tcpd/loop.h"
@@ -56,6 +59,8 @@ struct server {
 	struct listen_socket	**sockets;
 	size_t			  nsockets;
 	bool			  draining;
+	/* A worker at max_connections: not watching its sockets, see watch_sockets(). */
+	bool			  full;
 	struct loop_timer	  shutdown_timer;
 	/* Held for the moment descriptors run out: see shed_queue(). */
 	int			  reserve_fd;
@@ -179,15 +184,89 @@ accept_mask(void)
 	return LOOP_READABLE | (stats.worker >= 0 ? LOOP_EXCLUSIVE : 0);
 }
 
+/* Watched unless paused for an accept error or, in a worker, full. */
+static unsigned
+socket_mask(const struct listen_socket *s)
+{
+	return s->s_srv->full || loop_timer_active(&s->s_resume) ? 0 : accept_mask();
+}
+
 static void
 resume_accept(struct loop *loop, struct loop_timer *timer, void *arg)
 {
 	struct listen_socket *s = arg;
 
 	(void)timer;
-	if (loop_set_mask(loop, s->s_fd, LOOP_READABLE) == -1)
+	if (loop_set_mask(loop, s->s_fd, socket_mask(s)) == -1)
 		log_error("listener %s %s: cannot resume accepting: %m",
 		    s->s_listener->name, s->s_text);
+}
+
+/*
+ * A worker asleep in epoll_wait takes the wake of each connection that
+ * arrives (EPOLLEXCLUSIVE: no other worker is woken for it). One that then
+ * stops watching, full or out of descriptors, leaves those connections
+ * queued with nobody woken for them: so it asks the other workers to look
+ * again (server_rewatch()). Rare, and a few syscalls when it happens.
+ */
+static void
+kick_workers(struct server *srv)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	size_t i;
+	unsigned w;
+	pid_t pid;
+
+	/* One at a time: poll() refuses more fds than RLIMIT_NOFILE, as when out of them. */
+	for (i = 0; i < srv->nsockets; i++) {
+		pfd.fd = srv->sockets[i]->s_fd;
+		if (poll(&pfd, 1, 0) == 1)
+			break;
+	}
+	if (i == srv->nsockets)
+		return;
+	for (w = 0; w < stats_board_size; w++)
+		if ((int)w != stats.worker &&
+		    (pid = __atomic_load_n(&stats_board[w].pid, __ATOMIC_RELAXED)) > 0 &&
+		    kill(pid, SERVER_REWATCH_SIGNAL) == -1 && errno != ESRCH)
+			log_warning("worker %u (pid %d): kill: %m", w, (int)pid);
+}
+
+void
+server_rewatch(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nsockets; i++)
+		if (loop_rearm(srv->loop, srv->sockets[i]->s_fd) == -1)
+			log_error("listener %s %s: epoll_ctl: %m",
+			    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text);
+}
+
+/*
+ * A worker at max_connections leaves the shared queue to the others instead
+ * of accepting only to refuse (nginx's ngx_accept_disabled): out of every
+ * socket's line of waiters until one of its connections closes. With every
+ * worker full, new clients wait in the backlog, as for one full process
+ * that could not accept.
+ */
+static void
+watch_sockets(struct server *srv)
+{
+	bool full = srv->conns.count >= srv->max_connections;
+	size_t i;
+
+	if (stats.worker < 0 || full == srv->full)
+		return;
+	srv->full = full;
+	for (i = 0; i < srv->nsockets; i++)
+		if (loop_set_mask(srv->loop, srv->sockets[i]->s_fd,
+		    socket_mask(srv->sockets[i])) == -1)
+			log_error("listener %s %s: cannot %s accepting: %m",
+			    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text,
+			    full ? "stop" : "resume");
+	if (full)
+		kick_workers(srv);
 }
 
 static void
@@ -207,6 +286,8 @@ pause_accept(struct listen_socket *s)
 	    loop_timer_start(loop, &s->s_resume, ACCEPT_PAUSE_MS) == -1)
 		log_error("listener %s %s: cannot pause accepting: %m",
 		    s->s_listener->name, s->s_text);
+	if (stats.worker >= 0)
+		kick_workers(s->s_srv);
 }
 
 /*
@@ -255,6 +336,9 @@ on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 	int i, cfd;
 
 	(void)events;
+	/* Woken in the pass that filled it: the next pass leaves the line. */
+	if (stats.worker >= 0 && s->s_srv->conns.count >= s->s_srv->max_connections)
+		return;
 	/* A worker: the next connection should wake another one. */
 	if (stats.worker >= 0 && loop_rearm(loop, fd) == -1 &&
 	    log_rate_ok(&s->s_error_log, loop_now(loop), &held))
@@ -270,7 +354,8 @@ on_accept(struct loop *loop, int fd, void *arg, unsigned events)
 				continue;
 			case EMFILE:
 			case ENFILE:
-				if (shed_queue(s))
+				/* Not a queue other workers may have room for. */
+				if (stats.worker < 0 && shed_queue(s))
 					return;
 				pause_accept(s);
 				return;
@@ -296,6 +381,7 @@ before_sleep(struct loop *loop, void *arg)
 	struct server *srv = arg;
 
 	conns_before_sleep(&srv->conns);
+	watch_sockets(srv);
 	stats_publish();
 	if (srv->draining && srv->conns.all == NULL) {
 		log_notice("every connection finished; exiting");
@@ -344,13 +430,6 @@ release_listeners(struct server *srv)
 	srv->nlisteners = 0;
 }
 
-/* Skippable bind errors: the host lacks this address or its address family. */
-static bool
-host_lacks_address(int err)
-{
-	return err == EADDRNOTAVAIL || err == EAFNOSUPPORT;
-}
-
 /*
  * A new bound socket for addr, not yet owned by a listener. Returns it, NULL
  * with *skipped set for an optional address the host lacks, or NULL with err.
@@ -371,17 +450,7 @@ bind_socket(struct server *srv, const struct listener_config *lc, size_t i,
 	s->s_backlog = lc->backlog;
 	net_addr_format(&s->s_addr, s->s_text, sizeof(s->s_text));
 	loop_timer_init(&s->s_resume, resume_accept, s);
-	if ((s->s_fd = net_listen(&s->s_addr, (int)lc->backlog)) == -1) {
-		if (lc->bind_optional[i] && host_lacks_address(errno)) {
-			log_warning("listener %s: skipping optional address %s: %m",
-			    lc->name, s->s_text);
-			*skipped = true;
-		} else {
-			snprintf(err, errlen, "listener %s: cannot listen on %s: %s%s",
-			    lc->name, s->s_text, strerror(errno),
-			    host_lacks_address(errno) ? " (mark it optional with a "
-			    "leading '-' to start without it)" : "");
-		}
+	if ((s->s_fd = sockets_bind(lc, i, skipped, err, errlen)) == -1) {
 		free(s);
 		return NULL;
 	}
@@ -454,17 +523,6 @@ port_held_otherwise(const struct server *srv, const struct net_addr *addr)
 			return srv->sockets[i];
 	}
 	return NULL;
-}
-
-static bool
-in_binds(const struct listener_config *lc, const struct net_addr *addr)
-{
-	size_t i;
-
-	for (i = 0; i < lc->nbinds; i++)
-		if (net_addr_equal(&lc->binds[i], addr))
-			return true;
-	return false;
 }
 
 /*
@@ -551,7 +609,7 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 			if (s->s_plan.claimed || strcmp(s->s_passed_name, lc->name) != 0)
 				continue;
 			s->s_plan.claimed = true;
-			if (!in_binds(lc, &s->s_addr))
+			if (!sockets_in_binds(lc, &s->s_addr))
 				log_error("listener %s: the socket systemd passed is bound "
 				    "to %s, which is not in its bind list; serving it as "
 				    "systemd set it up", lc->name, s->s_text);
@@ -676,38 +734,18 @@ server_reconfigure(struct server *srv, const struct config *cfg, char *err,
 }
 
 /*
- * Turns a socket systemd passed into an unowned listen socket; the first
- * reconfigure gives it to the listener of its name. False (fd closed) when
- * it is not a listening TCP socket.
+ * Turns a socket systemd passed (checked by sockets_take_passed()) into an
+ * unowned listen socket; the first reconfigure gives it to the listener of
+ * its name. False (fd closed) when it cannot be watched.
  */
 static bool
 adopt_socket(struct server *srv, int fd, const char *name)
 {
 	struct listen_socket *s;
-	int type = 0, listening = 0, flags;
-	socklen_t len = sizeof(type);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    type != SOCK_STREAM ||
-	    (len = sizeof(listening), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN,
-	    &listening, &len)) == -1 || !listening) {
-		log_error("the socket systemd passed as '%s' is not a listening "
-		    "stream socket; closing it", name);
-		close(fd);
-		return false;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    net_local_addr(fd, &s->s_addr) == -1 ||
-	    /* systemd passes blocking sockets unless NonBlocking=yes. */
-	    (flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		log_error("the socket systemd passed as '%s' cannot be used: %m; "
-		    "closing it", name);
-		goto bad;
-	}
-	if (s->s_addr.u.sa.sa_family != AF_INET && s->s_addr.u.sa.sa_family != AF_INET6) {
-		log_error("the socket systemd passed as '%s' is not TCP over IPv4 or "
-		    "IPv6; closing it", name);
+	if ((s = calloc(1, sizeof(*s))) == NULL || net_local_addr(fd, &s->s_addr) == -1) {
+		log_error("the socket systemd passed as '%s' cannot be used: %m; closing it",
+		    name);
 		goto bad;
 	}
 	if (loop_add_fd(srv->loop, fd, accept_mask(), on_accept, s) == -1) {
@@ -728,61 +766,6 @@ bad:
 	return false;
 }
 
-/*
- * A socket systemd passed under a name no listener has: said as that at
- * start, because the listener meant to adopt it would otherwise try to bind
- * the same address itself and fail with EADDRINUSE, which misleads.
- */
-static bool
-passed_name_unmatched(const struct server *srv, const struct config *cfg, char *err,
-    size_t errlen)
-{
-	char names[256];
-	size_t i, j, n;
-
-	for (i = 0; i < srv->nsockets; i++) {
-		const struct listen_socket *s = srv->sockets[i];
-
-		for (j = 0; j < cfg->nlisteners; j++)
-			if (strcmp(s->s_passed_name, cfg->listeners[j].name) == 0)
-				break;
-		if (j < cfg->nlisteners)
-			continue;
-		for (j = 0, n = 0; j < cfg->nlisteners && n < sizeof(names); j++)
-			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
-			    j > 0 ? ", " : "", cfg->listeners[j].name);
-		snprintf(err, errlen, "the socket systemd passed as '%s' (%s) matches no "
-		    "listener: FileDescriptorName= in the .socket unit must be the NAME of "
-		    "a [listener.NAME] (here: %s)", s->s_passed_name, s->s_text, names);
-		return true;
-	}
-	return false;
-}
-
-int
-server_export(const struct server *srv, struct activation *act)
-{
-	size_t i;
-	int fd;
-
-	act->n = 0;
-	if (srv->nsockets > ACTIVATION_MAX) {
-		errno = E2BIG;
-		return -1;
-	}
-	for (i = 0; i < srv->nsockets; i++) {
-		if ((fd = fcntl(srv->sockets[i]->s_fd, F_DUPFD_CLOEXEC, ACTIVATION_FD_START)) == -1) {
-			while (act->n > 0)
-				close(act->fds[--act->n]);
-			return -1;
-		}
-		act->fds[act->n] = fd;
-		snprintf(act->names[act->n++], ACTIVATION_NAME_MAX, "%s",
-		    srv->sockets[i]->s_listener->name);
-	}
-	return 0;
-}
-
 void
 server_announce(const struct server *srv, FILE *out)
 {
@@ -798,26 +781,28 @@ struct server *
 server_new(struct loop *loop, const struct config *cfg,
     const struct activation *act, char *err, size_t errlen)
 {
-	struct server *srv;
+	struct activation valid;
+	struct server *srv = NULL;
 	size_t i;
 
-	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
-	    (act->n > 0 && (srv->sockets = calloc(act->n, sizeof(*srv->sockets))) == NULL)) {
+	sockets_take_passed(act, &valid);
+	if (sockets_unmatched(&valid, cfg, err, errlen))
+		goto bad;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL || (valid.n > 0 &&
+	    (srv->sockets = calloc(valid.n, sizeof(*srv->sockets))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
-		free(srv);
-		return NULL;
+		goto bad;
 	}
 	srv->loop = loop;
 	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	conns_init(&srv->conns, loop);
 	loop_timer_init(&srv->shutdown_timer, NULL, srv);
-	for (i = 0; i < act->n; i++)
-		adopt_socket(srv, act->fds[i], act->names[i]);
+	for (i = 0; i < valid.n; i++)
+		adopt_socket(srv, valid.fds[i], valid.names[i]);
 	/* Without the reserve, running out of descriptors pauses accepting instead. */
 	if (srv->reserve_fd == -1)
 		log_warning("cannot open /dev/null for a reserve descriptor: %m");
-	if (passed_name_unmatched(srv, cfg, err, errlen) ||
-	    server_reconfigure(srv, cfg, err, errlen) == -1) {
+	if (server_reconfigure(srv, cfg, err, errlen) == -1) {
 		if (srv->reserve_fd != -1)
 			close(srv->reserve_fd);
 		close_sockets(srv);
@@ -826,6 +811,11 @@ server_new(struct loop *loop, const struct config *cfg,
 	}
 	loop_set_before_sleep(loop, before_sleep, srv);
 	return srv;
+bad:
+	for (i = 0; i < valid.n; i++)
+		close(valid.fds[i]);
+	free(srv);
+	return NULL;
 }
 
 static void

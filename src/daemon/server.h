@@ -2,9 +2,9 @@
 #ifndef TCPD_SERVER_H
 #define TCPD_SERVER_H
 
-#include <stdio.h>
-
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct activation;
 struct config;
@@ -34,6 +34,16 @@ int		 server_reconfigure(struct server *srv, const struct config *cfg,
 		    char *err, size_t errlen);
 
 /*
+ * Under a supervisor, a worker that stops watching the shared listening
+ * sockets (full at max_connections, or out of descriptors) while
+ * connections are queued sends SERVER_REWATCH_SIGNAL to the other workers:
+ * their server_rewatch() re-adds each socket they watch, which reports one
+ * with connections queued, since no new arrival will wake them for those.
+ */
+#define SERVER_REWATCH_SIGNAL	SIGUSR1
+void		 server_rewatch(struct server *srv);
+
+/*
  * Graceful stop: closes the listening sockets at once, lets each connection
  * finish what it owes, closes it when it has nothing left, and stops the
  * loop when none remain or after shutdown_timeout seconds.
@@ -45,13 +55,6 @@ void		 server_shutdown(struct server *srv);
  * socket, with the port the kernel chose for a port 0, and flushes out.
  */
 void		 server_announce(const struct server *srv, FILE *out);
-
-/*
- * A copy (dup) of each listening socket, named by its listener, as socket
- * activation passes them: for worker processes to adopt. Returns 0, or -1
- * with errno (E2BIG: more than ACTIVATION_MAX) and nothing in act.
- */
-int		 server_export(const struct server *srv, struct activation *act);
 
 /* Closes the listeners and every connection at once, and frees the server. */
 void		 server_free(struct server *srv);

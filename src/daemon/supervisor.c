@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -16,10 +13,12 @@
 #include <unistd.h>
 
 #include "daemon/activation.h"
+#include "daemon/channel.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
+#include "daemon/sockets.h"
 #include "daemon/stats.h"
 #include "daemon/supervisor.h"
 #include "tcpd/log.h"
@@ -37,7 +36,9 @@ struct worker {
 	struct supervisor	*sup;
 	unsigned		 index;
 	pid_t			 pid;		/* 0: not running */
+	int			 chan;		/* our end of its channel, or -1 */
 	bool			 ready;		/* said READY=1 since it started */
+	unsigned		 reloads;	/* configurations sent, not yet answered */
 	uint64_t		 started;	/* loop_now() */
 	unsigned		 quick_deaths;	/* in a row: the backoff */
 	struct loop_timer	 restart;
@@ -49,15 +50,14 @@ struct supervisor {
 	struct activation	 act;		/* the sockets every worker serves */
 	struct loop		*loop;
 	int			 sigfd;
-	int			 notifyfd;	/* the workers' $NOTIFY_SOCKET */
-	char			 notify_name[64];
 	struct worker		*workers;
 	unsigned		 n;
+	unsigned		 reload_waiting;	/* answers due from the workers */
+	unsigned		 reload_failed;		/* workers that could not apply it */
 	bool			 stopping;
 	bool			 announced;	/* READY=1 sent to systemd */
 	struct loop_timer	 status_timer;
 	struct loop_timer	 watchdog_timer;
-	uint64_t		 watchdog_ms;
 };
 
 unsigned
@@ -93,28 +93,33 @@ signal_workers(struct supervisor *sup, int sig)
 			log_warning("worker %u (pid %d): kill: %m", i, (int)sup->workers[i].pid);
 }
 
-/* In the new process: become worker w, serving the supervisor's sockets. */
+static void on_channel(struct loop *loop, int fd, void *arg, unsigned events);
+static void reload_answered(struct supervisor *sup, struct worker *w, unsigned n,
+    const char *why);
+static void send_status(struct supervisor *sup);
+
+/* In the new process: become worker index, serving the supervisor's sockets. */
 static void __attribute__((noreturn))
-become_worker(struct supervisor *sup, unsigned index, pid_t supervisor)
+become_worker(struct supervisor *sup, unsigned index, pid_t supervisor, int chan)
 {
+	unsigned i;
 	int rc;
 
 	/* A supervisor killed outright takes its workers with it (even before this line). */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != supervisor)
 		_exit(1);
 	close(sup->sigfd);
-	close(sup->notifyfd);
+	for (i = 0; i < sup->n; i++)
+		if (sup->workers[i].chan != -1)
+			close(sup->workers[i].chan);
 	loop_free(sup->loop);
 	free(sup->workers);
 	notify_reset();
-	/* Its READY and STATUS go to the supervisor; the watchdog is the supervisor's. */
-	if (setenv("NOTIFY_SOCKET", sup->notify_name, 1) == -1) {
-		log_error("worker %u: setenv: %m", index);
-		_exit(1);
-	}
+	/* Its notifications go to the supervisor; the watchdog is the supervisor's. */
+	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
-	rc = daemon_run(sup->path, &sup->cfg, &sup->act, (int)index);
+	rc = daemon_run_worker(sup->path, &sup->cfg, &sup->act, index, chan);
 	exit(rc);
 }
 
@@ -123,14 +128,29 @@ start_worker(struct worker *w)
 {
 	struct supervisor *sup = w->sup;
 	pid_t self = getpid(), pid;
+	int chan[2];
 
-	if ((pid = fork()) == -1) {
-		log_error("worker %u: fork: %m; trying again in %d ms", w->index, RESTART_MAX_MS);
+	if (channel_pair(chan) == -1) {
+		log_error("worker %u: socketpair: %m; trying again in %d ms", w->index,
+		    RESTART_MAX_MS);
 		loop_timer_start(sup->loop, &w->restart, RESTART_MAX_MS);
 		return;
 	}
-	if (pid == 0)
-		become_worker(sup, w->index, self);
+	if ((pid = fork()) == -1) {
+		log_error("worker %u: fork: %m; trying again in %d ms", w->index, RESTART_MAX_MS);
+		close(chan[0]);
+		close(chan[1]);
+		loop_timer_start(sup->loop, &w->restart, RESTART_MAX_MS);
+		return;
+	}
+	if (pid == 0) {
+		close(chan[0]);
+		become_worker(sup, w->index, self, chan[1]);
+	}
+	close(chan[1]);
+	w->chan = chan[0];
+	if (loop_add_fd(sup->loop, w->chan, LOOP_READABLE, on_channel, w) == -1)
+		log_error("worker %u: cannot watch its channel: %m", w->index);
 	w->pid = pid;
 	w->ready = false;
 	w->started = loop_now(sup->loop);
@@ -180,6 +200,12 @@ reap_workers(struct supervisor *sup)
 			continue;
 		w->pid = 0;
 		w->ready = false;
+		loop_del_fd(sup->loop, w->chan);
+		close(w->chan);
+		w->chan = -1;
+		/* It starts again on the configuration it was sent, if it is not stopping. */
+		if (w->reloads > 0)
+			reload_answered(sup, w, w->reloads, NULL);
 		stats_worker_ended(w->index);
 		describe_status(status, how, sizeof(how));
 		if (sup->stopping) {
@@ -221,20 +247,78 @@ same_sockets(const struct config *a, const struct config *b)
 	return true;
 }
 
-/* SIGHUP: a configuration that loads and keeps the sockets goes to every worker. */
+/* Every worker has answered the configuration sent: systemd hears how it went. */
+static void
+reload_done(struct supervisor *sup)
+{
+	char state[256];
+
+	if (sup->stopping)
+		return;
+	if (sup->reload_failed > 0) {
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=reload failed in %u of %u "
+		    "workers (see the log); restarting them on the new configuration",
+		    sup->reload_failed, sup->n);
+		(void)notify_send(state);
+	} else {
+		log_notice("configuration reloaded in all %u workers", sup->n);
+		(void)notify_send("READY=1");
+		send_status(sup);
+	}
+	sup->reload_failed = 0;
+}
+
+/*
+ * n of the configurations sent to w are settled: applied (why NULL), or not,
+ * and then w is stopped to be started again on it, so that every worker runs
+ * the configuration a restarted one would.
+ */
+static void
+reload_answered(struct supervisor *sup, struct worker *w, unsigned n, const char *why)
+{
+	if (n > w->reloads)
+		return;
+	w->reloads -= n;
+	if (why != NULL) {
+		sup->reload_failed++;
+		log_error("reload failed in worker %u: %s; restarting it on the new "
+		    "configuration", w->index, why);
+		if (w->pid != 0 && kill(w->pid, SIGTERM) == -1)
+			log_warning("worker %u (pid %d): kill: %m", w->index, (int)w->pid);
+	}
+	sup->reload_waiting -= n;
+	if (sup->reload_waiting == 0)
+		reload_done(sup);
+}
+
+/*
+ * SIGHUP, from systemctl reload or anyone: the supervisor alone reads the
+ * file, and a configuration that loads and keeps the sockets goes to every
+ * worker as parsed (workers never read it, so a file changed meanwhile
+ * cannot split them); a restarted worker starts on the same.
+ */
 static void
 reload(struct supervisor *sup)
 {
 	struct config next;
+	struct worker *w;
+	char state[256];
+	unsigned i;
 
-	log_notice("SIGHUP received: checking %s for the workers", sup->path);
+	(void)notify_reloading();
+	log_notice("SIGHUP received: reloading %s for the workers", sup->path);
 	if (daemon_load_config(sup->path, &next, true) == -1) {
 		log_error("reload failed: keeping the running configuration");
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=reload failed (errors in %s, "
+		    "see the log); running the previous configuration", sup->path);
+		(void)notify_send(state);
 		return;
 	}
 	if (!same_sockets(&sup->cfg, &next)) {
 		log_error("reload failed: with workers, the listeners and their binds stay as "
 		    "they started until a restart; keeping the running configuration");
+		(void)notify_send("READY=1\nSTATUS=reload failed (listeners or binds changed: "
+		    "with workers, a restart is needed); running the previous configuration");
 		config_free(&next);
 		return;
 	}
@@ -242,7 +326,30 @@ reload(struct supervisor *sup)
 		log_warning("workers stays %u until a restart", sup->n);
 	config_free(&sup->cfg);
 	sup->cfg = next;
-	signal_workers(sup, SIGHUP);
+	for (i = 0; i < sup->n; i++) {
+		w = &sup->workers[i];
+		if (w->pid == 0)
+			continue;
+		w->reloads++;
+		sup->reload_waiting++;
+		if (channel_send_config(w->chan, &sup->cfg) == -1) {
+			snprintf(state, sizeof(state), "cannot send it the configuration: %s",
+			    strerror(errno));
+			reload_answered(sup, w, 1, state);
+		}
+	}
+	if (sup->reload_waiting == 0)
+		reload_done(sup);
+}
+
+static void
+close_sockets(struct supervisor *sup)
+{
+	size_t i;
+
+	for (i = 0; i < sup->act.n; i++)
+		close(sup->act.fds[i]);
+	sup->act.n = 0;
 }
 
 static void
@@ -257,6 +364,12 @@ stop(struct supervisor *sup, const char *signame)
 	}
 	sup->stopping = true;
 	log_notice("%s received: stopping %u workers", signame, running(sup));
+	/*
+	 * No worker will be started again: the sockets live on only in the
+	 * workers, which close them as they drain, and new clients are then
+	 * refused at once instead of queued where nobody will accept.
+	 */
+	close_sockets(sup);
 	(void)notify_send("STOPPING=1");
 	for (i = 0; i < sup->n; i++)
 		loop_timer_stop(sup->loop, &sup->workers[i].restart);
@@ -311,40 +424,12 @@ send_status(struct supervisor *sup)
 	(void)notify_send(state);
 }
 
-/* One worker's sd_notify datagram: who sent it, from the kernel's credentials. */
+/* After a READY=1: systemd hears READY=1 once every worker has said it. */
 static void
-take_notification(struct supervisor *sup)
+check_ready(struct supervisor *sup)
 {
-	char text[1024], control[CMSG_SPACE(sizeof(struct ucred))];
-	struct iovec iov = { text, sizeof(text) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-	    .msg_controllen = sizeof(control) };
-	struct cmsghdr *cm;
-	struct ucred cred;
-	struct worker *w;
-	const char *line;
 	unsigned i, ready = 0;
-	ssize_t n;
 
-	/* The kernel shortens msg_controllen to what it filled: reset it each time. */
-	while ((msg.msg_controllen = sizeof(control),
-	    n = recvmsg(sup->notifyfd, &msg, MSG_DONTWAIT)) >= 0) {
-		text[n] = '\0';
-		cm = CMSG_FIRSTHDR(&msg);
-		if (cm == NULL || cm->cmsg_type != SCM_CREDENTIALS)
-			continue;
-		memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
-		for (i = 0, w = NULL; i < sup->n && w == NULL; i++)
-			if (sup->workers[i].pid == cred.pid)
-				w = &sup->workers[i];
-		if (w == NULL)
-			continue;
-		/* Only READY matters: the counters are on the board. */
-		for (line = text; line != NULL && *line != '\0'; line = strchr(line, '\n'),
-		    line = line != NULL ? line + 1 : NULL)
-			if (strncmp(line, "READY=1", 7) == 0)
-				w->ready = true;
-	}
 	for (i = 0; i < sup->n; i++)
 		ready += sup->workers[i].ready;
 	if (!sup->announced && ready == sup->n) {
@@ -355,13 +440,46 @@ take_notification(struct supervisor *sup)
 	}
 }
 
+/* One message of a worker's: its sd_notify lines, or its answer to a configuration. */
 static void
-on_notify(struct loop *loop, int fd, void *arg, unsigned events)
+take_message(struct supervisor *sup, struct worker *w, char *text)
 {
-	(void)loop;
-	(void)fd;
+	char *line, *next;
+
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		/* Only READY and the answers matter: the counters are on the board. */
+		if (strcmp(line, "READY=1") == 0) {
+			w->ready = true;
+			check_ready(sup);
+		} else if (strcmp(line, CHANNEL_APPLIED) == 0) {
+			reload_answered(sup, w, 1, NULL);
+		} else if (strncmp(line, CHANNEL_FAILED, strlen(CHANNEL_FAILED)) == 0) {
+			reload_answered(sup, w, 1, line + strlen(CHANNEL_FAILED));
+		}
+	}
+}
+
+static void
+on_channel(struct loop *loop, int fd, void *arg, unsigned events)
+{
+	struct worker *w = arg;
+	struct config none;
+	char text[1024];
+	bool got;
+	ssize_t n;
+
 	(void)events;
-	take_notification(arg);
+	while ((n = channel_recv(fd, text, sizeof(text), &none, &got)) > 0) {
+		if (got)	/* a worker sends none */
+			config_free(&none);
+		else
+			take_message(w->sup, w, text);
+	}
+	/* Closed: the worker is ending; SIGCHLD closes our end. */
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		loop_del_fd(loop, fd);
 }
 
 static void
@@ -371,75 +489,34 @@ on_status_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	loop_timer_start(loop, timer, STATUS_EVERY_MS);
 }
 
-static void
-on_watchdog_timer(struct loop *loop, struct loop_timer *timer, void *arg)
-{
-	struct supervisor *sup = arg;
-
-	(void)notify_send("WATCHDOG=1");
-	loop_timer_start(loop, timer, sup->watchdog_ms);
-}
-
-/* The abstract socket the workers' sd_notify reaches, with their pids attached. */
-static int
-open_notify_socket(struct supervisor *sup)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int on = 1;
-	size_t len;
-
-	snprintf(sup->notify_name, sizeof(sup->notify_name), "@tcpd-%d-workers", (int)getpid());
-	len = strlen(sup->notify_name);
-	memcpy(sun.sun_path + 1, sup->notify_name + 1, len - 1);
-	if ((sup->notifyfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (setsockopt(sup->notifyfd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1 ||
-	    bind(sup->notifyfd, (struct sockaddr *)&sun,
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == -1)
-		return -1;
-	return loop_add_fd(sup->loop, sup->notifyfd, LOOP_READABLE, on_notify, sup);
-}
-
 static int
 setup_signals(struct supervisor *sup)
 {
 	sigset_t set;
 
+	/*
+	 * Blocked before any fork, so that a worker kicked by another before
+	 * its signalfd exists keeps the signal pending instead of dying of it.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SERVER_REWATCH_SIGNAL);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
-	    (sup->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		return -1;
-	return loop_add_fd(sup->loop, sup->sigfd, LOOP_READABLE, on_signal, sup);
-}
-
-/* Binds (or takes from systemd) every listener's sockets once, for all workers. */
-static int
-open_sockets(struct supervisor *sup, const struct activation *passed)
-{
-	struct server *srv;
-	char err[256];
-	int rc;
-
-	if ((srv = server_new(sup->loop, &sup->cfg, passed, err, sizeof(err))) == NULL) {
-		log_error("%s", err);
-		return -1;
-	}
-	if ((rc = server_export(srv, &sup->act)) == -1)
-		log_error("cannot hand the listening sockets to the workers: %m");
-	server_free(srv);
-	return rc;
+	return (sup->sigfd = daemon_watch_signals(sup->loop, &set, on_signal, sup)) == -1 ?
+	    -1 : 0;
 }
 
 int
 supervisor_run(const char *path, struct config *cfg, const struct activation *act,
     unsigned n)
 {
-	struct supervisor sup = { .path = path, .cfg = *cfg, .sigfd = -1, .notifyfd = -1,
-	    .n = n };
+	struct supervisor sup = { .path = path, .cfg = *cfg, .sigfd = -1, .n = n };
+	char err[256];
 	int rc = 1;
 	unsigned i;
 
@@ -451,30 +528,30 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 		log_error("out of memory");
 		goto out;
 	}
+	for (i = 0; i < n; i++)
+		sup.workers[i] = (struct worker){ .sup = &sup, .index = i, .chan = -1 };
 	/* Shared with every worker: forked after this, they all see the same pages. */
 	if (stats_board_open(n) == -1) {
 		log_error("cannot map the workers' board: %m");
 		goto out;
 	}
-	if (setup_signals(&sup) == -1 || open_notify_socket(&sup) == -1) {
+	if (setup_signals(&sup) == -1) {
 		log_error("cannot set up the supervisor: %m");
 		goto out;
 	}
-	if (open_sockets(&sup, act) == -1)
+	/* Bound (or taken from systemd) once, for every worker: no server here. */
+	if (sockets_open(&sup.cfg, act, &sup.act, err, sizeof(err)) == -1) {
+		log_error("%s", err);
 		goto out;
-	for (i = 0; i < n; i++) {
-		sup.workers[i] = (struct worker){ .sup = &sup, .index = i };
-		loop_timer_init(&sup.workers[i].restart, on_restart, &sup.workers[i]);
 	}
+	for (i = 0; i < n; i++)
+		loop_timer_init(&sup.workers[i].restart, on_restart, &sup.workers[i]);
 	log_notice("starting %u workers", n);
 	for (i = 0; i < n; i++)
 		start_worker(&sup.workers[i]);
 	loop_timer_init(&sup.status_timer, on_status_timer, &sup);
 	loop_timer_start(sup.loop, &sup.status_timer, STATUS_EVERY_MS);
-	if ((sup.watchdog_ms = notify_watchdog_usec() / 2000) > 0) {
-		loop_timer_init(&sup.watchdog_timer, on_watchdog_timer, &sup);
-		loop_timer_start(sup.loop, &sup.watchdog_timer, sup.watchdog_ms);
-	}
+	daemon_watchdog_start(sup.loop, &sup.watchdog_timer);
 	if (loop_run(sup.loop) == -1) {
 		log_error("event loop: %m");
 		signal_workers(&sup, SIGKILL);
@@ -482,12 +559,12 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 	}
 	rc = 0;
 out:
-	for (i = 0; i < sup.act.n; i++)
-		close(sup.act.fds[i]);
+	close_sockets(&sup);
 	if (sup.sigfd != -1)
 		close(sup.sigfd);
-	if (sup.notifyfd != -1)
-		close(sup.notifyfd);
+	for (i = 0; sup.workers != NULL && i < n; i++)
+		if (sup.workers[i].chan != -1)
+			close(sup.workers[i].chan);
 	free(sup.workers);
 	loop_free(sup.loop);
 	config_free(&sup.cfg);
