@@ -35,14 +35,22 @@ targets_of() {
 
 # True when every test passes. A test is a meson test name, or NAME:FILTER
 # to run only the Criterion tests matching FILTER (suite/test, globs allowed).
+# A Criterion test binary stops at its first failure: a killed mutant costs
+# only the tests up to the one that kills it.
 survives() {
 	for t in $1; do
 		case $t in
 		*:*) meson test -C "$build/out" --no-rebuild "${t%%:*}" \
-			--test-args="--filter=${t#*:}" >/dev/null 2>&1 || return 1 ;;
-		*) meson test -C "$build/out" --no-rebuild "$t" >/dev/null 2>&1 || return 1 ;;
+			--test-args="--fail-fast --filter=${t#*:}" >/dev/null 2>&1 || return 1 ;;
+		*) meson test -C "$build/out" --no-rebuild "$t" \
+			--test-args="$(fail_fast "$t")" >/dev/null 2>&1 || return 1 ;;
 		esac
 	done
+}
+
+# Criterion's --fail-fast for a test binary; nothing for a script (docs, layers).
+fail_fast() {
+	[ ! -f "tests/test_$1.c" ] || echo --fail-fast
 }
 
 killed=0
