@@ -72,7 +72,10 @@ void	tcpd_start_activated(const char *const *wrapper, uint16_t trigger_port);
 /* The same, for a start that may fail: false with *status when tcpd exited. */
 bool	tcpd_try_start_activated(const char *const *wrapper, uint16_t trigger_port,
 	    int *status);
-/* Criterion fixtures: start with defaults / stop and require exit 0. */
+/*
+ * Criterion fixtures: start with defaults / stop and require exit 0 (unless
+ * the test reaped tcpd itself).
+ */
 void	tcpd_setup(void);
 void	tcpd_teardown(void);
 /* Resident memory of the daemon, KiB. */

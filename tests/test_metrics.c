@@ -46,17 +46,7 @@ setup(void)
 	start(NULL);
 }
 
-/* A test that stopped tcpd itself has checked its exit status already. */
-static void
-teardown(void)
-{
-	if (tcpd.pid > 0)
-		tcpd_teardown();
-	else
-		temp_dir_remove(tcpd.dir);
-}
-
-TestSuite(metrics, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(metrics, .init = setup, .fini = tcpd_teardown, .timeout = 120);
 
 static const char *
 exchange(uint16_t port, const char *request)

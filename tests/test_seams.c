@@ -20,17 +20,7 @@
 
 #include "harness.h"
 
-/* A test that stopped tcpd itself has checked its exit status. */
-static void
-teardown(void)
-{
-	if (tcpd.pid > 0)
-		tcpd_teardown();
-	else
-		temp_dir_remove(tcpd.dir);
-}
-
-TestSuite(seams, .fini = teardown, .timeout = 120);
+TestSuite(seams, .fini = tcpd_teardown, .timeout = 120);
 
 /* Closes fd with an RST (a zero linger). */
 static void

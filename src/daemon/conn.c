@@ -49,12 +49,12 @@
  */
 #define DRAIN_QUIET_MS		500
 /*
- * Fairness: one connection writes at most this much, in at most this many
- * writes, before others get a turn (a fault's 1-byte slices make every
- * write a syscall for one byte).
+ * Fairness: one connection writes at most this much before others get a
+ * turn, each write costing at least WRITE_COST_MIN of it: a fault's 1-byte
+ * slices make every write a syscall for one byte.
  */
 #define WRITE_BUDGET		(256 * 1024)
-#define WRITE_CALLS		16
+#define WRITE_COST_MIN		(16 * 1024)
 
 enum {
 	CONN_RD_EOF		= 1 << 0,	/* the peer sent FIN */
@@ -929,11 +929,10 @@ after_write(struct conn *c)
 static void
 conn_flush(struct conn *c)
 {
-	size_t budget = WRITE_BUDGET, want;
-	unsigned calls = WRITE_CALLS;
+	size_t budget = WRITE_BUDGET, want, cost;
 	ssize_t n;
 
-	while (buf_len(&c->c_out) > 0 && budget > 0 && calls-- > 0) {
+	while (buf_len(&c->c_out) > 0 && budget > 0) {
 		want = paced(c, buf_len(&c->c_out) < budget ? buf_len(&c->c_out) : budget);
 		if (want == 0)
 			break;
@@ -948,7 +947,8 @@ conn_flush(struct conn *c)
 			if (end_if_due(c))
 				return;
 		}
-		budget = (size_t)n < budget ? budget - (size_t)n : 0;
+		cost = (size_t)n > WRITE_COST_MIN ? (size_t)n : WRITE_COST_MIN;
+		budget = cost < budget ? budget - cost : 0;
 		/* Resumed input may add replies; they go out on this same pass. */
 		after_write(c);
 		if (c->c_flags & CONN_CLOSED)
