@@ -1,28 +1,36 @@
 #!/bin/bash
-# Measures tcpd side by side with redis-server, xinetd's internal echo and
-# socat's fork-and-cat echo: the same workloads, the same client (tcpd-cli
-# bench), in one run, peers alternating, each run checked reply for reply.
+# Measures tcpd side by side with redis-server, xinetd's internal echo,
+# socat's fork-and-cat echo, and epoll-min (scripts/epoll-min.c: one read and
+# one write per event, no parsing; the most any epoll server can do here), and
+# with a given commit's tcpd as a baseline: the same workloads, the same client
+# (tcpd-cli bench), in one run, peers alternating, each run checked reply for
+# reply.
 # Writes the results into BENCHMARKS.md (between its bench:begin and bench:end
 # markers; the rest of the file is left alone), bench.png and bench-runs.csv.
 #
 # usage: scripts/bench.sh [--install] [--quick] [--rounds N] [--out DIR]
+#                        [--baseline COMMIT]
 #   --install   install the peers and gnuplot from Debian's packages first
 #   --quick     tiny runs that only check the script and every peer work
 #   --rounds N  runs of each workload against each peer; the median counts (3)
 #   --out DIR   where the three files go (docs)
-# TCPD and TCPD_CLI name the binaries to measure; by default a release build
-# in build-bench/ is made. Servers run on CPU 0 and the client on CPU 1.
+#   --baseline COMMIT
+#               also build COMMIT's tcpd (release, in a temporary directory)
+#               and measure it as the peer tcpd-base
+# TCPD, TCPD_CLI and EPOLL_MIN name the binaries to use; those not given come
+# from a release build in build-bench/. Servers run on CPU 0, the client on CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-install=0 quick=0 rounds=3 out=docs
+install=0 quick=0 rounds=3 out=docs baseline=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--install) install=1 ;;
 	--quick) quick=1 ;;
 	--rounds) rounds=$2; shift ;;
 	--out) out=$2; shift ;;
-	*) sed -n '/^# usage/,/^# TCPD /p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	--baseline) baseline=$2; shift ;;
+	*) sed -n '/^# usage/,/^# TCPD,/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -31,14 +39,16 @@ if [ $install = 1 ]; then
 	scripts/deps.sh bench
 fi
 
-if [ -z "${TCPD:-}" ] || [ -z "${TCPD_CLI:-}" ]; then
+if [ -z "${TCPD:-}" ] || [ -z "${TCPD_CLI:-}" ] || [ -z "${EPOLL_MIN:-}" ]; then
 	[ $install = 1 ] || scripts/deps.sh run
 	[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=disabled
-	ninja -C build-bench tcpd tcpd-cli >/dev/null
-	TCPD=$PWD/build-bench/tcpd TCPD_CLI=$PWD/build-bench/tcpd-cli
+	ninja -C build-bench tcpd tcpd-cli epoll-min >/dev/null
+	TCPD=${TCPD:-$PWD/build-bench/tcpd} TCPD_CLI=${TCPD_CLI:-$PWD/build-bench/tcpd-cli}
+	EPOLL_MIN=${EPOLL_MIN:-$PWD/build-bench/epoll-min}
 fi
 
-# Run sizes. A full run takes about seven minutes; --quick about twenty seconds.
+# Run sizes. A full run takes about eight minutes, two more with --baseline
+# (its build included); --quick under a minute.
 if [ $quick = 1 ]; then
 	secs=0.3 bulk_n=256 idle_conns=200 idle_hold=1 rb_n=2000 rounds=1
 else
@@ -58,6 +68,25 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+
+# The baseline from git archive rather than a worktree: nothing is written
+# into the repository's .git, so a run killed half-way leaves nothing behind.
+base_rev=""
+if [ -n "$baseline" ]; then
+	if ! base_rev=$(git rev-parse --verify --quiet "$baseline^{commit}"); then
+		echo "bench: --baseline $baseline: no such commit" >&2
+		exit 2
+	fi
+	mkdir "$work/base"
+	git archive "$base_rev" | tar -x -C "$work/base"
+	echo "bench: building $baseline ($(git rev-parse --short "$base_rev")) as the baseline" >&2
+	if ! { meson setup "$work/base-build" "$work/base" --buildtype=release -Dtests=disabled &&
+	    ninja -C "$work/base-build" tcpd; } >"$work/base-build.log" 2>&1; then
+		echo "bench: building $baseline failed:" >&2
+		tail -n 20 "$work/base-build.log" >&2
+		exit 1
+	fi
+fi
 
 listening() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -116,9 +145,23 @@ backlog = 4096
 max_connections_per_ip = 0
 EOF
 start tcpd "$p_cmd" "$TCPD" --config "$work/tcpd.conf"
-port_of[tcpd-echo]=$p_echo
+port_of[tcpd-echo]=$p_echo pid_of[tcpd-echo]=${pid_of[tcpd]}
 
 resp_peers=(tcpd) echo_peers=(tcpd-echo)
+if [ -n "$base_rev" ]; then
+	free_port; p_base_cmd=$port
+	free_port; p_base_echo=$port
+	sed -e "s/:$p_cmd\$/:$p_base_cmd/" -e "s/:$p_echo\$/:$p_base_echo/" "$work/tcpd.conf" \
+	    >"$work/tcpd-base.conf"
+	start tcpd-base "$p_base_cmd" "$work/base-build/tcpd" --config "$work/tcpd-base.conf"
+	port_of[tcpd-base-echo]=$p_base_echo pid_of[tcpd-base-echo]=${pid_of[tcpd-base]}
+	resp_peers+=(tcpd-base) echo_peers+=(tcpd-base-echo)
+fi
+free_port
+start epoll-min $port "$EPOLL_MIN" pong $port
+free_port
+start epoll-min-echo $port "$EPOLL_MIN" echo $port
+resp_peers+=(epoll-min) echo_peers+=(epoll-min-echo)
 if command -v redis-server >/dev/null; then
 	free_port
 	start redis-server $port redis-server --port $port --bind 127.0.0.1 \
@@ -186,7 +229,7 @@ hz=$(getconf CLK_TCK)
 # One bench run: the CSV line it printed, or a failure noted for the end.
 bench_run() {
 	local id=$1 peer=$2 round=$3 args=$4 line pid t0
-	pid=${pid_of[${peer%-echo}]}
+	pid=${pid_of[$peer]}
 	t0=$(cpu_ticks "$pid")
 	# shellcheck disable=SC2086
 	if ! line=$(timeout 300 $client_cpu "$TCPD_CLI" bench -p "${port_of[$peer]}" --csv \
@@ -225,7 +268,7 @@ rss_kib() {
 }
 idle=$work/idle.csv
 echo "peer,connections,rss_before_kib,rss_held_kib,bytes_per_conn" >"$idle"
-for peer in tcpd redis-server; do
+for peer in tcpd tcpd-base redis-server; do
 	[ -n "${pid_of[$peer]:-}" ] || continue
 	before=$(rss_kib "${pid_of[$peer]}")
 	$client_cpu "$TCPD_CLI" bench -p "${port_of[$peer]}" --workload idle -c "$idle_conns" \
@@ -257,6 +300,8 @@ if command -v redis-benchmark >/dev/null; then
 	for pipeline in 1 16; do
 		for round in $(seq "$rounds"); do
 			for peer in "${resp_peers[@]}"; do
+				# epoll-min answers the multibulk PING only, not PING_INLINE.
+				[ "$peer" != epoll-min ] || continue
 				if ! $client_cpu redis-benchmark -p "${port_of[$peer]}" -t ping -c 50 \
 				    -n "$rb_n" -P $pipeline --csv >"$work/rb.out" 2>"$work/bench.err"; then
 					echo "bench: redis-benchmark against $peer failed" >&2
@@ -349,7 +394,7 @@ median "$rb" 2 4 >"$work/rb-medians.csv"
 # tcpd's figure for a workload: from the command port or the echo port.
 ratio_table() {	# medians-file: adds tcpd ÷ peer to each line
 	awk -F, -v OFS=, '{ line[NR] = $0; w[NR] = $1; p[NR] = $2; r[NR] = $4 }
-	    $2 ~ /^tcpd/ { t[$1] = $4 }
+	    $2 == "tcpd" || $2 == "tcpd-echo" { t[$1] = $4 }
 	    END { for (i = 1; i <= NR; i++)
 		print line[i], (r[i] > 0 && t[w[i]] > 0) ? sprintf("%.2f", t[w[i]] / r[i]) : "" }' "$1"
 }
@@ -381,7 +426,8 @@ idle_bytes=$(awk -F, '$1 == "tcpd" { print $5 }' "$idle")
 version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 {
 	echo "<!-- bench:begin -->"
-	echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench.sh$([ $quick = 1 ] && echo " --quick")\`"
+	echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench.sh$([ $quick = 1 ] && echo " --quick")$(
+	    [ -n "$baseline" ] && echo " --baseline $baseline")\`"
 	peers=""
 	for peer in redis-server xinetd socat; do
 		[ -n "${pid_of[$peer]:-}" ] || continue
@@ -393,7 +439,8 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 	done
 	echo "on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'),"
 	echo "$(nproc) cores, Linux $(uname -r): tcpd $(git describe --always --dirty 2>/dev/null ||
-	    echo '?')$peers."
+	    echo '?')$([ -n "$base_rev" ] && echo ", tcpd-base $(git describe --always "$base_rev")")$peers,"
+	echo "epoll-min (scripts/epoll-min.c)."
 	if [ -n "$server_cpu" ]; then
 		echo "Servers pinned to CPU 0 and tcpd-cli bench to CPU 1 with taskset; loopback."
 	fi
@@ -406,6 +453,11 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 	target_row "PING, 50 connections: ≥ 1.2× redis-server" "$(ratio_of ping-50 redis-server)" 1.2 1
 	target_row "PING, 50 connections, pipeline 16: ≥ 1.2× redis-server" \
 	    "$(ratio_of ping-50-p16 redis-server)" 1.2 1
+	target_row "PING, 50 connections: ≥ 0.97× epoll-min" "$(ratio_of ping-50 epoll-min)" 0.97 1
+	target_row "PING, 50 connections, pipeline 16: ≥ 0.97× epoll-min" \
+	    "$(ratio_of ping-50-p16 epoll-min)" 0.97 1
+	target_row "echo 64 B, 50 connections: ≥ 0.97× epoll-min" \
+	    "$(ratio_of echo-50 epoll-min-echo)" 0.97 1
 	target_row "echo 64 B, 50 connections: ≥ 1.5× xinetd" "$(ratio_of echo-50 xinetd)" 1.5 1
 	target_row "echo 64 B, 50 connections: ≥ 2× socat" "$(ratio_of echo-50 socat)" 2 1
 	target_row "bulk echo, 1 connection: ≥ 1.1× socat" "$(ratio_of bulk socat)" 1.1 1
@@ -472,14 +524,20 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 mkdir -p "$out"
 # The chart: each peer's req/s as a fraction of tcpd's, per workload.
 if command -v gnuplot >/dev/null; then
-	awk -F, '{ peer = $2 == "tcpd-echo" ? "tcpd" : $2; r[$1, peer] = $4
+	chart_peers="tcpd ${base_rev:+tcpd-base }epoll-min redis-server xinetd socat"
+	awk -F, -v peers="$chart_peers" '{ peer = $2; sub(/-echo$/, "", peer); r[$1, peer] = $4
 		if (!($1 in seen)) { seen[$1]; order[++n] = $1 } }
-	    END { for (i = 1; i <= n; i++) { w = order[i]; t = r[w, "tcpd"]
+	    END { np = split(peers, p, " ")
+		for (i = 1; i <= n; i++) { w = order[i]; t = r[w, "tcpd"]
 		printf "%s", w
-		split("tcpd redis-server xinetd socat", peers, " ")
-		for (j = 1; j <= 4; j++)
-			printf " %s", ((w, peers[j]) in r) ? sprintf("%.3f", r[w, peers[j]] / t) : "?"
+		for (j = 1; j <= np; j++)
+			printf " %s", ((w, p[j]) in r) ? sprintf("%.3f", r[w, p[j]] / t) : "?"
 		printf "\n" } }' "$work/medians.csv" >"$work/chart.dat"
+	plot="\"$work/chart.dat\" using 2:xtic(1) title \"tcpd\"" col=2
+	for peer in ${chart_peers#tcpd }; do
+		col=$((col + 1))
+		plot="$plot, '' using $col title \"$peer\""
+	done
 	gnuplot <<EOF
 set terminal pngcairo size 1000,480 font "sans,10"
 set output "$work/bench.png"
@@ -492,8 +550,7 @@ set yrange [0:*]
 set grid ytics
 set key outside top center horizontal
 set xtics rotate by -30 scale 0
-plot "$work/chart.dat" using 2:xtic(1) title "tcpd", '' using 3 title "redis-server", \
-     '' using 4 title "xinetd", '' using 5 title "socat"
+plot $plot
 EOF
 	cp "$work/bench.png" "$out/bench.png"
 fi

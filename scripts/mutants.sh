@@ -21,7 +21,7 @@ ninja -C "$build/out" >/dev/null
 
 # The binaries a list of tests runs: the daemons and each test's own.
 targets_of() {
-	t="tcpd tcpd-cli tests/tcpd-faulty"
+	t="tcpd tcpd-cli tests/tcpd-faulty epoll-min"
 	for name in $1; do
 		name=${name%%:*}
 		case $name in

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * scripts/bench.sh --quick against the built tcpd and whichever peers are
- * installed (the test command installs them all): every table and row is
- * written, the hand-written part of BENCHMARKS.md is kept, and a failing run
- * fails the script without touching the docs.
+ * scripts/bench.sh --quick against the built tcpd, the built epoll-min and
+ * whichever peers are installed (the test command installs them all): every
+ * table and row is written, the hand-written part of BENCHMARKS.md is kept, and
+ * a failing run, or a baseline that is no commit, fails the script without
+ * touching the docs.
  */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -41,16 +48,18 @@ teardown(void)
 
 TestSuite(bench_script, .init = setup, .fini = teardown, .timeout = 300);
 
+/* With baseline NULL, no --baseline. */
 static int
-run_bench_script(const char *cli)
+run_bench_script(const char *cli, const char *baseline)
 {
-	char script[512], tcpd_env[512], cli_env[512];
-	const char *argv[] = { "/usr/bin/env", tcpd_env, cli_env, "/bin/bash", script,
-	    "--quick", "--out", dir, NULL };
+	char script[512], tcpd_env[512], cli_env[512], peer_env[512];
+	const char *argv[] = { "/usr/bin/env", tcpd_env, cli_env, peer_env, "/bin/bash", script,
+	    "--quick", "--out", dir, baseline != NULL ? "--baseline" : NULL, baseline, NULL };
 
 	snprintf(script, sizeof(script), "%s/scripts/bench.sh", source_root());
 	snprintf(tcpd_env, sizeof(tcpd_env), "TCPD=%s", tcpd_bin());
 	snprintf(cli_env, sizeof(cli_env), "TCPD_CLI=%s", cli);
+	snprintf(peer_env, sizeof(peer_env), "EPOLL_MIN=%s", getenv("EPOLL_MIN_BIN"));
 	return run_capture(argv, out, sizeof(out));
 }
 
@@ -85,13 +94,20 @@ Test(bench_script, quick_run_writes_every_table)
 		{ "connect, PING, reset; 8 at a time", "resp" },
 		{ "connect, 64 B echo, reset; 8 at a time", "echo" },
 	};
-	const char *const echo_peers[] = { "tcpd-echo", "xinetd", "socat" };
-	const char *const resp_peers[] = { "tcpd", "redis-server" };
+	/* The built ones first: they always have their rows. */
+	const char *const echo_peers[] = { "tcpd-echo", "epoll-min-echo", "xinetd", "socat" };
+	const char *const resp_peers[] = { "tcpd", "epoll-min", "redis-server" };
+	static const char *const epoll_min_targets[] = {
+		"PING, 50 connections: ≥ 0.97× epoll-min",
+		"PING, 50 connections, pipeline 16: ≥ 0.97× epoll-min",
+		"echo 64 B, 50 connections: ≥ 0.97× epoll-min",
+	};
+	char row[128];
 	const char *text, *runs, *p;
 	char path[160];
 	size_t i, j;
 
-	cr_assert_eq(run_bench_script(getenv("TCPD_CLI_BIN")), 0, "%s", out);
+	cr_assert_eq(run_bench_script(getenv("TCPD_CLI_BIN"), NULL), 0, "%s", out);
 	text = slurp(doc);
 	p = "# Benchmarks\n\nWritten by hand, above.\n\n<!-- bench:begin -->\nMeasured ";
 	cr_assert_eq(strncmp(text, p, strlen(p)), 0, "%s", text);
@@ -105,13 +121,19 @@ Test(bench_script, quick_run_writes_every_table)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		bool resp = strcmp(rows[i].kind, "resp") == 0;
 		const char *const *peers = resp ? resp_peers : echo_peers;
-		size_t n = resp ? 2 : 3;
+		size_t n = resp ? 3 : 4;
 
 		for (j = 0; j < n; j++)
-			if (j == 0 || installed(peers[j]))
+			if (j < 2 || installed(peers[j]))
 				assert_row(text, rows[i].workload, peers[j]);
 			else
 				cr_log_info("%s is not installed: no row for it", peers[j]);
+	}
+	/* Measured, so a ratio and a verdict, not "not measured". */
+	for (i = 0; i < sizeof(epoll_min_targets) / sizeof(epoll_min_targets[0]); i++) {
+		snprintf(row, sizeof(row), "\n| %s | ", epoll_min_targets[i]);
+		cr_assert_not_null(p = strstr(text, row), "no row '%s' in:\n%s", row, text);
+		cr_assert(isdigit((unsigned char)p[strlen(row)]), "%s", text);
 	}
 	if (installed("redis-server")) {
 		cr_assert_not_null(strstr(text, "\n| PING, 50 connections: ≥ 1.2× redis-server | "),
@@ -149,8 +171,89 @@ Test(bench_script, quick_run_writes_every_table)
 
 Test(bench_script, a_failing_run_fails_the_script_and_leaves_the_docs)
 {
-	cr_assert_eq(run_bench_script("/bin/false"), 1, "%s", out);
+	cr_assert_eq(run_bench_script("/bin/false", NULL), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "bench: ping-1 against tcpd failed"), "%s", out);
 	cr_assert_not_null(strstr(out, "bench: some runs failed; "), "%s", out);
 	cr_assert_str_eq(slurp(doc), hand_written);
+}
+
+Test(bench_script, a_baseline_that_is_no_commit_fails_before_measuring)
+{
+	cr_assert_eq(run_bench_script(getenv("TCPD_CLI_BIN"), "no-such-commit"), 2, "%s", out);
+	cr_assert_not_null(strstr(out, "bench: --baseline no-such-commit: no such commit\n"),
+	    "%s", out);
+	cr_assert_null(strstr(out, "ping-1"), "%s", out);
+	cr_assert_str_eq(slurp(doc), hand_written);
+}
+
+/* epoll-min itself: started on port 0, the port read from its first line. */
+static pid_t
+epoll_min_start(const char *mode, uint16_t *port)
+{
+	const char *argv[] = { getenv("EPOLL_MIN_BIN"), mode, "0", NULL };
+	char line[32] = "";
+	int to, from;
+	size_t n = 0;
+	pid_t pid;
+
+	cr_assert_not_null(argv[0], "EPOLL_MIN_BIN is not set");
+	pid = run_piped(argv, &to, &from);
+	while (n < sizeof(line) - 1 && read(from, line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	cr_assert_eq(sscanf(line, "port %hu", port), 1, "epoll-min said '%s'", line);
+	close(to);
+	close(from);
+	return pid;
+}
+
+static void
+epoll_min_stop(pid_t pid)
+{
+	int status;
+
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+}
+
+Test(epoll_min, pong_counts_requests_across_reads, .timeout = 30)
+{
+	const struct timespec pause = { 0, 100 * 1000 * 1000 };
+	static const char first[] = "*1\r\n$4\r\nPI", rest[] = "NG\r\n*1\r\n$4\r\nPING\r\n";
+	char in[64];
+	uint16_t port;
+	pid_t pid = epoll_min_start("pong", &port);
+	int fd = tcp_connect(port);
+
+	/* Two newlines of three in the first read: no reply until the third. */
+	send_all(fd, first, sizeof(first) - 1);
+	nanosleep(&pause, NULL);
+	send_all(fd, rest, sizeof(rest) - 1);
+	shutdown(fd, SHUT_WR);
+	assert_reply(in, recv_all(fd, in, sizeof(in)), "+PONG\r\n+PONG\r\n");
+	close(fd);
+	epoll_min_stop(pid);
+}
+
+Test(epoll_min, echo_keeps_what_a_full_socket_did_not_take, .timeout = 90)
+{
+	/* Twice what loopback's send buffer grows to (tcp_wmem's 4 MiB). */
+	static char sent[8 << 20], got[sizeof(sent)];
+	uint16_t port;
+	pid_t pid = epoll_min_start("echo", &port);
+	int fd = tcp_connect_small_window(port);
+	size_t i, n;
+
+	for (i = 0; i < sizeof(sent); i++)
+		sent[i] = (char)(i * 7 + i / 251);
+	/*
+	 * Not reading yet: epoll-min's send buffer fills, its writes are cut
+	 * short and it must keep the rest.
+	 */
+	n = send_until_blocked(fd, sent, sizeof(sent));
+	/* Until all of it is back: with nothing left to send, pump would not shut down. */
+	cr_assert_eq(pump(fd, sent + n, sizeof(sent) - n, false, got, sizeof(got)), sizeof(sent));
+	cr_assert_eq(memcmp(got, sent, sizeof(sent)), 0);
+	close(fd);
+	epoll_min_stop(pid);
 }
