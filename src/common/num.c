@@ -11,6 +11,8 @@ num_parse(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 	bool neg = len > 0 && s[0] == '-' && min < 0;
 	/* Accumulate the magnitude unsigned: INT64_MIN has no positive twin. */
 	uint64_t v = 0, limit = neg ? (uint64_t)-(min + 1) + 1 : (uint64_t)(max < 0 ? 0 : max);
+	/* v * 10 + d <= limit, without a division per digit: protocol lengths come through here. */
+	uint64_t most = limit / 10, last = limit % 10;
 	size_t i = neg ? 1 : 0;
 
 	if (i == len) {
@@ -22,8 +24,7 @@ num_parse(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 			errno = EINVAL;
 			return -1;
 		}
-		if ((uint64_t)(s[i] - '0') > limit ||
-		    v > (limit - (uint64_t)(s[i] - '0')) / 10) {
+		if (v > most || (v == most && (uint64_t)(s[i] - '0') > last)) {
 			errno = ERANGE;
 			return -1;
 		}

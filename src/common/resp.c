@@ -125,6 +125,8 @@ parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
 	int64_t n;
 	ssize_t next;
 	size_t pos;
+	/* Whole in this call, as nearly every request is: one pass takes the arguments. */
+	bool one_pass = st->pos == 0;
 
 	if (st->pos == 0) {
 		if ((next = read_header(buf, len, 0, INT64_MIN, RESP_MAX_ELEMENTS,
@@ -157,11 +159,18 @@ parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
 			return RESP_INCOMPLETE;
 		if (buf[next + n] != '\r' || buf[next + n + 1] != '\n')
 			return fail(st, req, "bulk string not followed by CRLF");
+		if (one_pass)
+			add_arg(req, buf + next, (size_t)n);
 		st->pos = (size_t)next + (size_t)n + 2;
 		st->done++;
 	}
+	if (one_pass) {
+		pos = st->pos;
+		*st = (struct resp_state){ 0 };
+		return (ssize_t)pos;
+	}
 
-	/* Complete: a second, unchecked pass collects the arguments. */
+	/* Complete over several calls: a second, unchecked pass collects the arguments. */
 	pos = (size_t)read_header(buf, len, 0, INT64_MIN, INT64_MAX, &n);
 	while (req->argc < st->nelems) {
 		next = read_header(buf, len, pos, 0, INT64_MAX, &n);
@@ -185,10 +194,42 @@ resp_parse(struct resp_state *st, struct resp_request *req, const char *buf,
 	return parse_inline(st, req, buf, len, max_len);
 }
 
+/*
+ * A type byte, n in decimal and CRLF at dst (room for RESP_HEADER_MAX);
+ * the length written. Replies are made for every request: no printf.
+ */
+#define RESP_HEADER_MAX	24
+
+static size_t
+put_header(char *dst, char type, uint64_t n)
+{
+	char digits[20];
+	size_t k = 0, len;
+
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	dst[0] = type;
+	for (len = 1; k > 0; len++)
+		dst[len] = digits[--k];
+	dst[len++] = '\r';
+	dst[len++] = '\n';
+	return len;
+}
+
 int
 resp_add_simple(struct buf *out, const char *s)
 {
-	return buf_appendf(out, "+%s\r\n", s);
+	size_t n = strlen(s);
+	char *dst;
+
+	if ((dst = buf_reserve(out, n + 3)) == NULL)
+		return -1;
+	dst[0] = '+';
+	memcpy(dst + 1, s, n);
+	memcpy(dst + 1 + n, "\r\n", 2);
+	buf_commit(out, n + 3);
+	return 0;
 }
 
 int
@@ -210,22 +251,25 @@ int
 resp_add_bulk(struct buf *out, const void *p, size_t n)
 {
 	char *dst;
-	int hdr;
-	char head[32];
+	size_t hdr;
 
-	hdr = snprintf(head, sizeof(head), "$%zu\r\n", n);
-	if ((dst = buf_reserve(out, (size_t)hdr + n + 2)) == NULL)
+	if ((dst = buf_reserve(out, RESP_HEADER_MAX + n + 2)) == NULL)
 		return -1;
-	memcpy(dst, head, (size_t)hdr);
+	hdr = put_header(dst, '$', n);
 	if (n > 0)	/* an empty bulk may come from a buffer never allocated */
 		memcpy(dst + hdr, p, n);
 	memcpy(dst + hdr + n, "\r\n", 2);
-	buf_commit(out, (size_t)hdr + n + 2);
+	buf_commit(out, hdr + n + 2);
 	return 0;
 }
 
 int
 resp_add_array(struct buf *out, size_t n)
 {
-	return buf_appendf(out, "*%zu\r\n", n);
+	char *dst;
+
+	if ((dst = buf_reserve(out, RESP_HEADER_MAX)) == NULL)
+		return -1;
+	buf_commit(out, put_header(dst, '*', n));
+	return 0;
 }
