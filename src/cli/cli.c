@@ -211,8 +211,8 @@ say_not_resp(const struct cli *c)
 	static const char *const why[] = {
 		[REPLY_PEER_RESP] = "protocol error: the server's reply is not RESP",
 		[REPLY_PEER_HTTP] = "the server speaks HTTP, not RESP",
-		[REPLY_PEER_RAW] = "the server's reply is not RESP (for a raw service use "
-		    "`tcpd-cli pipe`)",
+		[REPLY_PEER_RAW] = ("the server's reply is not RESP (for a raw service use "
+		    "`tcpd-cli pipe`)"),
 	};
 	enum reply_peer peer = c->spoke_resp ? REPLY_PEER_RESP :
 	    reply_guess_peer(buf_data(&c->in), buf_len(&c->in));
