@@ -6,6 +6,7 @@
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -418,4 +419,36 @@ Test(seams, a_proxied_client_gives_back_its_per_ip_count)
 		close(fd);
 		wait_connected(1);
 	}
+}
+
+/*
+ * Clients that reset before tcpd accepts them: daytime's open writes the
+ * date at once and the write fails inside conn_new, which must then drop
+ * the connection whole (a close asked for while it is built only dooms it)
+ * while a client connected before the storm is served on.
+ */
+Test(seams, a_peer_gone_before_its_greeting_is_dropped_whole)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd, keep, i;
+
+	tcpd_start(NULL);
+	keep = tcp_connect(tcpd.port[P_COMMAND]);
+	assert_ping(keep);
+	sin.sin_port = htons(tcpd.port[P_DAYTIME]);
+	/* Stop tcpd's loop for a moment, so the resets land before the accepts. */
+	kill(tcpd.pid, SIGSTOP);
+	for (i = 0; i < 100; i++) {
+		cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+		close(fd);
+	}
+	kill(tcpd.pid, SIGCONT);
+	assert_ping(keep);
+	wait_connected(2);
+	close(keep);
+	wait_connected(1);
 }

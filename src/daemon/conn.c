@@ -1114,7 +1114,9 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	    (c->c_flags & CONN_DOOMED) || start_timer(c) == -1 ||
 	    loop_add_fd(conns->loop, fd, LOOP_READABLE, conn_on_event, c) == -1) {
 		saved = errno != 0 ? errno : EIO;	/* doomed by a step that gave no errno */
-		conn_log(c, LOG_LEVEL_WARNING, "dropped: %s", strerror(saved));
+		/* A peer gone before it was served is no news; anything else is. */
+		conn_log(c, saved == ECONNRESET || saved == EPIPE ? LOG_LEVEL_DEBUG :
+		    LOG_LEVEL_WARNING, "dropped: %s", strerror(saved));
 		loop_timer_stop(conns->loop, &c->c_timer);
 		buf_free(&c->c_in);
 		buf_free(&c->c_out);

@@ -11,7 +11,6 @@
 #include "daemon/conn.h"
 #include "daemon/services/service.h"
 #include "daemon/stats.h"
-#include "tcpd/buf.h"
 
 /* The line for the current state; its length. */
 size_t
@@ -37,7 +36,8 @@ agent_open(struct conn *c, void *state)
 	char line[32];
 
 	(void)state;
-	if (buf_append(conn_output(c), line, agent_line(line, sizeof(line))) == -1)
+	/* Written at once, nothing being queued: a peer already gone fails it here. */
+	if (conn_send(c, line, agent_line(line, sizeof(line))) == -1)
 		return -1;
 	conn_finish(c, "agent line sent");
 	return 0;

@@ -5,7 +5,6 @@
 #include "daemon/conn.h"
 #include "daemon/services/inetd.h"
 #include "daemon/services/service.h"
-#include "tcpd/buf.h"
 
 static int
 daytime_open(struct conn *c, void *state)
@@ -13,7 +12,8 @@ daytime_open(struct conn *c, void *state)
 	char line[DAYTIME_MAX];
 
 	(void)state;
-	if (buf_append(conn_output(c), line, inetd_daytime(line, time(NULL))) == -1)
+	/* Written at once, nothing being queued: a peer already gone fails it here. */
+	if (conn_send(c, line, inetd_daytime(line, time(NULL))) == -1)
 		return -1;
 	conn_finish(c, "daytime sent");
 	return 0;

@@ -5,7 +5,6 @@
 #include "daemon/conn.h"
 #include "daemon/services/inetd.h"
 #include "daemon/services/service.h"
-#include "tcpd/buf.h"
 
 static int
 time_open(struct conn *c, void *state)
@@ -14,7 +13,8 @@ time_open(struct conn *c, void *state)
 
 	(void)state;
 	inetd_time(t, time(NULL));
-	if (buf_append(conn_output(c), t, sizeof(t)) == -1)
+	/* Written at once, nothing being queued: a peer already gone fails it here. */
+	if (conn_send(c, t, sizeof(t)) == -1)
 		return -1;
 	conn_finish(c, "time sent");
 	return 0;
