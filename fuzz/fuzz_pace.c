@@ -72,14 +72,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1:		/* set by a request: from its own reply on */
 			rate_from = pos + queued;
-			pace_set_rate(&pc, take(&p, end, 3), now, rate_from);
+			pace_set_rate(&pc, take(&p, end, 3), now, rate_from, rate_from);
 			rate_since = now;
 			rate_sent = 0;
 			break;
 		case 2:
 			slice_from = pos + queued;
 			n = take(&p, end, 1);
-			pace_set_slice(&pc, n, take(&p, end, 1), slice_from);
+			pace_set_slice(&pc, n, take(&p, end, 1), slice_from, slice_from);
 			wrote_once = false;	/* a new slicing starts without a gap */
 			break;
 		case 3:

@@ -73,7 +73,7 @@ static uint16_t kind_port[KINDS];
 static void
 scenario(int n)
 {
-	int fd = tcp_connect(tcpd.port[P_COMMAND]), echo, rc;
+	int fd = tcp_connect(tcpd.port[P_COMMAND]), echo, rc, i;
 	char *log;
 
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
@@ -88,9 +88,14 @@ scenario(int n)
 	fd = tcp_connect(kind_port[FLAKY]);
 	exchange(fd, "abcd", "abcd", n);
 	close(fd);
-	fd = tcp_connect(kind_port[PROXIED]);
-	exchange(fd, "PROXY TCP4 10.0.0.1 10.0.0.2 1234 80\r\nPING\r\n", "+PONG\r\n", n);
-	close(fd);
+	/* One at a time per client: a failure after admission gives its count back. */
+	for (i = 0; i < 2; i++) {
+		fd = tcp_connect(kind_port[PROXIED]);
+		exchange(fd, "PROXY TCP4 10.0.0.1 10.0.0.2 1234 80\r\nPING\r\n", "+PONG\r\n",
+		    n);
+		close(fd);
+		usleep(20000);
+	}
 	fd = tcp_connect(kind_port[METRICS]);
 	exchange(fd, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 ", n);
 	close(fd);
@@ -125,7 +130,7 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 	snprintf(global, sizeof(global), "shutdown_timeout = 1\n[listener.flaky]\n"
 	    "bind = 127.0.0.1:%u\nservice = echo\nslice = 2\n[listener.proxied]\n"
 	    "bind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
-	    "proxy_trusted = 127.0.0.1\n[listener.metrics]\nbind = 127.0.0.1:%u\n"
+	    "proxy_trusted = 127.0.0.1\nmax_connections_per_ip = 1\n[listener.metrics]\nbind = 127.0.0.1:%u\n"
 	    "service = metrics\n[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n",
 	    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT]);
 	for (n = 1; n <= WALK_MAX; n++) {

@@ -86,7 +86,7 @@ Test(pace, a_request_waits_the_delay_within_the_jitter)
 Test(pace, rate_allows_its_bytes_per_millisecond_and_no_burst_beyond_10ms)
 {
 	pace_init(&p, 1);
-	pace_set_rate(&p, 1000000, 0, 0);
+	pace_set_rate(&p, 1000000, 0, 0, 0);
 	cr_assert_eq(pace_allow(&p, 0, 0), 0, "the bucket starts empty");
 	cr_assert_eq(pace_wake(&p, 0, true, 0), 1);
 	cr_assert_eq(pace_allow(&p, 0, 1), 1000);
@@ -100,7 +100,7 @@ Test(pace, rate_allows_its_bytes_per_millisecond_and_no_burst_beyond_10ms)
 Test(pace, a_slow_rate_waits_for_a_whole_byte)
 {
 	pace_init(&p, 1);
-	pace_set_rate(&p, 10, 0, 0);
+	pace_set_rate(&p, 10, 0, 0, 0);
 	cr_assert_eq(pace_wake(&p, 0, true, 0), 100);
 	cr_assert_eq(pace_allow(&p, 0, 99), 0);
 	cr_assert_eq(pace_allow(&p, 0, 100), 1);
@@ -109,7 +109,7 @@ Test(pace, a_slow_rate_waits_for_a_whole_byte)
 Test(pace, slices_cap_each_write_and_keep_their_gap)
 {
 	pace_init(&p, 1);
-	pace_set_slice(&p, 3, 20, 0);
+	pace_set_slice(&p, 3, 20, 0, 0);
 	cr_assert_eq(pace_allow(&p, 0, 0), 3);
 	pace_wrote(&p, 3, 3, 0);
 	cr_assert_eq(pace_allow(&p, 3, 19), 0);
@@ -121,24 +121,50 @@ Test(pace, slices_cap_each_write_and_keep_their_gap)
 Test(pace, a_fault_starts_at_its_position_and_output_before_it_goes_whole)
 {
 	pace_init(&p, 1);
-	pace_set_slice(&p, 1, 50, 100);
+	pace_set_slice(&p, 1, 50, 0, 100);
 	cr_assert_eq(pace_allow(&p, 0, 0), 100, "an earlier reply in one write, up to the slicing");
 	pace_wrote(&p, 100, 100, 0);
 	cr_assert_eq(pace_allow(&p, 100, 0), 1, "no gap before the first slice");
 	pace_wrote(&p, 101, 1, 0);
 	cr_assert_eq(pace_allow(&p, 101, 49), 0);
 	pace_init(&p, 1);
-	pace_set_rate(&p, 1000, 0, 40);
+	pace_set_rate(&p, 1000, 0, 0, 40);
 	cr_assert_eq(pace_allow(&p, 0, 0), 40, "an earlier reply is not rated");
 	pace_wrote(&p, 40, 40, 0);
 	cr_assert_eq(pace_allow(&p, 40, 0), 0, "from its position, the rate");
 	cr_assert_eq(pace_allow(&p, 40, 5), 5);
 }
 
+Test(pace, output_queued_under_a_rate_or_a_slicing_keeps_it)
+{
+	uint64_t i;
+
+	pace_init(&p, 1);
+	pace_set_rate(&p, 1000, 0, 0, 0);
+	pace_set_rate(&p, 1000000, 0, 0, 50);	/* RATE pipelined behind 50 queued bytes */
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(pace_allow(&p, 10 * i, 10 * (i + 1)), 10,
+		    "the first 50 bytes at 1000 bytes/s");
+		pace_wrote(&p, 10 * (i + 1), 10, 10 * (i + 1));
+	}
+	cr_assert_eq(p.rate, 1000000, "then the new rate");
+	pace_init(&p, 1);
+	pace_set_slice(&p, 2, 100, 0, 0);
+	pace_set_slice(&p, 0, 0, 0, 6);	/* SLICE 0 behind 6 queued bytes */
+	cr_assert_eq(pace_allow(&p, 0, 0), 2);
+	pace_wrote(&p, 2, 2, 0);
+	cr_assert_eq(pace_allow(&p, 2, 50), 0, "the queued bytes keep their gap");
+	cr_assert_eq(pace_allow(&p, 2, 100), 2);
+	pace_wrote(&p, 4, 2, 100);
+	pace_wrote(&p, 6, 2, 200);
+	cr_assert_eq(p.slice, 0, "then no slicing");
+	cr_assert_eq(pace_allow(&p, 6, 200), PACE_NEVER);
+}
+
 Test(pace, a_streams_rate_ends_with_the_stream)
 {
 	pace_init(&p, 1);
-	pace_set_rate(&p, 100000, 0, 0);
+	pace_set_rate(&p, 100000, 0, 0, 0);
 	pace_set_rate_span(&p, 1000, 0, 10, 30);
 	cr_assert_eq(pace_allow(&p, 0, 0), 10, "up to the span");
 	pace_wrote(&p, 10, 10, 1);

@@ -452,3 +452,84 @@ Test(seams, a_peer_gone_before_its_greeting_is_dropped_whole)
 	close(keep);
 	wait_connected(1);
 }
+
+/* A HALFCLOSE keeps reading for good, but a stop ends it once the peer is quiet. */
+Test(seams, a_halfclosed_connection_does_not_hold_up_a_stop)
+{
+	struct timespec t0;
+	char in[8];
+	int fd;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "HALFCLOSE\r\n", 11);
+	recv_exact(fd, in, 5);
+	cr_assert(recv_eof(fd));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(stop_and_wait(), 0);
+	cr_assert_lt(ms_since(&t0), 2000, "the stop waited %.0f ms", ms_since(&t0));
+	close(fd);
+}
+
+/*
+ * A client that sends a STALL and closes during accept_delay: its FIN is
+ * kept for the delay only; once the stall holds reading, the peer's close
+ * frees the connection as for any stall.
+ */
+Test(seams, a_fin_kept_through_accept_delay_still_frees_a_stalled_connection)
+{
+	char global[160];
+	uint16_t port;
+	int fd;
+
+	free_ports(&port, 1);
+	snprintf(global, sizeof(global), "idle_timeout = 0\n[listener.late]\n"
+	    "bind = 127.0.0.1:%u\nservice = command\nfaults = loopback\n"
+	    "accept_delay = 300ms\n", port);
+	tcpd_start(global);
+	fd = tcp_connect(port);
+	send_all(fd, "STALL\r\n", 7);
+	close(fd);
+	wait_connected(1);
+}
+
+/* The rest of a PROXY header that comes after a stop began starts no service. */
+Test(seams, a_header_finished_after_a_stop_began_starts_nothing)
+{
+	static const char header[] = "PROXY TCP4 10.0.0.9 10.0.0.2 1234 13\r\n";
+	char global[256], in[64];
+	uint16_t port;
+	int fd;
+
+	free_ports(&port, 1);
+	snprintf(global, sizeof(global), "[listener.proxied]\nbind = 127.0.0.1:%u\n"
+	    "service = daytime\nproxy_protocol = v1\nproxy_trusted = 127.0.0.1\n", port);
+	tcpd_start(global);
+	fd = tcp_connect(port);
+	send_all(fd, header, 10);
+	poll(NULL, 0, 100);
+	kill(tcpd.pid, SIGTERM);
+	poll(NULL, 0, 100);
+	send_all(fd, header + 10, sizeof(header) - 11);
+	cr_assert_eq(recv_all(fd, in, sizeof(in)), 0, "the service ran after the stop began");
+	close(fd);
+	cr_assert_eq(stop_and_wait(), 0);
+	cr_assert_eq(tcpd_log_count("reset by peer"), 0);
+}
+
+/* A RATE pipelined behind queued output leaves that output its own rate. */
+Test(seams, output_queued_under_a_rate_keeps_it)
+{
+	static char in[8192];
+	struct timespec t0;
+	int fd;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	send_all(fd, "RATE 4000\r\nGARBAGE 4000\r\nRATE 0\r\nPING\r\n", 40);
+	recv_exact(fd, in, 5 + 4000 + 5 + 7);
+	cr_assert_gt(ms_since(&t0), 700, "4 KB at 4000 bytes/s came in %.0f ms", ms_since(&t0));
+	assert_bytes(in + 4010, 7, "+PONG\r\n", 7);
+	close(fd);
+}

@@ -298,7 +298,8 @@ update_mask(struct conn *c)
 		return;
 	if (wants_read(c))
 		mask |= LOOP_READABLE;
-	else if (conn_reads_held(c) && !(c->c_flags & CONN_FIN_HELD))
+	else if (conn_reads_held(c) && !((c->c_flags & CONN_FIN_HELD) &&
+	    pace_accept_delayed(c->c_pace, loop_now(c->c_conns->loop))))
 		mask |= LOOP_HANGUP;	/* a peer that gives up still frees the connection */
 	if (buf_len(&c->c_out) > 0 && !(c->c_flags & CONN_PENDING) && paced(c, 1) > 0)
 		mask |= LOOP_WRITABLE;
@@ -338,12 +339,15 @@ static enum deadline_kind
 deadline(struct conn *c, uint64_t *when)
 {
 	enum deadline_kind kind = DEADLINE_NONE;
-	uint64_t wake;
+	uint64_t wake, quiet;
 
-	if ((c->c_flags & (CONN_LINGER | CONN_HALF)) == CONN_LINGER) {
+	/* A HALFCLOSE keeps reading for good, but not through a stop. */
+	if ((c->c_flags & CONN_LINGER) && (!(c->c_flags & CONN_HALF) || c->c_conns->draining)) {
 		*when = c->c_linger_since + LINGER_MS;
-		if (c->c_conns->draining && c->c_active + DRAIN_QUIET_MS < *when)
-			*when = c->c_active + DRAIN_QUIET_MS;
+		/* Quiet since our FIN too: a request crossing it would meet an RST. */
+		quiet = c->c_active > c->c_linger_since ? c->c_active : c->c_linger_since;
+		if (c->c_conns->draining && quiet + DRAIN_QUIET_MS < *when)
+			*when = quiet + DRAIN_QUIET_MS;
 		return DEADLINE_LINGER;
 	}
 	/* Until everything owed is written, only idleness ends a finishing connection. */
@@ -375,6 +379,9 @@ start_timer(struct conn *c)
 {
 	uint64_t now = loop_now(c->c_conns->loop), when;
 
+	/* A closed connection's timer is stopped for good: never armed again. */
+	if (c->c_flags & CONN_CLOSED)
+		return 0;
 	if (deadline(c, &when) == DEADLINE_NONE) {
 		loop_timer_stop(c->c_conns->loop, &c->c_timer);
 		return 0;
@@ -721,6 +728,11 @@ run_preamble(struct conn *c, const char *data, size_t len)
 	status = preamble_feed(c->c_preamble, c->c_listener, c->c_key, data, len, &used, &o);
 	if (status == PREAMBLE_MORE)
 		return used;
+	if (status == PREAMBLE_ADMITTED) {
+		/* Counted by the admission: given back at the close, whatever fails next. */
+		memcpy(c->c_key, o.key, sizeof(c->c_key));
+		c->c_flags |= CONN_COUNTED;
+	}
 	if (o.named) {
 		/* Only a proxied connection pays for the proxy's address. */
 		if ((c->c_proxy = strdup(c->c_peer)) == NULL) {
@@ -737,11 +749,11 @@ run_preamble(struct conn *c, const char *data, size_t len)
 		refuse(c, &o);
 		return len;
 	}
-	memcpy(c->c_key, o.key, sizeof(c->c_key));
-	c->c_flags |= CONN_COUNTED;
 	free(c->c_preamble);
 	c->c_preamble = NULL;
 	begin_service(c);
+	if (c->c_flags & CONN_CLOSED)
+		return len;
 	arm_timer(c);
 	return used;
 }
@@ -757,6 +769,9 @@ offer(struct conn *c, const char *data, size_t len)
 {
 	size_t used = 0;
 
+	/* Finishing, nothing more is taken: a header's rest included (a stop began). */
+	if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))
+		return len;
 	if (c->c_preamble != NULL && (used = run_preamble(c, data, len)) == len)
 		return len;
 	if (c->c_flags & (CONN_LINGER | CONN_FINISH | CONN_CLOSED))

@@ -43,6 +43,7 @@ void
 pace_init(struct pace *p, uint64_t random)
 {
 	*p = (struct pace){ .end_pos = PACE_NEVER, .end_at = PACE_NEVER, .rate_until = PACE_NEVER,
+	    .slice_until = PACE_NEVER,
 	    .stall_pos = PACE_NEVER, .stall_from = PACE_NEVER, .stall_until = PACE_NEVER,
 	    .random = random };
 }
@@ -55,8 +56,8 @@ pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t n
 
 	pace_init(p, pace_next_random(&state));
 	pace_set_delay(p, pp->delay_ms, pp->jitter_ms);
-	pace_set_rate(p, pp->rate, now, 0);
-	pace_set_slice(p, pp->slice, pp->slice_gap_ms, 0);
+	pace_set_rate(p, pp->rate, now, 0, 0);
+	pace_set_slice(p, pp->slice, pp->slice_gap_ms, 0, 0);
 	/* Drawn even when certain, so adding a 100 % end leaves the jitter's sequence alone. */
 	if (pp->end != PACE_END_NONE && pace_next_random(&state) % 1000000 < pp->end_ppm)
 		pace_set_end(p, pp->end, pp->end_bytes,
@@ -126,8 +127,8 @@ pace_set_delay(struct pace *p, uint64_t ms, uint64_t jitter_ms)
 	p->jitter_ms = jitter_ms;
 }
 
-void
-pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from)
+static void
+start_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from)
 {
 	p->rate = bytes_per_s;
 	p->rate_from = from;
@@ -137,32 +138,66 @@ pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from)
 }
 
 void
+pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t pos,
+    uint64_t from)
+{
+	/* Output queued under a rate keeps it: that rate becomes a span ending at from. */
+	if (p->rate != 0 && pos < from && p->rate_until == PACE_NEVER) {
+		p->rate_until = from;
+		p->rate_after = bytes_per_s;
+		return;
+	}
+	/* After a STREAM's span, the new rate is the one to come back to. */
+	if (p->rate_until != PACE_NEVER && from >= p->rate_until) {
+		p->rate_after = bytes_per_s;
+		return;
+	}
+	start_rate(p, bytes_per_s, now, from);
+}
+
+void
 pace_set_rate_span(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from,
     uint64_t until)
 {
 	/* A span inside a span comes back to the rate outside both. */
 	uint64_t after = p->rate_until == PACE_NEVER ? p->rate : p->rate_after;
 
-	pace_set_rate(p, bytes_per_s, now, from);
+	start_rate(p, bytes_per_s, now, from);
 	p->rate_until = until;
 	p->rate_after = after;
 }
 
-/* Past a span's end, the rate from before it. */
 static void
-end_rate_span(struct pace *p, uint64_t pos, uint64_t now)
-{
-	if (pos >= p->rate_until)
-		pace_set_rate(p, p->rate_after, now, 0);
-}
-
-void
-pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t from)
+start_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t from)
 {
 	p->slice = bytes;
 	p->slice_from = from;
+	p->slice_until = PACE_NEVER;
 	p->slice_gap_ms = gap_ms;
 	p->next_write = 0;
+}
+
+void
+pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t pos, uint64_t from)
+{
+	/* Output queued under a slicing keeps it, up to from. */
+	if (p->slice != 0 && pos < from) {
+		p->slice_until = from;
+		p->slice_after = bytes;
+		p->slice_gap_after = gap_ms;
+		return;
+	}
+	start_slice(p, bytes, gap_ms, from);
+}
+
+/* Past a span's end, what comes after it. */
+static void
+end_spans(struct pace *p, uint64_t pos, uint64_t now)
+{
+	if (pos >= p->rate_until)
+		start_rate(p, p->rate_after, now, 0);
+	if (pos >= p->slice_until)
+		start_slice(p, p->slice_after, p->slice_gap_after, p->slice_until);
 }
 
 /* A write stops at a position where a fault starts: the bytes after it obey it. */
@@ -228,10 +263,10 @@ pace_allow(struct pace *p, uint64_t pos, uint64_t now)
 		limit = min64(limit, p->end_pos > pos ? p->end_pos - pos : 0);
 	if (p->stall_pos != PACE_NEVER)
 		limit = min64(limit, p->stall_pos > pos ? p->stall_pos - pos : 0);
-	end_rate_span(p, pos, now);
+	end_spans(p, pos, now);
 	if (p->slice != 0)
 		limit = pos < p->slice_from ? up_to(limit, pos, p->slice_from) :
-		    min64(limit, p->slice);
+		    up_to(min64(limit, p->slice), pos, p->slice_until);
 	if (p->rate != 0 && pos < p->rate_from) {
 		limit = up_to(limit, pos, p->rate_from);
 	} else if (p->rate != 0) {
@@ -249,9 +284,9 @@ pace_wrote(struct pace *p, uint64_t pos, uint64_t n, uint64_t now)
 	/* A write never straddles where a fault starts: up_to() stops it there. */
 	if (p->rate != 0 && pos - n >= p->rate_from)
 		p->credit -= min64(p->credit, n * 1000);
-	end_rate_span(p, pos, now);
 	if (p->slice != 0 && n > 0 && pos - n >= p->slice_from)
 		p->next_write = now + p->slice_gap_ms;
+	end_spans(p, pos, now);
 	if (pos >= p->stall_pos) {
 		pace_stall(p, now, PACE_NEVER);
 		p->stall_pos = PACE_NEVER;

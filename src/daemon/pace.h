@@ -64,7 +64,9 @@ struct pace {
 	uint64_t	 credit;	/* thousandths of a byte */
 	uint64_t	 refilled;	/* when credit was last added */
 	uint64_t	 slice;		/* bytes per write, 0 = any, for output... */
-	uint64_t	 slice_from;	/* ...from this position on */
+	uint64_t	 slice_from;	/* ...from this position... */
+	uint64_t	 slice_until;	/* ...to this one (PACE_NEVER: on), then: */
+	uint64_t	 slice_after, slice_gap_after;
 	uint64_t	 slice_gap_ms;
 	uint64_t	 next_write;	/* the slice gap: no write before */
 	enum pace_end	 end;
@@ -96,16 +98,20 @@ void	pace_set_delay(struct pace *p, uint64_t ms, uint64_t jitter_ms);
 void	pace_sleep_next(struct pace *p, uint64_t ms);
 /*
  * A fault set by a request applies from its own reply on, at output
- * position from: what was queued before it goes as it would have.
+ * position from; what is queued before it, from position pos (the next
+ * byte to write), goes as it would have: unpaced, or under the rate or the
+ * slicing it was queued under.
  */
-void	pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from);
+void	pace_set_rate(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t pos,
+	    uint64_t from);
+void	pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t pos,
+	    uint64_t from);
 /*
  * A rate for output in [from, until) only (a STREAM's), then the one before
  * it again; output queued before from goes unpaced.
  */
 void	pace_set_rate_span(struct pace *p, uint64_t bytes_per_s, uint64_t now, uint64_t from,
 	    uint64_t until);
-void	pace_set_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t from);
 /* how at position pos or at moment at (PACE_NEVER for either: not that way). */
 void	pace_set_end(struct pace *p, enum pace_end how, uint64_t pos, uint64_t at);
 /* Neither read nor write from now until until (PACE_NEVER: for good). */

@@ -62,6 +62,13 @@ pacing(struct conn *c, struct buf *out)
 	return p;
 }
 
+/* The position of the first byte still queued: what a fault set now finds waiting. */
+static uint64_t
+queued_from(struct conn *c)
+{
+	return conn_output_end(c) - buf_len(conn_output(c));
+}
+
 /* CLOSE or RESET AFTER bytes | duration: the OK now, the end later. */
 static bool
 end_after(struct conn *c, enum pace_end how, const struct resp_request *req, struct buf *out)
@@ -211,7 +218,7 @@ run_rate(struct conn *c, struct faults *f, const struct resp_request *req, struc
 		return false;
 	if ((p = pacing(c, out)) == NULL)
 		return true;
-	pace_set_rate(p, rate, conn_now(c), conn_output_end(c));
+	pace_set_rate(p, rate, conn_now(c), queued_from(c), conn_output_end(c));
 	resp_add_simple(out, "OK");
 	return true;
 }
@@ -231,7 +238,7 @@ run_slice(struct conn *c, struct faults *f, const struct resp_request *req, stru
 	/* Each write its own segment, or the kernel would join the slices again. */
 	if (bytes != 0 && conn_set_nodelay(c) == -1)
 		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
-	pace_set_slice(p, bytes, gap, conn_output_end(c));
+	pace_set_slice(p, bytes, gap, queued_from(c), conn_output_end(c));
 	resp_add_simple(out, "OK");
 	return true;
 }
