@@ -533,3 +533,33 @@ Test(seams, output_queued_under_a_rate_keeps_it)
 	assert_bytes(in + 4010, 7, "+PONG\r\n", 7);
 	close(fd);
 }
+
+/*
+ * A service's state is given back when its connection goes (the release
+ * hook): the fault state a command connection makes at its first fault.
+ */
+Test(seams, a_connections_fault_state_is_given_back_when_it_goes)
+{
+	enum { N = 40000 };
+	char in[8];
+	long rss0;
+	int i, fd;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	for (i = 0; i < 2000; i++) {	/* the allocator's pools, warmed */
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		send_all(fd, "DELAY 0\r\n", 9);
+		recv_exact(fd, in, 5);
+		close(fd);
+	}
+	rss0 = tcpd_rss_kib();
+	for (i = 0; i < N; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		send_all(fd, "DELAY 0\r\n", 9);
+		recv_exact(fd, in, 5);
+		close(fd);
+	}
+	wait_connected(1);
+	/* Kept, 40,000 of them would be 1.25 MiB. */
+	assert_rss_growth_below(rss0, 512);
+}

@@ -86,16 +86,21 @@ struct conn {
 	struct buf		 c_out;
 	unsigned		 c_max_line;
 	unsigned		 c_output_limit;
-	uint64_t		 c_idle_ms;	/* 0 = never */
-	uint64_t		 c_request_ms;	/* 0 = never */
-	uint64_t		 c_request_since; /* first byte of an unfinished request, 0 = none */
+	uint32_t		 c_idle_s;	/* 0 = never */
+	uint32_t		 c_request_s;	/* 0 = never */
+	enum close_reason	 c_end;		/* why tcpd finished it; CLOSE_REASONS: it has not */
+	uint8_t			 c_host_off;	/* the bare address within c_peer */
+	uint8_t			 c_host_len;
+	/* Never both: no request is partial once a finish has begun. */
+	union {
+		uint64_t	 c_request_since; /* first byte of an unfinished request, 0 = none */
+		uint64_t	 c_linger_since;	/* when our FIN went out */
+	};
 	uint64_t		 c_opened;	/* loop_now() */
 	uint64_t		 c_active;	/* last byte either way */
-	uint64_t		 c_linger_since;	/* when our FIN went out */
 	uint64_t		 c_bytes_in;
 	uint64_t		 c_bytes_out;
-	enum close_reason	 c_end;		/* why tcpd finished it; CLOSE_REASONS: it has not */
-	const char		*c_finish_why;	/* the same, said in the close's log line */
+	const char		*c_finish_why;	/* why tcpd finished it, said in the close's log line */
 	struct loop_timer	 c_timer;
 	struct pace		*c_pace;	/* timed faults, or NULL */
 	struct preamble		*c_preamble;	/* a PROXY header still to read, or NULL */
@@ -103,11 +108,9 @@ struct conn {
 	struct conn		*c_pending_next;
 	struct conn		*c_dead_next;
 	uint8_t			 c_key[16];	/* the peer, for per-IP counts */
-	uint8_t			 c_host_off;	/* the bare address within c_peer */
-	uint8_t			 c_host_len;
+	char			*c_proxy;	/* the socket's peer, when a PROXY header named another */
 	char			 c_peer[NET_ADDRSTRLEN];
 	char			 c_local[NET_ADDRSTRLEN];
-	char			*c_proxy;	/* the socket's peer, when a PROXY header named another */
 	/* The service's state follows, state_size bytes. */
 	max_align_t		 c_state[];
 };
@@ -199,6 +202,8 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	close(c->c_fd);
 	c->c_fd = -1;
 	loop_timer_stop(conns->loop, &c->c_timer);
+	if (c->c_service->release != NULL)
+		c->c_service->release(c, c->c_state);
 	buf_free(&c->c_in);
 	buf_free(&c->c_out);
 	free(c->c_pace);
@@ -351,13 +356,14 @@ deadline(struct conn *c, uint64_t *when)
 		return DEADLINE_LINGER;
 	}
 	/* Until everything owed is written, only idleness ends a finishing connection. */
-	if (c->c_idle_ms != 0) {
-		*when = c->c_active + c->c_idle_ms;
+	if (c->c_idle_s != 0) {
+		*when = c->c_active + (uint64_t)c->c_idle_s * 1000;
 		kind = DEADLINE_IDLE;
 	}
-	if (c->c_request_since != 0 && c->c_request_ms != 0 &&
-	    (kind == DEADLINE_NONE || c->c_request_since + c->c_request_ms < *when)) {
-		*when = c->c_request_since + c->c_request_ms;
+	if (!(c->c_flags & CONN_FINISH) && c->c_request_since != 0 && c->c_request_s != 0 &&
+	    (kind == DEADLINE_NONE ||
+	    c->c_request_since + (uint64_t)c->c_request_s * 1000 < *when)) {
+		*when = c->c_request_since + (uint64_t)c->c_request_s * 1000;
 		kind = DEADLINE_REQUEST;
 	}
 	if (c->c_conns->draining && owes_nothing(c) && c->c_bytes_in == 0 &&
@@ -706,7 +712,7 @@ begin_service(struct conn *c)
 {
 	const struct service *svc = c->c_service;
 
-	c->c_request_ms = (uint64_t)c->c_conns->limits.request_timeout * 1000;
+	c->c_request_s = c->c_conns->limits.request_timeout;
 	c->c_request_since = 0;
 	if (svc->open != NULL && svc->open(c, c->c_state) == -1)
 		close_errno(c, "open");
@@ -1082,7 +1088,7 @@ start_preamble(struct conn *c)
 		return -1;
 	preamble_init(c->c_preamble, l);
 	/* From accept: a peer that sends nothing must not hold the connection. */
-	c->c_request_ms = (uint64_t)l->proxy_timeout * 1000;
+	c->c_request_s = l->proxy_timeout;
 	c->c_request_since = c->c_opened;
 	return 0;
 }
@@ -1109,8 +1115,8 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 		c->c_flags |= CONN_COUNTED;
 	c->c_max_line = lim->max_line;
 	c->c_output_limit = lim->output_limit;
-	c->c_idle_ms = (uint64_t)lim->idle_timeout * 1000;
-	c->c_request_ms = (uint64_t)lim->request_timeout * 1000;
+	c->c_idle_s = lim->idle_timeout;
+	c->c_request_s = lim->request_timeout;
 	c->c_opened = c->c_active = loop_now(conns->loop);
 	buf_init(&c->c_in, (size_t)lim->max_line + 2 * READ_CHUNK);
 	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_MAX);
@@ -1133,6 +1139,8 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 		conn_log(c, saved == ECONNRESET || saved == EPIPE ? LOG_LEVEL_DEBUG :
 		    LOG_LEVEL_WARNING, "dropped: %s", strerror(saved));
 		loop_timer_stop(conns->loop, &c->c_timer);
+		if (svc->release != NULL)
+			svc->release(c, c->c_state);
 		buf_free(&c->c_in);
 		buf_free(&c->c_out);
 		free(c->c_pace);

@@ -53,6 +53,12 @@ struct service {
 	int	(*drained)(struct conn *c, void *state);
 	/* A request stayed partial for request_timeout: say why; conn then finishes. */
 	void	(*request_timeout)(struct conn *c, void *state);
+	/*
+	 * The connection goes: give back what the state holds. Called once for
+	 * every connection, made or dropped unmade, whether or not the service
+	 * began (its state is zeroed until then).
+	 */
+	void	(*release)(struct conn *c, void *state);
 };
 
 #endif

@@ -2,6 +2,7 @@
 /* Redis-protocol commands: RESP2 or inline requests in, RESP2 replies out. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "daemon/conn.h"
 #include "daemon/pace.h"
@@ -30,7 +31,7 @@ protocol_error(struct conn *c, const char *why, const char *data, size_t len)
 
 struct command_state {
 	struct resp_state	resp;
-	struct faults		faults;
+	struct faults		*faults;	/* made at the first fault command */
 };
 
 /* Answers complete requests until input or output room runs out. */
@@ -50,7 +51,7 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 
 	/* A STREAM reply in progress comes whole before the next request is read. */
 	while (used < len && !conn_finishing(c) && conn_output_room(c) > 0 &&
-	    st->faults.stream_left == 0) {
+	    (st->faults == NULL || st->faults->stream_left == 0)) {
 		n = resp_parse(&st->resp, &req, data + used, len - used, conn_max_line(c));
 		if (n == RESP_INCOMPLETE) {
 			conn_request_partial(c);
@@ -80,8 +81,8 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 			since = cmd_clock_ns();
 		if (cmd_execute(&client, &req, out, &since) == CMD_CLOSE)
 			conn_finish(c, "QUIT");
-		if (st->faults.truncate_next)
-			faults_after_reply(c, &st->faults, out, buf_len(out) - before);
+		if (st->faults != NULL && st->faults->truncate_next)
+			faults_after_reply(c, st->faults, out, buf_len(out) - before);
 	}
 	return used;
 }
@@ -91,7 +92,17 @@ command_drained(struct conn *c, void *state)
 {
 	struct command_state *st = state;
 
-	return st->faults.stream_left > 0 ? faults_stream(c, &st->faults, conn_output(c)) : 0;
+	return st->faults != NULL && st->faults->stream_left > 0 ?
+	    faults_stream(c, st->faults, conn_output(c)) : 0;
+}
+
+static void
+command_release(struct conn *c, void *state)
+{
+	struct command_state *st = state;
+
+	(void)c;
+	free(st->faults);
 }
 
 static void
@@ -115,6 +126,7 @@ const struct service service_command = {
 	.refusal = "-ERR max number of clients reached\r\n",
 	.input = command_input,
 	.drained = command_drained,
+	.release = command_release,
 	.input_too_big = command_input_too_big,
 	.request_timeout = command_request_timeout,
 };

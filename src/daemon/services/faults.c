@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -407,7 +408,7 @@ refused(struct conn *c)
 }
 
 bool
-faults_command(struct conn *c, struct faults *f, const struct resp_request *req,
+faults_command(struct conn *c, struct faults **fp, const struct resp_request *req,
     struct buf *out)
 {
 	const struct resp_arg *name = &req->argv[0];
@@ -427,7 +428,11 @@ faults_command(struct conn *c, struct faults *f, const struct resp_request *req,
 		resp_add_error(out, "%s", why);
 		return true;
 	}
-	if (req->argc < fc->min_argc || req->argc > fc->max_argc || !fc->run(c, f, req, out)) {
+	if (*fp == NULL && (*fp = calloc(1, sizeof(**fp))) == NULL) {
+		resp_add_error(out, "ERR out of memory for this fault");
+		return true;
+	}
+	if (req->argc < fc->min_argc || req->argc > fc->max_argc || !fc->run(c, *fp, req, out)) {
 		resp_add_error(out, "ERR syntax: %s", fc->usage);
 		return true;
 	}

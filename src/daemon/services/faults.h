@@ -26,10 +26,11 @@ struct faults {
  * Runs req when it is a fault command (DELAY, SLEEP, RATE, SLICE, STREAM,
  * STALL, CLOSE, RESET, HALFCLOSE, TRUNCATE, ERROR, GARBAGE, FAULTS), for
  * this connection only, where the listener's faults setting allows it; its
- * reply goes to out. Returns false for any other command, which the caller
- * runs.
+ * reply goes to out. *fp is made at the first fault command (most
+ * connections never send one), for the caller to free. Returns false for
+ * any other command, which the caller runs.
  */
-bool	faults_command(struct conn *c, struct faults *f, const struct resp_request *req,
+bool	faults_command(struct conn *c, struct faults **fp, const struct resp_request *req,
 	    struct buf *out);
 
 /*
