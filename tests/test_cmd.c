@@ -11,10 +11,15 @@
 #include "tcpd/buf.h"
 #include "tcpd/resp.h"
 
-static const struct cmd_client client = {
-	.id = 7, .peer = "127.0.0.1:5555", .local = "127.0.0.1:7070",
-	.listener = "cmd",
-};
+static void
+describe(const void *ctx, struct conn_info *info)
+{
+	(void)ctx;
+	*info = (struct conn_info){ .id = 7, .peer = "127.0.0.1:5555",
+	    .local = "127.0.0.1:7070", .listener = "cmd" };
+}
+
+static const struct cmd_client client = { describe, NULL };
 
 /* Runs every request in text and returns all replies as one string. */
 static char *

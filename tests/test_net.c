@@ -77,22 +77,6 @@ Test(net, equality)
 	cr_assert_not(net_addr_equal(&a, &b));
 }
 
-Test(net, host_span)
-{
-	static const struct { const char *text, *host; } cases[] = {
-		{ "10.1.2.3:7070", "10.1.2.3" }, { "[::1]:7", "::1" },
-		{ "[fe80::1:2]:65535", "fe80::1:2" }, { "unknown", "unknown" },
-	};
-	size_t i, off, len;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		net_addr_host_span(cases[i].text, &off, &len);
-		cr_assert_eq(len, strlen(cases[i].host), "%s", cases[i].text);
-		cr_assert_eq(memcmp(cases[i].text + off, cases[i].host, len), 0, "%s",
-		    cases[i].text);
-	}
-}
-
 Test(net, wildcard)
 {
 	static const struct { const char *text; bool wildcard; } cases[] = {

@@ -32,8 +32,6 @@ int	net_addr_parse(struct net_addr *addr, const char *s, size_t len,
 
 /* Writes "A.B.C.D:PORT" or "[V6]:PORT" into dst (NET_ADDRSTRLEN bytes). */
 void	net_addr_format(const struct net_addr *addr, char *dst, size_t size);
-/* Where the bare address lies in text net_addr_format() wrote: *off, *len. */
-void	net_addr_host_span(const char *text, size_t *off, size_t *len);
 
 /* Writes the address alone, "A.B.C.D" or "V6" (INET6_ADDRSTRLEN bytes). */
 void	net_addr_host(const struct net_addr *addr, char *dst, size_t size);

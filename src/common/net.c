@@ -122,15 +122,6 @@ net_addr_format(const struct net_addr *addr, char *dst, size_t size)
 		snprintf(dst, size, "unknown");
 }
 
-void
-net_addr_host_span(const char *text, size_t *off, size_t *len)
-{
-	const char *port_colon = strrchr(text, ':');
-
-	*off = text[0] == '[' ? 1 : 0;
-	*len = port_colon != NULL ? (size_t)(port_colon - text) - 2 * *off : strlen(text);
-}
-
 uint16_t
 net_addr_port(const struct net_addr *addr)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/acl.h"
 #include "daemon/conn.h"
 #include "daemon/listener.h"
 #include "daemon/pace.h"
@@ -73,6 +74,13 @@ enum {
 	CONN_DOOMED		= 1 << 6,
 	/* The peer's FIN came while a fault held reading: read it when the hold ends. */
 	CONN_FIN_HELD		= 1 << 9,
+	CONN_PEER_V6		= 1 << 10,	/* c_key is an IPv6 peer's, not a v4-mapped one */
+};
+
+/* Only a connection a PROXY header names another client for pays for these. */
+struct proxied {
+	char	balancer[NET_ADDRSTRLEN];	/* the socket's peer */
+	char	local[NET_ADDRSTRLEN];		/* the address the client reached */
 };
 
 struct conn {
@@ -89,8 +97,7 @@ struct conn {
 	uint32_t		 c_idle_s;	/* 0 = never */
 	uint32_t		 c_request_s;	/* 0 = never */
 	enum close_reason	 c_end;		/* why tcpd finished it; CLOSE_REASONS: it has not */
-	uint8_t			 c_host_off;	/* the bare address within c_peer */
-	uint8_t			 c_host_len;
+	uint16_t		 c_port;	/* the peer's, with c_key its address */
 	/* Never both: no request is partial once a finish has begun. */
 	union {
 		uint64_t	 c_request_since; /* first byte of an unfinished request, 0 = none */
@@ -107,15 +114,46 @@ struct conn {
 	struct conn		*c_prev, *c_next;	/* conns->all */
 	struct conn		*c_pending_next;
 	struct conn		*c_dead_next;
-	uint8_t			 c_key[16];	/* the peer, for per-IP counts */
-	char			*c_proxy;	/* the socket's peer, when a PROXY header named another */
-	char			 c_peer[NET_ADDRSTRLEN];
-	char			 c_local[NET_ADDRSTRLEN];
+	/* The peer's address (v4-mapped for IPv4), for per-IP counts and the log. */
+	uint8_t			 c_key[16];
+	struct proxied		*c_proxied;	/* behind a load balancer, or NULL */
 	/* The service's state follows, state_size bytes. */
 	max_align_t		 c_state[];
 };
 
 static char read_chunk[READ_CHUNK];
+
+/*
+ * The peer's address, kept as its key and port: an idle connection holds
+ * no text, which only a log line or WHOAMI needs.
+ */
+static void
+peer_addr(const struct conn *c, struct net_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (c->c_flags & CONN_PEER_V6) {
+		a->u.in6.sin6_family = AF_INET6;
+		a->u.in6.sin6_port = htons(c->c_port);
+		memcpy(&a->u.in6.sin6_addr, c->c_key, 16);
+		a->len = sizeof(a->u.in6);
+	} else {
+		a->u.in.sin_family = AF_INET;
+		a->u.in.sin_port = htons(c->c_port);
+		memcpy(&a->u.in.sin_addr, c->c_key + 12, 4);
+		a->len = sizeof(a->u.in);
+	}
+}
+
+static void
+set_peer(struct conn *c, const struct net_addr *peer)
+{
+	cidr_key(peer, c->c_key);
+	c->c_port = net_addr_port(peer);
+	if (peer->u.sa.sa_family == AF_INET6)
+		c->c_flags |= CONN_PEER_V6;
+	else
+		c->c_flags &= ~CONN_PEER_V6;
+}
 
 /*
  * A line about c, prefixed "conn ID PEER:", with the journal fields that let
@@ -125,23 +163,27 @@ static char read_chunk[READ_CHUNK];
 void
 conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 {
-	char id[24], host[INET6_ADDRSTRLEN], text[1536];
+	char id[24], host[INET6_ADDRSTRLEN], peer[NET_ADDRSTRLEN], text[1536];
+	struct net_addr addr;
 	va_list ap;
 	struct log_field fields[4] = {
 		{ "TCPD_CONN_ID", id },
 		{ "TCPD_PEER", host },
 		{ "TCPD_LISTENER", c->c_listener->name },
-		{ "TCPD_PROXY", c->c_proxy },	/* behind a load balancer: its address */
+		/* behind a load balancer: its address */
+		{ "TCPD_PROXY", c->c_proxied != NULL ? c->c_proxied->balancer : NULL },
 	};
 
 	if (!log_enabled(level))
 		return;
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->c_id);
-	snprintf(host, sizeof(host), "%.*s", c->c_host_len, c->c_peer + c->c_host_off);
+	peer_addr(c, &addr);
+	net_addr_host(&addr, host, sizeof(host));
+	net_addr_format(&addr, peer, sizeof(peer));
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_fields(level, fields, c->c_proxy != NULL ? 4 : 3, "conn %s %s: %s", id, c->c_peer,
+	log_fields(level, fields, c->c_proxied != NULL ? 4 : 3, "conn %s %s: %s", id, peer,
 	    text);
 }
 
@@ -210,8 +252,8 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	c->c_pace = NULL;
 	free(c->c_preamble);
 	c->c_preamble = NULL;
-	free(c->c_proxy);
-	c->c_proxy = NULL;
+	free(c->c_proxied);
+	c->c_proxied = NULL;
 	c->c_flags |= CONN_CLOSED;
 
 	if (c->c_prev != NULL)
@@ -541,8 +583,20 @@ conn_request_complete(struct conn *c)
 void
 conn_get_info(const struct conn *c, struct conn_info *info)
 {
-	*info = (struct conn_info){ c->c_id, c->c_peer, c->c_local,
-	    c->c_listener->name, c->c_proxy };
+	struct net_addr addr;
+
+	*info = (struct conn_info){ .id = c->c_id, .listener = c->c_listener->name };
+	peer_addr(c, &addr);
+	net_addr_format(&addr, info->peer, sizeof(info->peer));
+	if (c->c_proxied != NULL) {
+		info->proxy = c->c_proxied->balancer;
+		memcpy(info->local, c->c_proxied->local, sizeof(info->local));
+	} else if (net_local_addr(c->c_fd, &addr) == 0) {
+		/* Asked of the kernel: a wildcard bind leaves only it to know. */
+		net_addr_format(&addr, info->local, sizeof(info->local));
+	} else {
+		snprintf(info->local, sizeof(info->local), "unknown");
+	}
 }
 
 struct listener *
@@ -663,18 +717,6 @@ conn_send(struct conn *c, const void *p, size_t n)
 	return 0;
 }
 
-/* The peer's address in text, and where the bare host is within it. */
-static void
-set_peer(struct conn *c, const struct net_addr *peer)
-{
-	size_t host_off, host_len;
-
-	net_addr_format(peer, c->c_peer, sizeof(c->c_peer));
-	net_addr_host_span(c->c_peer, &host_off, &host_len);
-	c->c_host_off = (uint8_t)host_off;
-	c->c_host_len = (uint8_t)host_len;
-}
-
 /* A PROXY header or its client refused: counted, logged at most once a second, finished. */
 static void
 refuse(struct conn *c, const struct preamble_outcome *o)
@@ -729,25 +771,27 @@ run_preamble(struct conn *c, const char *data, size_t len)
 {
 	struct preamble_outcome o;
 	enum preamble_status status;
+	struct net_addr addr;
 	size_t used;
 
 	status = preamble_feed(c->c_preamble, c->c_listener, c->c_key, data, len, &used, &o);
 	if (status == PREAMBLE_MORE)
 		return used;
-	if (status == PREAMBLE_ADMITTED) {
-		/* Counted by the admission: given back at the close, whatever fails next. */
-		memcpy(c->c_key, o.key, sizeof(c->c_key));
-		c->c_flags |= CONN_COUNTED;
-	}
 	if (o.named) {
-		/* Only a proxied connection pays for the proxy's address. */
-		if ((c->c_proxy = strdup(c->c_peer)) == NULL) {
+		/* Only a proxied connection pays for the balancer's address. */
+		if ((c->c_proxied = malloc(sizeof(*c->c_proxied))) == NULL) {
 			close_errno(c, "PROXY header");
 			return len;
 		}
+		peer_addr(c, &addr);
+		net_addr_format(&addr, c->c_proxied->balancer, sizeof(c->c_proxied->balancer));
+		net_addr_format(&o.local, c->c_proxied->local, sizeof(c->c_proxied->local));
+		/* Not counted yet: the key is the client's from now on. */
 		set_peer(c, &o.client);
-		net_addr_format(&o.local, c->c_local, sizeof(c->c_local));
 	}
+	/* Counted by the admission, under the client's key: given back at the close. */
+	if (status == PREAMBLE_ADMITTED)
+		c->c_flags |= CONN_COUNTED;
 	if (o.unique_id_len > 0 || (o.authority != NULL && o.authority[0] != '\0'))
 		conn_log(c, LOG_LEVEL_DEBUG, "PROXY v%u header: unique_id %zu bytes, "
 		    "authority '%s'", o.version, o.unique_id_len, o.authority);
@@ -1046,22 +1090,6 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 		conn_flush(c);
 }
 
-/* The addresses in text, once: every log line and WHOAMI reads them. */
-static void
-describe(struct conn *c, const struct net_addr *peer, const struct net_addr *bound)
-{
-	struct net_addr local;
-
-	set_peer(c, peer);
-	/* Only a wildcard bind leaves the kernel to tell which address was reached. */
-	if (!net_addr_is_wildcard(bound))
-		net_addr_format(bound, c->c_local, sizeof(c->c_local));
-	else if (net_local_addr(c->c_fd, &local) == 0)
-		net_addr_format(&local, c->c_local, sizeof(c->c_local));
-	else
-		snprintf(c->c_local, sizeof(c->c_local), "unknown");
-}
-
 /* The listener's fault profile, for its next connection. */
 static int
 start_profile(struct conn *c)
@@ -1094,11 +1122,12 @@ start_preamble(struct conn *c)
 }
 
 int
-conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-    const struct net_addr *bound, struct listener *l, const uint8_t key[16], bool counted)
+conn_new(struct conns *conns, int fd, const struct net_addr *peer, struct listener *l,
+    bool counted)
 {
 	const struct conn_limits *lim = &conns->limits;
 	const struct service *svc = l->service;
+	struct conn_info info;
 	struct conn *c;
 	int saved;
 
@@ -1110,7 +1139,7 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	c->c_listener = l;
 	c->c_service = svc;
 	c->c_end = CLOSE_REASONS;
-	memcpy(c->c_key, key, sizeof(c->c_key));
+	set_peer(c, peer);
 	if (counted)
 		c->c_flags |= CONN_COUNTED;
 	c->c_max_line = lim->max_line;
@@ -1121,7 +1150,6 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 	buf_init(&c->c_in, (size_t)lim->max_line + 2 * READ_CHUNK);
 	buf_init(&c->c_out, (size_t)lim->output_limit + lim->max_line + REPLY_MAX);
 	loop_timer_init(&c->c_timer, conn_on_timer, c);
-	describe(c, peer, bound);
 
 	/*
 	 * Every step that can fail comes before the connection is linked
@@ -1165,8 +1193,11 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer,
 		l->counters->connected++;
 		l->counters->total++;
 	}
-	conn_log(c, LOG_LEVEL_DEBUG, "open on %s (listener %s, %s)", c->c_local,
-	    l->name, svc->name);
+	if (log_enabled(LOG_LEVEL_DEBUG)) {
+		conn_get_info(c, &info);
+		conn_log(c, LOG_LEVEL_DEBUG, "open on %s (listener %s, %s)", info.local,
+		    l->name, svc->name);
+	}
 	schedule_flush(c);
 	return 0;
 }

@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 #include "tcpd/log.h"
+#include "tcpd/net.h"
 
 struct buf;
 struct conn;
 struct listener;
 struct loop;
-struct net_addr;
 
 /* Per-connection limits, fixed for a connection when it is accepted. */
 struct conn_limits {
@@ -56,24 +56,22 @@ void	conns_close_all(struct conns *conns, const char *reason);
 
 /*
  * Starts serving l's service (after the PROXY header, for a listener that
- * takes one) on the socket fd accepted on the address bound from peer,
- * whose cidr_key() is key and who is already counted in l's per-IP table
- * when counted. All or nothing: on success (0) the connection owns fd, one
- * reference to l and the per-IP count, and gives them back when it closes;
- * on failure (-1, errno set, a line logged) it has taken none of them,
- * whatever the service's open did.
+ * takes one) on the socket fd accepted from peer, who is already counted
+ * in l's per-IP table under its cidr_key() when counted. All or nothing: on
+ * success (0) the connection owns fd, one reference to l and the per-IP
+ * count, and gives them back when it closes; on failure (-1, errno set, a
+ * line logged) it has taken none of them, whatever the service's open did.
  */
 int	conn_new(struct conns *conns, int fd, const struct net_addr *peer,
-	    const struct net_addr *bound, struct listener *l, const uint8_t key[16],
-	    bool counted);
+	    struct listener *l, bool counted);
 
 /* For services: the calls a service makes on the connection it serves. */
 
-/* What a service may know about its connection. */
+/* What a service may know about its connection, the addresses in text. */
 struct conn_info {
 	uint64_t	 id;
-	const char	*peer;		/* "ip:port" */
-	const char	*local;
+	char		 peer[NET_ADDRSTRLEN];	/* "ip:port" */
+	char		 local[NET_ADDRSTRLEN];
 	const char	*listener;
 	const char	*proxy;		/* the load balancer a PROXY header came from, or NULL */
 };

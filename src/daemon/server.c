@@ -152,7 +152,7 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 			reject(s, fd, peer, REJECT_MAX_CONNECTIONS, "max_connections reached");
 			return;
 		}
-		if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, key, false) == -1)
+		if (conn_new(&srv->conns, fd, peer, l, false) == -1)
 			close(fd);
 		return;
 	}
@@ -171,7 +171,7 @@ admit(struct listen_socket *s, int fd, const struct net_addr *peer)
 			reject(s, fd, peer, REJECT_OUT_OF_MEMORY, "out of memory");
 		return;
 	}
-	if (conn_new(&srv->conns, fd, peer, &s->s_addr, l, key, true) == -1) {
+	if (conn_new(&srv->conns, fd, peer, l, true) == -1) {
 		listener_uncount_peer(l, key);
 		close(fd);
 	}

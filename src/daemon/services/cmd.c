@@ -96,15 +96,16 @@ static enum cmd_result
 cmd_whoami(const struct cmd_client *client, const struct resp_request *req,
     struct buf *out)
 {
+	struct conn_info info;
 	char text[256];
 	int n;
 
 	(void)req;
+	client->describe(client->ctx, &info);
 	/* Behind a load balancer: the client, then the proxy it came through. */
 	n = snprintf(text, sizeof(text), "id=%llu addr=%s laddr=%s listener=%s%s%s",
-	    (unsigned long long)client->id, client->peer, client->local,
-	    client->listener, client->proxy != NULL ? " proxy=" : "",
-	    client->proxy != NULL ? client->proxy : "");
+	    (unsigned long long)info.id, info.peer, info.local, info.listener,
+	    info.proxy != NULL ? " proxy=" : "", info.proxy != NULL ? info.proxy : "");
 	/* Under a supervisor: which worker answered. */
 	if (stats.worker >= 0 && n > 0 && (size_t)n < sizeof(text))
 		n += snprintf(text + n, sizeof(text) - (size_t)n, " worker=%d", stats.worker);

@@ -5,16 +5,18 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "daemon/conn.h"
+
 struct buf;
 struct resp_request;
 
-/* What a command may know about the connection that sent it. */
+/*
+ * Who sent a request: worked out (the addresses in text) only for the
+ * commands that tell it, not for every request.
+ */
 struct cmd_client {
-	uint64_t	 id;
-	const char	*peer;		/* "ip:port" */
-	const char	*local;
-	const char	*listener;
-	const char	*proxy;		/* the load balancer's "ip:port", or NULL */
+	void		(*describe)(const void *ctx, struct conn_info *info);
+	const void	*ctx;
 };
 
 enum cmd_result {

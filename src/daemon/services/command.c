@@ -34,6 +34,12 @@ struct command_state {
 	struct faults		*faults;	/* made at the first fault command */
 };
 
+static void
+describe_client(const void *c, struct conn_info *info)
+{
+	conn_get_info(c, info);
+}
+
 /* Answers complete requests until input or output room runs out. */
 static size_t
 command_input(struct conn *c, void *state, const char *data, size_t len)
@@ -41,8 +47,7 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 	struct command_state *st = state;
 	struct buf *out = conn_output(c);
 	size_t before;
-	struct conn_info info;
-	struct cmd_client client;
+	const struct cmd_client client = { describe_client, c };
 	struct resp_request req;
 	struct pace *pace;
 	size_t used = 0;
@@ -65,9 +70,6 @@ command_input(struct conn *c, void *state, const char *data, size_t len)
 		conn_request_complete(c);
 		if (req.argc == 0)
 			continue;
-		conn_get_info(c, &info);
-		client = (struct cmd_client){ info.id, info.peer, info.local,
-		    info.listener, info.proxy };
 		before = buf_len(out);
 		if ((pace = conn_pace(c, false)) != NULL)
 			pace_request(pace, conn_output_end(c), conn_now(c));
