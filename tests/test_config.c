@@ -563,6 +563,17 @@ Test(config, fault_profile_values)
 	config_free(&cfg);
 	cr_assert_eq(config_load_string(&cfg, LISTENER, &errs), 0);
 	cr_assert(pace_profile_empty(&cfg.listeners[0].profile));
+	cr_assert(pace_profile_empty(&cfg.listeners[0].upstream));
+	config_free(&cfg);
+	/* The upstream direction has keys of its own, and replays from the same seed. */
+	cr_assert_eq(config_load_string(&cfg, LISTENER "upstream_delay = 50ms\n"
+	    "upstream_jitter = 20\nupstream_rate = 1k\nupstream_slice = 3\n"
+	    "upstream_slice_gap = 1s\nseed = 42\n", &errs), 0);
+	pp = &cfg.listeners[0].upstream;
+	cr_assert(pp->delay_ms == 50 && pp->jitter_ms == 20 && pp->rate == 1024 &&
+	    pp->slice == 3 && pp->slice_gap_ms == 1000);
+	cr_assert(pp->seeded && pp->seed != 42, "a sequence of its own");
+	cr_assert(pace_profile_empty(&cfg.listeners[0].profile));
 }
 
 Test(config, fault_profile_errors_name_their_line)
@@ -578,8 +589,13 @@ Test(config, fault_profile_errors_name_their_line)
 	    "reset_probability chooses the connections reset_after resets; it does not go "
 	    "with close_after");
 	expect_error(LISTENER "seed = 3\n", 4, "seed without a fault to replay: set delay, "
-	    "rate, slice, close_after, reset_after, reset_probability, stall_after or "
-	    "accept_delay");
+	    "rate, slice, close_after, reset_after, reset_probability, stall_after, "
+	    "accept_delay or an upstream_ key");
+	expect_error(LISTENER "upstream_jitter = 30\nupstream_delay = 20\n", 4,
+	    "upstream_jitter 30 ms is more than upstream_delay 20 ms: bytes cannot arrive "
+	    "before they are sent");
+	expect_error(LISTENER "upstream_slice_gap = 5\n", 4, "upstream_slice_gap needs "
+	    "upstream_slice: the bytes the service is shown at a time");
 	expect_error(LISTENER "delay = 2d\n", 4, "invalid delay '2d': expected milliseconds "
 	    "(250) or a duration (250ms, 1.5s, 5m, 1h), at most 86400000 ms");
 	expect_error(LISTENER "delay = 0.5ms\n", 4, "invalid delay '0.5ms': expected "

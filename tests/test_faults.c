@@ -427,6 +427,58 @@ Test(faults, a_profile_delays_and_closes_raw_services, .init = NULL)
 	close(fd);
 }
 
+/*
+ * The upstream direction: the client's bytes wait, are paced and sliced on
+ * their way to the service, while what the service sends goes at once.
+ */
+Test(faults, an_upstream_profile_holds_only_the_bytes_toward_the_service, .init = NULL)
+{
+	static char big[2048], back[sizeof(big)];
+	uint64_t start;
+	int fd;
+	char in[64];
+
+	tcpd_start_with(NULL, "upstream_delay = 150ms\nupstream_rate = 4k", 0);
+	fd = tcp_connect(tcpd.port[P_ECHO]);
+	assert_late(fd, "abcdef", "abcdef", 145);
+	/* 2 KiB held 150 ms, then shown at 4 KiB/s: half a second more. */
+	memset(big, 'x', sizeof(big));
+	start = ms_now();
+	send_all(fd, big, sizeof(big));
+	recv_exact(fd, back, sizeof(back));
+	cr_assert_geq(ms_now() - start, 600);
+	/* A FIN waits behind the bytes held before it: nc -N still gets its echo. */
+	send_all(fd, "bye", 3);
+	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+	recv_exact(fd, in, 3);
+	assert_bytes(in, 3, "bye", 3);
+	cr_assert(recv_eof(fd));
+	close(fd);
+	/* A service that answers nothing: the close follows the held bytes it swallows. */
+	fd = tcp_connect(tcpd.port[P_DISCARD]);
+	send_all(fd, "abc", 3);
+	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+	cr_assert(recv_eof(fd));
+	close(fd);
+	/* Nothing toward the client waits: daytime's line comes at once. */
+	start = ms_now();
+	fd = tcp_connect(tcpd.port[P_DAYTIME]);
+	cr_assert_gt(recv_all(fd, in, sizeof(in)), 0);
+	cr_assert_lt(ms_now() - start, 140);
+	close(fd);
+}
+
+/* Slices toward the service: a request shown a byte at a time, 20 ms apart. */
+Test(faults, upstream_slices_show_a_request_piece_by_piece, .init = NULL)
+{
+	int fd;
+
+	tcpd_start_with(NULL, "upstream_slice = 1\nupstream_slice_gap = 20ms", 0);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	assert_late(fd, "PING\r\n", "+PONG\r\n", 98);
+	close(fd);
+}
+
 Test(faults, python_socket_against_accept_delay, .init = NULL)
 {
 	char script[512], port[8];

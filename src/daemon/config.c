@@ -45,6 +45,9 @@ struct key_desc {
 /* A listener's fault profile (pace.h): a field of struct pace_profile. */
 #define F(name, type, field, max) \
 	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, profile.field), 0, 0, 0, max }
+/* The same for the bytes on their way to the service. */
+#define U(name, type, field, max) \
+	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, upstream.field), 0, 0, 0, max }
 
 static const struct key_desc keys[] = {
 	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
@@ -81,15 +84,24 @@ static const struct key_desc keys[] = {
 	F(stall_after,		KEY_AFTER,	stall_bytes,	0),
 	F(accept_delay,		KEY_MS,		accept_delay_ms, PACE_MS_MAX),
 	F(seed,			KEY_SEED,	seed,		0),
+	U(upstream_delay,	KEY_MS,		delay_ms,	PACE_MS_MAX),
+	U(upstream_jitter,	KEY_MS,		jitter_ms,	PACE_MS_MAX),
+	U(upstream_rate,	KEY_SIZE,	rate,		PACE_RATE_MAX),
+	U(upstream_slice,	KEY_SIZE,	slice,		1u << 30),
+	U(upstream_slice_gap,	KEY_MS,		slice_gap_ms,	PACE_MS_MAX),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 #undef G
 #undef L
 #undef F
+#undef U
 
 /* A config file larger than this is refused: /dev/zero is not a config. */
 #define CONFIG_MAX_BYTES	(1024 * 1024)
+
+/* Mixed into the seed for the upstream direction: its draws are not the downstream's. */
+#define UPSTREAM_SEED		0x75707374726561ull	/* "upstrea" */
 
 /* The listeners' names: a hash table of listener index + 1, 0 for empty. */
 struct name_index {
@@ -277,6 +289,7 @@ start_listener(struct parser *p, const char *name)
 	}
 	cfg->nlisteners++;
 	pace_profile_init(&l->profile);
+	pace_profile_init(&l->upstream);
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].section != SECTION_LISTENER)
 			continue;
@@ -751,14 +764,22 @@ static void
 check_profile(struct parser *p)
 {
 	struct pace_profile *pp = &current_listener(p)->profile;
+	struct pace_profile *up = &current_listener(p)->upstream;
 	unsigned line;
 
 	if ((line = key_line(p, "jitter")) != 0 && pp->jitter_ms > pp->delay_ms)
 		add_error(p->errs, line, "jitter %llu ms is more than delay %llu ms: "
 		    "a reply cannot come before its request",
 		    (unsigned long long)pp->jitter_ms, (unsigned long long)pp->delay_ms);
+	if ((line = key_line(p, "upstream_jitter")) != 0 && up->jitter_ms > up->delay_ms)
+		add_error(p->errs, line, "upstream_jitter %llu ms is more than "
+		    "upstream_delay %llu ms: bytes cannot arrive before they are sent",
+		    (unsigned long long)up->jitter_ms, (unsigned long long)up->delay_ms);
 	if ((line = key_line(p, "slice_gap")) != 0 && key_line(p, "slice") == 0)
 		add_error(p->errs, line, "slice_gap needs slice: the bytes per write");
+	if ((line = key_line(p, "upstream_slice_gap")) != 0 && key_line(p, "upstream_slice") == 0)
+		add_error(p->errs, line, "upstream_slice_gap needs upstream_slice: the bytes "
+		    "the service is shown at a time");
 	if (key_line(p, "close_after") != 0 && (line = key_line(p, "reset_after")) != 0)
 		add_error(p->errs, line, "reset_after and close_after exclude each other: "
 		    "a connection ends once");
@@ -772,10 +793,14 @@ check_profile(struct parser *p)
 	} else if (key_line(p, "reset_probability") == 0) {
 		pp->end_ppm = 1000000;
 	}
-	if (pp->seeded && pace_profile_empty(pp) && (line = key_line(p, "seed")) != 0)
+	if (pp->seeded && pace_profile_empty(pp) && pace_profile_empty(up) &&
+	    (line = key_line(p, "seed")) != 0)
 		add_error(p->errs, line, "seed without a fault to replay: set delay, rate, "
-		    "slice, close_after, reset_after, reset_probability, stall_after or "
-		    "accept_delay");
+		    "slice, close_after, reset_after, reset_probability, stall_after, "
+		    "accept_delay or an upstream_ key");
+	/* The other direction replays from the same seed, on a sequence of its own. */
+	up->seeded = pp->seeded;
+	up->seed = pp->seed ^ UPSTREAM_SEED;
 }
 
 static void

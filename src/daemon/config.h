@@ -45,6 +45,8 @@ struct listener_config {
 	unsigned	 proxy_timeout;		/* seconds for the header */
 	unsigned	 faults;		/* enum faults_gate */
 	struct pace_profile profile;		/* faults for every connection */
+	/* Faults on the bytes toward the service: delay, jitter, rate and slices only. */
+	struct pace_profile upstream;
 };
 
 /* Who may inject faults on a command listener. */

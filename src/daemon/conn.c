@@ -75,7 +75,23 @@ enum {
 	/* The peer's FIN came while a fault held reading: read it when the hold ends. */
 	CONN_FIN_HELD		= 1 << 9,
 	CONN_PEER_V6		= 1 << 10,	/* c_key is an IPv6 peer's, not a v4-mapped one */
+	CONN_FILTER_IN		= 1 << 11,	/* c_filters has an input filter */
 };
+
+/*
+ * A connection's timed faults, each a filter on one direction of its byte
+ * stream (pace.h): its output's, whose positions count the bytes written,
+ * and, when its listener has upstream faults, its input's, whose positions
+ * count the bytes read: bytes read wait at the end of c_in until the input
+ * filter shows them to the service. A connection without an input filter
+ * is allocated only up to in.
+ */
+struct filters {
+	struct pace	out;
+	struct pace	in;
+	uint64_t	in_held;	/* bytes at the end of c_in not shown yet */
+};
+#define FILTERS_OUT_ONLY	offsetof(struct filters, in)
 
 /* Only a connection a PROXY header names another client for pays for these. */
 struct proxied {
@@ -109,7 +125,7 @@ struct conn {
 	uint64_t		 c_bytes_out;
 	const char		*c_finish_why;	/* why tcpd finished it, said in the close's log line */
 	struct loop_timer	 c_timer;
-	struct pace		*c_pace;	/* timed faults, or NULL */
+	struct filters		*c_filters;	/* timed faults, or NULL */
 	struct preamble		*c_preamble;	/* a PROXY header still to read, or NULL */
 	struct conn		*c_prev, *c_next;	/* conns->all */
 	struct conn		*c_pending_next;
@@ -193,6 +209,7 @@ static void close_if_drained(struct conn *c);
 static void schedule_flush(struct conn *c);
 static void update_mask(struct conn *c);
 static void refuse_timed_out(struct conn *c);
+static void offer_buffered(struct conn *c);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -248,8 +265,8 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 		c->c_service->release(c, c->c_state);
 	buf_free(&c->c_in);
 	buf_free(&c->c_out);
-	free(c->c_pace);
-	c->c_pace = NULL;
+	free(c->c_filters);
+	c->c_filters = NULL;
 	free(c->c_preamble);
 	c->c_preamble = NULL;
 	free(c->c_proxied);
@@ -283,6 +300,36 @@ close_errno(struct conn *c, const char *what)
 	conn_close(c, CLOSE_ERROR, reason);
 }
 
+/* Bytes read that an input filter has not shown the service yet. */
+static uint64_t
+input_unshown(const struct conn *c)
+{
+	return (c->c_flags & CONN_FILTER_IN) ? c->c_filters->in_held : 0;
+}
+
+/*
+ * Lets through what the input filter allows now. Returns whether the
+ * service has more to see.
+ */
+static bool
+show_input(struct conn *c)
+{
+	struct filters *f = c->c_filters;
+	uint64_t now = loop_now(c->c_conns->loop), pos, n;
+
+	if (input_unshown(c) == 0)
+		return false;
+	pos = c->c_bytes_in - f->in_held;
+	n = pace_allow(&f->in, pos, now);
+	if (n > f->in_held)
+		n = f->in_held;
+	if (n == 0)
+		return false;
+	f->in_held -= n;
+	pace_wrote(&f->in, pos + n, n, now);
+	return true;
+}
+
 /* After a failed append to the output queue. */
 static void
 close_output_failed(struct conn *c)
@@ -304,7 +351,11 @@ wants_read(struct conn *c)
 		return true;
 	if (c->c_flags & CONN_FINISH)
 		return false;
-	if (c->c_pace != NULL && !pace_reads(c->c_pace, loop_now(c->c_conns->loop)))
+	if (c->c_filters != NULL && !pace_reads(&c->c_filters->out, loop_now(c->c_conns->loop)))
+		return false;
+	/* Input an input filter holds waits in c_in, which reading must not overfill. */
+	if ((c->c_flags & CONN_FILTER_IN) && (buf_len(&c->c_in) >= c->c_in.max ||
+	    !pace_reads(&c->c_filters->in, loop_now(c->c_conns->loop))))
 		return false;
 	/* Backpressure: a peer that does not read stops being read. */
 	return buf_len(&c->c_out) < c->c_output_limit;
@@ -314,8 +365,8 @@ wants_read(struct conn *c)
 bool
 conn_reads_held(struct conn *c)
 {
-	return c->c_pace != NULL && !(c->c_flags & (CONN_RD_EOF | CONN_FINISH | CONN_CLOSED)) &&
-	    !pace_reads(c->c_pace, loop_now(c->c_conns->loop));
+	return c->c_filters != NULL && !(c->c_flags & (CONN_RD_EOF | CONN_FINISH | CONN_CLOSED)) &&
+	    !pace_reads(&c->c_filters->out, loop_now(c->c_conns->loop));
 }
 
 /* The bytes c may write now, at most want: a fault may hold them back (pace.h). */
@@ -324,9 +375,9 @@ paced(struct conn *c, size_t want)
 {
 	uint64_t allow;
 
-	if (c->c_pace == NULL)
+	if (c->c_filters == NULL)
 		return want;
-	allow = pace_allow(c->c_pace, c->c_bytes_out, loop_now(c->c_conns->loop));
+	allow = pace_allow(&c->c_filters->out, c->c_bytes_out, loop_now(c->c_conns->loop));
 	return allow < want ? (size_t)allow : want;
 }
 
@@ -346,7 +397,7 @@ update_mask(struct conn *c)
 	if (wants_read(c))
 		mask |= LOOP_READABLE;
 	else if (conn_reads_held(c) && !((c->c_flags & CONN_FIN_HELD) &&
-	    pace_accept_delayed(c->c_pace, loop_now(c->c_conns->loop))))
+	    pace_accept_delayed(&c->c_filters->out, loop_now(c->c_conns->loop))))
 		mask |= LOOP_HANGUP;	/* a peer that gives up still frees the connection */
 	if (buf_len(&c->c_out) > 0 && !(c->c_flags & CONN_PENDING) && paced(c, 1) > 0)
 		mask |= LOOP_WRITABLE;
@@ -413,9 +464,16 @@ deadline(struct conn *c, uint64_t *when)
 		*when = c->c_opened + DRAIN_GRACE_MS;
 		kind = DEADLINE_DRAIN;
 	}
-	if (c->c_pace != NULL && (wake = pace_wake(c->c_pace, c->c_bytes_out,
+	if (c->c_filters != NULL && (wake = pace_wake(&c->c_filters->out, c->c_bytes_out,
 	    buf_len(&c->c_out) > 0, loop_now(c->c_conns->loop))) != PACE_NEVER &&
 	    (kind == DEADLINE_NONE || wake < *when)) {
+		*when = wake;
+		kind = DEADLINE_PACE;
+	}
+	if ((c->c_flags & CONN_FILTER_IN) && (wake = pace_wake(&c->c_filters->in,
+	    c->c_bytes_in - c->c_filters->in_held, c->c_filters->in_held > 0,
+	    loop_now(c->c_conns->loop))) !=
+	    PACE_NEVER && (kind == DEADLINE_NONE || wake < *when)) {
 		*when = wake;
 		kind = DEADLINE_PACE;
 	}
@@ -467,10 +525,10 @@ end_if_due(struct conn *c)
 {
 	enum pace_end end;
 
-	if (c->c_pace == NULL || (end = pace_ending(c->c_pace, c->c_bytes_out,
+	if (c->c_filters == NULL || (end = pace_ending(&c->c_filters->out, c->c_bytes_out,
 	    loop_now(c->c_conns->loop))) == PACE_END_NONE)
 		return false;
-	pace_set_end(c->c_pace, PACE_END_NONE, PACE_NEVER, PACE_NEVER);
+	pace_set_end(&c->c_filters->out, PACE_END_NONE, PACE_NEVER, PACE_NEVER);
 	stats.fault_timed_ends++;
 	if (end == PACE_END_RESET) {
 		reset(c, "reset by a fault");
@@ -498,10 +556,21 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	enum deadline_kind kind;
 
 	(void)timer;
-	/* A fault's moment: output released, reading resumed, or the end due. */
-	if (c->c_pace != NULL) {
+	/* A fault's moment: output or input released, reading resumed, or the end due. */
+	if (c->c_filters != NULL) {
 		if (end_if_due(c))
 			return;
+		if (show_input(c)) {
+			offer_buffered(c);
+			if (c->c_flags & CONN_CLOSED)
+				return;
+			/* The peer's FIN waited behind the input: nothing more to do. */
+			if ((c->c_flags & CONN_RD_EOF) && input_unshown(c) == 0 &&
+			    buf_len(&c->c_out) == 0) {
+				conn_close(c, CLOSE_CLIENT, "closed by peer");
+				return;
+			}
+		}
 		schedule_flush(c);
 		update_mask(c);
 	}
@@ -630,9 +699,10 @@ conn_reset(struct conn *c)
 struct pace *
 conn_pace(struct conn *c, bool make)
 {
-	if (make && c->c_pace == NULL && (c->c_pace = malloc(sizeof(*c->c_pace))) != NULL)
-		pace_init(c->c_pace, pace_next_random(&c->c_conns->random));
-	return c->c_pace;
+	if (make && c->c_filters == NULL &&
+	    (c->c_filters = malloc(FILTERS_OUT_ONLY)) != NULL)
+		pace_init(&c->c_filters->out, pace_next_random(&c->c_conns->random));
+	return c->c_filters != NULL ? &c->c_filters->out : NULL;
 }
 
 uint64_t
@@ -708,7 +778,7 @@ conn_send(struct conn *c, const void *p, size_t n)
 	if (c->c_flags & CONN_CLOSED)
 		return -1;
 	/* Nothing queued and nothing held: straight from the caller's bytes, no copy. */
-	if (buf_len(&c->c_out) == 0 && c->c_pace == NULL && (w = write_some(c, p, n)) == -1)
+	if (buf_len(&c->c_out) == 0 && c->c_filters == NULL && (w = write_some(c, p, n)) == -1)
 		return -1;
 	if (buf_append(&c->c_out, (const char *)p + w, n - (size_t)w) == -1) {
 		close_output_failed(c);
@@ -834,34 +904,43 @@ offer(struct conn *c, const char *data, size_t len)
 	return used;
 }
 
-/* Offers what waits in the input buffer again; an emptied buffer is released. */
-static void
-offer_buffered(struct conn *c)
-{
-	size_t used = offer(c, buf_data(&c->c_in), buf_len(&c->c_in));
-
-	if (c->c_flags & CONN_CLOSED)
-		return;
-	buf_consume(&c->c_in, used);
-	buf_shrink(&c->c_in);
-}
-
 static void
 input_too_big(struct conn *c)
 {
 	conn_log(c, LOG_LEVEL_DEBUG, "input over %zu bytes unused: closing",
 	    c->c_in.max);
 	buf_free(&c->c_in);
+	if (c->c_flags & CONN_FILTER_IN)
+		c->c_filters->in_held = 0;
 	if (c->c_service->input_too_big != NULL)
 		c->c_service->input_too_big(c, c->c_state);
 	conn_finish(c, "request too big");
+}
+
+/* Offers what waits in the input buffer again; an emptied buffer is released. */
+static void
+offer_buffered(struct conn *c)
+{
+	size_t shown = buf_len(&c->c_in) - (size_t)input_unshown(c), used;
+
+	if (shown == 0)
+		return;
+	used = offer(c, buf_data(&c->c_in), shown);
+	if (c->c_flags & CONN_CLOSED)
+		return;
+	buf_consume(&c->c_in, used);
+	buf_shrink(&c->c_in);
+	/* A service that has seen a full buffer and waits for more waits for too much. */
+	if ((c->c_flags & CONN_FILTER_IN) && buf_len(&c->c_in) >= c->c_in.max &&
+	    input_unshown(c) == 0)
+		input_too_big(c);
 }
 
 /* Newly read bytes: straight to the service, or after what it left unused. */
 static void
 input(struct conn *c, const char *data, size_t len)
 {
-	bool buffered = buf_len(&c->c_in) > 0;
+	bool buffered = buf_len(&c->c_in) > 0 || (c->c_flags & CONN_FILTER_IN);
 	size_t used;
 
 	if (!buffered) {
@@ -880,8 +959,12 @@ input(struct conn *c, const char *data, size_t len)
 			close_errno(c, "input buffer");
 		return;
 	}
-	if (buffered)
+	if (c->c_flags & CONN_FILTER_IN)
+		c->c_filters->in_held += len;
+	if (buffered) {
+		show_input(c);
 		offer_buffered(c);
+	}
 }
 
 static void
@@ -889,8 +972,8 @@ on_eof(struct conn *c)
 {
 	c->c_flags |= CONN_RD_EOF;
 	/* Half-close: what the peer is owed still goes out, then we close. */
-	if (buf_len(&c->c_out) == 0 || (c->c_service->flags & SERVICE_ENDLESS) ||
-	    (c->c_flags & CONN_LINGER))
+	if ((buf_len(&c->c_out) == 0 && input_unshown(c) == 0) ||
+	    (c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER))
 		conn_close(c, CLOSE_CLIENT, "closed by peer");
 	else
 		update_mask(c);	/* no more reading: a level-triggered EOF fires on every wait */
@@ -924,6 +1007,8 @@ conn_read(struct conn *c)
 	/* Never read more than the output queue may take: echo's reply is the input. */
 	if (conn_output_room(c) < room)
 		room = conn_output_room(c);
+	if ((c->c_flags & CONN_FILTER_IN) && c->c_in.max - buf_len(&c->c_in) < room)
+		room = c->c_in.max - buf_len(&c->c_in);
 	do
 		n = read(c->c_fd, read_chunk, room);
 	while (n == -1 && errno == EINTR);
@@ -946,12 +1031,15 @@ conn_read(struct conn *c)
 	c->c_listener->bytes_in += (uint64_t)n;
 	stats.net_input_bytes += (uint64_t)n;
 	c->c_active = loop_now(c->c_conns->loop);
-	if (c->c_pace != NULL && !(c->c_service->flags & SERVICE_REQUESTS))
-		pace_request(c->c_pace, conn_output_end(c), c->c_active);
+	if (c->c_filters != NULL && !(c->c_service->flags & SERVICE_REQUESTS))
+		pace_request(&c->c_filters->out, conn_output_end(c), c->c_active);
+	/* The bytes just read wait out the upstream delay before the service sees them. */
+	if (c->c_flags & CONN_FILTER_IN)
+		pace_request(&c->c_filters->in, c->c_bytes_in - (uint64_t)n, c->c_active);
 	input(c, read_chunk, (size_t)n);
 	if (c->c_flags & CONN_CLOSED)
 		return;
-	if (c->c_pace != NULL)
+	if (c->c_filters != NULL)
 		arm_timer(c);
 	schedule_flush(c);
 	update_mask(c);
@@ -962,7 +1050,7 @@ static void
 after_write(struct conn *c)
 {
 	if (buf_len(&c->c_out) == 0) {
-		if (c->c_flags & CONN_RD_EOF) {
+		if ((c->c_flags & CONN_RD_EOF) && input_unshown(c) == 0) {
 			conn_close(c, CLOSE_CLIENT, "closed by peer");
 			return;
 		}
@@ -1006,8 +1094,8 @@ conn_flush(struct conn *c)
 		if (n == 0)
 			break;
 		buf_consume(&c->c_out, (size_t)n);
-		if (c->c_pace != NULL) {
-			pace_wrote(c->c_pace, c->c_bytes_out, (uint64_t)n,
+		if (c->c_filters != NULL) {
+			pace_wrote(&c->c_filters->out, c->c_bytes_out, (uint64_t)n,
 			    loop_now(c->c_conns->loop));
 			if (end_if_due(c))
 				return;
@@ -1029,7 +1117,7 @@ conn_flush(struct conn *c)
 			return;
 	}
 	buf_shrink(&c->c_out);
-	if (c->c_pace != NULL)
+	if (c->c_filters != NULL)
 		arm_timer(c);
 	/* Draining: once all is sent, see whether anything else has arrived. */
 	if (c->c_conns->draining && buf_len(&c->c_out) == 0 && wants_read(c)) {
@@ -1075,7 +1163,7 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 	 * them (nc -N still reads its echo); a stalled one is given up on.
 	 */
 	if ((events & LOOP_HANGUP) && conn_reads_held(c)) {
-		if (!pace_accept_delayed(c->c_pace, loop_now(loop))) {
+		if (!pace_accept_delayed(&c->c_filters->out, loop_now(loop))) {
 			conn_close(c, CLOSE_CLIENT,
 			    "closed by peer while a fault held the connection");
 			return;
@@ -1096,10 +1184,18 @@ start_profile(struct conn *c)
 {
 	struct listener *l = c->c_listener;
 
-	if ((c->c_pace = malloc(sizeof(*c->c_pace))) == NULL)
+	bool in = !pace_profile_empty(&l->upstream);
+
+	if ((c->c_filters = malloc(in ? sizeof(struct filters) : FILTERS_OUT_ONLY)) == NULL)
 		return -1;
-	pace_start(c->c_pace, &l->profile, l->accepted, c->c_opened,
+	pace_start(&c->c_filters->out, &l->profile, l->accepted, c->c_opened,
 	    pace_next_random(&c->c_conns->random));
+	if (in) {
+		c->c_flags |= CONN_FILTER_IN;
+		c->c_filters->in_held = 0;
+		pace_start(&c->c_filters->in, &l->upstream, l->accepted, c->c_opened,
+		    pace_next_random(&c->c_conns->random));
+	}
 	if (l->profile.slice != 0 && conn_set_nodelay(c) == -1)
 		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
 	stats.fault_profile_connections++;
@@ -1171,7 +1267,7 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer, struct listen
 			svc->release(c, c->c_state);
 		buf_free(&c->c_in);
 		buf_free(&c->c_out);
-		free(c->c_pace);
+		free(c->c_filters);
 		free(c->c_preamble);
 		free(c);
 		errno = saved;

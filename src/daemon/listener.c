@@ -50,7 +50,8 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->proxy_timeout = lc->proxy_timeout;
 	l->faults = lc->faults;
 	l->profile = lc->profile;
-	l->paced = !pace_profile_empty(&lc->profile);
+	l->upstream = lc->upstream;
+	l->paced = !pace_profile_empty(&lc->profile) || !pace_profile_empty(&lc->upstream);
 }
 
 static void

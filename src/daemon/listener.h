@@ -33,7 +33,8 @@ struct listener {
 	unsigned	 proxy_timeout;
 	unsigned	 faults;		/* enum faults_gate */
 	struct pace_profile profile;	/* faults for every connection */
-	bool		 paced;		/* the profile has any */
+	struct pace_profile upstream;	/* on the bytes toward the service */
+	bool		 paced;		/* either profile has any */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;
