@@ -6,6 +6,7 @@
 
 #include "daemon/expo.h"
 #include "daemon/listener.h"
+#include "daemon/services/faults/faults.h"
 #include "daemon/services/service.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
@@ -81,7 +82,8 @@ Test(expo, errors_unknown_commands_and_faults_in_both)
 	stats_reset(0);
 	stats.error_replies = 3;
 	stats.unknown_commands = 2;
-	stats.faults[FAULT_RESET] = 4;
+	faults_register_stats();
+	stats.faults[1] = 4;	/* the faults' table's second: reset */
 	stats.ops_per_sec = 9;
 	text = format();
 	cr_assert_not_null(strstr(text, "\n# TYPE tcpd_error_replies_total counter\n"
@@ -89,6 +91,8 @@ Test(expo, errors_unknown_commands_and_faults_in_both)
 	cr_assert_not_null(strstr(text, "\ntcpd_unknown_commands_total 2\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "\n# TYPE tcpd_faults_total counter\n"
 	    "tcpd_faults_total{kind=\"close\"} 0\ntcpd_faults_total{kind=\"reset\"} 4\n"), "%s",
+	    text);
+	cr_assert_not_null(strstr(text, "tcpd_faults_total{kind=\"stall\"} 0\n# HELP "), "%s",
 	    text);
 	cr_assert_not_null(strstr(text, "\n# TYPE tcpd_commands_per_second gauge\n"
 	    "tcpd_commands_per_second 9\n"), "%s", text);
@@ -98,6 +102,9 @@ Test(expo, errors_unknown_commands_and_faults_in_both)
 	cr_assert_not_null(strstr(text, "\r\nunknown_commands:2\r\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "# Faults\r\nfault_close:0\r\nfault_reset:4\r\n"), "%s",
 	    text);
+	/* The kinds end with the last fault named, though the array is longer. */
+	cr_assert_not_null(strstr(text, "\r\nfault_stall:0\r\nfault_profile_connections:0\r\n"),
+	    "%s", text);
 	cr_assert_not_null(strstr(text, "\r\nerrorstat_ERR:count=3\r\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "\r\ninstantaneous_ops_per_sec:9\r\n"), "%s", text);
 }

@@ -359,9 +359,9 @@ Test(faults, listed_cleared_and_refused_with_their_syntax)
 {
 	cr_assert_str_eq(exchange("DELAY 100 10\r\nRATE 5000\r\nSLICE 2\r\nCLOSE AFTER 9s\r\n"
 	    "TRUNCATE\r\nFAULTS\r\nFAULTS CLEAR\r\nFAULTS\r\nQUIT\r\n"),
-	    "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n*5\r\n$12\r\nDELAY 100 10\r\n$17\r\nRATE 5000 bytes/s\r\n"
-	    "$18\r\nSLICE 2 every 0 ms\r\n$24\r\nCLOSE AFTER 9000 ms more\r\n"
-	    "$23\r\nTRUNCATE the next reply\r\n+OK\r\n*0\r\n+OK\r\n");
+	    "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n*5\r\n$24\r\nCLOSE AFTER 9000 ms more\r\n"
+	    "$23\r\nTRUNCATE the next reply\r\n$12\r\nDELAY 100 10\r\n"
+	    "$17\r\nRATE 5000 bytes/s\r\n$18\r\nSLICE 2 every 0 ms\r\n+OK\r\n*0\r\n+OK\r\n");
 	cr_assert_str_eq(exchange("DELAY 10 20\r\nSTALL 1x\r\nRESET AFTER 10m\r\n"
 	    "STREAM 1099511627777\r\nSTREAM 5 RATE 0\r\nQUIT\r\n"),
 	    "-ERR syntax: DELAY ms [jitter_ms], jitter at most ms\r\n"

@@ -20,6 +20,7 @@
 #include "daemon/notify.h"
 #include "daemon/server.h"
 #include "daemon/services/cmd.h"
+#include "daemon/services/faults/faults.h"
 #include "daemon/services/service.h"
 #include "daemon/stats.h"
 #include "tcpd/log.h"
@@ -409,6 +410,7 @@ run(const char *path, struct config *cfg, const struct activation *act, int work
 	for (i = 0; service_at(i) != NULL; i++)
 		(void)stats_service(service_at(i)->name);
 	cmd_register_stats();
+	faults_register_stats();
 	stats.start_realtime = time(NULL);
 	if ((d.loop = loop_new()) == NULL) {
 		log_error("cannot create event loop: %m");

@@ -193,7 +193,8 @@ fields(struct buf *out)
 
 	for (f = stats_fields; f < stats_fields + stats_nfields; f++) {
 		rc |= family(out, f->metric, type_name(f), f->help);
-		for (k = 0; k < f->n; k++) {
+		/* An array's named values end at the first NULL. */
+		for (k = 0; k < f->n && (f->label == NULL || f->values[k] != NULL); k++) {
 			if (f->label != NULL)
 				rc |= buf_appendf(out, "%s{%s=\"%s\"}", f->metric, f->label,
 				    f->values[k]);

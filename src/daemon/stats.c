@@ -44,20 +44,7 @@ const char *const stats_reject_reasons[REJECT_REASONS] = {
 	[REJECT_PROXY_TIMEOUT] = "proxy_timeout",
 };
 
-const char *const stats_fault_names[FAULT_KINDS] = {
-	[FAULT_CLOSE] = "close",
-	[FAULT_RESET] = "reset",
-	[FAULT_HALFCLOSE] = "halfclose",
-	[FAULT_TRUNCATE] = "truncate",
-	[FAULT_ERROR] = "error",
-	[FAULT_GARBAGE] = "garbage",
-	[FAULT_DELAY] = "delay",
-	[FAULT_SLEEP] = "sleep",
-	[FAULT_RATE] = "rate",
-	[FAULT_SLICE] = "slice",
-	[FAULT_STREAM] = "stream",
-	[FAULT_STALL] = "stall",
-};
+const char *stats_fault_names[STATS_MAX_FAULTS];
 
 /* One uint64_t; an array of them, a series for each of its label's values. */
 #define ONE(sec, flags, info, metric, type, field, help) \
@@ -440,7 +427,8 @@ fields(struct buf *out, unsigned section)
 	int rc = 0;
 
 	for (f = stats_fields; f < stats_fields + stats_nfields; f++)
-		for (k = 0; f->section == section && k < f->n; k++)
+		for (k = 0; f->section == section && k < f->n &&
+		    (f->label == NULL || f->values[k] != NULL); k++)
 			rc |= buf_appendf(out, "%s%s:%llu\r\n", f->info,
 			    f->label != NULL ? f->values[k] : "",
 			    (unsigned long long)stats_value(f, k, NULL));

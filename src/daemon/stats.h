@@ -69,11 +69,13 @@ struct stats_command {
 
 #define STATS_MAX_COMMANDS	16
 
-/* Faults a client asked for on its own connection. */
-enum fault_kind { FAULT_CLOSE, FAULT_RESET, FAULT_HALFCLOSE, FAULT_TRUNCATE, FAULT_ERROR,
-	FAULT_GARBAGE, FAULT_DELAY, FAULT_SLEEP, FAULT_RATE, FAULT_SLICE, FAULT_STREAM,
-	FAULT_STALL, FAULT_KINDS };
-extern const char *const stats_fault_names[FAULT_KINDS];
+/*
+ * Faults a client asked for on its own connection, by kind: the names, in
+ * the faults' table order, given at start by faults_register_stats(); a
+ * NULL name ends them.
+ */
+#define STATS_MAX_FAULTS	16
+extern const char *stats_fault_names[STATS_MAX_FAULTS];
 
 /* Connections of one service, over all its listeners. */
 struct stats_service {
@@ -134,7 +136,7 @@ struct stats_slot {
 	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
 	uint64_t	unknown_commands;
 	uint64_t	log_lines_dropped;	/* log_dropped(), as of the last publish */
-	uint64_t	faults[FAULT_KINDS];
+	uint64_t	faults[STATS_MAX_FAULTS];
 	uint64_t	fault_profile_connections;	/* given their listener's fault profile */
 	uint64_t	fault_timed_ends;	/* closes and resets at their byte or moment */
 	struct stats_histogram connection_duration;

@@ -7,7 +7,7 @@
 #include "daemon/conn.h"
 #include "daemon/pace.h"
 #include "daemon/services/cmd.h"
-#include "daemon/services/faults.h"
+#include "daemon/services/faults/faults.h"
 #include "daemon/services/service.h"
 #include "tcpd/buf.h"
 #include "tcpd/log.h"

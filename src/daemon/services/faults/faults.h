@@ -22,6 +22,9 @@ struct faults {
 /* The longest STREAM: made as the socket drains, so memory stays bounded. */
 #define FAULTS_STREAM_MAX	(1ull << 40)
 
+/* Names every fault's counter, so INFO and /metrics list them from the start. */
+void	faults_register_stats(void);
+
 /*
  * Runs req when it is a fault command (DELAY, SLEEP, RATE, SLICE, STREAM,
  * STALL, CLOSE, RESET, HALFCLOSE, TRUNCATE, ERROR, GARBAGE, FAULTS), for
