@@ -897,3 +897,33 @@ temp_dir_remove(const char *dir)
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
+
+pid_t
+redis_server_start(uint16_t port)
+{
+	char p[8], log[128], in[8];
+	const char *const argv[] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
+	    "--save", "", "--appendonly", "no", NULL };
+	pid_t pid;
+	int i, fd;
+
+	if (system("command -v redis-server >/dev/null") != 0)
+		return 0;
+	snprintf(p, sizeof(p), "%u", port);
+	snprintf(log, sizeof(log), "%s/redis-%s.log", tcpd.dir, p);
+	pid = spawn_logged(argv, log);
+	for (i = 0; i < 500; i++) {
+		if ((fd = tcp_try_connect(port)) != -1) {
+			send_all(fd, "PING\r\n", 6);
+			if (recv(fd, in, sizeof(in), 0) > 0) {
+				close(fd);
+				return pid;
+			}
+			close(fd);
+		}
+		poll(NULL, 0, 10);
+	}
+	kill(pid, SIGKILL);
+	cr_assert_fail("redis-server did not answer on port %s within 5 s", p);
+	return 0;
+}

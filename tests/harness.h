@@ -154,6 +154,11 @@ void	die_with_test(pid_t test, int sig);
  */
 pid_t	spawn_logged(const char *const argv[], const char *log);
 /*
+ * Debian's redis-server on 127.0.0.1:port, answering PING, killed if the
+ * test dies (its log in tcpd.dir); 0 when it is not installed.
+ */
+pid_t	redis_server_start(uint16_t port);
+/*
  * Starts argv with its stdin, stdout and stderr on pipes; our ends in
  * *to_child and *from_child. Returns its pid. It gets SIGTERM if the test
  * dies, so a script stops what it started.

@@ -11,15 +11,13 @@
 #include "tcpd/buf.h"
 #include "tcpd/resp.h"
 
-static void
-describe(const void *ctx, struct conn_info *info)
-{
-	(void)ctx;
-	*info = (struct conn_info){ .id = 7, .peer = "127.0.0.1:5555",
-	    .local = "127.0.0.1:7070", .listener = "cmd" };
-}
-
-static const struct cmd_client client = { describe, NULL };
+/*
+ * A session without a connection: the commands tested here need none
+ * (WHOAMI, HELLO and CLIENT are tested over loopback, in test_command.c).
+ */
+static struct cmd_session session = { .proto = RESP2, .authed = true };
+static struct cmd_extras *extras;
+static const struct cmd_client client = { NULL, &session, &extras, false };
 
 /* Runs every request in text and returns all replies as one string. */
 static char *
@@ -76,14 +74,6 @@ Test(cmd, pipelined_replies_in_order)
 	    "+PONG\r\n$1\r\na\r\n$1\r\nb\r\n");
 }
 
-Test(cmd, whoami)
-{
-	enum cmd_result result;
-
-	cr_assert_str_eq(RUN("WHOAMI\r\n"), "$58\r\nid=7 addr=127.0.0.1:5555 "
-	    "laddr=127.0.0.1:7070 listener=cmd\r\n");
-}
-
 Test(cmd, time_is_now)
 {
 	enum cmd_result result;
@@ -101,13 +91,21 @@ Test(cmd, time_is_now)
 
 Test(cmd, help_lists_every_command)
 {
-	static const char first[] = "*9\r\n$43\r\nPING [message] - reply PONG, "
-	    "or the message\r\n";
+	static const char first[] = "*31\r\n$32\r\nPING [message] - Ping the server\r\n";
 	enum cmd_result result;
 	char *out = RUN("HELP\r\n");
 
 	cr_assert_eq(strncmp(out, first, sizeof(first) - 1), 0, "reply: %s", out);
-	cr_assert_not_null(strstr(out, "QUIT - reply OK and close the connection\r\n"));
+	cr_assert_not_null(strstr(out, "$27\r\nQUIT - Close the connection\r\n"), "%s", out);
+	/* Arguments from the table: blocks, tokens, repeats; a container's subcommands. */
+	cr_assert_not_null(strstr(out, "HELLO [protover [AUTH username password] [SETNAME "
+	    "clientname]] - Handshake with Redis\r\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "CONFIG GET parameter [parameter ...] - "), "%s", out);
+	cr_assert_not_null(strstr(out, "CLIENT LIST [TYPE type] [ID client-id [client-id ...]]"
+	    " - "), "%s", out);
+	cr_assert_not_null(strstr(out, "CLIENT REPLY <ON | OFF | SKIP> - "), "%s", out);
+	/* The faults only where the listener lets this client use them. */
+	cr_assert_null(strstr(out, "FAULT"), "%s", out);
 }
 
 Test(cmd, quit_replies_ok_and_asks_to_close)
@@ -236,8 +234,20 @@ Test(cmd, config_get_answers_what_redis_tools_ask)
 	    "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
 	cr_assert_str_eq(RUN("CONFIG GET nosuch\r\n"), "*0\r\n");
 	cr_assert_str_eq(RUN("CONFIG SET save x\r\n"),
+	    "-ERR unknown subcommand 'SET'. Try CONFIG HELP.\r\n");
+	cr_assert_str_eq(RUN("CONFIG GET\r\n"),
+	    "-ERR wrong number of arguments for 'config|get' command\r\n");
+	cr_assert_str_eq(RUN("CONFIG\r\n"),
 	    "-ERR wrong number of arguments for 'config' command\r\n");
-	cr_assert_str_eq(RUN("CONFIG RESETSTAT x\r\n"), "-ERR CONFIG takes GET only\r\n");
+	cr_assert_str_eq(RUN("CONFIG HELP\r\n"), "*5\r\n+CONFIG <subcommand> [<arg> [value] "
+	    "[opt] ...]. Subcommands are:\r\n+GET parameter [parameter ...]\r\n+    The settings "
+	    "Redis tools ask for (maxclients, save, appendonly).\r\n+HELP\r\n+    Show helpful "
+	    "text about the different subcommands.\r\n");
+	/* RESP3: a map. */
+	session.proto = RESP3;
+	cr_assert_str_eq(RUN("CONFIG GET maxclients\r\n"),
+	    "%1\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n");
+	session.proto = RESP2;
 }
 
 Test(cmd, health_is_ok_while_serving_and_an_error_when_stopping)
@@ -248,4 +258,74 @@ Test(cmd, health_is_ok_while_serving_and_an_error_when_stopping)
 	cr_assert_str_eq(RUN("HEALTH\r\n"), "+OK\r\n");
 	stats.ready = false;
 	cr_assert_str_eq(RUN("HEALTH\r\n"), "-ERR draining: tcpd is stopping\r\n");
+}
+
+Test(cmd, select_takes_database_0_only)
+{
+	enum cmd_result result;
+
+	cr_assert_str_eq(RUN("SELECT 0\r\nSELECT 1\r\nSELECT -1\r\nSELECT x\r\n"),
+	    "+OK\r\n-ERR DB index is out of range\r\n-ERR DB index is out of range\r\n"
+	    "-ERR value is not an integer or out of range\r\n");
+}
+
+/* Before AUTH, where a password is set, only the commands that may come first run. */
+Test(cmd, noauth_before_auth)
+{
+	enum cmd_result result;
+
+	session.authed = false;
+	cr_assert_str_eq(RUN("PING\r\nSELECT 0\r\nQUIT\r\n"),
+	    "-NOAUTH Authentication required.\r\n-NOAUTH Authentication required.\r\n"
+	    "+OK\r\n");
+	session.authed = true;
+}
+
+/* CLIENT REPLY OFF takes every reply back until ON; SKIP the next one only. */
+Test(cmd, reply_filter)
+{
+	struct cmd_session s = { .proto = RESP2, .reply = CMD_REPLY_OFF };
+	struct buf out;
+
+	buf_init(&out, 1024);
+	buf_append(&out, "+A\r\n", 4);
+	cmd_reply_filter(&s, CMD_REPLY_OFF, &out, 0);
+	cr_assert_eq(buf_len(&out), 0);
+	s.reply = CMD_REPLY_ON;	/* CLIENT REPLY ON: its +OK goes */
+	buf_append(&out, "+OK\r\n", 5);
+	cmd_reply_filter(&s, CMD_REPLY_OFF, &out, 0);
+	cr_assert_eq(buf_len(&out), 5);
+	s.reply = CMD_REPLY_SKIP_NEXT;
+	buf_append(&out, "+B\r\n", 4);
+	cmd_reply_filter(&s, CMD_REPLY_SKIP_NEXT, &out, 5);
+	cr_assert_eq(buf_len(&out), 5);
+	cr_assert_eq(s.reply, CMD_REPLY_ON);
+	buf_free(&out);
+}
+
+/* COMMAND from the one table, in Redis 7's shapes. */
+Test(cmd, command_count_info_docs)
+{
+	enum cmd_result result;
+	char *out;
+
+	cr_assert_str_eq(RUN("COMMAND COUNT\r\n"), ":15\r\n");
+	cr_assert_str_eq(RUN("COMMAND INFO ping nosuch\r\n"), "*2\r\n*10\r\n$4\r\nping\r\n"
+	    ":-1\r\n*1\r\n+fast\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@fast\r\n+@connection\r\n"
+	    "*0\r\n*0\r\n*0\r\n$-1\r\n");
+	cr_assert_str_eq(RUN("COMMAND DOCS ping\r\n"), "*2\r\n$4\r\nping\r\n*10\r\n"
+	    "$7\r\nsummary\r\n$15\r\nPing the server\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
+	    "$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+	    "$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$7\r\nmessage\r\n$4\r\ntype\r\n"
+	    "$6\r\nstring\r\n$5\r\nflags\r\n*1\r\n+optional\r\n");
+	session.proto = RESP3;
+	cr_assert_str_eq(RUN("COMMAND INFO echo\r\n"), "*1\r\n*10\r\n$4\r\necho\r\n:2\r\n"
+	    "~3\r\n+fast\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~2\r\n+@fast\r\n"
+	    "+@connection\r\n~0\r\n~0\r\n~0\r\n");
+	session.proto = RESP2;
+	/* A container lists its subcommands, named container|name. */
+	out = RUN("COMMAND INFO client\r\n");
+	cr_assert_not_null(strstr(out, "$11\r\nclient|list\r\n:-2\r\n"), "%s", out);
+	cr_assert_str_eq(RUN("COMMAND FOO\r\n"),
+	    "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n");
 }

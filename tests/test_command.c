@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "tcpd_build.h"
 
 TestSuite(command, .init = tcpd_setup, .fini = tcpd_teardown, .timeout = 60);
 
@@ -107,7 +108,7 @@ Test(command, unknown_and_arity_errors_keep_the_connection)
 	EXCHANGE(fd, "WHOAMI x\r\n", "-ERR wrong number of arguments for 'whoami' command\r\n");
 	EXCHANGE(fd, "HELP x\r\n", "-ERR wrong number of arguments for 'help' command\r\n");
 	EXCHANGE(fd, "INFO server nosuch\r\n", "-ERR unknown INFO section 'nosuch'\r\n");
-	EXCHANGE(fd, "CONFIG GET\r\n", "-ERR wrong number of arguments for 'config' command\r\n");
+	EXCHANGE(fd, "CONFIG GET\r\n", "-ERR wrong number of arguments for 'config|get' command\r\n");
 	EXCHANGE(fd, "PING\r\n", "+PONG\r\n");
 	close(fd);
 }
@@ -283,4 +284,234 @@ Test(command, redis_cli_talks_to_tcpd)
 	snprintf(port, sizeof(port), "%u", tcpd.port[P_COMMAND]);
 	cr_assert_eq(run_capture(argv, out, sizeof(out)), 0);
 	cr_assert_str_eq(out, "hi there\n");
+}
+
+/* The connection's id, as CLIENT ID says it. */
+static unsigned long long
+client_id(int fd)
+{
+	char in[64];
+	unsigned long long id;
+	ssize_t n;
+
+	send_all(fd, "CLIENT ID\r\n", 11);
+	n = recv(fd, in, sizeof(in) - 1, 0);
+	cr_assert_gt(n, 0);
+	in[n] = '\0';
+	cr_assert_eq(sscanf(in, ":%llu\r\n", &id), 1, "%s", in);
+	return id;
+}
+
+/* HELLO 3 switches the connection to RESP3, as redis-server 7 answers it; HELLO 2 back. */
+Test(command, hello_switches_the_protocol)
+{
+	int fd = tcp_connect(tcpd.port[P_COMMAND]);
+	unsigned long long id = client_id(fd);
+	char want[512], in[512];
+	int n;
+
+	n = snprintf(want, sizeof(want), "%%7\r\n$6\r\nserver\r\n$4\r\ntcpd\r\n$7\r\nversion\r\n"
+	    "$%zu\r\n%s\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:%llu\r\n$4\r\nmode\r\n$10\r\n"
+	    "standalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n",
+	    strlen(TCPD_VERSION), TCPD_VERSION, id);
+	send_all(fd, "HELLO 3\r\n", 9);
+	recv_exact(fd, in, (size_t)n);
+	assert_bytes(in, (size_t)n, want, (size_t)n);
+	/* RESP3's types from now on: a null, a map, verbatim text. */
+	EXCHANGE(fd, "CLIENT GETNAME\r\n", "_\r\n");
+	EXCHANGE(fd, "CONFIG GET appendonly\r\n", "%1\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
+	send_all(fd, "INFO server\r\n", 13);
+	recv_exact(fd, in, 1);
+	cr_assert_eq(in[0], '=');
+	close(fd);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	EXCHANGE(fd, "HELLO 4\r\n", "-NOPROTO unsupported protocol version\r\n");
+	EXCHANGE(fd, "HELLO x\r\n", "-ERR Protocol version is not an integer or out of range\r\n");
+	EXCHANGE(fd, "HELLO 3 FOO\r\n", "-ERR Syntax error in HELLO option 'FOO'\r\n");
+	EXCHANGE(fd, "*4\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$7\r\nSETNAME\r\n$3\r\na b\r\n",
+	    "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+	/* Checked whole before any of it takes effect: still RESP2, still no name. */
+	EXCHANGE(fd, "CLIENT GETNAME\r\n", "$-1\r\n");
+	send_all(fd, "HELLO 2 SETNAME app\r\n", 21);
+	recv_exact(fd, in, 5);
+	assert_bytes(in, 5, "*14\r\n", 5);
+	close(fd);
+}
+
+/* A listener with a password: the lines of its section after bind and service. */
+static uint16_t
+start_with_password(const char *lines)
+{
+	char extra[512];
+	uint16_t port;
+
+	free_ports(&port, 1);
+	snprintf(extra, sizeof(extra), "[listener.auth]\nbind = 127.0.0.1:%u\n"
+	    "service = command\n%s\n", port, lines);
+	tcpd_start(extra);
+	return port;
+}
+
+/* requirepass: nothing runs before AUTH, a wrong password is counted and logged. */
+Test(command, auth_against_requirepass, .init = NULL)
+{
+	uint16_t port = start_with_password("requirepass = s3cret");
+	int fd = tcp_connect(port);
+	const char *info;
+	char in[512];
+	size_t n;
+
+	EXCHANGE(fd, "PING\r\n", "-NOAUTH Authentication required.\r\n");
+	EXCHANGE(fd, "FAULT DELAY 1\r\n", "-NOAUTH Authentication required.\r\n");
+	EXCHANGE(fd, "HELLO 3\r\n", "-NOAUTH HELLO must be called with the client already "
+	    "authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used "
+	    "to authenticate the client and select the RESP protocol version at the same "
+	    "time\r\n");
+	EXCHANGE(fd, "AUTH wrong\r\n",
+	    "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+	EXCHANGE(fd, "AUTH other s3cret\r\n",
+	    "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+	EXCHANGE(fd, "AUTH s3cret\r\nPING\r\n", "+OK\r\n+PONG\r\n");
+	/* RESET forgets it; AUTH default works as AUTH alone. */
+	EXCHANGE(fd, "RESET\r\nPING\r\n", "+RESET\r\n-NOAUTH Authentication required.\r\n");
+	EXCHANGE(fd, "AUTH default s3cret\r\nPING\r\n", "+OK\r\n+PONG\r\n");
+	close(fd);
+	fd = tcp_connect(port);
+	EXCHANGE(fd, "HELLO 3 AUTH default nope\r\n",
+	    "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+	send_all(fd, "HELLO 3 AUTH default s3cret\r\nPING\r\nQUIT\r\n", 41);
+	n = recv_all(fd, in, sizeof(in) - 1);
+	in[n] = '\0';
+	cr_assert_eq(strncmp(in, "%7\r\n", 4), 0, "%s", in);
+	cr_assert_not_null(strstr(in, "$7\r\nmodules\r\n*0\r\n+PONG\r\n+OK\r\n"), "%s", in);
+	close(fd);
+	info = tcpd_info();
+	cr_assert_not_null(strstr(info, "\r\nacl_access_denied_auth:3\r\n"), "%s", info);
+	cr_assert_geq(tcpd_log_count("AUTH failed"), 1);
+	/* Without a password, AUTH says so, as Redis does; the default user takes any. */
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	EXCHANGE(fd, "AUTH x\r\n", "-ERR AUTH <password> called without any password "
+	    "configured for the default user. Are you sure your configuration is correct?\r\n");
+	EXCHANGE(fd, "AUTH default x\r\n", "+OK\r\n");
+	close(fd);
+}
+
+/* CLIENT: this connection's id, name, library, line; the others' lines; KILL; REPLY. */
+Test(command, client_subcommands)
+{
+	int fd = tcp_connect(tcpd.port[P_COMMAND]), other = tcp_connect(tcpd.port[P_COMMAND]);
+	unsigned long long id = client_id(fd), other_id = client_id(other);
+	char req[128], in[4096];
+	ssize_t n;
+
+	EXCHANGE(fd, "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$3\r\na b\r\n", "-ERR Client "
+	    "names cannot contain spaces, newlines or special characters.\r\n");
+	EXCHANGE(fd, "CLIENT SETNAME app\r\nCLIENT GETNAME\r\n", "+OK\r\n$3\r\napp\r\n");
+	EXCHANGE(fd, "CLIENT SETINFO LIB-NAME redis-py\r\nCLIENT SETINFO lib-ver 4.3\r\n",
+	    "+OK\r\n+OK\r\n");
+	EXCHANGE(fd, "CLIENT SETINFO LIB-COLOR x\r\n", "-ERR Unrecognized option 'LIB-COLOR'\r\n");
+	EXCHANGE(fd, "CLIENT NO-EVICT on\r\nCLIENT NO-TOUCH off\r\nCLIENT NO-EVICT maybe\r\n",
+	    "+OK\r\n+OK\r\n-ERR syntax error\r\n");
+	send_all(fd, "CLIENT INFO\r\n", 13);
+	n = recv(fd, in, sizeof(in) - 1, 0);
+	cr_assert_gt(n, 0);
+	in[n] = '\0';
+	snprintf(req, sizeof(req), "id=%llu addr=127.0.0.1:", id);
+	cr_assert_not_null(strstr(in, req), "%s", in);
+	cr_assert_not_null(strstr(in, " name=app age=0 idle=0 flags=N db=0 "), "%s", in);
+	cr_assert_not_null(strstr(in, " cmd=client user=default redir=-1 resp=2 "
+	    "lib-name=redis-py lib-ver=4.3 listener=command\n\r\n"), "%s", in);
+	/* LIST: both; LIST ID: the one asked for. */
+	send_all(other, "CLIENT LIST\r\n", 13);
+	n = recv(other, in, sizeof(in) - 1, 0);
+	in[n > 0 ? n : 0] = '\0';
+	cr_assert_not_null(strstr(in, req), "%s", in);
+	snprintf(req, sizeof(req), "id=%llu addr=", other_id);
+	cr_assert_not_null(strstr(in, req), "%s", in);
+	snprintf(req, sizeof(req), "CLIENT LIST ID %llu\r\n", id);
+	send_all(other, req, strlen(req));
+	n = recv(other, in, sizeof(in) - 1, 0);
+	in[n > 0 ? n : 0] = '\0';
+	cr_assert_not_null(strstr(in, "name=app"), "%s", in);
+	snprintf(req, sizeof(req), "id=%llu ", other_id);
+	cr_assert_null(strstr(in, req), "%s", in);
+	EXCHANGE(other, "CLIENT LIST TYPE pubsub\r\n", "$0\r\n\r\n");
+	/* REPLY OFF: nothing until ON; SKIP: the next one only. */
+	EXCHANGE(fd, "CLIENT REPLY OFF\r\nPING\r\nCLIENT REPLY ON\r\n", "+OK\r\n");
+	EXCHANGE(fd, "CLIENT REPLY SKIP\r\nPING a\r\nPING b\r\n", "$1\r\nb\r\n");
+	/* KILL by id from the other connection: :1, and this one is closed. */
+	snprintf(req, sizeof(req), "CLIENT KILL ID %llu\r\n", id);
+	send_all(other, req, strlen(req));
+	recv_exact(other, in, 4);
+	assert_bytes(in, 4, ":1\r\n", 4);
+	cr_assert(recv_eof(fd));
+	close(fd);
+	EXCHANGE(other, "CLIENT KILL 1.2.3.4:5\r\n", "-ERR No such client\r\n");
+	EXCHANGE(other, "CLIENT KILL ADDR 1.2.3.4:5 SKIPME no\r\n", ":0\r\n");
+	EXCHANGE(other, "CLIENT KILL ID x\r\n", "-ERR syntax error\r\n");
+	EXCHANGE(other, "CLIENT FOO\r\n", "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n");
+	/* Itself, with SKIPME no: the reply first, then the close. */
+	snprintf(req, sizeof(req), "CLIENT KILL ID %llu SKIPME no\r\n", other_id);
+	send_all(other, req, strlen(req));
+	recv_exact(other, in, 4);
+	assert_bytes(in, 4, ":1\r\n", 4);
+	cr_assert(recv_eof(other));
+	close(other);
+}
+
+/* WHOAMI names a named connection. */
+Test(command, whoami_shows_the_name)
+{
+	int fd = tcp_connect(tcpd.port[P_COMMAND]);
+	char in[256];
+	ssize_t n;
+
+	EXCHANGE(fd, "CLIENT SETNAME worker-7\r\n", "+OK\r\n");
+	send_all(fd, "WHOAMI\r\n", 8);
+	n = recv(fd, in, sizeof(in) - 1, 0);
+	cr_assert_gt(n, 0);
+	in[n] = '\0';
+	cr_assert_not_null(strstr(in, " listener=command name=worker-7\r\n"), "%s", in);
+	close(fd);
+}
+
+/* FAULT NAME: every fault under one word; the bare RESET is Redis's. */
+Test(command, faults_under_one_word, .init = NULL)
+{
+	int fd;
+	char in[4096];
+	ssize_t n;
+
+	tcpd_start_with(NULL, "faults = loopback", 0);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	EXCHANGE(fd, "FAULT DELAY 50 10\r\nFAULT TRUNCATE\r\nFAULT LIST\r\n",
+	    "+OK\r\n+OK\r\n*2\r\n$23\r\nTRUNCATE the next reply\r\n$11\r\nDELAY 50 10\r\n");
+	EXCHANGE(fd, "FAULT CLEAR\r\nFAULTS\r\n", "+OK\r\n*0\r\n");
+	EXCHANGE(fd, "FAULT NOPE\r\n", "-ERR unknown fault 'NOPE'. Try HELP.\r\n");
+	EXCHANGE(fd, "FAULT\r\n", "-ERR wrong number of arguments for 'fault' command\r\n");
+	EXCHANGE(fd, "FAULT SLEEP\r\n", "-ERR syntax: FAULT SLEEP ms\r\n");
+	EXCHANGE(fd, "RESET\r\nPING\r\n", "+RESET\r\n+PONG\r\n");
+	/* HELP lists them where the listener lets this client use them. */
+	send_all(fd, "HELP\r\nQUIT\r\n", 12);
+	n = (ssize_t)recv_all(fd, in, sizeof(in) - 1);
+	in[n] = '\0';
+	cr_assert_not_null(strstr(in, "\r\nFAULT RESET [AFTER bytes|250ms|2s]\r\n"), "%s", in);
+	close(fd);
+}
+
+/* The commands tcpd shares with Redis, in RESP2 and RESP3, beside a real redis-server. */
+Test(command, reply_shapes_match_redis_server)
+{
+	char script[512], tp[8], rp[8], out[8192];
+	const char *argv[] = { "/usr/bin/python3", script, tp, rp, NULL };
+	uint16_t port;
+
+	free_ports(&port, 1);
+	if (redis_server_start(port) == 0)
+		cr_skip_test("redis-server is not installed");
+	snprintf(script, sizeof(script), "%s/tests/clients/resp_shapes.py", source_root());
+	snprintf(tp, sizeof(tp), "%u", tcpd.port[P_COMMAND]);
+	snprintf(rp, sizeof(rp), "%u", port);
+	cr_assert_eq(run_capture(argv, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "RESP3 HELLO 3: same\n"), "%s", out);
 }

@@ -770,3 +770,41 @@ Test(config, an_included_files_name_is_escaped_in_its_errors)
 	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
 	cr_assert_eq(system(sub), 0);
 }
+
+#define COMMAND_LISTENER "[listener.c]\nbind = 127.0.0.1:7070\nservice = command\n"
+
+/* A password: inline, or the first line of a file only its owner may read. */
+Test(config, requirepass_inline_or_from_a_private_file)
+{
+	char path[] = "/tmp/tcpd-pass-XXXXXX", text[512], conf[512];
+	int fd = mkstemp(path);
+
+	cr_assert_neq(fd, -1);
+	cr_assert_eq(write(fd, "from-file\nsecond line\n", 22), 22);
+	close(fd);
+	cr_assert_eq(config_load_string(&cfg, COMMAND_LISTENER "requirepass = s3cret\n", &errs), 0);
+	cr_assert_str_eq(cfg.listeners[0].requirepass, "s3cret");
+	config_free(&cfg);
+	snprintf(text, sizeof(text), COMMAND_LISTENER "requirepass_file = %s\n", path);
+	cr_assert_eq(chmod(path, 0600), 0);
+	cr_assert_eq(config_load_string(&cfg, text, &errs), 0, "%s", errs.err[0].msg);
+	cr_assert_str_eq(cfg.listeners[0].requirepass, "from-file");
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, COMMAND_LISTENER, &errs), 0);
+	cr_assert_str_eq(cfg.listeners[0].requirepass, "");
+	config_free(&cfg);
+	snprintf(text, sizeof(text), COMMAND_LISTENER "requirepass = a\nrequirepass_file = %s\n",
+	    path);
+	expect_error(text, 5, "requirepass and requirepass_file exclude each other");
+	/* Readable by its group: refused, with the fix. */
+	cr_assert_eq(chmod(path, 0640), 0);
+	snprintf(conf, sizeof(conf), COMMAND_LISTENER "requirepass_file = %s\n", path);
+	snprintf(text, sizeof(text), "requirepass_file '%s' may be read by others (mode 0640): "
+	    "chmod 600 it", path);
+	expect_error(conf, 4, text);
+	unlink(path);
+	expect_error(COMMAND_LISTENER "requirepass_file = pass.txt\n", 4,
+	    "requirepass_file 'pass.txt' is not an absolute path");
+	expect_error(LISTENER "requirepass = a\n", 4,
+	    "a password is for a command listener (this one serves echo)");
+}

@@ -82,6 +82,7 @@ Test(expo, errors_unknown_commands_and_faults_in_both)
 	stats_reset(0);
 	stats.error_replies = 3;
 	stats.unknown_commands = 2;
+	stats.auth_failures = 5;
 	faults_register_stats();
 	stats.faults[1] = 4;	/* the faults' table's second: reset */
 	stats.ops_per_sec = 9;
@@ -89,6 +90,7 @@ Test(expo, errors_unknown_commands_and_faults_in_both)
 	cr_assert_not_null(strstr(text, "\n# TYPE tcpd_error_replies_total counter\n"
 	    "tcpd_error_replies_total 3\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "\ntcpd_unknown_commands_total 2\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "\ntcpd_auth_failures_total 5\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "\n# TYPE tcpd_faults_total counter\n"
 	    "tcpd_faults_total{kind=\"close\"} 0\ntcpd_faults_total{kind=\"reset\"} 4\n"), "%s",
 	    text);
@@ -100,6 +102,7 @@ Test(expo, errors_unknown_commands_and_faults_in_both)
 	text = info(INFO_ALL);
 	cr_assert_not_null(strstr(text, "\r\ntotal_error_replies:3\r\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "\r\nunknown_commands:2\r\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "\r\nacl_access_denied_auth:5\r\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "# Faults\r\nfault_close:0\r\nfault_reset:4\r\n"), "%s",
 	    text);
 	/* The kinds end with the last fault named, though the array is longer. */

@@ -59,7 +59,7 @@ Test(faults, reset_is_an_rst)
 	char in[16];
 	ssize_t n;
 
-	send_all(fd, "RESET\r\n", 7);
+	send_all(fd, "FAULT RESET\r\n", 13);
 	while ((n = recv(fd, in, sizeof(in), 0)) > 0)
 		continue;
 	cr_assert_eq(n, -1, "a FIN, not an RST");
@@ -111,13 +111,13 @@ Test(faults, counted_in_info)
 Test(faults, the_gate_names_its_setting, .init = NULL)
 {
 	tcpd_start(NULL);
-	cr_assert_str_eq(exchange("RESET\r\nQUIT\r\n"),
+	cr_assert_str_eq(exchange("FAULT RESET\r\nQUIT\r\n"),
 	    "-ERR fault commands are off on this listener (faults = off)\r\n+OK\r\n");
 	cr_assert_eq(tcpd_stop(), 0);
 	/* Behind a load balancer the client is who the header names. */
 	tcpd_start_with(NULL, "faults = loopback\nproxy_protocol = v1\nproxy_trusted = 127.0.0.1",
 	    0);
-	cr_assert_str_eq(exchange("PROXY TCP4 192.0.2.7 127.0.0.1 4242 7070\r\nRESET\r\nQUIT\r\n"),
+	cr_assert_str_eq(exchange("PROXY TCP4 192.0.2.7 127.0.0.1 4242 7070\r\nFAULT RESET\r\nQUIT\r\n"),
 	    "-ERR fault commands are allowed only from 127.0.0.0/8 and ::1 on this listener "
 	    "(faults = loopback)\r\n+OK\r\n");
 	cr_assert_str_eq(exchange("PROXY TCP4 127.0.0.9 127.0.0.1 4242 7070\r\nERROR E\r\n"
@@ -233,11 +233,11 @@ assert_reset_waits_for_the_stall(int gap_ms)
 	ssize_t n;
 
 	if (gap_ms == 0) {
-		send_all(fd, "STALL 300\r\nRESET\r\n", 18);	/* one segment */
+		send_all(fd, "STALL 300\r\nFAULT RESET\r\n", 24);	/* one segment */
 	} else {
 		send_all(fd, "STALL 300\r\n", 11);
 		poll(NULL, 0, gap_ms);
-		send_all(fd, "RESET\r\n", 7);
+		send_all(fd, "FAULT RESET\r\n", 13);
 	}
 	cr_assert_eq(recv(fd, in, sizeof(in), 0), 5, "the OK, once the stall is over");
 	n = recv(fd, in, sizeof(in), 0);
@@ -346,7 +346,7 @@ Test(faults, close_and_reset_after_bytes_or_time)
 	cr_assert_str_eq(exchange("CLOSE AFTER 0\r\nPING\r\n"), "+OK\r\n");
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
 	start = ms_now();
-	send_all(fd, "RESET AFTER 200ms\r\nPING\r\n", 25);
+	send_all(fd, "FAULT RESET AFTER 200ms\r\nPING\r\n", 31);
 	recv_exact(fd, in, 12);
 	assert_bytes(in, 12, "+OK\r\n+PONG\r\n", 12);
 	n = recv(fd, in, sizeof(in), 0);
@@ -362,11 +362,11 @@ Test(faults, listed_cleared_and_refused_with_their_syntax)
 	    "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n*5\r\n$24\r\nCLOSE AFTER 9000 ms more\r\n"
 	    "$23\r\nTRUNCATE the next reply\r\n$12\r\nDELAY 100 10\r\n"
 	    "$17\r\nRATE 5000 bytes/s\r\n$18\r\nSLICE 2 every 0 ms\r\n+OK\r\n*0\r\n+OK\r\n");
-	cr_assert_str_eq(exchange("DELAY 10 20\r\nSTALL 1x\r\nRESET AFTER 10m\r\n"
+	cr_assert_str_eq(exchange("DELAY 10 20\r\nSTALL 1x\r\nFAULT RESET AFTER 10m\r\n"
 	    "STREAM 1099511627777\r\nSTREAM 5 RATE 0\r\nQUIT\r\n"),
 	    "-ERR syntax: DELAY ms [jitter_ms], jitter at most ms\r\n"
 	    "-ERR syntax: STALL [ms]\r\n"
-	    "-ERR syntax: RESET [AFTER bytes|250ms|2s]\r\n"
+	    "-ERR syntax: FAULT RESET [AFTER bytes|250ms|2s]\r\n"
 	    "-ERR syntax: STREAM bytes [RATE bytes_per_s], at most 1099511627776 bytes\r\n"
 	    "-ERR syntax: STREAM bytes [RATE bytes_per_s], at most 1099511627776 bytes\r\n"
 	    "+OK\r\n");
@@ -551,7 +551,7 @@ Test(faults, ten_thousand_faulted_connections_then_all_close_at_once, .init = NU
 		"DELAY 60000\r\nPING\r\n", "DELAY 30000 20000\r\nPING\r\n",
 		"SLEEP 60000\r\nPING\r\n", "STALL\r\nPING\r\n", "STALL 60000\r\nPING\r\n",
 		"RATE 1\r\nECHO 0123456789\r\n", "SLICE 1 60000\r\nPING\r\n",
-		"CLOSE AFTER 60s\r\nPING\r\n", "RESET AFTER 1000000\r\nPING\r\n",
+		"CLOSE AFTER 60s\r\nPING\r\n", "FAULT RESET AFTER 1000000\r\nPING\r\n",
 		"STREAM 1000000 RATE 2\r\n",
 	};
 	struct rlimit rl = { N + 200, N + 200 };

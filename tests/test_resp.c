@@ -446,4 +446,28 @@ Test(resp_write, each_type)
 	assert_buf(&b, S("$0\r\n\r\n"));
 	resp_add_array(&b, 2);
 	assert_buf(&b, S("*2\r\n"));
+	resp_add_int(&b, 0);
+	resp_add_int(&b, -1);
+	resp_add_int(&b, INT64_MIN);
+	resp_add_int(&b, INT64_MAX);
+	assert_buf(&b, S(":0\r\n:-1\r\n:-9223372036854775808\r\n:9223372036854775807\r\n"));
+}
+
+/* Each RESP3 type, and what a RESP2 connection gets instead, as redis-server 7 sends them. */
+Test(resp_write, resp3_types_and_their_resp2_shapes)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	resp_add_map(&b, 2, RESP3);
+	resp_add_set(&b, 3, RESP3);
+	resp_add_null(&b, RESP3);
+	resp_add_verbatim(&b, "a\r\nb", 4, RESP3);
+	resp_add_verbatim(&b, "", 0, RESP3);
+	assert_buf(&b, S("%2\r\n~3\r\n_\r\n=8\r\ntxt:a\r\nb\r\n=4\r\ntxt:\r\n"));
+	resp_add_map(&b, 2, RESP2);
+	resp_add_set(&b, 3, RESP2);
+	resp_add_null(&b, RESP2);
+	resp_add_verbatim(&b, "a\r\nb", 4, RESP2);
+	assert_buf(&b, S("*4\r\n*3\r\n$-1\r\n$4\r\na\r\nb\r\n"));
 }

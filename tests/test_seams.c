@@ -368,7 +368,7 @@ Test(seams, faults_start_and_end_at_their_own_replies)
 	close(fd);
 
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
-	send_all(fd, "CLOSE AFTER 1000\r\nRESET AFTER 10\r\nQUIT\r\n", 40);
+	send_all(fd, "CLOSE AFTER 1000\r\nFAULT RESET AFTER 10\r\nQUIT\r\n", 46);
 	n = recv_all(fd, in, sizeof(in));
 	assert_reply(in, n, "+OK\r\n-ERR CLOSE AFTER is already set: FAULTS CLEAR first\r\n"
 	    "+OK\r\n");

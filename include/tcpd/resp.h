@@ -28,7 +28,7 @@ struct buf;
  * request; resp_parse() resets it after each complete request or error.
  */
 struct resp_state {
-	size_t		pos;		/* bytes already validated */
+	uint32_t	pos;		/* bytes already validated: a request is under 4 GiB */
 	uint32_t	nelems;		/* array size, once its header is read */
 	uint32_t	done;		/* array elements validated */
 };
@@ -48,6 +48,7 @@ struct resp_request {
  * Parses one request from the start of buf. Returns the bytes it used (> 0)
  * with *req filled and pointing into buf; RESP_INCOMPLETE when more input is
  * needed; RESP_ERROR with req->error set (the text after "Protocol error: ").
+ * len is under 4 GiB (a connection's input buffer).
  * No line and no bulk string may exceed max_len bytes: an inline line that
  * reaches it without a newline is an error before the newline arrives.
  */
@@ -74,5 +75,22 @@ int	resp_add_error(struct buf *out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	resp_add_bulk(struct buf *out, const void *p, size_t n);
 int	resp_add_array(struct buf *out, size_t n);
+int	resp_add_int(struct buf *out, int64_t v);
+
+/*
+ * The protocol a connection speaks: RESP2 until it asks for RESP3 (HELLO 3).
+ * The writers below give RESP3's type to a RESP3 connection and RESP2's
+ * nearest to the other, as redis-server 7 does.
+ */
+enum resp_proto { RESP2 = 2, RESP3 = 3 };
+
+/* n key-value pairs follow: "%n", or a flat array of 2n. */
+int	resp_add_map(struct buf *out, size_t n, enum resp_proto proto);
+/* n members follow: "~n", or an array. */
+int	resp_add_set(struct buf *out, size_t n, enum resp_proto proto);
+/* "_", or the null bulk string "$-1". */
+int	resp_add_null(struct buf *out, enum resp_proto proto);
+/* Text for people (INFO, CLIENT INFO): a verbatim "txt" string, or a bulk string. */
+int	resp_add_verbatim(struct buf *out, const void *p, size_t n, enum resp_proto proto);
 
 #endif

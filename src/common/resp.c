@@ -75,7 +75,7 @@ parse_inline(struct resp_state *st, struct resp_request *req, const char *buf,
 		/* The CR of a line of exactly max_len may come before its LF. */
 		if (len > max_len && !(len == max_len + 1 && buf[max_len] == '\r'))
 			return fail(st, req, "too big inline request");
-		st->pos = len;
+		st->pos = (uint32_t)len;
 		return RESP_INCOMPLETE;
 	}
 	linelen = (size_t)(nl - buf);
@@ -139,7 +139,7 @@ parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
 			return next;
 		}
 		st->nelems = (uint32_t)n;
-		st->pos = (size_t)next;
+		st->pos = (uint32_t)next;
 	}
 	while (st->done < st->nelems) {
 		pos = st->pos;
@@ -161,7 +161,7 @@ parse_array(struct resp_state *st, struct resp_request *req, const char *buf,
 			return fail(st, req, "bulk string not followed by CRLF");
 		if (one_pass)
 			add_arg(req, buf + next, (size_t)n);
-		st->pos = (size_t)next + (size_t)n + 2;
+		st->pos = (uint32_t)((size_t)next + (size_t)n + 2);
 		st->done++;
 	}
 	if (one_pass) {
@@ -217,6 +217,8 @@ put_header(char *dst, char type, uint64_t n)
 	return len;
 }
 
+static int add_header(struct buf *out, char type, uint64_t n);
+
 int
 resp_add_simple(struct buf *out, const char *s)
 {
@@ -266,10 +268,72 @@ resp_add_bulk(struct buf *out, const void *p, size_t n)
 int
 resp_add_array(struct buf *out, size_t n)
 {
+	return add_header(out, '*', n);
+}
+
+int
+resp_add_int(struct buf *out, int64_t v)
+{
+	char *dst;
+	size_t len;
+
+	if ((dst = buf_reserve(out, RESP_HEADER_MAX)) == NULL)
+		return -1;
+	if (v >= 0) {
+		len = put_header(dst, ':', (uint64_t)v);
+	} else {
+		/* The magnitude of INT64_MIN has no int64_t: negate as unsigned. */
+		len = put_header(dst + 1, '-', -(uint64_t)v) + 1;
+		dst[0] = ':';
+	}
+	buf_commit(out, len);
+	return 0;
+}
+
+static int
+add_header(struct buf *out, char type, uint64_t n)
+{
 	char *dst;
 
 	if ((dst = buf_reserve(out, RESP_HEADER_MAX)) == NULL)
 		return -1;
-	buf_commit(out, put_header(dst, '*', n));
+	buf_commit(out, put_header(dst, type, n));
+	return 0;
+}
+
+int
+resp_add_map(struct buf *out, size_t n, enum resp_proto proto)
+{
+	return proto == RESP3 ? add_header(out, '%', n) : add_header(out, '*', 2 * (uint64_t)n);
+}
+
+int
+resp_add_set(struct buf *out, size_t n, enum resp_proto proto)
+{
+	return add_header(out, proto == RESP3 ? '~' : '*', n);
+}
+
+int
+resp_add_null(struct buf *out, enum resp_proto proto)
+{
+	return proto == RESP3 ? buf_append(out, "_\r\n", 3) : buf_append(out, "$-1\r\n", 5);
+}
+
+int
+resp_add_verbatim(struct buf *out, const void *p, size_t n, enum resp_proto proto)
+{
+	char *dst;
+	size_t hdr;
+
+	if (proto != RESP3)
+		return resp_add_bulk(out, p, n);
+	if ((dst = buf_reserve(out, RESP_HEADER_MAX + 4 + n + 2)) == NULL)
+		return -1;
+	hdr = put_header(dst, '=', 4 + (uint64_t)n);
+	memcpy(dst + hdr, "txt:", 4);
+	if (n > 0)
+		memcpy(dst + hdr + 4, p, n);
+	memcpy(dst + hdr + 4 + n, "\r\n", 2);
+	buf_commit(out, hdr + 4 + n + 2);
 	return 0;
 }

@@ -24,7 +24,7 @@
 enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SECONDS, KEY_BYTES, KEY_BOOL, KEY_SERVICE,
 	KEY_BINDS, KEY_CIDRS, KEY_INCLUDE, KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_SIZE, KEY_AFTER,
-	KEY_CHANCE, KEY_SEED, KEY_WORKERS
+	KEY_CHANCE, KEY_SEED, KEY_WORKERS, KEY_SECRET, KEY_SECRET_FILE
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -73,6 +73,9 @@ static const struct key_desc keys[] = {
 	/* At least 3 s: a lost segment's retransmit must fit, as the spec asks. */
 	L(proxy_timeout,	KEY_SECONDS,	5,		3, 3600),
 	L(faults,		KEY_FAULTS,	FAULTS_OFF,	0, 0),
+	L(requirepass,		KEY_SECRET,	0,		0, 0),
+	{ "requirepass_file", SECTION_LISTENER, KEY_SECRET_FILE,
+	    offsetof(struct listener_config, requirepass), 0, 0, 0, 0 },
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
@@ -301,14 +304,63 @@ start_listener(struct parser *p, const char *name)
 	p->section = SECTION_LISTENER;
 }
 
-static void check_profile(struct parser *p);
+static void check_section_end(struct parser *p);
+
+/*
+ * requirepass_file: the password is the file's first line. The file must
+ * be readable by its owner alone (systemd's credentials are: see
+ * tcpd.conf(5)), so the password never sits where anyone may read it.
+ */
+static void
+read_secret(struct parser *p, const char *path, char secret[CONFIG_SECRET_MAX + 1])
+{
+	char text[96], line[CONFIG_SECRET_MAX + 2];
+	struct stat st;
+	size_t n;
+	FILE *f;
+
+	if (path[0] != '/') {
+		add_error(p->errs, p->lineno, "requirepass_file '%s' is not an absolute path",
+		    shown(text, sizeof(text), path));
+		return;
+	}
+	if ((f = fopen(path, "re")) == NULL) {
+		add_error(p->errs, p->lineno, "requirepass_file '%s': %s",
+		    shown(text, sizeof(text), path), strerror(errno));
+		return;
+	}
+	if (fstat(fileno(f), &st) == -1 || (st.st_mode & 077) != 0) {
+		add_error(p->errs, p->lineno, "requirepass_file '%s' may be read by others "
+		    "(mode %04o): chmod 600 it", shown(text, sizeof(text), path),
+		    (unsigned)(st.st_mode & 07777));
+		fclose(f);
+		return;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	if (n > CONFIG_SECRET_MAX) {
+		add_error(p->errs, p->lineno, "requirepass_file '%s': the password is longer "
+		    "than %d bytes", shown(text, sizeof(text), path), CONFIG_SECRET_MAX);
+		return;
+	}
+	if (n == 0) {
+		add_error(p->errs, p->lineno, "requirepass_file '%s' holds no password",
+		    shown(text, sizeof(text), path));
+		return;
+	}
+	memcpy(secret, line, n);
+	secret[n] = '\0';
+	explicit_bzero(line, sizeof(line));
+}
 
 /* Called for each "[name]" header line, before inih sees it. */
 static void
 start_section(struct parser *p, const char *name)
 {
 	if (p->section == SECTION_LISTENER)
-		check_profile(p);
+		check_section_end(p);
 	memset(p->key_lines, 0, sizeof(p->key_lines));
 	p->prev_key = NULL;
 	if (strcmp(name, "tcpd") == 0) {
@@ -803,6 +855,30 @@ check_profile(struct parser *p)
 	up->seed = pp->seed ^ UPSTREAM_SEED;
 }
 
+/* A password is for a command listener, given once. */
+static void
+check_auth(struct parser *p)
+{
+	const struct listener_config *lc = current_listener(p);
+	unsigned line;
+
+	if (key_line(p, "requirepass") != 0 && (line = key_line(p, "requirepass_file")) != 0)
+		add_error(p->errs, line, "requirepass and requirepass_file exclude each other");
+	if (((line = key_line(p, "requirepass")) != 0 ||
+	    (line = key_line(p, "requirepass_file")) != 0) &&
+	    lc->service != NULL && strcmp(lc->service->name, "command") != 0)
+		add_error(p->errs, line, "a password is for a command listener (this one "
+		    "serves %s)", lc->service->name);
+}
+
+/* A listener section's keys, once all are read: what they mean together. */
+static void
+check_section_end(struct parser *p)
+{
+	check_profile(p);
+	check_auth(p);
+}
+
 static void
 set_value(struct parser *p, const struct key_desc *k, const char *value)
 {
@@ -885,6 +961,16 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	case KEY_CHANCE:
 	case KEY_SEED:
 		set_fault(p, k, value);
+		break;
+	case KEY_SECRET:
+		if (strlen(value) > CONFIG_SECRET_MAX)
+			add_error(p->errs, p->lineno, "requirepass is longer than %d bytes",
+			    CONFIG_SECRET_MAX);
+		else
+			strcpy(field, value);
+		break;
+	case KEY_SECRET_FILE:
+		read_secret(p, value, field);
 		break;
 	case KEY_BOOL:
 		if (parse_bool(value, field) == -1)
@@ -1132,7 +1218,7 @@ parse_file(struct parser *p, FILE *in)
 	p->in = in;
 	rc = ini_parse_stream(read_line, p, handle_key, p);
 	if (p->section == SECTION_LISTENER)
-		check_profile(p);
+		check_section_end(p);
 	if (rc == -2)
 		add_error(p->errs, 0, "out of memory");
 	else if (rc > 0)

@@ -22,6 +22,9 @@ struct cidr_list {
 	size_t		n;
 };
 
+/* The longest password requirepass takes. */
+#define CONFIG_SECRET_MAX	255
+
 struct listener_config {
 	char		 name[CONFIG_NAME_MAX];
 	unsigned	 line;			/* of the [listener.NAME] header; 0
@@ -44,6 +47,8 @@ struct listener_config {
 	struct cidr_list proxy_trusted;		/* who may send the header */
 	unsigned	 proxy_timeout;		/* seconds for the header */
 	unsigned	 faults;		/* enum faults_gate */
+	/* AUTH's password on a command listener, "" for none (requirepass, requirepass_file). */
+	char		 requirepass[CONFIG_SECRET_MAX + 1];
 	struct pace_profile profile;		/* faults for every connection */
 	/* Faults on the bytes toward the service: delay, jitter, rate and slices only. */
 	struct pace_profile upstream;

@@ -654,7 +654,11 @@ conn_get_info(const struct conn *c, struct conn_info *info)
 {
 	struct net_addr addr;
 
-	*info = (struct conn_info){ .id = c->c_id, .listener = c->c_listener->name };
+	uint64_t now = loop_now(c->c_conns->loop);
+
+	*info = (struct conn_info){ .id = c->c_id, .listener = c->c_listener->name,
+	    .fd = c->c_fd, .age_ms = now - c->c_opened, .idle_ms = now - c->c_active,
+	    .in_buffered = buf_len(&c->c_in), .out_buffered = buf_len(&c->c_out) };
 	peer_addr(c, &addr);
 	net_addr_format(&addr, info->peer, sizeof(info->peer));
 	if (c->c_proxied != NULL) {
@@ -666,6 +670,33 @@ conn_get_info(const struct conn *c, struct conn_info *info)
 	} else {
 		snprintf(info->local, sizeof(info->local), "unknown");
 	}
+}
+
+struct conn *
+conn_next_peer(const struct conn *c, const struct conn *prev)
+{
+	struct conn *next = prev != NULL ? prev->c_next : c->c_conns->all;
+
+	while (next != NULL && next->c_service != c->c_service)
+		next = next->c_next;
+	return next;
+}
+
+void *
+conn_state(struct conn *c)
+{
+	return c->c_state;
+}
+
+void
+conn_kill(struct conn *c, struct conn *victim)
+{
+	if (victim == c) {
+		conn_finish(c, "CLIENT KILL");
+		return;
+	}
+	/* Not on the stack of this pass's callbacks: only c is. */
+	conn_close(victim, CLOSE_SERVER, "killed by CLIENT KILL");
 }
 
 struct listener *

@@ -74,9 +74,23 @@ struct conn_info {
 	char		 local[NET_ADDRSTRLEN];
 	const char	*listener;
 	const char	*proxy;		/* the load balancer a PROXY header came from, or NULL */
+	int		 fd;
+	uint64_t	 age_ms;	/* since accept */
+	uint64_t	 idle_ms;	/* since the last byte either way */
+	size_t		 in_buffered;	/* input the service has not used */
+	size_t		 out_buffered;	/* output not written yet */
 };
 
 void	conn_get_info(const struct conn *c, struct conn_info *info);
+
+/*
+ * For CLIENT LIST and KILL: the process's open connections of c's service
+ * after prev (NULL: the first), each with its service's state; and a close
+ * of one of them, which for c itself is a finish after its reply.
+ */
+struct conn *conn_next_peer(const struct conn *c, const struct conn *prev);
+void	*conn_state(struct conn *c);
+void	conn_kill(struct conn *c, struct conn *victim);
 
 /* The output queue: bytes appended are sent in order, before sleeping. */
 struct buf *conn_output(struct conn *c);

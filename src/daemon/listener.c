@@ -49,6 +49,7 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->proxy_trusted = lc->proxy_trusted;
 	l->proxy_timeout = lc->proxy_timeout;
 	l->faults = lc->faults;
+	memcpy(l->requirepass, lc->requirepass, sizeof(l->requirepass));
 	l->profile = lc->profile;
 	l->upstream = lc->upstream;
 	l->paced = !pace_profile_empty(&lc->profile) || !pace_profile_empty(&lc->upstream);

@@ -32,6 +32,7 @@ struct listener {
 	struct cidr_list proxy_trusted;
 	unsigned	 proxy_timeout;
 	unsigned	 faults;		/* enum faults_gate */
+	char		 requirepass[CONFIG_SECRET_MAX + 1];	/* "" for none */
 	struct pace_profile profile;	/* faults for every connection */
 	struct pace_profile upstream;	/* on the bytes toward the service */
 	bool		 paced;		/* either profile has any */

@@ -87,6 +87,8 @@ const struct stats_field stats_fields[] = {
 	    log_lines_dropped, "Log lines lost because the log did not take them at once."),
 	ONE(INFO_STATS, 0, "unknown_commands", "tcpd_unknown_commands_total", STATS_COUNTER,
 	    unknown_commands, "Requests naming no command tcpd knows."),
+	ONE(INFO_STATS, 0, "acl_access_denied_auth", "tcpd_auth_failures_total", STATS_COUNTER,
+	    auth_failures, "AUTH and HELLO AUTH refused: a wrong password or user."),
 	ARRAY(INFO_FAULTS, "fault_", "tcpd_faults_total", STATS_COUNTER, faults,
 	    "Faults clients asked for on their own connection, by kind.", "kind",
 	    stats_fault_names),

@@ -135,6 +135,7 @@ struct stats_slot {
 	uint64_t	ops_per_sec;		/* commands, over the last sample */
 	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
 	uint64_t	unknown_commands;
+	uint64_t	auth_failures;	/* AUTH and HELLO AUTH refused */
 	uint64_t	log_lines_dropped;	/* log_dropped(), as of the last publish */
 	uint64_t	faults[STATS_MAX_FAULTS];
 	uint64_t	fault_profile_connections;	/* given their listener's fault profile */

@@ -26,7 +26,7 @@ def expect(name, exc_type, fn):
 
 
 def reset():
-    client().execute_command("RESET")
+    client().execute_command("FAULT", "RESET")
 
 
 def close():

@@ -83,7 +83,7 @@ reset_armed(struct conn *c, const struct faults *f, char *line, size_t size)
 	return end_armed(c, PACE_END_RESET, line, size);
 }
 
-const struct fault fault_close = { "close", 1, 3, "CLOSE [AFTER bytes|250ms|2s]",
+const struct fault fault_close = { "close", false, 1, 3, "CLOSE [AFTER bytes|250ms|2s]",
 	run_close, close_armed };
-const struct fault fault_reset = { "reset", 1, 3, "RESET [AFTER bytes|250ms|2s]",
+const struct fault fault_reset = { "reset", true, 1, 3, "RESET [AFTER bytes|250ms|2s]",
 	run_reset, reset_armed };

@@ -66,6 +66,6 @@ sleep_armed(struct conn *c, const struct faults *f, char *line, size_t size)
 	return true;
 }
 
-const struct fault fault_delay = { "delay", 2, 3, "DELAY ms [jitter_ms], jitter at most ms",
+const struct fault fault_delay = { "delay", false, 2, 3, "DELAY ms [jitter_ms], jitter at most ms",
 	run_delay, delay_armed };
-const struct fault fault_sleep = { "sleep", 2, 2, "SLEEP ms", run_sleep, sleep_armed };
+const struct fault fault_sleep = { "sleep", false, 2, 2, "SLEEP ms", run_sleep, sleep_armed };

@@ -12,4 +12,4 @@ run_error(struct conn *c, struct faults *f, const struct resp_request *req, stru
 	return true;
 }
 
-const struct fault fault_error = { "error", 2, 2, "ERROR text", run_error, NULL };
+const struct fault fault_error = { "error", false, 2, 2, "ERROR text", run_error, NULL };

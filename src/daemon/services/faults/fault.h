@@ -22,6 +22,11 @@ struct resp_request;
 
 struct fault {
 	const char	*name;		/* the command, and the counter's label */
+	/*
+	 * A Redis command has this name (RESET): only FAULT NAME reaches the
+	 * fault; the bare word is Redis's.
+	 */
+	bool		 shadows;
 	unsigned	 min_argc, max_argc;
 	const char	*usage;		/* the syntax error's text */
 	/* Arms or does it, its reply to out; false when the arguments are wrong. */
@@ -37,6 +42,9 @@ struct fault {
 extern const struct fault fault_close, fault_reset, fault_halfclose, fault_truncate,
 	fault_error, fault_garbage, fault_delay, fault_sleep, fault_rate, fault_slice,
 	fault_stream, fault_stall;
+
+/* The fault at place i of the table, NULL past its end: for HELP. */
+const struct fault *faults_entry(size_t i);
 
 /* For the faults' files: their arguments, and the transport's pacing. */
 bool	fault_word(const struct resp_arg *a, const char *word);

@@ -41,7 +41,13 @@ faults_register_stats(void)
 		stats_fault_names[i] = table[i]->name;
 }
 
-/* FAULTS: what is armed, one line each; FAULTS CLEAR: nothing any more. */
+const struct fault *
+faults_entry(size_t i)
+{
+	return i < NFAULTS ? table[i] : NULL;
+}
+
+/* FAULTS (FAULT LIST): what is armed, one line each; FAULTS CLEAR: nothing any more. */
 static bool
 run_faults(struct conn *c, struct faults *f, const struct resp_request *req,
     struct buf *out)
@@ -68,9 +74,33 @@ run_faults(struct conn *c, struct faults *f, const struct resp_request *req,
 	return true;
 }
 
-static const struct fault faults_itself = { "faults", 1, 2, "FAULTS [CLEAR]", run_faults, NULL };
+static const struct fault faults_list = { "faults", false, 1, 2, "FAULTS [CLEAR]", run_faults,
+	NULL };
 
-/* The first letters of the fault commands: one test turns every other command away. */
+/*
+ * The fault req names, with *kind its counter (NFAULTS for none): "FAULT
+ * NAME ..." for any, FAULT LIST and FAULT CLEAR, or the bare "NAME ..." of
+ * one that shadows no Redis command. NULL: not a fault command.
+ */
+static const struct fault *
+find(const struct resp_request *req, bool prefixed, size_t *kind)
+{
+	const struct resp_arg *name = &req->argv[prefixed ? 1 : 0];
+	size_t i;
+
+	*kind = NFAULTS;
+	for (i = 0; i < NFAULTS; i++)
+		if ((prefixed || !table[i]->shadows) && fault_word(name, table[i]->name)) {
+			*kind = i;
+			return table[i];
+		}
+	if (prefixed ? fault_word(name, "list") || fault_word(name, "clear") :
+	    fault_word(name, faults_list.name))
+		return &faults_list;
+	return NULL;
+}
+
+/* The first letters of the bare fault commands: one test turns most others away. */
 static unsigned
 first_letters(void)
 {
@@ -78,11 +108,24 @@ first_letters(void)
 	size_t i;
 
 	if (mask == 0) {
-		mask = 1u << (faults_itself.name[0] - 'a');
+		mask = 1u << (faults_list.name[0] - 'a');
 		for (i = 0; i < NFAULTS; i++)
-			mask |= 1u << (table[i]->name[0] - 'a');
+			if (!table[i]->shadows)
+				mask |= 1u << (table[i]->name[0] - 'a');
 	}
 	return mask;
+}
+
+bool
+faults_is_command(const struct resp_request *req)
+{
+	const struct resp_arg *name = &req->argv[0];
+	unsigned letter = (unsigned)(tolower((unsigned char)name->ptr[0]) - 'a');
+	size_t kind;
+
+	if (letter >= 26 || !(first_letters() & (1u << letter)))
+		return false;
+	return fault_word(name, "fault") || find(req, false, &kind) != NULL;
 }
 
 /* Why this connection may not inject faults, or NULL when it may. */
@@ -100,43 +143,51 @@ refused(struct conn *c)
 	}
 }
 
-bool
+void
 faults_command(struct conn *c, struct faults **fp, const struct resp_request *req,
     struct buf *out)
 {
-	const struct resp_arg *name = &req->argv[0];
-	const struct fault *fault = NULL;
-	unsigned letter = (unsigned)(tolower((unsigned char)name->ptr[0]) - 'a');
+	bool prefixed = fault_word(&req->argv[0], "fault");
+	struct resp_request shifted;
+	const struct fault *fault;
 	const char *why;
-	size_t i, kind = NFAULTS;
+	size_t kind;
 
-	if (letter >= 26 || !(first_letters() & (1u << letter)))
-		return false;
-	for (i = 0; i < NFAULTS && fault == NULL; i++)
-		if (fault_word(name, table[i]->name)) {
-			fault = table[i];
-			kind = i;
-		}
-	if (fault == NULL && fault_word(name, faults_itself.name))
-		fault = &faults_itself;
-	if (fault == NULL)
-		return false;
 	if ((why = refused(c)) != NULL) {
 		resp_add_error(out, "%s", why);
-		return true;
+		return;
+	}
+	if (prefixed && req->argc < 2) {
+		resp_add_error(out, "ERR wrong number of arguments for 'fault' command");
+		return;
+	}
+	if ((fault = find(req, prefixed, &kind)) == NULL) {
+		resp_add_error(out, "ERR unknown fault '%.*s'. Try HELP.",
+		    (int)(req->argv[1].len < 128 ? req->argv[1].len : 128), req->argv[1].ptr);
+		return;
+	}
+	/*
+	 * FAULT NAME args runs as NAME args, FAULT LIST as FAULTS; FAULT CLEAR
+	 * is already FAULTS CLEAR's shape.
+	 */
+	if (prefixed && !(fault == &faults_list && fault_word(&req->argv[1], "clear"))) {
+		shifted = *req;
+		shifted.argc = req->argc - 1;
+		memmove(shifted.argv, shifted.argv + 1, (RESP_MAX_ARGS - 1) * sizeof(*shifted.argv));
+		req = &shifted;
 	}
 	if (*fp == NULL && (*fp = calloc(1, sizeof(**fp))) == NULL) {
 		resp_add_error(out, "ERR out of memory for this fault");
-		return true;
+		return;
 	}
 	if (req->argc < fault->min_argc || req->argc > fault->max_argc ||
 	    !fault->run(c, *fp, req, out)) {
-		resp_add_error(out, "ERR syntax: %s", fault->usage);
-		return true;
+		resp_add_error(out, "ERR syntax: %s%s", prefixed ? "FAULT " : "",
+		    prefixed && fault == &faults_list ? "LIST | FAULT CLEAR" : fault->usage);
+		return;
 	}
 	if (kind != NFAULTS) {
 		stats.faults[kind]++;
 		conn_log(c, LOG_LEVEL_DEBUG, "fault: %s", fault->name);
 	}
-	return true;
 }

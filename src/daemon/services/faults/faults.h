@@ -26,14 +26,19 @@ struct faults {
 void	faults_register_stats(void);
 
 /*
- * Runs req when it is a fault command (DELAY, SLEEP, RATE, SLICE, STREAM,
- * STALL, CLOSE, RESET, HALFCLOSE, TRUNCATE, ERROR, GARBAGE, FAULTS), for
- * this connection only, where the listener's faults setting allows it; its
- * reply goes to out. *fp is made at the first fault command (most
- * connections never send one), for the caller to free. Returns false for
- * any other command, which the caller runs.
+ * Whether req is a fault command: FAULT NAME ... (DELAY, SLEEP, RATE,
+ * SLICE, STREAM, STALL, CLOSE, RESET, HALFCLOSE, TRUNCATE, ERROR, GARBAGE,
+ * LIST, CLEAR), or a bare NAME ... of one that shadows no Redis command
+ * (all but RESET, which is Redis's; FAULTS [CLEAR] for the list).
  */
-bool	faults_command(struct conn *c, struct faults **fp, const struct resp_request *req,
+bool	faults_is_command(const struct resp_request *req);
+
+/*
+ * Runs req, a fault command, for this connection only, where the
+ * listener's faults setting allows it; its reply goes to out. *fp is made
+ * at the first (most connections never send one), for the caller to free.
+ */
+void	faults_command(struct conn *c, struct faults **fp, const struct resp_request *req,
 	    struct buf *out);
 
 /*

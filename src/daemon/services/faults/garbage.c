@@ -34,5 +34,5 @@ run_garbage(struct conn *c, struct faults *f, const struct resp_request *req,
 	return true;
 }
 
-const struct fault fault_garbage = { "garbage", 2, 2, "GARBAGE n (1 to 1048576)", run_garbage,
+const struct fault fault_garbage = { "garbage", false, 2, 2, "GARBAGE n (1 to 1048576)", run_garbage,
 	NULL };

@@ -15,4 +15,4 @@ run_halfclose(struct conn *c, struct faults *f, const struct resp_request *req,
 	return true;
 }
 
-const struct fault fault_halfclose = { "halfclose", 1, 1, "HALFCLOSE", run_halfclose, NULL };
+const struct fault fault_halfclose = { "halfclose", false, 1, 1, "HALFCLOSE", run_halfclose, NULL };

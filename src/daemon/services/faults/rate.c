@@ -35,5 +35,5 @@ rate_armed(struct conn *c, const struct faults *f, char *line, size_t size)
 	return true;
 }
 
-const struct fault fault_rate = { "rate", 2, 2, "RATE bytes_per_s (0 = off)", run_rate,
+const struct fault fault_rate = { "rate", false, 2, 2, "RATE bytes_per_s (0 = off)", run_rate,
 	rate_armed };

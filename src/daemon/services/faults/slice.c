@@ -41,5 +41,5 @@ slice_armed(struct conn *c, const struct faults *f, char *line, size_t size)
 	return true;
 }
 
-const struct fault fault_slice = { "slice", 2, 3, "SLICE bytes [gap_ms] (0 = off)", run_slice,
+const struct fault fault_slice = { "slice", false, 2, 3, "SLICE bytes [gap_ms] (0 = off)", run_slice,
 	slice_armed };

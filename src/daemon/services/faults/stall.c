@@ -38,4 +38,4 @@ stall_armed(struct conn *c, const struct faults *f, char *line, size_t size)
 	return true;
 }
 
-const struct fault fault_stall = { "stall", 1, 2, "STALL [ms]", run_stall, stall_armed };
+const struct fault fault_stall = { "stall", false, 1, 2, "STALL [ms]", run_stall, stall_armed };

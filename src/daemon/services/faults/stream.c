@@ -86,6 +86,6 @@ faults_stream(struct conn *c, struct faults *f, struct buf *out)
 	return f->stream_left == 0 ? buf_append(out, "\r\n", 2) : 0;
 }
 
-const struct fault fault_stream = { "stream", 2, 4,
+const struct fault fault_stream = { "stream", false, 2, 4,
 	"STREAM bytes [RATE bytes_per_s], at most 1099511627776 bytes", run_stream,
 	stream_armed };

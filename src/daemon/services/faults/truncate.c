@@ -38,5 +38,5 @@ faults_after_reply(struct conn *c, struct faults *f, struct buf *out, size_t len
 	conn_finish(c, "TRUNCATE fault");
 }
 
-const struct fault fault_truncate = { "truncate", 1, 1, "TRUNCATE", run_truncate,
+const struct fault fault_truncate = { "truncate", false, 1, 1, "TRUNCATE", run_truncate,
 	truncate_armed };
