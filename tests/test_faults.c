@@ -479,6 +479,31 @@ Test(faults, upstream_slices_show_a_request_piece_by_piece, .init = NULL)
 	close(fd);
 }
 
+/*
+ * Slices with no gap between them: each is shown on the loop's next turn,
+ * not only when the client sends more.
+ */
+Test(faults, upstream_slices_without_a_gap_show_the_whole_request, .init = NULL)
+{
+	char in[16];
+	int fd;
+
+	tcpd_start_with(NULL, "upstream_slice = 2", 0);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "PING\r\n", 6);
+	cr_assert(readable_within(fd, 2000), "PING shown 2 bytes at a time went unanswered");
+	recv_exact(fd, in, 7);
+	assert_bytes(in, 7, "+PONG\r\n", 7);
+	close(fd);
+	fd = tcp_connect(tcpd.port[P_ECHO]);
+	send_all(fd, "hello", 5);
+	recv_exact(fd, in, 2);
+	cr_assert(readable_within(fd, 2000), "echo stopped after the first slice");
+	recv_exact(fd, in + 2, 3);
+	assert_bytes(in, 5, "hello", 5);
+	close(fd);
+}
+
 Test(faults, python_socket_against_accept_delay, .init = NULL)
 {
 	char script[512], port[8];

@@ -427,6 +427,22 @@ owes_nothing(const struct conn *c)
 	    !(c->c_flags & (CONN_FINISH | CONN_LINGER));
 }
 
+/*
+ * When the input filter shows more without a read. pace_wake() tells only
+ * of waits: slices with no gap between them may go at once, on the loop's
+ * next turn, as the output's go on the next EPOLLOUT.
+ */
+static uint64_t
+input_wake(struct conn *c)
+{
+	struct filters *f = c->c_filters;
+	uint64_t now = loop_now(c->c_conns->loop), pos = c->c_bytes_in - f->in_held;
+
+	if (f->in_held > 0 && pace_allow(&f->in, pos, now) > 0)
+		return now;
+	return pace_wake(&f->in, pos, f->in_held > 0, now);
+}
+
 enum deadline_kind {
 	DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST, DEADLINE_PACE,
 	DEADLINE_DRAIN
@@ -470,10 +486,8 @@ deadline(struct conn *c, uint64_t *when)
 		*when = wake;
 		kind = DEADLINE_PACE;
 	}
-	if ((c->c_flags & CONN_FILTER_IN) && (wake = pace_wake(&c->c_filters->in,
-	    c->c_bytes_in - c->c_filters->in_held, c->c_filters->in_held > 0,
-	    loop_now(c->c_conns->loop))) !=
-	    PACE_NEVER && (kind == DEADLINE_NONE || wake < *when)) {
+	if ((c->c_flags & CONN_FILTER_IN) && (wake = input_wake(c)) != PACE_NEVER &&
+	    (kind == DEADLINE_NONE || wake < *when)) {
 		*when = wake;
 		kind = DEADLINE_PACE;
 	}
