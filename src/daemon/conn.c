@@ -1064,7 +1064,9 @@ static void
 after_write(struct conn *c)
 {
 	if (buf_len(&c->c_out) == 0) {
-		if ((c->c_flags & CONN_RD_EOF) && input_unshown(c) == 0) {
+		/* Finishing, bytes still held will never be shown: nothing to wait for. */
+		if ((c->c_flags & CONN_RD_EOF) && (input_unshown(c) == 0 ||
+		    (c->c_flags & CONN_FINISH))) {
 			conn_close(c, CLOSE_CLIENT, "closed by peer");
 			return;
 		}
