@@ -537,6 +537,27 @@ Test(faults, a_finish_after_the_peers_held_fin_closes_at_once, .init = NULL)
 	}
 }
 
+/*
+ * A stop waits for held bytes, then finishes the connection once the
+ * service has used them, as it does one whose bytes came unheld.
+ */
+Test(faults, a_stop_finishes_a_connection_once_its_held_bytes_are_used, .init = NULL)
+{
+	uint64_t start;
+	int fd;
+
+	tcpd_start_with(NULL, "upstream_delay = 300ms", 0);
+	fd = tcp_connect(tcpd.port[P_DISCARD]);
+	send_all(fd, "abc", 3);
+	poll(NULL, 0, 50);
+	start = ms_now();
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_lt(ms_now() - start, 2000, "the stop took %llu ms",
+	    (unsigned long long)(ms_now() - start));
+	cr_assert(recv_eof(fd));
+	close(fd);
+}
+
 Test(faults, python_socket_against_accept_delay, .init = NULL)
 {
 	char script[512], port[8];

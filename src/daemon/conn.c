@@ -584,6 +584,8 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 				conn_close(c, CLOSE_CLIENT, "closed by peer");
 				return;
 			}
+			/* Stopping: what was held may have been all it was to send. */
+			close_if_drained(c);
 		}
 		schedule_flush(c);
 		update_mask(c);
