@@ -479,6 +479,85 @@ Test(faults, upstream_slices_show_a_request_piece_by_piece, .init = NULL)
 	close(fd);
 }
 
+/*
+ * Slices with no gap between them: each is shown on the loop's next turn,
+ * not only when the client sends more.
+ */
+Test(faults, upstream_slices_without_a_gap_show_the_whole_request, .init = NULL)
+{
+	char in[16];
+	int fd;
+
+	tcpd_start_with(NULL, "upstream_slice = 2", 0);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	send_all(fd, "PING\r\n", 6);
+	cr_assert(readable_within(fd, 2000), "PING shown 2 bytes at a time went unanswered");
+	recv_exact(fd, in, 7);
+	assert_bytes(in, 7, "+PONG\r\n", 7);
+	close(fd);
+	fd = tcp_connect(tcpd.port[P_ECHO]);
+	send_all(fd, "hello", 5);
+	recv_exact(fd, in, 2);
+	cr_assert(readable_within(fd, 2000), "echo stopped after the first slice");
+	recv_exact(fd, in + 2, 3);
+	assert_bytes(in, 5, "hello", 5);
+	close(fd);
+}
+
+/*
+ * The client's FIN came while bytes were held, then the service finished
+ * (HALFCLOSE, QUIT): both FINs are out, so the connection closes, neither
+ * lingering with EPOLLHUP firing on every wait nor waiting for a FIN it has.
+ */
+Test(faults, a_finish_after_the_peers_held_fin_closes_at_once, .init = NULL)
+{
+	static const char *const requests[] = { "HALFCLOSE\r\n", "QUIT\r\n" };
+	double cpu0, cpu;
+	char in[8];
+	size_t i, n;
+	int fd;
+
+	tcpd_start_with("idle_timeout = 0", "upstream_delay = 200ms\nfaults = loopback", 0);
+	for (i = 0; i < 2; i++) {
+		fd = tcp_connect(tcpd.port[P_COMMAND]);
+		send_all(fd, requests[i], strlen(requests[i]));
+		poll(NULL, 0, 50);
+		send_all(fd, "PING\r\n", 6);	/* held 50 ms longer than the finish */
+		cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+		n = recv_all(fd, in, sizeof(in));
+		assert_bytes(in, n, "+OK\r\n", 5);	/* then EOF */
+		cpu0 = tcpd_cpu_seconds();
+		poll(NULL, 0, 500);
+		cpu = tcpd_cpu_seconds() - cpu0;
+		cr_assert_lt(cpu, 0.2, "%s: %.2f s of CPU in 0.5 s after both FINs", requests[i],
+		    cpu);
+		cr_assert_eq(tcpd_log_count(i == 0 ? "closed: HALFCLOSE fault" : "closed: QUIT"), 1,
+		    "%s: still open 0.5 s after both FINs", requests[i]);
+		close(fd);
+	}
+}
+
+/*
+ * A stop waits for held bytes, then finishes the connection once the
+ * service has used them, as it does one whose bytes came unheld.
+ */
+Test(faults, a_stop_finishes_a_connection_once_its_held_bytes_are_used, .init = NULL)
+{
+	uint64_t start;
+	int fd;
+
+	tcpd_start_with(NULL, "upstream_delay = 300ms", 0);
+	fd = tcp_connect(tcpd.port[P_DISCARD]);
+	send_all(fd, "abc", 3);
+	poll(NULL, 0, 50);
+	start = ms_now();
+	cr_assert_eq(tcpd_stop(), 0);
+	cr_assert_lt(ms_now() - start, 2000, "the stop took %llu ms",
+	    (unsigned long long)(ms_now() - start));
+	cr_assert(recv_eof(fd));
+	close(fd);
+}
+
 Test(faults, python_socket_against_accept_delay, .init = NULL)
 {
 	char script[512], port[8];

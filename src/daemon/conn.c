@@ -427,6 +427,22 @@ owes_nothing(const struct conn *c)
 	    !(c->c_flags & (CONN_FINISH | CONN_LINGER));
 }
 
+/*
+ * When the input filter shows more without a read. pace_wake() tells only
+ * of waits: slices with no gap between them may go at once, on the loop's
+ * next turn, as the output's go on the next EPOLLOUT.
+ */
+static uint64_t
+input_wake(struct conn *c)
+{
+	struct filters *f = c->c_filters;
+	uint64_t now = loop_now(c->c_conns->loop), pos = c->c_bytes_in - f->in_held;
+
+	if (f->in_held > 0 && pace_allow(&f->in, pos, now) > 0)
+		return now;
+	return pace_wake(&f->in, pos, f->in_held > 0, now);
+}
+
 enum deadline_kind {
 	DEADLINE_NONE, DEADLINE_LINGER, DEADLINE_IDLE, DEADLINE_REQUEST, DEADLINE_PACE,
 	DEADLINE_DRAIN
@@ -470,10 +486,8 @@ deadline(struct conn *c, uint64_t *when)
 		*when = wake;
 		kind = DEADLINE_PACE;
 	}
-	if ((c->c_flags & CONN_FILTER_IN) && (wake = pace_wake(&c->c_filters->in,
-	    c->c_bytes_in - c->c_filters->in_held, c->c_filters->in_held > 0,
-	    loop_now(c->c_conns->loop))) !=
-	    PACE_NEVER && (kind == DEADLINE_NONE || wake < *when)) {
+	if ((c->c_flags & CONN_FILTER_IN) && (wake = input_wake(c)) != PACE_NEVER &&
+	    (kind == DEADLINE_NONE || wake < *when)) {
 		*when = wake;
 		kind = DEADLINE_PACE;
 	}
@@ -570,6 +584,8 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 				conn_close(c, CLOSE_CLIENT, "closed by peer");
 				return;
 			}
+			/* Stopping: what was held may have been all it was to send. */
+			close_if_drained(c);
 		}
 		schedule_flush(c);
 		update_mask(c);
@@ -1081,7 +1097,9 @@ static void
 after_write(struct conn *c)
 {
 	if (buf_len(&c->c_out) == 0) {
-		if ((c->c_flags & CONN_RD_EOF) && input_unshown(c) == 0) {
+		/* Finishing, bytes still held will never be shown: nothing to wait for. */
+		if ((c->c_flags & CONN_RD_EOF) && (input_unshown(c) == 0 ||
+		    (c->c_flags & CONN_FINISH))) {
 			conn_close(c, CLOSE_CLIENT, "closed by peer");
 			return;
 		}
