@@ -371,6 +371,10 @@ Test(command, auth_against_requirepass, .init = NULL)
 	    "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
 	EXCHANGE(fd, "AUTH other s3cret\r\n",
 	    "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+	/* The same length, one byte off; a prefix. */
+	EXCHANGE(fd, "AUTH s3creX\r\nAUTH s3cr\r\n",
+	    "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+	    "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
 	EXCHANGE(fd, "AUTH s3cret\r\nPING\r\n", "+OK\r\n+PONG\r\n");
 	/* RESET forgets it; AUTH default works as AUTH alone. */
 	EXCHANGE(fd, "RESET\r\nPING\r\n", "+RESET\r\n-NOAUTH Authentication required.\r\n");
@@ -386,7 +390,7 @@ Test(command, auth_against_requirepass, .init = NULL)
 	cr_assert_not_null(strstr(in, "$7\r\nmodules\r\n*0\r\n+PONG\r\n+OK\r\n"), "%s", in);
 	close(fd);
 	info = tcpd_info();
-	cr_assert_not_null(strstr(info, "\r\nacl_access_denied_auth:3\r\n"), "%s", info);
+	cr_assert_not_null(strstr(info, "\r\nacl_access_denied_auth:5\r\n"), "%s", info);
 	cr_assert_geq(tcpd_log_count("AUTH failed"), 1);
 	/* Without a password, AUTH says so, as Redis does; the default user takes any. */
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
@@ -446,6 +450,11 @@ Test(command, client_subcommands)
 	assert_bytes(in, 4, ":1\r\n", 4);
 	cr_assert(recv_eof(fd));
 	close(fd);
+	/* Not itself, unless SKIPME no says so. */
+	snprintf(req, sizeof(req), "CLIENT KILL ID %llu\r\nPING\r\n", other_id);
+	send_all(other, req, strlen(req));
+	recv_exact(other, in, 11);
+	assert_bytes(in, 11, ":0\r\n+PONG\r\n", 11);
 	EXCHANGE(other, "CLIENT KILL 1.2.3.4:5\r\n", "-ERR No such client\r\n");
 	EXCHANGE(other, "CLIENT KILL ADDR 1.2.3.4:5 SKIPME no\r\n", ":0\r\n");
 	EXCHANGE(other, "CLIENT KILL ID x\r\n", "-ERR syntax error\r\n");
