@@ -192,7 +192,7 @@ receive(struct cli *c)
 static int
 print_reply(struct cli *c, size_t len, bool is_text)
 {
-	int rc = reply_is_error(buf_data(&c->in)) ? EXIT_ERROR_REPLY : EXIT_OK;
+	int rc = reply_is_error(buf_data(&c->in), len) ? EXIT_ERROR_REPLY : EXIT_OK;
 	enum reply_style style = is_text ? REPLY_VERBATIM : c->plain ? REPLY_PLAIN : REPLY_TTY;
 
 	reply_print(stdout, buf_data(&c->in), len, style);
