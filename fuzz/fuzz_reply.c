@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Replies, as tcpd-cli reads them from any server: the resumable parser fed
- * in two pieces must agree with it fed whole, and a complete reply formats.
+ * Replies, RESP2 and RESP3, as tcpd-cli reads them from any server: the
+ * resumable parser fed in two pieces must agree with it fed whole, and a
+ * complete reply formats in every style; its text (an error's, for the
+ * handshake's messages) lies inside it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,7 +36,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (split != whole)
 		abort();
 	if (whole > 0) {
+		const char *text;
+		size_t tlen;
+
 		if ((size_t)whole > len)
+			abort();
+		tlen = reply_text(buf, (size_t)whole, &text);
+		if (text < buf || text + tlen > buf + whole)
 			abort();
 		/* The style is a byte of the input, so every style sees every reply. */
 		if (out == NULL && (out = fopen("/dev/null", "w")) == NULL)

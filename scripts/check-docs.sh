@@ -8,13 +8,13 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 status=0
 
 help_options() {
-	"$1" --help | grep -oE '(^|[][ ,])--?[a-zA-Z][a-zA-Z-]*' | sed 's/^[][ ,]//' | sort -u
+	"$1" --help | grep -oE '(^|[][ ,])--?[a-zA-Z0-9][a-zA-Z-]*' | sed 's/^[][ ,]//' | sort -u
 }
 
 # ".It Fl c Ar file , Fl \-config Ar file" names -c and --config.
 man_options() {
-	grep '^\.It Fl' "$1" | grep -oE 'Fl [a-zA-Z\\-]+' | sed 's/^Fl //; s/\\//g' |
-		sed -E 's/^([a-zA-Z])$/-\1/; s/^-([a-zA-Z][a-zA-Z-]+)$/--\1/' | sort -u
+	grep '^\.It Fl' "$1" | grep -oE 'Fl [a-zA-Z0-9\\-]+' | sed 's/^Fl //; s/\\//g' |
+		sed -E 's/^([a-zA-Z0-9])$/-\1/; s/^-([a-zA-Z][a-zA-Z-]+)$/--\1/' | sort -u
 }
 
 check() {

@@ -100,28 +100,41 @@ Test(cli, replies_into_a_pipe_are_plain)
 	cr_assert_str_eq(out, "x\n");
 }
 
-/* redis-server on port, answering, killed if the test dies; 0 when it is not installed. */
+/*
+ * redis-server on port with the options in extra (NULL-ended, or NULL),
+ * answering (an error reply counts: a password may be due), killed if the
+ * test dies; 0 when it is not installed.
+ */
 static pid_t
-redis_start(const char *p)
+redis_start_with(const char *p, const char *const *extra)
 {
-	const char *const argv[] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
+	const char *argv[24] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
 	    "--save", "", "--appendonly", "no", NULL };
 	char log[128];
 	pid_t pid;
-	int i;
+	int i, n = 9;
 
 	if (system("command -v redis-server >/dev/null") != 0)
 		return 0;
+	while (extra != NULL && *extra != NULL && n < 23)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
 	snprintf(log, sizeof(log), "%s/redis-%s.log", tcpd.dir, p);
 	pid = spawn_logged(argv, log);
 	for (i = 0; i < 500; i++) {
-		if (run_capture(CLI("-p", p, "ping"), out, sizeof(out)) == 0)
+		if (run_capture(CLI("-p", p, "ping"), out, sizeof(out)) != 2)
 			return pid;
 		poll(NULL, 0, 10);
 	}
 	kill(pid, SIGKILL);
 	cr_assert_fail("redis-server did not answer on port %s within 5 s", p);
 	return 0;
+}
+
+static pid_t
+redis_start(const char *p)
+{
+	return redis_start_with(p, NULL);
 }
 
 Test(cli, talks_to_redis_server_too)
@@ -169,7 +182,8 @@ Test(cli, talks_to_redis_server_too)
 #define REDIS_CLI "/usr/bin/redis-cli"	/* Debian's redis-tools */
 
 static void
-assert_same_as_redis_cli(const char *p, const char *const cmds[][5], size_t n)
+assert_same_as_redis_cli_with(const char *p, const char *opt, const char *const cmds[][5],
+    size_t n)
 {
 	static char mine[8192], theirs[8192];
 	size_t i, m;
@@ -177,7 +191,7 @@ assert_same_as_redis_cli(const char *p, const char *const cmds[][5], size_t n)
 
 	for (i = 0; i < n; i++) {
 		for (m = 0; m < 2; m++) {
-			const char *argv[2][10];
+			const char *argv[2][12];
 
 			for (k = 0; k < 2; k++) {
 				size_t a = 0, w;
@@ -185,6 +199,8 @@ assert_same_as_redis_cli(const char *p, const char *const cmds[][5], size_t n)
 				argv[k][a++] = k == 0 ? cli_bin() : REDIS_CLI;
 				argv[k][a++] = "-p";
 				argv[k][a++] = p;
+				if (opt != NULL)
+					argv[k][a++] = opt;
 				if (m == 1)
 					argv[k][a++] = "--no-raw";
 				for (w = 0; w < 5 && cmds[i][w] != NULL; w++)
@@ -193,10 +209,18 @@ assert_same_as_redis_cli(const char *p, const char *const cmds[][5], size_t n)
 			}
 			run_capture(argv[0], mine, sizeof(mine));
 			run_capture(argv[1], theirs, sizeof(theirs));
-			cr_assert_str_eq(mine, theirs, "%s %s: tcpd-cli printed\n%s\nredis-cli\n%s",
-			    m == 1 ? "--no-raw" : "(pipe)", cmds[i][0], mine, theirs);
+			cr_assert_str_eq(mine, theirs, "%s %s %s %s: tcpd-cli printed\n%s\n"
+			    "redis-cli\n%s", m == 1 ? "--no-raw" : "(pipe)", cmds[i][0],
+			    cmds[i][1] != NULL ? cmds[i][1] : "", cmds[i][1] != NULL &&
+			    cmds[i][2] != NULL ? cmds[i][2] : "", mine, theirs);
 		}
 	}
+}
+
+static void
+assert_same_as_redis_cli(const char *p, const char *const cmds[][5], size_t n)
+{
+	assert_same_as_redis_cli_with(p, NULL, cmds, n);
 }
 
 Test(cli, prints_what_redis_cli_prints)
@@ -1257,4 +1281,480 @@ Test(cli, a_test_that_dies_leaves_no_server_behind)
 	for (i = 0; i < 4; i++)
 		cr_assert_neq(status[i], -1, "%s (pid %d) outlived its test", what[i],
 		    (int)started[i]);
+}
+
+/* A free port on 127.0.0.1 as text, in p (8 bytes). */
+static const char *
+free_port_text(char *p)
+{
+	uint16_t n;
+
+	free_ports(&n, 1);
+	snprintf(p, 8, "%u", n);
+	return p;
+}
+
+static void
+redis_stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * tcpd-cli and redis-cli with the same arguments (args[0] is skipped) print
+ * the same bytes, stdout and stderr together; tcpd-cli's output is in out.
+ */
+static void
+assert_args_same_as_redis_cli(const char *const args[])
+{
+	static char theirs[8192];
+	const char *argv[16];
+	size_t i;
+
+	for (i = 1; args[i] != NULL && i < 15; i++)
+		argv[i] = args[i];
+	argv[i] = NULL;
+	argv[0] = cli_bin();
+	run_capture(argv, out, sizeof(out));
+	argv[0] = REDIS_CLI;
+	run_capture(argv, theirs, sizeof(theirs));
+	cr_assert_str_eq(out, theirs, "%s %s %s: tcpd-cli printed\n%s\nredis-cli\n%s", args[1],
+	    args[2], args[3] != NULL ? args[3] : "", out, theirs);
+}
+
+#define SAME_AS_REDIS_CLI(...) assert_args_same_as_redis_cli(CLI(__VA_ARGS__))
+
+/*
+ * -3: every RESP3 type redis-server 7 sends (DEBUG PROTOCOL's, maps, sets,
+ * doubles, nested maps from Lua) printed as redis-cli -3 prints it, on a
+ * terminal and into a pipe; big numbers and attributes, which redis-cli 7.0
+ * refuses, as redis-cli 7.2 prints them and as the RESP3 spec says to skip them.
+ */
+Test(cli, resp3_prints_what_redis_cli_prints)
+{
+	static const char *const extra[] = { "--enable-debug-command", "local", NULL };
+	static const char *const cmds[][5] = {
+		{ "debug", "protocol", "string" }, { "debug", "protocol", "integer" },
+		{ "debug", "protocol", "double" }, { "debug", "protocol", "null" },
+		{ "debug", "protocol", "array" }, { "debug", "protocol", "set" },
+		{ "debug", "protocol", "map" }, { "debug", "protocol", "verbatim" },
+		{ "debug", "protocol", "true" }, { "debug", "protocol", "false" },
+		{ "debug", "protocol", "push" }, { "hgetall", "h" }, { "hgetall", "none" },
+		{ "smembers", "none" }, { "smembers", "s" }, { "zrange", "z", "0", "-1",
+		"withscores" }, { "zscore", "z", "m" }, { "info", "keyspace" },
+		{ "eval", "return {map={a={1,2}, b={map={c=1,d={set={'x'}}}}}}", "0" },
+		{ "eval", "return {1,{map={k={{1,2}}}},{double=2.5},{map={k={{map={x=1}}}}}}",
+		  "0" },
+		{ "eval", "return {{map={[1]=1,[2]=2,[3]=3,[4]=4,[5]=5,[6]=6,[7]=7,[8]=8,"
+		  "[9]=9,[10]={set={[1]=1,[2]=2}}}}}", "0" },
+		{ "nope" },
+	};
+	char p[8];
+	pid_t pid;
+
+	if (access(REDIS_CLI, X_OK) != 0)
+		cr_skip_test("redis-cli is not installed");
+	if ((pid = redis_start_with(free_port_text(p), extra)) == 0)
+		cr_skip_test("redis-server is not installed");
+	cr_assert_eq(run_capture(CLI("-p", p, "hset", "h", "a", "1", "b", "2"), out,
+	    sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("-p", p, "sadd", "s", "x"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("-p", p, "zadd", "z", "1.5", "m"), out, sizeof(out)), 0);
+	assert_same_as_redis_cli_with(p, "-3", cmds, sizeof(cmds) / sizeof(cmds[0]));
+	/* The same, byte for byte, without redis-cli to lean on. */
+	cr_assert_eq(run_capture(CLI("-3", "--no-raw", "-p", p, "hgetall", "h"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "1# \"a\" => \"1\"\n2# \"b\" => \"2\"\n");
+	cr_assert_eq(run_capture(CLI("-3", "-p", p, "hgetall", "h"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "a 1\nb 2\n");
+	cr_assert_eq(run_capture(CLI("-3", "--no-raw", "-p", p, "debug", "protocol", "map"),
+	    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "1# (integer) 0 => (false)\n2# (integer) 1 => (true)\n"
+	    "3# (integer) 2 => (false)\n");
+	cr_assert_eq(run_capture(CLI("-3", "--no-raw", "-p", p, "smembers", "s"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "1~ \"x\"\n");
+	cr_assert_eq(run_capture(CLI("-3", "--no-raw", "-p", p, "debug", "protocol", "bignum"),
+	    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "(big number) 1234567999999999999999999999999999999\n");
+	cr_assert_eq(run_capture(CLI("-3", "-p", p, "debug", "protocol", "bignum"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "1234567999999999999999999999999999999\n");
+	cr_assert_eq(run_capture(CLI("-3", "--no-raw", "-p", p, "debug", "protocol", "attrib"),
+	    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "\"Some real reply following the attribute\"\n");
+	/* A push is not shown into a pipe, in either format. */
+	cr_assert_eq(run_capture(CLI("-3", "--no-raw", "-p", p, "debug", "protocol", "push"),
+	    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "\"Some real reply following the push reply\"\n");
+	/* Without -3 the same server answers in RESP2. */
+	cr_assert_eq(run_capture(CLI("--no-raw", "-p", p, "hgetall", "h"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "1) \"a\"\n2) \"1\"\n3) \"b\"\n4) \"2\"\n");
+	redis_stop(pid);
+}
+
+/* A push message is shown on a terminal, in the output's format, before the reply. */
+Test(cli, push_messages_show_on_a_terminal)
+{
+	static const char *const extra[] = { "--enable-debug-command", "local", NULL };
+	char p[8];
+	int master;
+	pid_t pid, cli;
+
+	if ((pid = redis_start_with(free_port_text(p), extra)) == 0)
+		cr_skip_test("redis-server is not installed");
+	cli = spawn_on_terminal(&master, CLI("-3", "-p", p, "debug", "protocol", "push"));
+	expect_on_terminal(master, "1) \"server-cpu-usage\"\r\n2) (integer) 42\r\n"
+	    "\"Some real reply following the push reply\"\r\n");
+	assert_exit_status(cli, 0);
+	close(master);
+	cli = spawn_on_terminal(&master, CLI("--raw", "-3", "-p", p, "debug", "protocol", "push"));
+	expect_on_terminal(master, "server-cpu-usage\r\n42\r\n"
+	    "Some real reply following the push reply\r\n");
+	assert_exit_status(cli, 0);
+	close(master);
+	cr_assert_eq(strncmp(seen, "server-cpu-usage", 16), 0, "%s", seen);
+	redis_stop(pid);
+}
+
+#define AUTH_WARNING "Warning: Using a password with '-a' or '-u' option on the command " \
+	"line interface may not be safe.\n"
+#define WRONGPASS "AUTH failed: WRONGPASS invalid username-password pair or user is " \
+	"disabled.\n"
+
+/*
+ * -a, --pass, --user, -u, REDISCLI_AUTH against redis-server with a
+ * password and users: AUTH at connect, then SELECT, then HELLO 3, each
+ * failure said as redis-cli says it and the command sent all the same.
+ */
+Test(cli, auth_as_redis_cli)
+{
+	static const char *const extra[] = { "--requirepass", "sekret", NULL };
+	char p[8], uri[96];
+	pid_t pid;
+
+	if (access(REDIS_CLI, X_OK) != 0)
+		cr_skip_test("redis-cli is not installed");
+	if ((pid = redis_start_with(free_port_text(p), extra)) == 0)
+		cr_skip_test("redis-server is not installed");
+	unsetenv("REDISCLI_AUTH");
+	cr_assert_eq(run_capture(CLI("-p", p, "--no-auth-warning", "-a", "sekret", "acl",
+	    "setuser", "bob", "on", ">b:p@ss", "+@all", "~*"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(run_capture(CLI("-p", p, "--no-auth-warning", "-a", "sekret", "acl",
+	    "setuser", "nosel", "on", ">x", "+ping", "+acl|whoami"), out, sizeof(out)), 0);
+	cr_assert_eq(run_capture(CLI("-p", p, "-a", "sekret", "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, AUTH_WARNING "PONG\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "-a", "wrong", "ping"), out, sizeof(out)), 1);
+	cr_assert_str_eq(out, AUTH_WARNING WRONGPASS "NOAUTH Authentication required.\n\n");
+	/* A failed AUTH ends the handshake: no HELLO 3 (its NOAUTH would show). */
+	cr_assert_eq(run_capture(CLI("-3", "-p", p, "-a", "wrong", "ping"), out, sizeof(out)), 1);
+	cr_assert_str_eq(out, AUTH_WARNING WRONGPASS "NOAUTH Authentication required.\n\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "--user", "bob", "--pass", "b:p@ss",
+	    "--no-auth-warning", "acl", "whoami"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "bob\n");
+	/* --user alone sends no AUTH. */
+	cr_assert_eq(run_capture(CLI("-p", p, "--user", "bob", "ping"), out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "NOAUTH Authentication required.\n\n");
+	/* AUTH, SELECT and HELLO 3 in turn: the connection is bob's, in db 3, RESP3. */
+	snprintf(uri, sizeof(uri), "redis://bob:b%%3Ap%%40ss@127.0.0.1:%s/3", p);
+	cr_assert_eq(run_capture(CLI("-3", "--no-auth-warning", "-u", uri, "client", "info"),
+	    out, sizeof(out)), 0);
+	cr_assert(strstr(out, " db=3 ") && strstr(out, " user=bob ") && strstr(out,
+	    " resp=3\n"), "%s", out);
+	/* /0 sends no SELECT: nosel may not run it, and is not told so. */
+	snprintf(uri, sizeof(uri), "redis://nosel:x@127.0.0.1:%s/0", p);
+	cr_assert_eq(run_capture(CLI("-u", uri, "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, AUTH_WARNING "PONG\n");
+	snprintf(uri, sizeof(uri), "redis://nosel:x@127.0.0.1:%s/2", p);
+	cr_assert_eq(run_capture(CLI("-u", uri, "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, AUTH_WARNING "SELECT 2 failed: NOPERM this user has no "
+	    "permissions to run the 'select' command\nPONG\n");
+	/* The same bytes from redis-cli 7. */
+	SAME_AS_REDIS_CLI("-u", uri, "ping");
+	snprintf(uri, sizeof(uri), "redis://bob:b%%3Ap%%40ss@127.0.0.1:%s/99", p);
+	SAME_AS_REDIS_CLI("-u", uri, "ping");
+	SAME_AS_REDIS_CLI("-p", p, "-a", "wrong", "-3", "ping");
+	SAME_AS_REDIS_CLI("-p", p, "-a", "sekret", "-3", "--no-raw", "hello", "3", "auth",
+	    "bob", "nope");
+	/* REDISCLI_AUTH: no warning; -a wins over it. */
+	setenv("REDISCLI_AUTH", "sekret", 1);
+	cr_assert_eq(run_capture(CLI("-p", p, "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	cr_assert_eq(run_capture(CLI("-p", p, "-a", "wrong", "--no-auth-warning", "ping"), out,
+	    sizeof(out)), 1);
+	cr_assert_str_eq(out, WRONGPASS "NOAUTH Authentication required.\n\n");
+	SAME_AS_REDIS_CLI("-p", p, "ping");
+	unsetenv("REDISCLI_AUTH");
+	redis_stop(pid);
+}
+
+/* A server that refuses HELLO 3 (as tcpd before RESP3): said as redis-cli says it, then the command. */
+Test(cli, hello_refused_is_said_and_the_command_goes_on)
+{
+	static const char replies[] = "-ERR unknown command 'HELLO'\r\n+PONG\r\n";
+	uint16_t fake;
+	char p[8];
+	pid_t pid = fake_server(&fake, "", replies, sizeof(replies) - 1, false);
+
+	snprintf(p, sizeof(p), "%u", fake);
+	cr_assert_eq(run_capture(CLI("-3", "-p", p, "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "HELLO 3 failed: ERR unknown command 'HELLO'\nPONG\n");
+	if (access(REDIS_CLI, X_OK) == 0)
+		SAME_AS_REDIS_CLI("-3", "-p", p, "ping");
+	reap_fake_server(pid);
+}
+
+/* A server restarted under the prompt is dialled again with AUTH again. */
+Test(cli, a_reconnect_authenticates_again)
+{
+	static const char *const extra[] = { "--requirepass", "sekret", NULL };
+	char p[8], prompt[32];
+	int master;
+	pid_t pid, cli;
+
+	if ((pid = redis_start_with(free_port_text(p), extra)) == 0)
+		cr_skip_test("redis-server is not installed");
+	cli = spawn_on_terminal(&master, CLI("-p", p, "-a", "sekret"));
+	snprintf(prompt, sizeof(prompt), "127.0.0.1:%s> ", p);
+	expect_on_terminal(master, "may not be safe.\r\n");
+	expect_on_terminal(master, prompt);
+	cr_assert_eq(write(master, "ping\r", 5), 5);
+	expect_on_terminal(master, "PONG\r\n");
+	expect_on_terminal(master, prompt);
+	redis_stop(pid);
+	pid = redis_start_with(p, extra);
+	cr_assert_eq(write(master, "ping\r", 5), 5);
+	expect_on_terminal(master, "\r\nPONG\r\n");
+	expect_on_terminal(master, prompt);
+	cr_assert_null(strstr(seen, "NOAUTH"), "%s", seen);
+	cr_assert_eq(write(master, "quit\r", 5), 5);
+	assert_exit_status(cli, 0);
+	close(master);
+	redis_stop(pid);
+}
+
+Test(cli, a_uri_names_the_server)
+{
+	char uri[64];
+
+	snprintf(uri, sizeof(uri), "redis://127.0.0.1:%u", tcpd.port[P_COMMAND]);
+	cr_assert_eq(run_capture(CLI("-p", "1", "-u", uri, "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	/* What comes after -u wins, as in redis-cli. */
+	cr_assert_eq(run_capture(CLI("-u", "redis://127.0.0.1:1", "-p", port_of(P_COMMAND),
+	    "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	snprintf(uri, sizeof(uri), "redis://[::1]:%u/", tcpd.port[P_COMMAND]);
+	cr_assert_eq(run_capture(CLI("-u", uri, "ping"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	cr_assert_eq(run_capture(CLI("-u", "rediss://127.0.0.1", "ping"), out, sizeof(out)), 3);
+	cr_assert_str_eq(out, "tcpd-cli: -u: rediss:// is not supported: tcpd-cli speaks no "
+	    "TLS\n");
+	cr_assert_eq(run_capture(CLI("-u", "http://127.0.0.1", "ping"), out, sizeof(out)), 3);
+	cr_assert_str_eq(out, "tcpd-cli: -u: Invalid URI scheme\n");
+	cr_assert_eq(run_capture(CLI("-u", "redis://a%4@h", "ping"), out, sizeof(out)), 3);
+	cr_assert_str_eq(out, "tcpd-cli: -u: Incomplete URI encoding\n");
+	/* pipe, for raw services, sends no AUTH: daytime's line comes as it is. */
+	cr_assert_eq(run_capture_input(CLI("-a", "x", "--no-auth-warning", "-3", "-p",
+	    port_of(P_DAYTIME), "pipe"), "", 0, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(strlen(out), strcspn(out, "\n") + 1, "one line: %s", out);
+	cr_assert_eq(strncmp(out + strlen(out) - 2, "\r\n", 2), 0, "%s", out);
+}
+
+/* A RESP server that answers each PING after delay_ms, killed with the test. */
+static pid_t
+slow_pong_server(uint16_t *port_out, int delay_ms)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t slen = sizeof(sin);
+	static const char ping[] = "*1\r\n$4\r\nPING\r\n";
+	char got[4096];
+	size_t have;
+	ssize_t n;
+	int lfd, fd;
+	pid_t pid;
+
+	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(lfd, 4), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
+	*port_out = ntohs(sin.sin_port);
+	if ((pid = test_fork(SIGKILL)) == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		alarm(30);
+		while ((fd = accept(lfd, NULL, NULL)) != -1) {
+			have = 0;
+			while ((n = recv(fd, got + have, sizeof(got) - have, 0)) > 0) {
+				have += (size_t)n;
+				while (have >= sizeof(ping) - 1) {
+					poll(NULL, 0, delay_ms);
+					send(fd, "+PONG\r\n", 7, MSG_NOSIGNAL);
+					memmove(got, got + sizeof(ping) - 1, have - (sizeof(ping) - 1));
+					have -= sizeof(ping) - 1;
+				}
+			}
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(lfd);
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+/* One "min max avg count" line of --latency into a pipe, checked and reprinted as redis-cli prints it. */
+static long long
+assert_latency_line(const char *line, long long *min, long long *max)
+{
+	long long count;
+	double avg;
+	char again[128];
+	int used = 0;
+
+	cr_assert_eq(sscanf(line, "%lld %lld %lf %lld\n%n", min, max, &avg, &count, &used), 4,
+	    "'%s'", line);
+	snprintf(again, sizeof(again), "%lld %lld %.2f %lld\n", *min, *max, avg, count);
+	cr_assert_eq(strncmp(line, again, strlen(again)), 0, "'%s' is not '%s'", line, again);
+	cr_assert(*min <= avg + 0.005 && avg <= *max + 0.005 && count >= 1, "'%s'", line);
+	return count;
+}
+
+/* --latency into a pipe: sampled for -i seconds (1 by default), then one line, then done. */
+Test(cli, latency_into_a_pipe_is_one_line)
+{
+	long long min, max, count;
+	double start = now_seconds(), took;
+	uint16_t slow;
+	char p[8];
+	pid_t pid;
+
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "--latency", "-i", "0.3"), out,
+	    sizeof(out)), 0, "%s", out);
+	took = now_seconds() - start;
+	count = assert_latency_line(out, &min, &max);
+	cr_assert_eq(strchr(out, '\n') + 1, out + strlen(out), "one line: '%s'", out);
+	/* A PING every 10 ms, for 0.3 s. */
+	cr_assert(count >= 3 && count <= 31, "%lld samples in %.2f s", count, took);
+	cr_assert(took >= 0.3 && took < 3, "took %.2f s", took);
+	start = now_seconds();
+	cr_assert_eq(run_capture(CLI("-p", port_of(P_COMMAND), "--latency"), out, sizeof(out)),
+	    0);
+	took = now_seconds() - start;
+	assert_latency_line(out, &min, &max);
+	cr_assert(took >= 1 && took < 4, "took %.2f s without -i", took);
+	/* Each PING timed: a server that answers after 30 ms shows it. */
+	pid = slow_pong_server(&slow, 30);
+	snprintf(p, sizeof(p), "%u", slow);
+	cr_assert_eq(run_capture(CLI("-p", p, "--latency", "-i", "0.4"), out, sizeof(out)), 0);
+	count = assert_latency_line(out, &min, &max);
+	cr_assert(min >= 30 && count >= 2 && count <= 11, "%s", out);
+	reap_fake_server(pid);
+	cr_assert_eq(run_capture(CLI("-p", p, "--latency", "ping"), out, sizeof(out)), 3);
+	cr_assert_str_eq(out, "tcpd-cli: --latency and --latency-history take no command\n");
+}
+
+static int
+count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	while ((text = strstr(text, needle)) != NULL) {
+		n++;
+		text++;
+	}
+	return n;
+}
+
+/*
+ * --latency-history into a pipe: a line per PING, counting from 1, and
+ * every -i seconds " -- N.NN seconds range" and a new count; until SIGINT.
+ */
+Test(cli, latency_history_into_a_pipe)
+{
+	const char *argv[] = { cli_bin(), "-p", port_of(P_COMMAND), "--latency-history", "-i",
+	    "0.2", NULL };
+	static char got[1 << 16];
+	long long min, max, count, want = 1;
+	int to_cli, from_cli, status, ranges = 0;
+	double start = now_seconds(), range;
+	size_t n = 0;
+	ssize_t r;
+	char *line, *nl;
+	pid_t pid = run_piped(argv, &to_cli, &from_cli);
+
+	/* Lines come as they are made: three ranges within a few seconds. */
+	while (now_seconds() - start < 10) {
+		struct pollfd pf = { .fd = from_cli, .events = POLLIN };
+
+		if (poll(&pf, 1, 1000) <= 0 || (r = read(from_cli, got + n,
+		    sizeof(got) - 1 - n)) <= 0)
+			break;
+		n += (size_t)r;
+		got[n] = '\0';
+		if (count_of(got, " seconds range\n") >= 3)
+			break;
+	}
+	kill(pid, SIGINT);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT, "status %d", status);
+	close(to_cli);
+	close(from_cli);
+	for (line = got; (nl = strchr(line, '\n')) != NULL && ranges < 3; line = nl + 1) {
+		if (sscanf(line, " -- %lf seconds range\n", &range) == 1) {
+			char again[64];
+
+			snprintf(again, sizeof(again), " -- %.2f seconds range\n", range);
+			cr_assert_eq(strncmp(line, again, strlen(again)), 0, "'%s'", line);
+			cr_assert(range >= 0.2 && range < 1.5 && want > 1, "%s", got);
+			ranges++;
+			want = 1;
+			continue;
+		}
+		count = assert_latency_line(line, &min, &max);
+		cr_assert_eq(count, want, "%s", got);
+		want++;
+	}
+	cr_assert_eq(ranges, 3, "%s", got);
+}
+
+/* On a terminal: one line redrawn in place, and history's range lines kept. */
+Test(cli, latency_on_a_terminal)
+{
+	long long min, max, count, want = 1;
+	double avg, range;
+	int master, used;
+	char again[128], *at;
+	pid_t cli = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND), "--latency"));
+
+	expect_on_terminal(master, "(5 samples)");
+	kill(cli, SIGINT);
+	waitpid(cli, NULL, 0);
+	close(master);
+	cr_assert_null(strchr(seen, '\n'), "%s", seen);
+	for (at = seen; want <= 5; at += used, want++) {
+		used = 0;
+		cr_assert_eq(sscanf(at, "\x1b[0G\x1b[2Kmin: %lld, max: %lld, avg: %lf (%lld "
+		    "samples)%n", &min, &max, &avg, &count, &used), 4, "%s", at);
+		snprintf(again, sizeof(again), "\x1b[0G\x1b[2Kmin: %lld, max: %lld, avg: %.2f "
+		    "(%lld samples)", min, max, avg, count);
+		cr_assert_eq((size_t)used, strlen(again));
+		cr_assert_eq(strncmp(at, again, strlen(again)), 0, "%s", at);
+		cr_assert_eq(count, want);
+	}
+	cli = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND), "--latency-history",
+	    "-i", "0.2"));
+	expect_on_terminal(master, " seconds range\r\n");
+	expect_on_terminal(master, " seconds range\r\n");
+	kill(cli, SIGINT);
+	waitpid(cli, NULL, 0);
+	close(master);
+	at = strstr(seen, " -- ");
+	cr_assert_not_null(at);
+	cr_assert_eq(sscanf(at, " -- %lf seconds range\r\n", &range), 1, "%s", seen);
+	snprintf(again, sizeof(again), " -- %.2f seconds range\r\n\x1b[0G\x1b[2Kmin: ", range);
+	cr_assert_eq(strncmp(at, again, strlen(again)), 0, "%s", seen);
+	cr_assert(range >= 0.2 && range < 1.5, "%s", seen);
+	cr_assert_not_null(strstr(at, "(1 samples)"), "the count starts again: %s", seen);
 }

@@ -20,6 +20,7 @@
 #include "cli/args.h"
 #include "cli/bench.h"
 #include "cli/reply.h"
+#include "cli/uri.h"
 #include "tcpd/buf.h"
 #include "tcpd/net.h"
 #include "tcpd/num.h"
@@ -31,6 +32,9 @@
 #define CLI_READ_AHEAD	(1u << 20)	/* commands queued ahead of the server */
 #define CLI_STDIN_ARG_MAX (512u << 20)	/* -x: Redis's own largest bulk string */
 #define CLI_HISTORY_MAX	1000
+#define CLI_LATENCY_SAMPLE_MS	10	/* --latency: a PING every 10 ms, as redis-cli */
+#define CLI_LATENCY_RANGE_MS	15000	/* --latency-history's range without -i */
+#define CLI_LATENCY_PLAIN_MS	1000	/* --latency into a pipe: how long it samples */
 
 enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_CONNECTION = 2, EXIT_USAGE = 3 };
 
@@ -48,6 +52,13 @@ struct cli {
 	struct buf	 in;		/* received, not yet printed */
 	struct reply_state reply;	/* how much of in is checked */
 	bool		 spoke_resp;	/* a whole reply came on this connection */
+	bool		 push_output;	/* RESP3 push messages shown: stdout is a terminal */
+	/* Said at each connect, as redis-cli does: AUTH, SELECT, HELLO 3. */
+	bool		 handshake;	/* not for the byte pipe: raw services */
+	const char	*user;		/* --user, -u */
+	const char	*pass;		/* -a, --pass, -u, REDISCLI_AUTH */
+	int64_t		 db;		/* -u's /db, selected when not 0 */
+	bool		 resp3;		/* -3 */
 };
 
 static void
@@ -63,8 +74,18 @@ usage(FILE *out)
 	    "      --timeout MS         give up waiting for a reply after MS ms (default: never)\n"
 	    "      --max-reply BYTES    refuse a reply larger than this (default 536870912)\n"
 	    "  -r, --repeat COUNT       send CMD COUNT times (-1: until interrupted)\n"
-	    "  -i, --interval SECONDS   wait this long between repeats (fractions allowed)\n"
+	    "  -i, --interval SECONDS   wait this long between repeats (fractions allowed);\n"
+	    "                           --latency's time, --latency-history's range\n"
 	    "  -x, --stdin-arg          read the last argument from stdin (at most 512 MiB)\n"
+	    "  -a, --pass PASSWORD      send AUTH PASSWORD at connect (REDISCLI_AUTH too)\n"
+	    "      --user USERNAME      with -a: send AUTH USERNAME PASSWORD\n"
+	    "      --no-auth-warning    no warning for a password on the command line\n"
+	    "  -u URI                   redis://[[USER:]PASSWORD@][HOST][:PORT][/DB]\n"
+	    "                           (percent-encoded; a DB but 0 is sent as SELECT)\n"
+	    "  -3                       speak RESP3: HELLO 3 at connect\n"
+	    "      --latency            PING every 10 ms and show min, max, average ms;\n"
+	    "                           into a pipe, one line after -i seconds (default 1)\n"
+	    "      --latency-history    the same, a line per -i seconds (default 15)\n"
 	    "      --raw                print replies plain, as for a pipe (the default\n"
 	    "                           when stdout is not a terminal)\n"
 	    "      --no-raw             print replies as on a terminal, even into a pipe\n"
@@ -78,10 +99,16 @@ usage(FILE *out)
 	    "pipe copies stdin to the server and the server to stdout, byte for\n"
 	    "byte, for the services that do not speak RESP (echo, chargen, ...).\n"
 	    "HOST may be an IPv6 address in brackets, as [::1].\n"
+	    "At each connect (and reconnect) AUTH, SELECT and HELLO 3 go first, as in\n"
+	    "redis-cli; the first to fail says so, and the command is sent all the same.\n"
+	    "pipe sends none of them.\n"
 	    "Exit status: 0 ok, 1 error reply, 2 connection failure or timeout,\n"
 	    "3 usage error.\n");
 }
 
+static bool handshake(struct cli *);
+
+/* Dials the server and says what redis-cli says at connect; false (said why) when that fails. */
 static bool
 cli_connect(struct cli *c, bool quiet)
 {
@@ -91,7 +118,7 @@ cli_connect(struct cli *c, bool quiet)
 	c->fd = net_dial(c->host, c->port, c->connect_timeout_ms, &used, err, sizeof(err));
 	if (c->fd == -1 && !quiet)
 		fprintf(stderr, "tcpd-cli: %s\n", err);
-	return c->fd != -1;
+	return c->fd != -1 && (!c->handshake || handshake(c));
 }
 
 static void
@@ -192,7 +219,7 @@ receive(struct cli *c)
 static int
 print_reply(struct cli *c, size_t len, bool is_text)
 {
-	int rc = reply_is_error(buf_data(&c->in)) ? EXIT_ERROR_REPLY : EXIT_OK;
+	int rc = reply_is_error(buf_data(&c->in), len) ? EXIT_ERROR_REPLY : EXIT_OK;
 	enum reply_style style = is_text ? REPLY_VERBATIM : c->plain ? REPLY_PLAIN : REPLY_TTY;
 
 	reply_print(stdout, buf_data(&c->in), len, style);
@@ -236,18 +263,114 @@ next_reply(struct cli *c)
 	return len;
 }
 
+/*
+ * A RESP3 push message at the front of c->in, len bytes, taken: shown as
+ * redis-cli shows it, in the reply format, only when stdout is a terminal.
+ */
+static void
+take_push(struct cli *c, size_t len)
+{
+	if (c->push_output) {
+		reply_print(stdout, buf_data(&c->in), len, c->plain ? REPLY_PLAIN : REPLY_TTY);
+		fflush(stdout);
+	}
+	buf_consume(&c->in, len);
+}
+
+/*
+ * Waits for the next reply, push messages taken on the way: its length in
+ * *len, at the front of c->in; EXIT_CONNECTION (said why) when none came.
+ */
+static int
+take_reply(struct cli *c, size_t *len)
+{
+	ssize_t n;
+
+	for (;;) {
+		while ((n = next_reply(c)) == RESP_INCOMPLETE)
+			if (!receive(c))
+				return EXIT_CONNECTION;
+		if (n == RESP_ERROR)
+			return EXIT_CONNECTION;
+		if (reply_type(buf_data(&c->in), (size_t)n) != '>')
+			break;
+		take_push(c, (size_t)n);
+	}
+	*len = (size_t)n;
+	return EXIT_OK;
+}
+
 /* Reads and prints one reply; EXIT_CONNECTION when none came. */
 static int
 await_reply(struct cli *c, bool is_text)
 {
-	ssize_t len;
+	size_t len;
 
-	while ((len = next_reply(c)) == RESP_INCOMPLETE)
-		if (!receive(c))
-			return EXIT_CONNECTION;
-	if (len == RESP_ERROR)
+	if (take_reply(c, &len) != EXIT_OK)
 		return EXIT_CONNECTION;
-	return print_reply(c, (size_t)len, is_text);
+	return print_reply(c, len, is_text);
+}
+
+/*
+ * One request of the handshake, named what in its failure's message: 1 when
+ * it went through, 0 when the server refused it (said as redis-cli says it),
+ * -1 when the connection failed (said why).
+ */
+static int
+handshake_step(struct cli *c, const char *what, const char *const words[], size_t n)
+{
+	const char *text;
+	struct buf out;
+	size_t i, len, tlen;
+	int rc = 1;
+
+	buf_init(&out, SIZE_MAX);
+	rc = resp_add_array(&out, n);
+	for (i = 0; i < n; i++)
+		rc |= resp_add_bulk(&out, words[i], strlen(words[i]));
+	if (rc != 0 || !send_bytes(c, buf_data(&out), buf_len(&out)) ||
+	    take_reply(c, &len) != EXIT_OK) {
+		buf_free(&out);
+		return -1;
+	}
+	buf_free(&out);
+	rc = 1;
+	if (reply_is_error(buf_data(&c->in), len)) {
+		/* redis-cli prints the error as a C string: up to a NUL. */
+		tlen = reply_text(buf_data(&c->in), len, &text);
+		fprintf(stderr, "%s failed: %.*s\n", what, (int)strnlen(text, tlen), text);
+		rc = 0;
+	}
+	buf_consume(&c->in, len);
+	return rc;
+}
+
+/*
+ * What redis-cli 7 says at each connect: AUTH [USER] PASSWORD, SELECT DB
+ * (not for 0), HELLO 3, each only when asked for, up to the first the
+ * server refuses; the command goes after them all the same. False when the
+ * connection failed meanwhile (closed then).
+ */
+static bool
+handshake(struct cli *c)
+{
+	char db[24], select[32];
+	const char *auth[] = { "AUTH", c->user, c->pass };
+	const char *sel[] = { "SELECT", db }, *hello[] = { "HELLO", "3" };
+	int rc = 1;
+
+	snprintf(db, sizeof(db), "%lld", (long long)c->db);
+	snprintf(select, sizeof(select), "SELECT %s", db);
+	if (c->pass != NULL)
+		rc = c->user != NULL ? handshake_step(c, "AUTH", auth, 3) :
+		    handshake_step(c, "AUTH", (const char *[]){ "AUTH", c->pass }, 2);
+	if (rc == 1 && c->db > 0)
+		rc = handshake_step(c, select, sel, 2);
+	if (rc == 1 && c->resp3)
+		rc = handshake_step(c, "HELLO 3", hello, 2);
+	if (rc == -1)
+		cli_disconnect(c);
+	return rc != -1;
 }
 
 /* Reads all of stdin into in, for -x; false (said why) past its limit or on error. */
@@ -641,6 +764,10 @@ run_pipe(struct cli *c)
 				rc = EXIT_CONNECTION;
 				goto done;
 			}
+			if (reply_type(buf_data(&c->in), (size_t)len) == '>') {
+				take_push(c, (size_t)len);
+				continue;
+			}
 			is_text = buf_data(&r.is_text)[0];
 			buf_consume(&r.is_text, 1);
 			if (print_reply(c, (size_t)len, is_text) == EXIT_ERROR_REPLY)
@@ -730,6 +857,73 @@ run_byte_pipe(struct cli *c)
 	return EXIT_OK;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * --latency and --latency-history, as redis-cli 7 runs them: a PING every
+ * 10 ms, each timed in whole milliseconds. On a terminal one line redrawn
+ * after each (history: kept, with the range's length, every -i seconds);
+ * into a pipe --latency prints "min max avg count" once after -i seconds
+ * and ends, --latency-history a line per PING and the range lines.
+ */
+static int
+run_latency(struct cli *c, bool history)
+{
+	static const char ping[] = "*1\r\n$4\r\nPING\r\n";
+	long long interval = c->interval_ns / 1000000, since, start, latency;
+	long long range = interval > 0 ? interval : CLI_LATENCY_RANGE_MS;
+	long long plain_for = interval > 0 ? interval : CLI_LATENCY_PLAIN_MS;
+	long long min = 0, max = 0, tot = 0, count = 0;
+	struct timespec pause = { .tv_nsec = CLI_LATENCY_SAMPLE_MS * 1000000L };
+	double avg;
+	size_t len;
+
+	if (!cli_connect(c, false))
+		return EXIT_CONNECTION;
+	since = now_ms();
+	for (;;) {
+		start = now_ms();
+		if (!send_bytes(c, ping, sizeof(ping) - 1) || take_reply(c, &len) != EXIT_OK) {
+			cli_disconnect(c);
+			return EXIT_CONNECTION;
+		}
+		buf_consume(&c->in, len);
+		latency = now_ms() - start;
+		if (count++ == 0 || latency < min)
+			min = latency;
+		if (count == 1 || latency > max)
+			max = latency;
+		tot += latency;
+		avg = (double)tot / (double)count;
+		if (!c->plain) {
+			printf("\x1b[0G\x1b[2Kmin: %lld, max: %lld, avg: %.2f (%lld samples)", min,
+			    max, avg, count);
+		} else if (history) {
+			printf("%lld %lld %.2f %lld\n", min, max, avg, count);
+		} else if (now_ms() - since > plain_for) {
+			printf("%lld %lld %.2f %lld\n", min, max, avg, count);
+			fflush(stdout);
+			cli_disconnect(c);
+			return EXIT_OK;
+		}
+		if (history && now_ms() - since > range) {
+			printf(" -- %.2f seconds range\n", (double)(now_ms() - since) / 1000);
+			since = now_ms();
+			min = max = tot = count = 0;
+		}
+		/* Flushed at once, pipe or not: a script reads each line as it comes. */
+		fflush(stdout);
+		nanosleep(&pause, NULL);
+	}
+}
+
 static int
 parse_ms(const char *s, int *ms)
 {
@@ -757,7 +951,7 @@ int
 main(int argc, char *argv[])
 {
 	enum { OPT_CONNECT_TIMEOUT = 256, OPT_TIMEOUT, OPT_MAX_REPLY, OPT_RAW, OPT_NO_RAW,
-	    OPT_HELP };
+	    OPT_HELP, OPT_USER, OPT_NO_AUTH_WARNING, OPT_LATENCY, OPT_LATENCY_HISTORY };
 	static const struct option options[] = {
 		{ "host",		required_argument,	NULL, 'h' },
 		{ "port",		required_argument,	NULL, 'p' },
@@ -767,6 +961,11 @@ main(int argc, char *argv[])
 		{ "repeat",		required_argument,	NULL, 'r' },
 		{ "interval",		required_argument,	NULL, 'i' },
 		{ "stdin-arg",		no_argument,		NULL, 'x' },
+		{ "pass",		required_argument,	NULL, 'a' },
+		{ "user",		required_argument,	NULL, OPT_USER },
+		{ "no-auth-warning",	no_argument,		NULL, OPT_NO_AUTH_WARNING },
+		{ "latency",		no_argument,		NULL, OPT_LATENCY },
+		{ "latency-history",	no_argument,		NULL, OPT_LATENCY_HISTORY },
 		{ "raw",		no_argument,		NULL, OPT_RAW },
 		{ "no-raw",		no_argument,		NULL, OPT_NO_RAW },
 		{ "help",		no_argument,		NULL, OPT_HELP },
@@ -776,15 +975,17 @@ main(int argc, char *argv[])
 	struct cli c = { .host = "127.0.0.1", .port = "7070", .connect_timeout_ms = 5000,
 	    .fd = -1, .max_reply = CLI_REPLY_MAX, .repeat = 1,
 	    .plain = !isatty(STDOUT_FILENO) };
+	static struct uri uri;
+	const char *why;
 	int64_t v;
-	bool byte_pipe = false;
-	int ch, rc;
+	bool byte_pipe = false, auth_warning = true;
+	int ch, rc, latency = 0;
 
 	if (argc > 1 && strcmp(argv[1], "bench") == 0)
 		return bench_main(argc - 1, argv + 1);
 	/* '+' stops at the command, so its own arguments may start with '-'. */
 	for (;;) {
-		ch = getopt_long(argc, argv, "+h:p:r:i:xv", options, NULL);
+		ch = getopt_long(argc, argv, "+h:p:r:i:xva:u:3", options, NULL);
 		/* "pipe" may come before or after the options it takes. */
 		if (ch == -1 && !byte_pipe && optind < argc && strcmp(argv[optind], "pipe") == 0) {
 			byte_pipe = true;
@@ -842,6 +1043,39 @@ main(int argc, char *argv[])
 		case 'x':
 			c.last_from_stdin = true;
 			break;
+		case 'a':
+			c.pass = optarg;
+			break;
+		case OPT_USER:
+			c.user = optarg;
+			break;
+		case OPT_NO_AUTH_WARNING:
+			auth_warning = false;
+			break;
+		case 'u':
+			if (uri_parse(optarg, &uri, &why) == -1) {
+				fprintf(stderr, "tcpd-cli: -u: %s\n", why);
+				return EXIT_USAGE;
+			}
+			/* What the URI names; what it leaves out stays as it was. */
+			if (uri.host[0] != '\0')
+				c.host = uri.host;
+			if (uri.port[0] != '\0')
+				c.port = uri.port;
+			if (uri.has_user)
+				c.user = uri.user;
+			if (uri.has_pass)
+				c.pass = uri.pass;
+			if (uri.db != -1)
+				c.db = uri.db;
+			break;
+		case '3':
+			c.resp3 = true;
+			break;
+		case OPT_LATENCY:
+		case OPT_LATENCY_HISTORY:
+			latency = ch;
+			break;
 		case OPT_RAW:
 		case OPT_NO_RAW:
 			c.plain = ch == OPT_RAW;
@@ -862,12 +1096,26 @@ main(int argc, char *argv[])
 		    "stdin to the server\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (latency != 0 && (byte_pipe || optind < argc)) {
+		fprintf(stderr, "tcpd-cli: --latency and --latency-history take no command\n");
+		return EXIT_USAGE;
+	}
 	if ((c.last_from_stdin || c.repeat != 1) && (byte_pipe || optind == argc)) {
 		fprintf(stderr, "tcpd-cli: -r and -x go with a command: tcpd-cli -r 3 PING\n");
 		return EXIT_USAGE;
 	}
+	/* As redis-cli: the warning for a password typed, then the variable's when none was. */
+	if (c.pass != NULL && auth_warning)
+		fputs("Warning: Using a password with '-a' or '-u' option on the command line "
+		    "interface may not be safe.\n", stderr);
+	if (c.pass == NULL)
+		c.pass = getenv("REDISCLI_AUTH");
+	c.push_output = isatty(STDOUT_FILENO);
+	c.handshake = !byte_pipe;
 	buf_init(&c.in, c.max_reply);
-	if (byte_pipe)
+	if (latency != 0)
+		rc = run_latency(&c, latency == OPT_LATENCY_HISTORY);
+	else if (byte_pipe)
 		rc = run_byte_pipe(&c);
 	else if (optind < argc)
 		rc = run_command(&c, argc - optind, argv + optind);
