@@ -899,16 +899,19 @@ temp_dir_remove(const char *dir)
 }
 
 pid_t
-redis_server_start(uint16_t port)
+redis_server_start(uint16_t port, const char *const *extra)
 {
 	char p[8], log[128], in[8];
-	const char *const argv[] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
+	const char *argv[24] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
 	    "--save", "", "--appendonly", "no", NULL };
 	pid_t pid;
-	int i, fd;
+	int i, fd, n = 9;
 
 	if (system("command -v redis-server >/dev/null") != 0)
 		return 0;
+	while (extra != NULL && *extra != NULL && n < 23)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
 	snprintf(p, sizeof(p), "%u", port);
 	snprintf(log, sizeof(log), "%s/redis-%s.log", tcpd.dir, p);
 	pid = spawn_logged(argv, log);

@@ -154,10 +154,12 @@ void	die_with_test(pid_t test, int sig);
  */
 pid_t	spawn_logged(const char *const argv[], const char *log);
 /*
- * Debian's redis-server on 127.0.0.1:port, answering PING, killed if the
- * test dies (its log in tcpd.dir); 0 when it is not installed.
+ * Debian's redis-server on 127.0.0.1:port with the options in extra
+ * (NULL-ended, or NULL), answering (an error reply counts: a password may
+ * be due), killed if the test dies (its log in tcpd.dir); 0 when it is not
+ * installed.
  */
-pid_t	redis_server_start(uint16_t port);
+pid_t	redis_server_start(uint16_t port, const char *const *extra);
 /*
  * Starts argv with its stdin, stdout and stderr on pipes; our ends in
  * *to_child and *from_child. Returns its pid. It gets SIGTERM if the test

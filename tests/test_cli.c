@@ -100,41 +100,17 @@ Test(cli, replies_into_a_pipe_are_plain)
 	cr_assert_str_eq(out, "x\n");
 }
 
-/*
- * redis-server on port with the options in extra (NULL-ended, or NULL),
- * answering (an error reply counts: a password may be due), killed if the
- * test dies; 0 when it is not installed.
- */
+/* redis-server on the port written in p (tests/harness.h). */
 static pid_t
 redis_start_with(const char *p, const char *const *extra)
 {
-	const char *argv[24] = { "redis-server", "--port", p, "--bind", "127.0.0.1",
-	    "--save", "", "--appendonly", "no", NULL };
-	char log[128];
-	pid_t pid;
-	int i, n = 9;
-
-	if (system("command -v redis-server >/dev/null") != 0)
-		return 0;
-	while (extra != NULL && *extra != NULL && n < 23)
-		argv[n++] = *extra++;
-	argv[n] = NULL;
-	snprintf(log, sizeof(log), "%s/redis-%s.log", tcpd.dir, p);
-	pid = spawn_logged(argv, log);
-	for (i = 0; i < 500; i++) {
-		if (run_capture(CLI("-p", p, "ping"), out, sizeof(out)) != 2)
-			return pid;
-		poll(NULL, 0, 10);
-	}
-	kill(pid, SIGKILL);
-	cr_assert_fail("redis-server did not answer on port %s within 5 s", p);
-	return 0;
+	return redis_server_start((uint16_t)atoi(p), extra);
 }
 
 static pid_t
 redis_start(const char *p)
 {
-	return redis_start_with(p, NULL);
+	return redis_server_start((uint16_t)atoi(p), NULL);
 }
 
 Test(cli, talks_to_redis_server_too)
@@ -1757,4 +1733,33 @@ Test(cli, latency_on_a_terminal)
 	cr_assert_eq(strncmp(at, again, strlen(again)), 0, "%s", seen);
 	cr_assert(range >= 0.2 && range < 1.5, "%s", seen);
 	cr_assert_not_null(strstr(at, "(1 samples)"), "the count starts again: %s", seen);
+}
+
+/* Against tcpd itself: RESP3 with -3, a password with -a, as against redis-server. */
+Test(cli, resp3_and_a_password_against_tcpd, .init = NULL)
+{
+	char extra[256], auth[8];
+	uint16_t auth_port;
+
+	free_ports(&auth_port, 1);
+	snprintf(auth, sizeof(auth), "%u", auth_port);
+	snprintf(extra, sizeof(extra), "[listener.auth]\nbind = 127.0.0.1:%u\n"
+	    "service = command\nrequirepass = s3cret\n", auth_port);
+	tcpd_start(extra);
+	cr_assert_eq(run_capture(CLI("-3", "--no-raw", "-p", port_of(P_COMMAND), "CONFIG", "GET",
+	    "appendonly"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "1# \"appendonly\" => \"no\"\n");
+	cr_assert_eq(run_capture(CLI("-3", "-p", port_of(P_COMMAND), "CLIENT", "GETNAME"), out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "\n");
+	cr_assert_eq(run_capture(CLI("-a", "s3cret", "--no-auth-warning", "-p", auth, "PING"),
+	    out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	cr_assert_eq(run_capture(CLI("-3", "-u", "redis://default:s3cret@127.0.0.1", "-p", auth,
+	    "--no-auth-warning", "PING"), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	cr_assert_eq(run_capture(CLI("-a", "wrong", "--no-auth-warning", "-p", auth, "PING"), out,
+	    sizeof(out)), 1);
+	cr_assert_str_eq(out, "AUTH failed: WRONGPASS invalid username-password pair or user "
+	    "is disabled.\nNOAUTH Authentication required.\n\n");
 }

@@ -516,7 +516,7 @@ Test(command, reply_shapes_match_redis_server)
 	uint16_t port;
 
 	free_ports(&port, 1);
-	if (redis_server_start(port) == 0)
+	if (redis_server_start(port, NULL) == 0)
 		cr_skip_test("redis-server is not installed");
 	snprintf(script, sizeof(script), "%s/tests/clients/resp_shapes.py", source_root());
 	snprintf(tp, sizeof(tp), "%u", tcpd.port[P_COMMAND]);
