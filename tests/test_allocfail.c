@@ -11,12 +11,15 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -235,4 +238,151 @@ Test(allocfail, every_table_growth_fails_once_under_many_connections)
 	unsetenv("TCPD_FAIL_REALLOC");
 	cr_assert(!reached, "the walk did not end");
 	cr_log_info("walked %d reallocs", k - 2);
+}
+
+/* The processes still alive (not zombies) whose command line names conf, into pids. */
+static int
+tree_alive(const char *conf, pid_t *pids, int max)
+{
+	char path[64], args[1024], state[256];
+	struct dirent *e;
+	ssize_t len, off;
+	int n = 0, fd, pid;
+	DIR *d;
+
+	cr_assert_not_null(d = opendir("/proc"));
+	while ((e = readdir(d)) != NULL && n < max) {
+		if ((pid = atoi(e->d_name)) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		len = read(fd, args, sizeof(args) - 1);
+		close(fd);
+		for (off = 0; len > 0 && off < len; off += (ssize_t)strlen(args + off) + 1) {
+			args[len] = '\0';
+			if (strcmp(args + off, conf) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+				break;
+			len = read(fd, state, sizeof(state) - 1);
+			close(fd);
+			state[len > 0 ? len : 0] = '\0';
+			/* "pid (comm) S ...": a zombie has ended, its parent reaps it. */
+			if (strrchr(state, ')') == NULL || strrchr(state, ')')[2] != 'Z')
+				pids[n++] = (pid_t)pid;
+			break;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Every worker's exit, as its supervisor logged it: status 0 or 1, never a signal. */
+static void
+assert_workers_ended_cleanly(const char *log, int n)
+{
+	const char *at = log;
+
+	cr_assert_null(strstr(log, "was killed by signal"), "allocation %d:\n%s", n, log);
+	while ((at = strstr(at, "exited with status ")) != NULL) {
+		at += strlen("exited with status ");
+		cr_assert(*at == '0' || *at == '1', "allocation %d: a worker %.20s\n%s", n,
+		    at - strlen("exited with status "), log);
+	}
+}
+
+/* Until the log says how the reload went, at most 3 s; whether it did. */
+static bool
+await_reload_outcome(void)
+{
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		if (tcpd_log_count("configuration reloaded in all ") > 0 ||
+		    tcpd_log_count("reload failed") > 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * workers = 2: the supervisor parses the configuration, binds, forks two
+ * workers and hands each a reload's configuration over its channel; a
+ * worker that dies is restarted. "Every allocation" of that tree is every
+ * N of the count alloc_fail.c keeps per process and carries across fork():
+ * one run fails the supervisor's Nth allocation and each worker's (its
+ * supervisor's before the fork plus its own), and a worker forked after a
+ * failure (a restart) fails nothing. N walks until a run in which no
+ * process reached N. Each run: start, a PING on two connections (one per
+ * worker, most likely), a reload that reaches both workers, a PING, a stop.
+ * Whatever failed: each client gets its reply, an out-of-memory error or a
+ * close, never a hang; the reload's outcome is said; the supervisor exits
+ * with 0 or 1 within the harness's 10 s, every worker with 0 or 1 (none
+ * killed by a signal, none with a sanitizer's status), no sanitizer report
+ * from any process, and no worker outlives its supervisor by more than
+ * its drain.
+ */
+Test(allocfail, every_allocation_of_the_supervisor_and_its_workers_fails_once)
+{
+	const char *bin = getenv("TCPD_FAULTY_BIN");
+	char num[16], conf[sizeof(tcpd.conf)], *log;
+	int n, i, fd, fd2, rc, status, failed_at_start = 0, served = 0, alive = 0;
+	struct timespec t0, t1;
+	pid_t pids[8];
+	bool reached = true;
+
+	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (n = 1; reached && n <= WALK_MAX; n++) {
+		snprintf(num, sizeof(num), "%d", n);
+		setenv("TCPD_FAIL_ALLOC", num, 1);
+		if (!tcpd_try_start(bin, "workers = 2\nshutdown_timeout = 1", NULL, &status)) {
+			log = tcpd_log_text();
+			cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+			    "allocation %d: start-up ended with status %d\n%s", n, status, log);
+			cr_assert(strstr(log, "out of memory") != NULL ||
+			    strstr(log, "Cannot allocate memory") != NULL,
+			    "allocation %d: no reason given\n%s", n, log);
+			failed_at_start++;
+		} else {
+			fd = tcp_connect(tcpd.port[P_COMMAND]);
+			fd2 = tcp_connect(tcpd.port[P_COMMAND]);
+			exchange(fd, "PING\r\n", "+PONG\r\n", n);
+			exchange(fd2, "PING\r\n", "+PONG\r\n", n);
+			close(fd2);
+			kill(tcpd.pid, SIGHUP);
+			cr_assert(await_reload_outcome(), "allocation %d: a reload never ended\n%s",
+			    n, log = tcpd_log_text());
+			exchange(fd, "PING\r\n", "+PONG\r\n", n);
+			close(fd);
+			snprintf(conf, sizeof(conf), "%s", tcpd.conf);
+			rc = tcpd_stop();
+			log = tcpd_log_text();
+			cr_assert(rc == 0 || rc == 1, "allocation %d: exit status %d\n%s", n, rc,
+			    log);
+			/* A supervisor that gave up left its workers their drain (1 s). */
+			for (i = 0; i < 300 && (alive = tree_alive(conf, pids, 8)) > 0; i++)
+				usleep(10000);
+			cr_assert_eq(alive, 0, "allocation %d: pid %d outlived its supervisor\n%s",
+			    n, (int)pids[0], log);
+			served++;
+		}
+		cr_assert_null(strstr(log, "Sanitizer"), "allocation %d:\n%s", n, log);
+		cr_assert_null(strstr(log, "runtime error:"), "allocation %d:\n%s", n, log);
+		assert_workers_ended_cleanly(log, n);
+		/* A run in which no allocation failed: every N has been walked. */
+		reached = strstr(log, "alloc-fail: allocation ") != NULL;
+		free(log);
+		temp_dir_remove(tcpd.dir);
+	}
+	unsetenv("TCPD_FAIL_ALLOC");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_not(reached, "the walk did not end");
+	cr_assert_gt(served, 10, "too few runs reached serving");
+	cr_log_info("workers: walked %d allocations in %.1f s: %d ended start-up, %d served",
+	    n - 2, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+	    failed_at_start, served);
 }
