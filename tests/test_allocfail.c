@@ -129,14 +129,16 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 	bool reached;
 
 	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
-	free_ports(kind_port, KINDS);
-	snprintf(global, sizeof(global), "shutdown_timeout = 1\n[listener.flaky]\n"
-	    "bind = 127.0.0.1:%u\nservice = echo\nslice = 2\n[listener.proxied]\n"
-	    "bind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
-	    "proxy_trusted = 127.0.0.1\nmax_connections_per_ip = 1\n[listener.metrics]\nbind = 127.0.0.1:%u\n"
-	    "service = metrics\n[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n",
-	    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT]);
 	for (n = 1; n <= WALK_MAX; n++) {
+		/* Picked anew each run: the other walks run beside this one, picking theirs. */
+		free_ports(kind_port, KINDS);
+		snprintf(global, sizeof(global), "shutdown_timeout = 1\n[listener.flaky]\n"
+		    "bind = 127.0.0.1:%u\nservice = echo\nslice = 2\n[listener.proxied]\n"
+		    "bind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
+		    "proxy_trusted = 127.0.0.1\nmax_connections_per_ip = 1\n"
+		    "[listener.metrics]\nbind = 127.0.0.1:%u\nservice = metrics\n"
+		    "[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n",
+		    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT]);
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);
 		/* A drain that waits for a half-sent request ends after 1 s. */
