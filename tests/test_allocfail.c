@@ -82,9 +82,12 @@ port_taken(const char *log)
 
 /*
  * A listener of every kind: a fault profile (each connection's pacing made
- * as it opens), a PROXY header's phase, metrics, the agent.
+ * as it opens), a PROXY header's phase, metrics, the agent; and a second
+ * command listener, whose first client is the test's own (the harness's
+ * probe is the first command port's): what fails as it is admitted fails
+ * in front of a client that reads.
  */
-enum { FLAKY, PROXIED, METRICS, AGENT, KINDS };
+enum { FLAKY, PROXIED, METRICS, AGENT, SECOND, KINDS };
 static uint16_t kind_port[KINDS];
 
 static void
@@ -119,6 +122,9 @@ scenario(int n)
 	fd = tcp_connect(kind_port[AGENT]);
 	exchange(fd, "", "up ", n);
 	close(fd);
+	fd = tcp_connect(kind_port[SECOND]);
+	exchange(fd, "PING\r\n", "+PONG\r\n", n);
+	close(fd);
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
@@ -151,8 +157,10 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 		    "bind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
 		    "proxy_trusted = 127.0.0.1\nmax_connections_per_ip = 1\n"
 		    "[listener.metrics]\nbind = 127.0.0.1:%u\nservice = metrics\n"
-		    "[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n",
-		    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT]);
+		    "[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n"
+		    "[listener.second]\nbind = 127.0.0.1:%u\nservice = command\n",
+		    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT],
+		    kind_port[SECOND]);
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);
 		/* A drain that waits for a half-sent request ends after 1 s. */

@@ -101,9 +101,12 @@ reject(struct listen_socket *s, int fd, const struct net_addr *peer,
 		peer_log(LOG_LEVEL_WARNING, l, peer, "rejected", why, held);
 	/*
 	 * Best effort on a fresh socket: its send buffer is empty, so this fits.
-	 * Not to an untrusted would-be proxy: it is no client of ours.
+	 * Only over a limit, as the refusal says: not to an untrusted would-be
+	 * proxy (no client of ours), nor when memory ran out (just closed, as
+	 * behind a PROXY header).
 	 */
-	if (l->service->refusal != NULL && reason != REJECT_PROXY_UNTRUSTED &&
+	if (l->service->refusal != NULL && (reason == REJECT_MAX_CONNECTIONS ||
+	    reason == REJECT_PER_IP) &&
 	    write(fd, l->service->refusal, strlen(l->service->refusal)) == -1)
 		log_debug("listener %s: reject reply: %m", l->name);
 	close(fd);
