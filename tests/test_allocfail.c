@@ -322,6 +322,66 @@ assert_workers_ended_cleanly(const char *log, int n)
 	}
 }
 
+/* Where pid's "alloc-fail: ..." line is in log, or NULL. */
+static const char *
+failed_at(const char *log, pid_t pid)
+{
+	char tag[32];
+
+	snprintf(tag, sizeof(tag), "fails (pid %d)\n", (int)pid);
+	return strstr(log, tag);
+}
+
+/* Where the supervisor said worker k (pid) ended, or NULL. */
+static const char *
+ended_at(const char *log, int k, int pid)
+{
+	char tag[48];
+
+	snprintf(tag, sizeof(tag), "worker %d (pid %d) ", k, pid);
+	return strstr(log, tag);
+}
+
+/*
+ * Start-up is whole or nothing in every process: one whose allocation
+ * failed before it said it was up (the supervisor "starting N workers", a
+ * worker "tcpd ... ready") does not then say it, having gone on without
+ * what it could not make; it exits with the reason instead. A worker's
+ * lines name its index, not its pid: its ready line is the one of its
+ * index between its predecessor's end and its own, as the supervisor logs
+ * them (it forks a worker's successor only once it has reaped it).
+ */
+static void
+assert_startup_whole(const char *log, pid_t supervisor, int n)
+{
+	const char *fail, *at, *from, *to, *ready;
+	int k, pid, last[2] = { 0, 0 };
+	char tag[48];
+
+	if ((fail = failed_at(log, supervisor)) != NULL) {
+		at = strstr(log, "starting 2 workers");
+		cr_assert(at == NULL || at < fail, "allocation %d: the supervisor failed one "
+		    "and went on starting\n%s", n, log);
+	}
+	for (at = log; (at = strstr(at, " started (pid ")) != NULL; at++) {
+		for (from = at; from > log && from[-1] != ':'; from--)
+			continue;
+		if (sscanf(from, " worker %d", &k) != 1 || k < 0 || k > 1)
+			continue;
+		pid = atoi(at + strlen(" started (pid "));
+		from = last[k] != 0 ? ended_at(log, k, last[k]) : log;
+		last[k] = pid;
+		if ((fail = failed_at(log, pid)) == NULL || from == NULL)
+			continue;
+		to = ended_at(log, k, pid);
+		snprintf(tag, sizeof(tag), "worker %d: tcpd ", k);
+		ready = strstr(from, tag);
+		cr_assert(ready == NULL || (to != NULL && ready > to) || ready < fail,
+		    "allocation %d: worker %d (pid %d) failed one at start-up and went on\n%s",
+		    n, k, pid, log);
+	}
+}
+
 /* Until the log says how the reload went, at most 3 s; whether it did. */
 static bool
 await_reload_outcome(void)
@@ -360,7 +420,7 @@ Test(allocfail, every_allocation_of_the_supervisor_and_its_workers_fails_once)
 	char num[16], conf[sizeof(tcpd.conf)], *log;
 	int n, i, fd, fd2, rc, status, failed_at_start = 0, served = 0, alive = 0, retries = 0;
 	struct timespec t0, t1;
-	pid_t pids[8];
+	pid_t pids[8], supervisor;
 	bool reached = true;
 
 	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
@@ -394,8 +454,10 @@ Test(allocfail, every_allocation_of_the_supervisor_and_its_workers_fails_once)
 			exchange(fd, "PING\r\n", "+PONG\r\n", n);
 			close(fd);
 			snprintf(conf, sizeof(conf), "%s", tcpd.conf);
+			supervisor = tcpd.pid;
 			rc = tcpd_stop();
 			log = tcpd_log_text();
+			assert_startup_whole(log, supervisor, n);
 			cr_assert(rc == 0 || rc == 1, "allocation %d: exit status %d\n%s", n, rc,
 			    log);
 			/* A supervisor that gave up left its workers their drain (1 s). */
