@@ -93,9 +93,14 @@ static uint16_t kind_port[KINDS];
 static void
 scenario(int n)
 {
-	int fd = tcp_connect(tcpd.port[P_COMMAND]), echo, rc, i;
+	int fd, echo, rc, i;
 	char *log;
 
+	/* First, so that a wrong answer to its admission fails the walk early. */
+	fd = tcp_connect(kind_port[SECOND]);
+	exchange(fd, "PING\r\n", "+PONG\r\n", n);
+	close(fd);
+	fd = tcp_connect(tcpd.port[P_COMMAND]);
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
 	exchange(fd, "*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n", n);
 	/* A timed fault makes the connection's pacing; then replies go through it. */
@@ -121,9 +126,6 @@ scenario(int n)
 	close(fd);
 	fd = tcp_connect(kind_port[AGENT]);
 	exchange(fd, "", "up ", n);
-	close(fd);
-	fd = tcp_connect(kind_port[SECOND]);
-	exchange(fd, "PING\r\n", "+PONG\r\n", n);
 	close(fd);
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);
