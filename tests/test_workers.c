@@ -451,6 +451,66 @@ Test(workers_full, twenty_at_once_are_all_served)
 	}
 }
 
+/* Whether sig waits, sent to the process pid, per /proc/PID/status (ShdPnd). */
+static bool
+signal_pending(long pid, int sig)
+{
+	char path[64];
+	const char *at;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	at = strstr(slurp(path), "\nShdPnd:");
+	cr_assert_not_null(at);
+	return (strtoull(at + strlen("\nShdPnd:"), NULL, 16) >> (sig - 1) & 1) != 0;
+}
+
+/*
+ * The kick: worker 0 takes the connection that fills it while two more are
+ * queued, and leaves the line; no arrival will wake worker 1 for those two,
+ * so worker 0 sends it SIGUSR1 (SERVER_REWATCH_SIGNAL) to look again.
+ * Worker 1 is stopped meanwhile, so the signal waits where the test can
+ * see it, and nobody but worker 0 takes anything until then.
+ */
+Test(workers_full, a_worker_that_fills_with_clients_queued_kicks_the_others)
+{
+	long w0 = worker_pid(0), w1 = worker_pid(1);
+	int held[9], queued[3], i, w;
+	const char *reply;
+	bool kicked = false;
+	char in[7];
+
+	/* Once the worker that answered INFO has closed it. */
+	usleep(100000);
+	cr_assert_eq(kill((pid_t)w1, SIGSTOP), 0);
+	for (i = 0; i < 9; i++) {
+		held[i] = tcp_connect(tcpd.port[P_COMMAND]);
+		w = held_worker(held[i], &reply);
+		cr_assert_eq(w, 0, "connection %d: %s", i, reply);
+	}
+	/* Three arrive while neither runs: worker 0 then finds them all queued. */
+	cr_assert_eq(kill((pid_t)w0, SIGSTOP), 0);
+	for (i = 0; i < 3; i++) {
+		queued[i] = tcp_connect(tcpd.port[P_COMMAND]);
+		send_all(queued[i], "PING\r\n", 6);
+	}
+	cr_assert_eq(kill((pid_t)w0, SIGCONT), 0);
+	for (i = 0; i < 200 && !(kicked = signal_pending(w1, SIGUSR1)); i++)
+		usleep(10000);
+	kill((pid_t)w1, SIGCONT);
+	cr_assert(kicked, "worker 0 filled up with clients queued and did not kick worker 1: %s",
+	    tcpd_log_text());
+	/* Worker 0 answers the first; worker 1, woken, the other two. */
+	for (i = 0; i < 3; i++) {
+		cr_assert(readable_within(queued[i], 3000), "queued client %d never answered", i);
+		recv_exact(queued[i], in, 7);
+		assert_bytes(in, 7, "+PONG\r\n", 7);
+		close(queued[i]);
+	}
+	cr_assert_eq(tcpd_log_count("max_connections reached"), 0, "%s", tcpd_log_text());
+	for (i = 0; i < 9; i++)
+		close(held[i]);
+}
+
 /* A datagram socket standing in for systemd's, as $NOTIFY_SOCKET for what starts next. */
 static int
 notify_listen(char *path, size_t size)

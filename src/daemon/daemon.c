@@ -427,6 +427,12 @@ run(const char *path, struct config *cfg, const struct activation *act, int work
 			goto out;
 		}
 	}
+	/* The loop's first timer makes its heap: a start that cannot is no start. */
+	loop_timer_init(&d.status_timer, on_status_timer, &d);
+	if (loop_timer_start(d.loop, &d.status_timer, STATUS_EVERY_MS) == -1) {
+		log_error("cannot start the status timer: %m");
+		goto out;
+	}
 	if ((d.srv = server_new(d.loop, &d.cfg, act, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
@@ -440,8 +446,6 @@ run(const char *path, struct config *cfg, const struct activation *act, int work
 	stats.ready = true;
 	notify(&d, "READY=1");
 	send_status(&d);
-	loop_timer_init(&d.status_timer, on_status_timer, &d);
-	loop_timer_start(d.loop, &d.status_timer, STATUS_EVERY_MS);
 	daemon_watchdog_start(d.loop, &d.watchdog_timer);
 	if (loop_run(d.loop) == -1) {
 		log_error("event loop: %m");

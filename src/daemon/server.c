@@ -101,9 +101,12 @@ reject(struct listen_socket *s, int fd, const struct net_addr *peer,
 		peer_log(LOG_LEVEL_WARNING, l, peer, "rejected", why, held);
 	/*
 	 * Best effort on a fresh socket: its send buffer is empty, so this fits.
-	 * Not to an untrusted would-be proxy: it is no client of ours.
+	 * Only over a limit, as the refusal says: not to an untrusted would-be
+	 * proxy (no client of ours), nor when memory ran out (just closed, as
+	 * behind a PROXY header).
 	 */
-	if (l->service->refusal != NULL && reason != REJECT_PROXY_UNTRUSTED &&
+	if (l->service->refusal != NULL && (reason == REJECT_MAX_CONNECTIONS ||
+	    reason == REJECT_PER_IP) &&
 	    write(fd, l->service->refusal, strlen(l->service->refusal)) == -1)
 		log_debug("listener %s: reject reply: %m", l->name);
 	close(fd);
@@ -734,23 +737,26 @@ server_reconfigure(struct server *srv, const struct config *cfg, char *err,
 }
 
 /*
- * Turns a socket systemd passed (checked by sockets_take_passed()) into an
- * unowned listen socket; the first reconfigure gives it to the listener of
- * its name. False (fd closed) when it cannot be watched.
+ * Turns a socket systemd or the supervisor passed (checked by
+ * sockets_take_passed()) into an unowned listen socket; the first
+ * reconfigure gives it to the listener of its name. Returns 0, or -1 with
+ * a message in err and fd closed: the caller fails whole, since a listener
+ * that lost one of its passed sockets would serve the others and bind
+ * nothing in its place.
  */
-static bool
-adopt_socket(struct server *srv, int fd, const char *name)
+static int
+adopt_socket(struct server *srv, int fd, const char *name, char *err, size_t errlen)
 {
 	struct listen_socket *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL || net_local_addr(fd, &s->s_addr) == -1) {
-		log_error("the socket systemd passed as '%s' cannot be used: %m; closing it",
-		    name);
+		snprintf(err, errlen, "the socket passed as '%s' cannot be used: %s", name,
+		    strerror(errno));
 		goto bad;
 	}
 	if (loop_add_fd(srv->loop, fd, accept_mask(), on_accept, s) == -1) {
-		log_error("the socket systemd passed as '%s': epoll_ctl: %m; closing it",
-		    name);
+		snprintf(err, errlen, "the socket passed as '%s': epoll_ctl: %s", name,
+		    strerror(errno));
 		goto bad;
 	}
 	s->s_srv = srv;
@@ -759,11 +765,11 @@ adopt_socket(struct server *srv, int fd, const char *name)
 	net_addr_format(&s->s_addr, s->s_text, sizeof(s->s_text));
 	loop_timer_init(&s->s_resume, resume_accept, s);
 	srv->sockets[srv->nsockets++] = s;
-	return true;
+	return 0;
 bad:
 	free(s);
 	close(fd);
-	return false;
+	return -1;
 }
 
 void
@@ -797,20 +803,25 @@ server_new(struct loop *loop, const struct config *cfg,
 	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	conns_init(&srv->conns, loop);
 	loop_timer_init(&srv->shutdown_timer, NULL, srv);
-	for (i = 0; i < valid.n; i++)
-		adopt_socket(srv, valid.fds[i], valid.names[i]);
 	/* Without the reserve, running out of descriptors pauses accepting instead. */
 	if (srv->reserve_fd == -1)
 		log_warning("cannot open /dev/null for a reserve descriptor: %m");
-	if (server_reconfigure(srv, cfg, err, errlen) == -1) {
-		if (srv->reserve_fd != -1)
-			close(srv->reserve_fd);
-		close_sockets(srv);
-		free(srv);
-		return NULL;
-	}
+	for (i = 0; i < valid.n; i++)
+		if (adopt_socket(srv, valid.fds[i], valid.names[i], err, errlen) == -1) {
+			while (++i < valid.n)
+				close(valid.fds[i]);
+			goto fail;
+		}
+	if (server_reconfigure(srv, cfg, err, errlen) == -1)
+		goto fail;
 	loop_set_before_sleep(loop, before_sleep, srv);
 	return srv;
+fail:
+	if (srv->reserve_fd != -1)
+		close(srv->reserve_fd);
+	close_sockets(srv);
+	free(srv);
+	return NULL;
 bad:
 	for (i = 0; i < valid.n; i++)
 		close(valid.fds[i]);

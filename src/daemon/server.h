@@ -14,7 +14,8 @@ struct server;
 /*
  * Starts accepting on every listener in cfg. A listener named by sockets in
  * act (systemd socket activation) serves those and binds nothing itself;
- * passed sockets that match no listener are closed with an error logged.
+ * passed sockets that match no listener are closed with an error logged;
+ * one that cannot be watched (out of memory) fails the start.
  * Other listeners bind their addresses. The server copies what it needs:
  * cfg may be freed afterwards. An address marked optional ("-ADDR:PORT")
  * that the host lacks is skipped with a warning; any other failure returns

@@ -546,11 +546,15 @@ supervisor_run(const char *path, struct config *cfg, const struct activation *ac
 	}
 	for (i = 0; i < n; i++)
 		loop_timer_init(&sup.workers[i].restart, on_restart, &sup.workers[i]);
+	/* The loop's first timer makes its heap: a start that cannot is no start. */
+	loop_timer_init(&sup.status_timer, on_status_timer, &sup);
+	if (loop_timer_start(sup.loop, &sup.status_timer, STATUS_EVERY_MS) == -1) {
+		log_error("cannot start the status timer: %m");
+		goto out;
+	}
 	log_notice("starting %u workers", n);
 	for (i = 0; i < n; i++)
 		start_worker(&sup.workers[i]);
-	loop_timer_init(&sup.status_timer, on_status_timer, &sup);
-	loop_timer_start(sup.loop, &sup.status_timer, STATUS_EVERY_MS);
 	daemon_watchdog_start(sup.loop, &sup.watchdog_timer);
 	if (loop_run(sup.loop) == -1) {
 		log_error("event loop: %m");
