@@ -500,6 +500,13 @@ Test(command, faults_under_one_word, .init = NULL)
 	EXCHANGE(fd, "FAULT\r\n", "-ERR wrong number of arguments for 'fault' command\r\n");
 	EXCHANGE(fd, "FAULT SLEEP\r\n", "-ERR syntax: FAULT SLEEP ms\r\n");
 	EXCHANGE(fd, "RESET\r\nPING\r\n", "+RESET\r\n+PONG\r\n");
+	/* COMMAND shows FAULT here, its subcommands from the faults' table. */
+	EXCHANGE(fd, "COMMAND COUNT\r\n", ":16\r\n");
+	send_all(fd, "COMMAND INFO fault\r\n", 20);
+	n = recv(fd, in, sizeof(in) - 1, 0);
+	cr_assert_gt(n, 0);
+	in[n] = '\0';
+	cr_assert_not_null(strstr(in, "$11\r\nfault|delay\r\n:-3\r\n"), "%s", in);
 	/* HELP lists them where the listener lets this client use them. */
 	send_all(fd, "HELP\r\nQUIT\r\n", 12);
 	n = (ssize_t)recv_all(fd, in, sizeof(in) - 1);

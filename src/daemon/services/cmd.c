@@ -612,7 +612,7 @@ command_docs(const struct command *cmd, struct buf *out, enum resp_proto proto)
 {
 	char name[64];
 	const struct command *sub;
-	const char *complexity = cmd->fn != NULL ? "O(1)" : "Depends on subcommand.";
+	const char *complexity = cmd->subcommands == NULL ? "O(1)" : "Depends on subcommand.";
 	size_t n = 0;
 
 	for (sub = cmd->subcommands; sub != NULL && sub->name != NULL; sub++)
@@ -655,8 +655,59 @@ find_in(const struct command *table, size_t first, size_t n, const struct resp_a
 }
 
 /*
+ * FAULT as COMMAND shows it where the listener lets the client use faults:
+ * a container whose subcommands are the faults' table (faults/faults.c),
+ * made from it once.
+ */
+static const struct command *
+fault_entry(void)
+{
+	static struct command subs[STATS_MAX_FAULTS + 3], fault = { "fault", 5, 2, RESP_MAX_ARGS,
+	    0, "tcpd", "tcpd: faults on this connection (where the listener allows them)",
+	    "tcpd 0.1.0", no_args, NULL, subs };
+	static const struct { const char *name, *summary; unsigned max; } own[] = {
+		{ "list", "What is armed on this connection", 2 },
+		{ "clear", "Disarm every fault on this connection", 2 },
+	};
+	const struct fault *f;
+	size_t i, n = 0;
+
+	if (subs[0].name != NULL)
+		return &fault;
+	for (i = 0; (f = faults_entry(i)) != NULL; i++)
+		subs[n++] = (struct command){ f->name, strlen(f->name), f->min_argc + 1,
+		    f->max_argc + 1, 0, "tcpd", f->usage, "tcpd 0.1.0", no_args, NULL, NULL };
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		subs[n++] = (struct command){ own[i].name, strlen(own[i].name), 2, own[i].max, 0,
+		    "tcpd", own[i].summary, "tcpd 0.1.0", no_args, NULL, NULL };
+	return &fault;
+}
+
+/* The k-th command COMMAND shows this client (0-based), NULL past the last. */
+static const struct command *
+shown(const struct cmd_client *client, size_t k)
+{
+	if (k + 1 < NCOMMANDS)
+		return &commands[k + 1];
+	return k + 1 == NCOMMANDS && client->faults ? fault_entry() : NULL;
+}
+
+/* The command called name that COMMAND shows this client, or NULL. */
+static const struct command *
+shown_named(const struct cmd_client *client, const struct resp_arg *name)
+{
+	const struct command *cmd;
+	size_t k;
+
+	for (k = 0; (cmd = shown(client, k)) != NULL; k++)
+		if (cmd->len == name->len && strncasecmp(cmd->name, name->ptr, name->len) == 0)
+			return cmd;
+	return NULL;
+}
+
+/*
  * COMMAND, COMMAND COUNT | LIST | INFO [name ...] | DOCS [name ...]: from
- * the one table. The fault commands are not Redis's and FAULT is not in it.
+ * the one table, and FAULT where the listener lets this client use faults.
  */
 static enum cmd_result
 cmd_command(const struct cmd_client *client, const struct resp_request *req,
@@ -664,38 +715,41 @@ cmd_command(const struct cmd_client *client, const struct resp_request *req,
 {
 	enum resp_proto proto = client->session->proto;
 	const char *sub = req->argc > 1 ? req->argv[1].ptr : "info";
-	bool all = req->argc <= 2;
-	size_t i, k, found, n = all ? NCOMMANDS - 1 : req->argc - 2;
+	const struct command *cmd;
+	size_t k, count, found, n;
 
+	for (count = 0; shown(client, count) != NULL; count++)
+		continue;
+	n = req->argc <= 2 ? count : req->argc - 2;
 	switch (tolower((unsigned char)sub[0])) {
 	case 'c':	/* COUNT */
-		resp_add_int(out, (int64_t)NCOMMANDS - 1);
+		resp_add_int(out, (int64_t)count);
 		return CMD_CONTINUE;
 	case 'l':	/* LIST */
-		resp_add_array(out, NCOMMANDS - 1);
-		for (i = 1; i < NCOMMANDS; i++)
-			resp_add_bulk(out, commands[i].name, commands[i].len);
+		resp_add_array(out, count);
+		for (k = 0; k < count; k++)
+			resp_add_bulk(out, shown(client, k)->name, shown(client, k)->len);
 		return CMD_CONTINUE;
 	case 'd':	/* DOCS: an unknown name is left out, as Redis does */
 		for (k = 0, found = 0; k < n; k++)
-			found += all || find_in(commands, 1, NCOMMANDS, &req->argv[k + 2]) < NCOMMANDS;
+			found += req->argc <= 2 || shown_named(client, &req->argv[k + 2]) != NULL;
 		resp_add_map(out, found, proto);
 		for (k = 0; k < n; k++) {
-			i = all ? k + 1 : find_in(commands, 1, NCOMMANDS, &req->argv[k + 2]);
-			if (i == NCOMMANDS)
+			cmd = req->argc <= 2 ? shown(client, k) : shown_named(client, &req->argv[k + 2]);
+			if (cmd == NULL)
 				continue;
-			resp_add_bulk(out, commands[i].name, commands[i].len);
-			command_docs(&commands[i], out, proto);
+			resp_add_bulk(out, cmd->name, cmd->len);
+			command_docs(cmd, out, proto);
 		}
 		return CMD_CONTINUE;
 	default:	/* INFO, or COMMAND alone: every command's */
 		resp_add_array(out, n);
 		for (k = 0; k < n; k++) {
-			i = all ? k + 1 : find_in(commands, 1, NCOMMANDS, &req->argv[k + 2]);
-			if (i == NCOMMANDS)
+			cmd = req->argc <= 2 ? shown(client, k) : shown_named(client, &req->argv[k + 2]);
+			if (cmd == NULL)
 				resp_add_null(out, proto);
 			else
-				command_info(NULL, &commands[i], out, proto);
+				command_info(NULL, cmd, out, proto);
 		}
 		return CMD_CONTINUE;
 	}
