@@ -445,25 +445,19 @@ Test(command, client_subcommands)
 	EXCHANGE(fd, "CLIENT REPLY SKIP\r\nPING a\r\nPING b\r\n", "$1\r\nb\r\n");
 	/* KILL by id from the other connection: :1, and this one is closed. */
 	snprintf(req, sizeof(req), "CLIENT KILL ID %llu\r\n", id);
-	send_all(other, req, strlen(req));
-	recv_exact(other, in, 4);
-	assert_bytes(in, 4, ":1\r\n", 4);
+	exchange(other, req, strlen(req), ":1\r\n", 4);
 	cr_assert(recv_eof(fd));
 	close(fd);
 	/* Not itself, unless SKIPME no says so. */
 	snprintf(req, sizeof(req), "CLIENT KILL ID %llu\r\nPING\r\n", other_id);
-	send_all(other, req, strlen(req));
-	recv_exact(other, in, 11);
-	assert_bytes(in, 11, ":0\r\n+PONG\r\n", 11);
+	exchange(other, req, strlen(req), ":0\r\n+PONG\r\n", 11);
 	EXCHANGE(other, "CLIENT KILL 1.2.3.4:5\r\n", "-ERR No such client\r\n");
 	EXCHANGE(other, "CLIENT KILL ADDR 1.2.3.4:5 SKIPME no\r\n", ":0\r\n");
 	EXCHANGE(other, "CLIENT KILL ID x\r\n", "-ERR syntax error\r\n");
 	EXCHANGE(other, "CLIENT FOO\r\n", "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n");
 	/* Itself, with SKIPME no: the reply first, then the close. */
 	snprintf(req, sizeof(req), "CLIENT KILL ID %llu SKIPME no\r\n", other_id);
-	send_all(other, req, strlen(req));
-	recv_exact(other, in, 4);
-	assert_bytes(in, 4, ":1\r\n", 4);
+	exchange(other, req, strlen(req), ":1\r\n", 4);
 	cr_assert(recv_eof(other));
 	close(other);
 }

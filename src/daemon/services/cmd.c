@@ -296,6 +296,18 @@ cmd_info(const struct cmd_client *client, const struct resp_request *req,
 	return CMD_CONTINUE;
 }
 
+/* name in capitals, as Redis's errors and help write it, cut to fit dst. */
+static const char *
+capitals(char *dst, size_t size, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < size - 1; i++)
+		dst[i] = (char)toupper((unsigned char)name[i]);
+	dst[i] = '\0';
+	return dst;
+}
+
 /* Text written at *pos of dst (size bytes), cut at its end. */
 static void
 put(char *dst, size_t size, size_t *pos, const char *text)
@@ -348,17 +360,15 @@ usage_of(const struct cmd_arg *args, bool oneof, char *dst, size_t size, size_t 
 static void
 help_line(const struct command *container, const struct command *cmd, struct buf *out)
 {
-	char line[256];
-	size_t pos = 0, i;
+	char line[256], upper[32];
+	size_t pos = 0;
 
 	line[0] = '\0';
 	if (container != NULL) {
-		put(line, sizeof(line), &pos, container->name);
+		put(line, sizeof(line), &pos, capitals(upper, sizeof(upper), container->name));
 		put(line, sizeof(line), &pos, " ");
 	}
-	put(line, sizeof(line), &pos, cmd->name);
-	for (i = 0; i < pos; i++)
-		line[i] = (char)toupper((unsigned char)line[i]);
+	put(line, sizeof(line), &pos, capitals(upper, sizeof(upper), cmd->name));
 	if (cmd->args[0].name != NULL) {
 		put(line, sizeof(line), &pos, " ");
 		usage_of(cmd->args, false, line, sizeof(line), &pos);
@@ -378,25 +388,19 @@ cmd_container_help(const struct cmd_client *client, const struct resp_request *r
 {
 	const struct command *cmd = &commands[client->session->last], *sub;
 	char line[256], upper[32];
-	size_t n = 1, pos, i;
+	size_t n = 1, pos;
 
 	(void)req;
 	for (sub = cmd->subcommands; sub->name != NULL; sub++)
 		n += 2;
-	for (i = 0; cmd->name[i] != '\0' && i < sizeof(upper) - 1; i++)
-		upper[i] = (char)toupper((unsigned char)cmd->name[i]);
-	upper[i] = '\0';
 	resp_add_array(out, n);
 	snprintf(line, sizeof(line), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands "
-	    "are:", upper);
+	    "are:", capitals(upper, sizeof(upper), cmd->name));
 	resp_add_simple(out, line);
 	for (sub = cmd->subcommands; sub->name != NULL; sub++) {
 		pos = 0;
 		line[0] = '\0';
-		for (i = 0; sub->name[i] != '\0' && i < sizeof(upper) - 1; i++)
-			upper[i] = (char)toupper((unsigned char)sub->name[i]);
-		upper[i] = '\0';
-		put(line, sizeof(line), &pos, upper);
+		put(line, sizeof(line), &pos, capitals(upper, sizeof(upper), sub->name));
 		if (sub->args[0].name != NULL) {
 			put(line, sizeof(line), &pos, " ");
 			usage_of(sub->args, false, line, sizeof(line), &pos);
@@ -796,13 +800,9 @@ subcommand(const struct command *cmd, const struct resp_arg *name, struct buf *o
 		continue;
 	if ((i = find_in(cmd->subcommands, 0, n, name)) < n)
 		return &cmd->subcommands[i];
-
-	for (i = 0; cmd->name[i] != '\0' && i < sizeof(upper) - 1; i++)
-		upper[i] = (char)toupper((unsigned char)cmd->name[i]);
-	upper[i] = '\0';
 	resp_add_error(out, "ERR unknown subcommand '%.*s'. Try %s HELP.",
 	    (int)(name->len < CMD_NAME_IN_ERROR_MAX ? name->len : CMD_NAME_IN_ERROR_MAX),
-	    name->ptr, upper);
+	    name->ptr, capitals(upper, sizeof(upper), cmd->name));
 	return NULL;
 }
 
