@@ -888,27 +888,30 @@ run_preamble(struct conn *c, const char *data, size_t len)
 {
 	struct preamble_outcome o;
 	enum preamble_status status;
-	struct net_addr addr;
+	struct net_addr balancer;
 	size_t used;
 
 	status = preamble_feed(c->c_preamble, c->c_listener, c->c_key, data, len, &used, &o);
 	if (status == PREAMBLE_MORE)
 		return used;
+	/* From now on the peer is the client the header names, its key the one counted. */
+	if (o.named) {
+		peer_addr(c, &balancer);
+		set_peer(c, &o.client);
+	}
+	/* Counted by the admission: given back at the close, whatever fails next. */
+	if (status == PREAMBLE_ADMITTED)
+		c->c_flags |= CONN_COUNTED;
 	if (o.named) {
 		/* Only a proxied connection pays for the balancer's address. */
 		if ((c->c_proxied = malloc(sizeof(*c->c_proxied))) == NULL) {
 			close_errno(c, "PROXY header");
 			return len;
 		}
-		peer_addr(c, &addr);
-		net_addr_format(&addr, c->c_proxied->balancer, sizeof(c->c_proxied->balancer));
+		net_addr_format(&balancer, c->c_proxied->balancer,
+		    sizeof(c->c_proxied->balancer));
 		net_addr_format(&o.local, c->c_proxied->local, sizeof(c->c_proxied->local));
-		/* Not counted yet: the key is the client's from now on. */
-		set_peer(c, &o.client);
 	}
-	/* Counted by the admission, under the client's key: given back at the close. */
-	if (status == PREAMBLE_ADMITTED)
-		c->c_flags |= CONN_COUNTED;
 	if (o.unique_id_len > 0 || (o.authority != NULL && o.authority[0] != '\0'))
 		conn_log(c, LOG_LEVEL_DEBUG, "PROXY v%u header: unique_id %zu bytes, "
 		    "authority '%s'", o.version, o.unique_id_len, o.authority);
