@@ -13,7 +13,7 @@ seconds=${1:-25}
 ninja -C build-fuzz
 
 status=0
-for t in resp inline config addr reply args http proxy pace; do
+for t in resp inline config addr reply args http proxy pace uri; do
 	mkdir -p "build-fuzz/corpus-$t"
 	if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    "build-fuzz/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
