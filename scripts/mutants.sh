@@ -20,6 +20,9 @@ pristine="$root/$build/pristine"
 rm -rf "$pristine" "$build"/result*
 mkdir -p "$pristine"
 git ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$pristine")
+# The npm packages tests/test_clients.c runs are not in git: the trees use this one's.
+[ ! -d tests/clients/node_modules ] ||
+	ln -s "$root/tests/clients/node_modules" "$pristine/tests/clients/node_modules"
 w=1
 while [ "$w" -le "$jobs" ]; do
 	rm -rf "$build/tree$w"

@@ -406,7 +406,9 @@ cmd_container_help(const struct cmd_client *client, const struct resp_request *r
 			usage_of(sub->args, false, line, sizeof(line), &pos);
 		}
 		resp_add_simple(out, line);
-		snprintf(line, sizeof(line), "    %s.", sub->summary);
+		/* Redis's help ends each line with a period; a summary may have its own. */
+		snprintf(line, sizeof(line), "    %s%s", sub->summary,
+		    sub->summary[strlen(sub->summary) - 1] == '.' ? "" : ".");
 		resp_add_simple(out, line);
 	}
 	return CMD_CONTINUE;
