@@ -24,8 +24,10 @@ quick = "--quick" in args
 server_cpu = args[args.index("--server-cpu") + 1] if "--server-cpu" in args else None
 client_cpu = args[args.index("--client-cpu") + 1] if "--client-cpu" in args else None
 
-delayed_conns, delay_secs = (100, 1) if quick else (1000, 5)
-rate_secs = 1 if quick else 10
+delayed_conns, delay_secs = (100, 0.3) if quick else (1000, 5)
+rate_secs = 0.3 if quick else 10
+# How long the held connections settle, and the window tcpd's CPU is read over.
+settle_secs, cpu_secs = (0.2, 0.3) if quick else (1, 3)
 held_conns = 300 if quick else 10000
 ping_n = 2000 if quick else 50000
 rate = 1000000
@@ -140,9 +142,9 @@ try:
         s = socket.create_connection(("127.0.0.1", cmd))
         s.sendall(b"DELAY 60000\r\nPING\r\n")
         held.append(s)
-    time.sleep(1)
+    time.sleep(settle_secs)
     cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
-    time.sleep(1 if quick else 3)
+    time.sleep(cpu_secs)
     cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
     rows.append((f"tcpd's CPU while {held_conns} connections wait on DELAY 60000",
                  f"{100 * cpu:.2f} % of a core"))
@@ -157,7 +159,7 @@ try:
             held[i].close()
             held[i] = socket.create_connection(("127.0.0.1", cmd))
             held[i].sendall(request)
-        time.sleep(1)
+        time.sleep(settle_secs)
 
     replace(2, b"STALL\r\nPING\r\n")
     busy = p99()

@@ -6,7 +6,11 @@
 # A test is named as meson names it, or NAME:FILTER for only the Criterion
 # tests that match FILTER. MUTANT_JOBS (default 2) scratch trees take the
 # mutants in turn, each with its own build: most of a mutant's time is its
-# rebuild and the tests' waiting, so two share two cores well.
+# rebuild and the tests' waiting, so two share two cores well. A worker takes
+# the next mutant no other has taken, so one slow mutant holds up no queue.
+# The tests run as meson would run them (command, environment, timeout), from
+# scripts written once per build: a meson test call costs more CPU than most
+# of the tests it runs.
 # usage: scripts/mutants.sh [GREP_PATTERN]  (only the mutants whose line matches)
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,8 +21,8 @@ jobs=${MUTANT_JOBS:-2}
 # What every mutant is made from: the tree as committed when the run began.
 pristine="$root/$build/pristine"
 
-rm -rf "$pristine" "$build"/result*
-mkdir -p "$pristine"
+rm -rf "$pristine" "$build"/result* "$build/claim"
+mkdir -p "$pristine" "$build/claim"
 git ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$pristine")
 # The npm packages tests/test_clients.c runs are not in git: the trees use this one's.
 [ ! -d tests/clients/node_modules ] ||
@@ -31,20 +35,39 @@ while [ "$w" -le "$jobs" ]; do
 	    -Dtests=enabled >/dev/null
 	w=$((w + 1))
 done
+# out/mutant-tests/NAME [ARGS]: runs test NAME as meson test would, ARGS
+# appended, with its timeout; stdin closed, so no test reads this script's.
+write_runners() {
+	meson introspect "$1" --tests | python3 -c '
+import json, os, shlex, sys
+out = os.path.abspath(sys.argv[1])
+os.makedirs(os.path.join(out, "mutant-tests"), exist_ok=True)
+for t in json.load(sys.stdin):
+    env = " ".join(shlex.quote(k + "=" + v) for k, v in t["env"].items())
+    limit = "timeout %d " % t["timeout"] if t["timeout"] and t["timeout"] > 0 else ""
+    with open(os.path.join(out, "mutant-tests", t["name"]), "w") as f:
+        f.write("cd %s && MALLOC_PERTURB_=$(($$ %% 255 + 1)) exec env %s %s%s \"$@\" </dev/null\n" %
+                (shlex.quote(t["workdir"] or out), env, limit, shlex.join(t["cmd"])))
+' "$1"
+}
 w=1
 while [ "$w" -le "$jobs" ]; do
 	ninja -C "$build/out$w" >/dev/null &
+	write_runners "$build/out$w"
 	w=$((w + 1))
 done
 wait
 
-# The binaries a list of tests runs: the daemons and each test's own.
+# The binaries a list of tests runs: the daemons and each test's own
+# (tcpd-faulty for allocfail only, epoll-min for bench only).
 targets_of() {
-	t="tcpd tcpd-cli tests/tcpd-faulty epoll-min"
+	t="tcpd tcpd-cli"
 	for name in $1; do
 		name=${name%%:*}
 		case $name in
 		corpus_*) t="$t tests/$name" ;;
+		allocfail) t="$t tests/tcpd-faulty tests/test_$name" ;;
+		bench) t="$t epoll-min tests/test_$name" ;;
 		# A test that is a script (docs, layers) has no executable of its own.
 		*) [ ! -f "tests/test_$name.c" ] || t="$t tests/test_$name" ;;
 		esac
@@ -64,15 +87,16 @@ fail_fast() {
 survives() {
 	for t in $2; do
 		case $t in
-		*:*) meson test -C "$1" --no-rebuild "${t%%:*}" \
-			--test-args="--fail-fast --filter=${t#*:}" >/dev/null 2>&1 || return 1 ;;
-		*) meson test -C "$1" --no-rebuild "$t" \
-			--test-args="$(fail_fast "$t")" >/dev/null 2>&1 || return 1 ;;
+		*:*) sh "$1/mutant-tests/${t%%:*}" --fail-fast "--filter=${t#*:}" \
+			>/dev/null 2>&1 || return 1 ;;
+		# shellcheck disable=SC2046
+		*) sh "$1/mutant-tests/$t" $(fail_fast "$t") >/dev/null 2>&1 || return 1 ;;
 		esac
 	done
 }
 
-# Worker $1 of $jobs takes mutants $1, $1 + jobs, ...: one line of result each.
+# Worker $1 takes each mutant no worker has taken yet (mkdir is the claim):
+# one line of result each.
 run_worker() {
 	tree="$root/$build/tree$1"
 	out="$build/out$1"
@@ -84,7 +108,7 @@ run_worker() {
 			continue
 		fi
 		n=$((n + 1))
-		[ $(((n - 1) % jobs + 1)) -eq "$1" ] || continue
+		mkdir "$build/claim/$n" 2>/dev/null || continue
 		sed -e "$expr" "$pristine/$file" >"$tree/$file"
 		changed=$(diff "$pristine/$file" "$tree/$file" | grep -c '^<' || true)
 		if [ "$changed" -ne 1 ]; then

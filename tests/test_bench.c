@@ -145,7 +145,7 @@ Test(bench_script, quick_run_writes_every_table)
 	cr_assert_not_null(strstr(text, "\n### Timed faults: accuracy, and the cost to others\n"),
 	    "%s", text);
 	cr_assert_not_null(strstr(text, "\n| DELAY 100 on 100 connections, "), "%s", text);
-	cr_assert_not_null(strstr(text, "\n| rate = 1000000 over 1 s: bytes against rate × time | "),
+	cr_assert_not_null(strstr(text, "\n| rate = 1000000 over 0.3 s: bytes against rate × time | "),
 	    "%s", text);
 	cr_assert_not_null(strstr(text, "\n| tcpd's CPU while 300 connections wait on DELAY 60000 | "),
 	    "%s", text);
