@@ -820,22 +820,19 @@ Test(hostile, a_client_that_only_downloads_is_not_idle)
 	cr_assert_eq(tcpd_stop(), 0);
 }
 
-Test(hostile, a_bulk_reader_does_not_starve_a_ping_client)
+/*
+ * A chargen client with room for 256 MiB that reads as fast as it can
+ * for 2 s, and the worst PING another client waits meanwhile: without a
+ * write budget per turn, tcpd would fill that room in one go (hundreds of
+ * ms) while every other client waits.
+ */
+static double
+worst_ping_behind_a_bulk_reader(void)
 {
 	int big = 256 << 20, fd, cmd;
 	double t0, t, worst = 0;
 	pid_t reader;
 
-	tcpd_start(NULL);
-	/*
-	 * A chargen client with room for 256 MiB that reads as fast as it can:
-	 * without a write budget per turn, tcpd would fill that room in one
-	 * go (hundreds of ms) while every other client waits.
-	 */
-	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) == -1)
-		cr_skip_test("SO_RCVBUFFORCE needs CAP_NET_ADMIN: %s", strerror(errno));
-	close(fd);
 	if ((reader = fork()) == 0) {
 		static char chunk[1 << 20];
 		struct sockaddr_in sin = { .sin_family = AF_INET,
@@ -863,7 +860,25 @@ Test(hostile, a_bulk_reader_does_not_starve_a_ping_client)
 	}
 	close(cmd);
 	cr_assert_eq(waitpid(reader, NULL, 0), reader);
-	cr_assert_lt(worst, 0.15, "a PING waited %.0f ms behind a bulk reader", worst * 1000);
+	return worst;
+}
+
+/* Three rounds: a starving turn shows in one of them however the reader keeps up. */
+Test(hostile, a_bulk_reader_does_not_starve_a_ping_client)
+{
+	int big = 256 << 20, fd, round;
+	double worst;
+
+	tcpd_start(NULL);
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) == -1)
+		cr_skip_test("SO_RCVBUFFORCE needs CAP_NET_ADMIN: %s", strerror(errno));
+	close(fd);
+	for (round = 0; round < 3; round++) {
+		worst = worst_ping_behind_a_bulk_reader();
+		cr_assert_lt(worst, 0.15, "round %d: a PING waited %.0f ms behind a bulk reader",
+		    round, worst * 1000);
+	}
 	ping_ok();
 	cr_assert_eq(tcpd_stop(), 0);
 }
