@@ -6,11 +6,13 @@
  * backpressure each way, and the listener's faults on either direction.
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,47 @@ Test(proxy_service, half_close_reaches_the_server)
 	assert_bytes(in, 14, "pong after EOF", 14);
 	close(fd);
 	close(lfd);
+}
+
+/*
+ * The same with an answer larger than the buffers on the way, the client
+ * late to read it: queued in tcpd after the client's FIN, it still arrives
+ * whole before the EOF.
+ */
+Test(proxy_service, half_close_then_a_long_answer)
+{
+	size_t n = 32 << 20, got;
+	char *data = random_bytes(n), *back = malloc(n + 1), upstream[32], in[4];
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd;
+	ssize_t w;
+	pid_t pid;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "get", 3);
+	shutdown(fd, SHUT_WR);
+	recv_exact(sfd, in, 3);
+	cr_assert(recv_eof(sfd), "the client's FIN did not reach the server");
+	if ((pid = test_fork(SIGKILL)) == 0) {
+		/* No assertion here: a failure is the parent's to report. */
+		for (got = 0; got < n; got += (size_t)w)
+			if ((w = send(sfd, data + got, n - got, MSG_NOSIGNAL)) <= 0)
+				_exit(1);
+		close(sfd);
+		_exit(0);
+	}
+	close(sfd);
+	usleep(200 * 1000);	/* the answer backs up in tcpd meanwhile */
+	got = recv_all(fd, back, n + 1);
+	cr_assert_eq(got, n, "got %zu of %zu bytes", got, n);
+	cr_assert(memcmp(data, back, n) == 0, "the answer came changed");
+	waitpid(pid, NULL, 0);
+	close(fd);
+	close(lfd);
+	free(data);
+	free(back);
 }
 
 Test(proxy_service, an_upstream_reset_resets_the_client)
