@@ -267,22 +267,30 @@ Test(proxy_service, a_client_reset_resets_the_upstream)
 /* Nothing listens upstream: the client gets an RST at once, the log and INFO say why. */
 Test(proxy_service, a_refused_upstream_is_an_rst)
 {
-	uint16_t free_port;
-	char upstream[32], why[96];
+	uint16_t ports[2];
+	char upstream[32], why[96], keys[128];
 	double t0;
 	int fd;
 
-	free_ports(&free_port, 1);
-	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", free_port);
-	fd = tcp_connect(start_proxy(upstream, NULL));
+	free_ports(ports, 2);
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", ports[0]);
+	/* A metrics listener beside it, for /metrics. */
+	snprintf(keys, sizeof(keys), "[listener.m]\nbind = 127.0.0.1:%u\nservice = metrics\n",
+	    ports[1]);
+	fd = tcp_connect(start_proxy(upstream, keys));
 	t0 = now_ms();
 	assert_reset(fd);
 	cr_assert_lt(now_ms() - t0, 1000, "the RST took %.0f ms", now_ms() - t0);
 	close(fd);
-	snprintf(why, sizeof(why), "upstream 127.0.0.1:%u: Connection refused", free_port);
+	snprintf(why, sizeof(why), "upstream 127.0.0.1:%u: Connection refused", ports[0]);
 	cr_assert_gt(tcpd_log_count(why), 0, "%s", tcpd_log_text());
 	cr_assert_not_null(strstr(tcpd_info(), "upstream_connect_failures_refused:1\r\n"),
 	    "%s", tcpd_info());
+	exchange_to_eof(ports[1], "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    out, sizeof(out));
+	cr_assert_not_null(strstr(out, "\ntcpd_upstream_connect_failures_total{reason=\"refused\"} 1\n"),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "\ntcpd_upstream_connects_total 0\n"), "%s", out);
 }
 
 /* An upstream whose accept queue is full drops the SYN: connect_timeout ends the wait. */
