@@ -162,7 +162,7 @@ Test(config, bad_values)
 	    "invalid backlog '70000': expected an integer from 1 to 65535");
 	expect_error("[listener.e]\nbind = 127.0.0.1:7\nservice = ssh\n", 3,
 	    "invalid service 'ssh': expected echo, discard, chargen, daytime, "
-	    "time, command, metrics or agent");
+	    "time, command, metrics, agent or proxy");
 }
 
 Test(config, bad_binds)
@@ -807,4 +807,50 @@ Test(config, requirepass_inline_or_from_a_private_file)
 	    "requirepass_file 'pass.txt' is not an absolute path");
 	expect_error(LISTENER "requirepass = a\n", 4,
 	    "a password is for a command listener (this one serves echo)");
+}
+
+#define PROXY_LISTENER "[listener.p]\nbind = 127.0.0.1:7008\nservice = proxy\n"
+
+Test(config, proxy_upstream_and_connect_timeout)
+{
+	char text[NET_ADDRSTRLEN];
+
+	cr_assert_eq(config_load_string(&cfg, PROXY_LISTENER "upstream = 127.0.0.1:6379\n",
+	    &errs), 0, "%s", errs.err[0].msg);
+	net_addr_format(&cfg.listeners[0].upstream_addr, text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:6379");
+	cr_assert_eq(cfg.listeners[0].connect_timeout, 5000);
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, PROXY_LISTENER "upstream = [::1]:6379\n"
+	    "connect_timeout = 1.5s\n", &errs), 0, "%s", errs.err[0].msg);
+	net_addr_format(&cfg.listeners[0].upstream_addr, text, sizeof(text));
+	cr_assert_str_eq(text, "[::1]:6379");
+	cr_assert_eq(cfg.listeners[0].connect_timeout, 1500);
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, PROXY_LISTENER "upstream = localhost:5432\n"
+	    "connect_timeout = 250\n", &errs), 0, "%s", errs.err[0].msg);
+	net_addr_format(&cfg.listeners[0].upstream_addr, text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:5432");
+	cr_assert_eq(cfg.listeners[0].connect_timeout, 250);
+}
+
+Test(config, proxy_upstream_errors)
+{
+	expect_error(PROXY_LISTENER, 3, "service proxy needs upstream: the ADDR:PORT of the "
+	    "server to pass each client to");
+	expect_error(LISTENER "upstream = 127.0.0.1:6379\n", 4,
+	    "upstream is for a proxy listener (this one serves echo)");
+	expect_error(PROXY_LISTENER "upstream = db.example:5432\n", 4, "invalid upstream "
+	    "'db.example:5432': a host name; write an IP address or localhost (tcpd resolves "
+	    "no names)");
+	expect_error(PROXY_LISTENER "upstream = 127.0.0.1:0\n", 4, "invalid upstream "
+	    "'127.0.0.1:0': port 0 names no server: write a port from 1 to 65535");
+	expect_error(PROXY_LISTENER "upstream = localhost:99999\n", 4, "invalid upstream "
+	    "'localhost:99999': port must be a number from 0 to 65535 (0: any free port)");
+	expect_error(PROXY_LISTENER "upstream = 127.0.0.1:6379\nconnect_timeout = 0\n", 5,
+	    "invalid connect_timeout '0': expected milliseconds (500) or a duration (250ms, "
+	    "1.5s, 5m, 1h), from 1 ms to 3600000 ms");
+	expect_error(PROXY_LISTENER "upstream = 127.0.0.1:6379\nconnect_timeout = 2x\n", 5,
+	    "invalid connect_timeout '2x': expected milliseconds (500) or a duration (250ms, "
+	    "1.5s, 5m, 1h), from 1 ms to 3600000 ms");
 }

@@ -24,7 +24,7 @@
 enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SECONDS, KEY_BYTES, KEY_BOOL, KEY_SERVICE,
 	KEY_BINDS, KEY_CIDRS, KEY_INCLUDE, KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_SIZE, KEY_AFTER,
-	KEY_CHANCE, KEY_SEED, KEY_WORKERS, KEY_SECRET, KEY_SECRET_FILE
+	KEY_CHANCE, KEY_SEED, KEY_WORKERS, KEY_SECRET, KEY_SECRET_FILE, KEY_MILLIS, KEY_UPSTREAM
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -76,6 +76,9 @@ static const struct key_desc keys[] = {
 	L(requirepass,		KEY_SECRET,	0,		0, 0),
 	{ "requirepass_file", SECTION_LISTENER, KEY_SECRET_FILE,
 	    offsetof(struct listener_config, requirepass), 0, 0, 0, 0 },
+	{ "upstream", SECTION_LISTENER, KEY_UPSTREAM,
+	    offsetof(struct listener_config, upstream_addr), 0, 0, 0, 0 },
+	L(connect_timeout,	KEY_MILLIS,	5000,		1, 3600000),
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
@@ -162,7 +165,8 @@ shown(char *dst, size_t size, const char *s)
 static bool
 is_unsigned(const struct key_desc *k)
 {
-	return k->type == KEY_UINT || k->type == KEY_SECONDS || k->type == KEY_BYTES;
+	return k->type == KEY_UINT || k->type == KEY_SECONDS || k->type == KEY_BYTES ||
+	    k->type == KEY_MILLIS;
 }
 
 static struct listener_config *
@@ -698,6 +702,37 @@ parse_bool(const char *value, bool *out)
 	return -1;
 }
 
+/*
+ * The one server a proxy listener connects to: a literal address, or
+ * localhost:PORT for 127.0.0.1 (no lookup, as for bind). Port 0 is no server.
+ */
+static void
+set_upstream(struct parser *p, struct net_addr *addr, const char *value)
+{
+	char text[96], alias[NET_ADDRSTRLEN];
+	const char *s = value, *why;
+	size_t len = strlen(value);
+
+	if (len > 10 && len < 10 + 8 && strncasecmp(value, "localhost:", 10) == 0) {
+		snprintf(alias, sizeof(alias), "127.0.0.1:%s", value + 10);
+		s = alias;
+		len = strlen(alias);
+	}
+	if (net_addr_parse(addr, s, len, &why) == -1) {
+		if (len > 0 && isalpha((unsigned char)s[0]) && memchr(s, ':', len) != NULL)
+			why = "a host name; write an IP address or localhost (tcpd resolves "
+			    "no names)";
+	} else if (net_addr_port(addr) == 0) {
+		why = "port 0 names no server: write a port from 1 to 65535";
+	} else if (net_addr_is_v4mapped(addr)) {
+		why = "an IPv4-mapped IPv6 address; write the IPv4 address itself";
+	} else {
+		return;
+	}
+	add_error(p->errs, p->lineno, "invalid upstream '%s': %s",
+	    shown(text, sizeof(text), value), why);
+}
+
 /* A list value: items separated by blanks or commas. */
 static void
 parse_list(struct parser *p, const struct key_desc *k, void *field,
@@ -916,6 +951,19 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			    shown(text, sizeof(text), value), k->min, k->max);
 		else
 			*(unsigned *)field = (unsigned)(n / 1000);
+		break;
+	case KEY_MILLIS:
+		if (num_parse_duration(value, strlen(value), 1, k->max, &n) == -1 ||
+		    n < k->min)
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected milliseconds "
+			    "(500) or a " DURATIONS ", from %u ms to %u ms", k->name,
+			    shown(text, sizeof(text), value), k->min, k->max);
+		else
+			*(unsigned *)field = (unsigned)n;
+		break;
+	case KEY_UPSTREAM:
+		current_listener(p)->upstream_line = p->lineno;
+		set_upstream(p, field, value);
 		break;
 	case KEY_BYTES:
 		if (num_parse_size(value, strlen(value), k->min, k->max, &n) == -1)
@@ -1182,6 +1230,15 @@ check_listeners(struct config *cfg, const char *main, struct config_errors *errs
 		if (l->service_line == 0 && l->line != 0)
 			add_error(errs, l->line, "listener '%s' has no service",
 			    l->name);
+		/* A proxy is for one server; any other service has none. */
+		if (l->service != NULL && strcmp(l->service->name, "proxy") == 0 &&
+		    l->upstream_line == 0)
+			add_error(errs, l->service_line, "service proxy needs upstream: "
+			    "the ADDR:PORT of the server to pass each client to");
+		if (l->service != NULL && strcmp(l->service->name, "proxy") != 0 &&
+		    l->upstream_line != 0)
+			add_error(errs, l->upstream_line, "upstream is for a proxy listener "
+			    "(this one serves %s)", l->service->name);
 		/* Otherwise anyone could claim any address. */
 		if (l->proxy_protocol != 0 && l->proxy_trusted.n == 0)
 			add_error(errs, l->proxy_line, "proxy_protocol needs proxy_trusted: "

@@ -52,6 +52,10 @@ struct listener_config {
 	struct pace_profile profile;		/* faults for every connection */
 	/* Faults on the bytes toward the service: delay, jitter, rate and slices only. */
 	struct pace_profile upstream;
+	/* service = proxy: the server it connects each client to, and how long it waits. */
+	struct net_addr	 upstream_addr;
+	unsigned	 upstream_line;		/* 0 = no upstream key */
+	unsigned	 connect_timeout;	/* ms */
 };
 
 /* Who may inject faults on a command listener. */

@@ -76,6 +76,29 @@ enum {
 	CONN_FIN_HELD		= 1 << 9,
 	CONN_PEER_V6		= 1 << 10,	/* c_key is an IPv6 peer's, not a v4-mapped one */
 	CONN_FILTER_IN		= 1 << 11,	/* c_filters has an input filter */
+	CONN_RST		= 1 << 12,	/* closed with an RST: its upstream gets one too */
+};
+
+enum {
+	UP_CONNECTING		= 1 << 0,
+	UP_FAILED		= 1 << 1,	/* the connect failed at once: the timer says so */
+	UP_RD_EOF		= 1 << 2,	/* the upstream's FIN came */
+	UP_WR_SHUT		= 1 << 3,	/* the client's FIN passed on */
+	UP_PARKED		= 1 << 4,	/* out of epoll: hung up while not read */
+};
+
+/*
+ * A proxy's connection to its server: a second socket of the connection,
+ * closed by its close (or once both FINs have passed) and freed with it.
+ */
+struct upstream {
+	int			 u_fd;		/* -1 once closed */
+	unsigned		 u_flags;
+	int			 u_error;	/* UP_FAILED's errno */
+	struct buf		 u_out;		/* the client's bytes not written yet */
+	struct loop_timer	 u_timer;	/* connect_timeout */
+	unsigned		 u_timeout_ms;
+	struct net_addr		 u_addr;
 };
 
 /*
@@ -133,6 +156,7 @@ struct conn {
 	/* The peer's address (v4-mapped for IPv4), for per-IP counts and the log. */
 	uint8_t			 c_key[16];
 	struct proxied		*c_proxied;	/* behind a load balancer, or NULL */
+	struct upstream		*c_up;		/* a proxy's server, or NULL */
 	/* The service's state follows, state_size bytes. */
 	max_align_t		 c_state[];
 };
@@ -210,6 +234,10 @@ static void schedule_flush(struct conn *c);
 static void update_mask(struct conn *c);
 static void refuse_timed_out(struct conn *c);
 static void offer_buffered(struct conn *c);
+static bool upstream_open(const struct conn *c);
+static void upstream_close(struct conn *c, bool rst);
+static void upstream_pass_fin(struct conn *c);
+static void upstream_update_mask(struct conn *c);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -257,6 +285,9 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	    "closed: %s (listener %s, in %llu, out %llu bytes, %llu ms)", reason,
 	    c->c_listener->name, (unsigned long long)c->c_bytes_in,
 	    (unsigned long long)c->c_bytes_out, (unsigned long long)lived_ms);
+	/* A reset either side of a proxy resets the other. */
+	if (c->c_up != NULL)
+		upstream_close(c, why == CLOSE_RESET || (c->c_flags & CONN_RST));
 	loop_del_fd(conns->loop, c->c_fd);
 	close(c->c_fd);
 	c->c_fd = -1;
@@ -342,6 +373,13 @@ close_output_failed(struct conn *c)
 	}
 }
 
+/* The queue reading c feeds: its upstream's for a proxy, else its own output. */
+static size_t
+fed_len(const struct conn *c)
+{
+	return c->c_up != NULL ? buf_len(&c->c_up->u_out) : buf_len(&c->c_out);
+}
+
 static bool
 wants_read(struct conn *c)
 {
@@ -357,8 +395,8 @@ wants_read(struct conn *c)
 	if ((c->c_flags & CONN_FILTER_IN) && (buf_len(&c->c_in) >= c->c_in.max ||
 	    !pace_reads(&c->c_filters->in, loop_now(c->c_conns->loop))))
 		return false;
-	/* Backpressure: a peer that does not read stops being read. */
-	return buf_len(&c->c_out) < c->c_output_limit;
+	/* Backpressure: a peer that does not read stops being read (a proxy's: its upstream). */
+	return fed_len(c) < c->c_output_limit;
 }
 
 /* Whether a fault (a stall, accept_delay) stops c reading: the peer could wait forever. */
@@ -403,6 +441,8 @@ update_mask(struct conn *c)
 		mask |= LOOP_WRITABLE;
 	if (loop_set_mask(c->c_conns->loop, c->c_fd, mask) == -1)
 		close_errno(c, "epoll_ctl");
+	if (c->c_up != NULL)
+		upstream_update_mask(c);
 }
 
 static void
@@ -525,7 +565,7 @@ reset(struct conn *c, const char *reason)
 	/* A zero linger makes close() send an RST and drop what is unsent. */
 	if (setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
 		conn_log(c, LOG_LEVEL_DEBUG, "SO_LINGER: %m");
-	c->c_flags |= CONN_FINISH;	/* the service reads no further request */
+	c->c_flags |= CONN_FINISH | CONN_RST;	/* the service reads no further request */
 	conn_close(c, CLOSE_SERVER, reason);
 }
 
@@ -578,9 +618,14 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 			offer_buffered(c);
 			if (c->c_flags & CONN_CLOSED)
 				return;
+			/* A proxy's client FIN waited behind the input: pass it on. */
+			if (c->c_up != NULL)
+				upstream_pass_fin(c);
+			if (c->c_flags & CONN_CLOSED)
+				return;
 			/* The peer's FIN waited behind the input: nothing more to do. */
 			if ((c->c_flags & CONN_RD_EOF) && input_unshown(c) == 0 &&
-			    buf_len(&c->c_out) == 0) {
+			    buf_len(&c->c_out) == 0 && !upstream_open(c)) {
 				conn_close(c, CLOSE_CLIENT, "closed by peer");
 				return;
 			}
@@ -1021,6 +1066,13 @@ static void
 on_eof(struct conn *c)
 {
 	c->c_flags |= CONN_RD_EOF;
+	/* A proxy's client half-closed: its FIN goes on, the upstream's reply still comes. */
+	if (upstream_open(c)) {
+		upstream_pass_fin(c);
+		if (!(c->c_flags & CONN_CLOSED))
+			update_mask(c);
+		return;
+	}
 	/* Half-close: what the peer is owed still goes out, then we close. */
 	if ((buf_len(&c->c_out) == 0 && input_unshown(c) == 0) ||
 	    (c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER))
@@ -1054,9 +1106,11 @@ conn_read(struct conn *c)
 
 	if (!wants_read(c))
 		return;
-	/* Never read more than the output queue may take: echo's reply is the input. */
-	if (conn_output_room(c) < room)
-		room = conn_output_room(c);
+	/* Never read more than the queue fed may take: echo's reply is the input. */
+	if (fed_len(c) >= c->c_output_limit)
+		room = 0;
+	else if (c->c_output_limit - fed_len(c) < room)
+		room = c->c_output_limit - fed_len(c);
 	if ((c->c_flags & CONN_FILTER_IN) && c->c_in.max - buf_len(&c->c_in) < room)
 		room = c->c_in.max - buf_len(&c->c_in);
 	do
@@ -1101,8 +1155,8 @@ after_write(struct conn *c)
 {
 	if (buf_len(&c->c_out) == 0) {
 		/* Finishing, bytes still held will never be shown: nothing to wait for. */
-		if ((c->c_flags & CONN_RD_EOF) && (input_unshown(c) == 0 ||
-		    (c->c_flags & CONN_FINISH))) {
+		if ((c->c_flags & CONN_RD_EOF) && !upstream_open(c) &&
+		    (input_unshown(c) == 0 || (c->c_flags & CONN_FINISH))) {
 			conn_close(c, CLOSE_CLIENT, "closed by peer");
 			return;
 		}
@@ -1321,6 +1375,9 @@ conn_new(struct conns *conns, int fd, const struct net_addr *peer, struct listen
 		buf_free(&c->c_out);
 		free(c->c_filters);
 		free(c->c_preamble);
+		if (c->c_up != NULL)
+			upstream_close(c, false);
+		free(c->c_up);
 		free(c);
 		errno = saved;
 		return -1;
@@ -1357,6 +1414,7 @@ reap(struct conns *conns)
 
 	while ((c = conns->dead) != NULL) {
 		conns->dead = c->c_dead_next;
+		free(c->c_up);
 		free(c);
 	}
 }
@@ -1411,4 +1469,300 @@ conns_close_all(struct conns *conns, const char *reason)
 		conn_close(conns->all, CLOSE_SHUTDOWN, reason);
 	conns->pending = NULL;
 	reap(conns);
+}
+
+/* A proxy's upstream: the bytes from its server may still come. */
+static bool
+upstream_open(const struct conn *c)
+{
+	return c->c_up != NULL && c->c_up->u_fd != -1 && !(c->c_up->u_flags & UP_RD_EOF);
+}
+
+/* Its socket goes (the struct stays until the connection is freed); rst: with an RST. */
+static void
+upstream_close(struct conn *c, bool rst)
+{
+	struct upstream *u = c->c_up;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	loop_timer_stop(c->c_conns->loop, &u->u_timer);
+	buf_free(&u->u_out);
+	if (u->u_fd == -1)
+		return;
+	if (rst && setsockopt(u->u_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
+		conn_log(c, LOG_LEVEL_DEBUG, "upstream SO_LINGER: %m");
+	if (!(u->u_flags & UP_PARKED))
+		loop_del_fd(c->c_conns->loop, u->u_fd);
+	close(u->u_fd);
+	u->u_fd = -1;
+}
+
+/* The upstream is gone under the client (its reset, an error): the client is reset. */
+static void
+upstream_lost(struct conn *c, int err, const char *what)
+{
+	char reason[128];
+
+	if (err == ECONNRESET || err == EPIPE)
+		snprintf(reason, sizeof(reason), "reset by upstream");
+	else
+		snprintf(reason, sizeof(reason), "upstream %s: %s", what, strerror(err));
+	upstream_close(c, false);
+	reset(c, reason);
+}
+
+/* The connect failed or timed out: the client sees what it would without tcpd, an RST. */
+static void
+connect_failed(struct conn *c, int err)
+{
+	struct upstream *u = c->c_up;
+	struct listener *l = c->c_listener;
+	char addr[NET_ADDRSTRLEN], reason[160];
+	unsigned held;
+
+	stats.upstream_connect_failures[err == ECONNREFUSED ? UPSTREAM_REFUSED :
+	    err == ETIMEDOUT ? UPSTREAM_TIMEOUT : UPSTREAM_OTHER]++;
+	net_addr_format(&u->u_addr, addr, sizeof(addr));
+	if (err == ETIMEDOUT)
+		snprintf(reason, sizeof(reason), "upstream %s: no connection within %u ms",
+		    addr, u->u_timeout_ms);
+	else
+		snprintf(reason, sizeof(reason), "upstream %s: %s", addr, strerror(err));
+	if (log_rate_ok(&l->upstream_log, loop_now(c->c_conns->loop), &held))
+		conn_log(c, LOG_LEVEL_WARNING, "%s (%u more since the last such line)", reason,
+		    held);
+	upstream_close(c, false);
+	reset(c, reason);
+}
+
+/* The connect timeout, or a connect that failed at once, reported from the loop. */
+static void
+upstream_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	(void)timer;
+	connect_failed(c, (c->c_up->u_flags & UP_FAILED) ? c->c_up->u_error : ETIMEDOUT);
+}
+
+/*
+ * The client's FIN goes on once all it sent before is written: the upstream
+ * sees the EOF and still answers.
+ */
+static void
+upstream_pass_fin(struct conn *c)
+{
+	struct upstream *u = c->c_up;
+
+	if (!(c->c_flags & CONN_RD_EOF) || input_unshown(c) != 0 || u->u_fd == -1 ||
+	    (u->u_flags & (UP_CONNECTING | UP_WR_SHUT)) || buf_len(&u->u_out) > 0)
+		return;
+	if (shutdown(u->u_fd, SHUT_WR) == -1) {
+		upstream_lost(c, errno, "shutdown");
+		return;
+	}
+	u->u_flags |= UP_WR_SHUT;
+	/* Both FINs passed: nothing more on this socket. */
+	if (u->u_flags & UP_RD_EOF)
+		upstream_close(c, false);
+}
+
+/* Writes what waits for the upstream, then passes on a FIN that waited for it. */
+static void
+upstream_flush(struct conn *c)
+{
+	struct upstream *u = c->c_up;
+	ssize_t n;
+
+	while (buf_len(&u->u_out) > 0) {
+		do
+			n = write(u->u_fd, buf_data(&u->u_out), buf_len(&u->u_out));
+		while (n == -1 && errno == EINTR);
+		if (n == -1) {
+			if (errno == EAGAIN)
+				break;
+			upstream_lost(c, errno, "write");
+			return;
+		}
+		buf_consume(&u->u_out, (size_t)n);
+		stats.upstream_output_bytes += (uint64_t)n;
+		c->c_active = loop_now(c->c_conns->loop);
+	}
+	buf_shrink(&u->u_out);
+	upstream_pass_fin(c);
+}
+
+/* The upstream may be read while the client's output has room. */
+static bool
+upstream_wants_read(const struct conn *c)
+{
+	const struct upstream *u = c->c_up;
+
+	return u->u_fd != -1 && !(u->u_flags & (UP_CONNECTING | UP_RD_EOF)) &&
+	    !(c->c_flags & (CONN_FINISH | CONN_CLOSED)) &&
+	    buf_len(&c->c_out) < c->c_output_limit;
+}
+
+static void upstream_on_event(struct loop *, int, void *, unsigned);
+
+/* As update_mask() for the client: the mask follows what the upstream can do now. */
+static void
+upstream_update_mask(struct conn *c)
+{
+	struct upstream *u = c->c_up;
+	unsigned mask = 0;
+
+	if (u->u_fd == -1 || (c->c_flags & CONN_CLOSED))
+		return;
+	if (u->u_flags & UP_CONNECTING)
+		mask = LOOP_WRITABLE;
+	else {
+		if (upstream_wants_read(c))
+			mask |= LOOP_READABLE;
+		if (buf_len(&u->u_out) > 0)
+			mask |= LOOP_WRITABLE;
+	}
+	/* A hung-up socket stays out of epoll until it is read again. */
+	if (u->u_flags & UP_PARKED) {
+		if (!(mask & LOOP_READABLE))
+			return;
+		u->u_flags &= ~UP_PARKED;
+		if (loop_add_fd(c->c_conns->loop, u->u_fd, mask, upstream_on_event, c) == -1)
+			close_errno(c, "epoll_ctl");
+		return;
+	}
+	if (loop_set_mask(c->c_conns->loop, u->u_fd, mask) == -1)
+		close_errno(c, "epoll_ctl");
+}
+
+/* Bytes from the upstream to the service, at most what the client's output may take. */
+static void
+upstream_read(struct conn *c)
+{
+	struct upstream *u = c->c_up;
+	size_t room = conn_output_room(c) < READ_CHUNK ? conn_output_room(c) : READ_CHUNK;
+	ssize_t n;
+
+	if (!upstream_wants_read(c))
+		return;
+	do
+		n = read(u->u_fd, read_chunk, room);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno != EAGAIN)
+			upstream_lost(c, errno, "read");
+		return;
+	}
+	if (n == 0) {
+		/* The server is done: the client gets everything, then our FIN. */
+		u->u_flags |= UP_RD_EOF;
+		if (u->u_flags & UP_WR_SHUT)
+			upstream_close(c, false);
+		conn_finish(c, "closed by upstream");
+		schedule_flush(c);
+		return;
+	}
+	stats.upstream_input_bytes += (uint64_t)n;
+	c->c_active = loop_now(c->c_conns->loop);
+	c->c_service->upstream_input(c, c->c_state, read_chunk, (size_t)n);
+	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
+		errno = c->c_out.error;
+		close_output_failed(c);
+	}
+	if (c->c_flags & CONN_CLOSED)
+		return;
+	if (c->c_filters != NULL)
+		arm_timer(c);
+	schedule_flush(c);
+}
+
+static void
+upstream_on_event(struct loop *loop, int fd, void *arg, unsigned events)
+{
+	struct conn *c = arg;
+	struct upstream *u = c->c_up;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (u->u_flags & UP_CONNECTING) {
+		if (err != 0) {
+			connect_failed(c, err);
+			return;
+		}
+		u->u_flags &= ~UP_CONNECTING;
+		loop_timer_stop(loop, &u->u_timer);
+		stats.upstream_connects++;
+		upstream_flush(c);
+		if (!(c->c_flags & CONN_CLOSED))
+			update_mask(c);
+		return;
+	}
+	if (err != 0) {
+		upstream_lost(c, err, "socket");
+		return;
+	}
+	if (events & LOOP_READABLE) {
+		upstream_read(c);
+		if ((c->c_flags & CONN_CLOSED) || u->u_fd == -1)
+			return;
+	}
+	if ((events & LOOP_WRITABLE) && buf_len(&u->u_out) > 0) {
+		upstream_flush(c);
+		if ((c->c_flags & CONN_CLOSED) || u->u_fd == -1)
+			return;
+	}
+	/* A hang-up while the client is not read from would return from every wait. */
+	if ((events & LOOP_ERROR) && !upstream_wants_read(c)) {
+		loop_del_fd(loop, fd);
+		u->u_flags |= UP_PARKED;
+	}
+	update_mask(c);
+}
+
+int
+conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeout_ms)
+{
+	struct loop *loop = c->c_conns->loop;
+	struct upstream *u;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return -1;
+	u->u_fd = -1;
+	u->u_addr = *addr;
+	u->u_timeout_ms = timeout_ms;
+	buf_init(&u->u_out, (size_t)c->c_output_limit + c->c_max_line + 2 * READ_CHUNK);
+	loop_timer_init(&u->u_timer, upstream_on_timer, c);
+	c->c_up = u;
+	if ((u->u_fd = net_connect_start(addr)) == -1) {
+		/* Refused at once (loopback does): told from the loop, as any failure. */
+		u->u_error = errno;
+		u->u_flags |= UP_FAILED;
+		return loop_timer_start(loop, &u->u_timer, 0);
+	}
+	u->u_flags |= UP_CONNECTING;
+	if (loop_add_fd(loop, u->u_fd, LOOP_WRITABLE, upstream_on_event, c) == -1)
+		return -1;
+	return loop_timer_start(loop, &u->u_timer, timeout_ms);
+}
+
+int
+conn_upstream_send(struct conn *c, const void *p, size_t n)
+{
+	struct upstream *u = c->c_up;
+
+	if (c->c_flags & CONN_CLOSED)
+		return -1;
+	/* Nowhere to go: a failed connect resets the client anyway. */
+	if (u == NULL || u->u_fd == -1 || (u->u_flags & UP_WR_SHUT))
+		return 0;
+	if (buf_append(&u->u_out, p, n) == -1) {
+		close_output_failed(c);
+		return -1;
+	}
+	if (!(u->u_flags & UP_CONNECTING))
+		upstream_flush(c);
+	return (c->c_flags & CONN_CLOSED) ? -1 : 0;
 }

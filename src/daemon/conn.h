@@ -152,6 +152,29 @@ bool	conn_reads_held(struct conn *c);
 uint64_t conn_output_end(const struct conn *c);
 int	conn_set_nodelay(struct conn *c);
 
+/*
+ * For a proxy: a second socket the connection owns, a TCP connection to
+ * addr made in the loop, its bytes handed to the service's upstream_input.
+ * The transport serves it as it serves the client: its own output queue
+ * (bounded by output_limit: while it is over, the client is not read; while
+ * the client's output is over, the upstream is not read), the client's FIN
+ * passed on once all before it is written (shutdown(SHUT_WR)), the
+ * upstream's FIN finishing the client once everything is sent, a reset of
+ * either side resetting the other (SO_LINGER 0), and a connect refused or
+ * not done within timeout_ms resetting the client, logged and counted. It
+ * is closed with the connection, never before it is freed. Returns 0, or
+ * -1 with errno (ENOMEM, epoll or timer): the connection must not be made.
+ */
+int	conn_upstream_start(struct conn *c, const struct net_addr *addr,
+	    unsigned timeout_ms);
+
+/*
+ * Queues n bytes for the upstream (written at once when connected). Returns
+ * 0 (bytes for an upstream that is gone or has our FIN are dropped), or -1
+ * when the connection was closed.
+ */
+int	conn_upstream_send(struct conn *c, const void *p, size_t n);
+
 /* A log line "conn ID PEER: ..." with the connection's journal fields. */
 void	conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

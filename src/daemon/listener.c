@@ -53,6 +53,8 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->profile = lc->profile;
 	l->upstream = lc->upstream;
 	l->paced = !pace_profile_empty(&lc->profile) || !pace_profile_empty(&lc->upstream);
+	l->upstream_addr = lc->upstream_addr;
+	l->connect_timeout = lc->connect_timeout;
 }
 
 static void

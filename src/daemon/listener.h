@@ -36,10 +36,13 @@ struct listener {
 	struct pace_profile profile;	/* faults for every connection */
 	struct pace_profile upstream;	/* on the bytes toward the service */
 	bool		 paced;		/* either profile has any */
+	struct net_addr	 upstream_addr;	/* service = proxy: its server */
+	unsigned	 connect_timeout;	/* ms, for the connect to upstream_addr */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;
 	struct log_rate	 deny_log;
+	struct log_rate	 upstream_log;	/* a proxy's failed connects */
 
 	/* For /metrics: every live listener, and those the server has configured. */
 	struct listener	*all_prev, *all_next;

@@ -54,6 +54,11 @@ struct service {
 	/* A request stayed partial for request_timeout: say why; conn then finishes. */
 	void	(*request_timeout)(struct conn *c, void *state);
 	/*
+	 * Bytes from the connection's upstream (conn_upstream_start(), a
+	 * proxy's server), all to be used: passed on with conn_send().
+	 */
+	void	(*upstream_input)(struct conn *c, void *state, const char *data, size_t len);
+	/*
 	 * The connection goes: give back what the state holds. Called once for
 	 * every connection, made or dropped unmade, whether or not the service
 	 * began (its state is zeroed until then).

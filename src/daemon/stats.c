@@ -46,6 +46,15 @@ const char *const stats_reject_reasons[REJECT_REASONS] = {
 
 const char *stats_fault_names[STATS_MAX_FAULTS];
 
+static const char *const upstream_failures[] = {
+	[UPSTREAM_REFUSED] = "refused",
+	[UPSTREAM_TIMEOUT] = "timeout",
+	[UPSTREAM_OTHER] = "other",
+};
+_Static_assert(sizeof(upstream_failures) / sizeof(upstream_failures[0]) ==
+    sizeof(((struct stats_slot *)0)->upstream_connect_failures) / sizeof(uint64_t),
+    "a name for each reason");
+
 /* One uint64_t; an array of them, a series for each of its label's values. */
 #define ONE(sec, flags, info, metric, type, field, help) \
 	{ sec, flags, info, metric, type, offsetof(struct stats_slot, field), help, NULL, NULL, 1 }
@@ -97,6 +106,16 @@ const struct stats_field stats_fields[] = {
 	    "Connections given their listener's fault profile."),
 	ONE(INFO_FAULTS, 0, "fault_timed_ends", "tcpd_fault_timed_ends_total", STATS_COUNTER,
 	    fault_timed_ends, "Closes and resets at their fault's byte or moment."),
+	ONE(INFO_STATS, 0, "upstream_connects", "tcpd_upstream_connects_total", STATS_COUNTER,
+	    upstream_connects, "Connections a proxy made to its upstream."),
+	ARRAY(INFO_STATS, "upstream_connect_failures_", "tcpd_upstream_connect_failures_total",
+	    STATS_COUNTER, upstream_connect_failures,
+	    "Connects to a proxy's upstream that failed, by reason.", "reason",
+	    upstream_failures),
+	ONE(INFO_STATS, 0, "total_upstream_output_bytes", "tcpd_upstream_output_bytes_total",
+	    STATS_COUNTER, upstream_output_bytes, "Bytes a proxy wrote to its upstreams."),
+	ONE(INFO_STATS, 0, "total_upstream_input_bytes", "tcpd_upstream_input_bytes_total",
+	    STATS_COUNTER, upstream_input_bytes, "Bytes a proxy read from its upstreams."),
 };
 const size_t stats_nfields = sizeof(stats_fields) / sizeof(stats_fields[0]);
 

@@ -140,6 +140,11 @@ struct stats_slot {
 	uint64_t	faults[STATS_MAX_FAULTS];
 	uint64_t	fault_profile_connections;	/* given their listener's fault profile */
 	uint64_t	fault_timed_ends;	/* closes and resets at their byte or moment */
+	/* service = proxy: connects to the upstream made, failed (enum stats_upstream_failure), bytes. */
+	uint64_t	upstream_connects;
+	uint64_t	upstream_connect_failures[3];
+	uint64_t	upstream_output_bytes;	/* written to upstreams */
+	uint64_t	upstream_input_bytes;	/* read from upstreams */
 	struct stats_histogram connection_duration;
 	struct stats_service services[STATS_MAX_SERVICES];	/* in INFO's order */
 	struct stats_command commands[STATS_MAX_COMMANDS];	/* the command table's order */
@@ -220,6 +225,9 @@ enum stats_type { STATS_COUNTER, STATS_GAUGE };
 enum {
 	STATS_PER_WORKER = 1,	/* also shown for each worker */
 };
+/* Why a proxy's connect to its upstream failed: the index of upstream_connect_failures. */
+enum stats_upstream_failure { UPSTREAM_REFUSED, UPSTREAM_TIMEOUT, UPSTREAM_OTHER };
+
 struct stats_field {
 	unsigned	 section;	/* INFO_CLIENTS, INFO_STATS or INFO_FAULTS */
 	unsigned	 flags;

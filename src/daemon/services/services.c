@@ -7,7 +7,7 @@
 
 extern const struct service service_echo, service_discard, service_chargen,
     service_daytime, service_time, service_command, service_metrics,
-    service_agent;
+    service_agent, service_proxy;
 
 static const struct service *const services[] = {
 	&service_echo,
@@ -18,6 +18,7 @@ static const struct service *const services[] = {
 	&service_command,
 	&service_metrics,
 	&service_agent,
+	&service_proxy,
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * service = proxy: tcpd in front of its own echo listener, a real
+ * redis-server, or a server the test plays itself: the bytes byte for byte
+ * both ways, half-close, resets passed on, a failed connect as an RST,
+ * backpressure each way, and the listener's faults on either direction.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+TestSuite(proxy_service, .fini = tcpd_teardown, .timeout = 60);
+
+static char out[1 << 16];
+
+/* The proxy's port: tcpd started with [listener.p] in front of upstream, keys added. */
+static uint16_t
+start_proxy(const char *upstream, const char *keys)
+{
+	char extra[1024];
+	uint16_t port;
+
+	free_ports(&port, 1);
+	snprintf(extra, sizeof(extra), "[listener.p]\nbind = 127.0.0.1:%u\nservice = proxy\n"
+	    "upstream = %s\n%s", port, upstream, keys != NULL ? keys : "");
+	tcpd_start(extra);
+	return port;
+}
+
+/* tcpd with an echo listener of its own (port *echo) and a proxy in front of it. */
+static uint16_t
+start_echo_proxy(const char *keys, uint16_t *echo)
+{
+	char extra[1024];
+	uint16_t ports[2];
+
+	free_ports(ports, 2);
+	snprintf(extra, sizeof(extra), "[listener.e]\nbind = 127.0.0.1:%u\nservice = echo\n"
+	    "[listener.p]\nbind = 127.0.0.1:%u\nservice = proxy\nupstream = 127.0.0.1:%u\n%s",
+	    ports[0], ports[1], ports[0], keys != NULL ? keys : "");
+	tcpd_start(extra);
+	if (echo != NULL)
+		*echo = ports[0];
+	return ports[1];
+}
+
+/* A listening socket the test serves as the upstream itself; its port in *port. */
+static int
+listen_upstream(uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
+
+	cr_assert_neq(fd, -1);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(fd, 16), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* The proxy's connection to the test's upstream, within 5 s. */
+static int
+accept_upstream(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd;
+
+	cr_assert_eq(poll(&p, 1, 5000), 1, "the proxy never connected upstream");
+	cr_assert_neq(fd = accept(lfd, NULL, NULL), -1);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void
+rst_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* A read that fails with ECONNRESET, within the socket's timeout. */
+static void
+assert_reset(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, 0);
+
+	cr_assert(n == -1 && errno == ECONNRESET, "expected an RST, got %zd (%s)", n,
+	    n == -1 ? strerror(errno) : "data or EOF");
+}
+
+static char *
+random_bytes(size_t n)
+{
+	char *p = malloc(n);
+	size_t i;
+
+	cr_assert_not_null(p);
+	for (i = 0; i < n; i++)
+		p[i] = (char)(rand() >> 7);
+	return p;
+}
+
+Test(proxy_service, echo_through_it_byte_for_byte)
+{
+	int fd = tcp_connect(start_echo_proxy(NULL, NULL));
+	char in[64];
+
+	send_all(fd, "hello, proxy\r\n", 14);
+	recv_exact(fd, in, 14);
+	assert_bytes(in, 14, "hello, proxy\r\n", 14);
+	close(fd);
+	cr_assert_not_null(strstr(tcpd_info(), "upstream_connects:1\r\n"), "%s", tcpd_info());
+}
+
+/*
+ * 1 MiB up and 1 MiB back on one connection, the client's FIN after the last
+ * byte: the echo still comes back whole, then the EOF the upstream sent.
+ */
+Test(proxy_service, a_mebibyte_each_way_then_half_close)
+{
+	size_t n = 1 << 20, got;
+	char *data = random_bytes(n), *back = malloc(n + 1);
+	int fd = tcp_connect(start_echo_proxy(NULL, NULL));
+	const char *info;
+
+	got = pump(fd, data, n, true, back, n + 1);
+	cr_assert_eq(got, n, "got %zu of %zu bytes back", got, n);
+	cr_assert(memcmp(data, back, n) == 0, "the bytes came back changed");
+	close(fd);
+	info = tcpd_info();
+	cr_assert_not_null(strstr(info, "total_upstream_output_bytes:1048576\r\n"), "%s", info);
+	cr_assert_not_null(strstr(info, "total_upstream_input_bytes:1048576\r\n"), "%s", info);
+	free(data);
+	free(back);
+}
+
+/* The client's FIN reaches the server as EOF; the server's answer after it still arrives. */
+Test(proxy_service, half_close_reaches_the_server)
+{
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd;
+	char upstream[32], in[16];
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "ping", 4);
+	shutdown(fd, SHUT_WR);
+	recv_exact(sfd, in, 4);
+	cr_assert(recv_eof(sfd), "the client's FIN did not reach the server");
+	send_all(sfd, "pong after EOF", 14);
+	close(sfd);
+	cr_assert_eq(recv_all(fd, in, sizeof(in)), 14);
+	assert_bytes(in, 14, "pong after EOF", 14);
+	close(fd);
+	close(lfd);
+}
+
+/*
+ * The same with an answer larger than the buffers on the way, the client
+ * late to read it: queued in tcpd after the client's FIN, it still arrives
+ * whole before the EOF.
+ */
+Test(proxy_service, half_close_then_a_long_answer)
+{
+	size_t n = 32 << 20, got;
+	char *data = random_bytes(n), *back = malloc(n + 1), upstream[32], in[4];
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd;
+	ssize_t w;
+	pid_t pid;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "get", 3);
+	shutdown(fd, SHUT_WR);
+	recv_exact(sfd, in, 3);
+	cr_assert(recv_eof(sfd), "the client's FIN did not reach the server");
+	if ((pid = test_fork(SIGKILL)) == 0) {
+		/* No assertion here: a failure is the parent's to report. */
+		for (got = 0; got < n; got += (size_t)w)
+			if ((w = send(sfd, data + got, n - got, MSG_NOSIGNAL)) <= 0)
+				_exit(1);
+		close(sfd);
+		_exit(0);
+	}
+	close(sfd);
+	usleep(200 * 1000);	/* the answer backs up in tcpd meanwhile */
+	got = recv_all(fd, back, n + 1);
+	cr_assert_eq(got, n, "got %zu of %zu bytes", got, n);
+	cr_assert(memcmp(data, back, n) == 0, "the answer came changed");
+	waitpid(pid, NULL, 0);
+	close(fd);
+	close(lfd);
+	free(data);
+	free(back);
+}
+
+Test(proxy_service, an_upstream_reset_resets_the_client)
+{
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd;
+	char upstream[32], in[4];
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "x", 1);
+	recv_exact(sfd, in, 1);
+	rst_close(sfd);
+	assert_reset(fd);
+	close(fd);
+	cr_assert_gt(tcpd_log_count("reset by upstream"), 0);
+	close(lfd);
+}
+
+Test(proxy_service, a_client_reset_resets_the_upstream)
+{
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd;
+	char upstream[32], in[4];
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "x", 1);
+	recv_exact(sfd, in, 1);
+	rst_close(fd);
+	assert_reset(sfd);
+	close(sfd);
+	close(lfd);
+}
+
+/* Nothing listens upstream: the client gets an RST at once, the log and INFO say why. */
+Test(proxy_service, a_refused_upstream_is_an_rst)
+{
+	uint16_t ports[2];
+	char upstream[32], why[96], keys[128];
+	double t0;
+	int fd;
+
+	free_ports(ports, 2);
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", ports[0]);
+	/* A metrics listener beside it, for /metrics. */
+	snprintf(keys, sizeof(keys), "[listener.m]\nbind = 127.0.0.1:%u\nservice = metrics\n",
+	    ports[1]);
+	fd = tcp_connect(start_proxy(upstream, keys));
+	t0 = now_ms();
+	assert_reset(fd);
+	cr_assert_lt(now_ms() - t0, 1000, "the RST took %.0f ms", now_ms() - t0);
+	close(fd);
+	snprintf(why, sizeof(why), "upstream 127.0.0.1:%u: Connection refused", ports[0]);
+	cr_assert_gt(tcpd_log_count(why), 0, "%s", tcpd_log_text());
+	cr_assert_not_null(strstr(tcpd_info(), "upstream_connect_failures_refused:1\r\n"),
+	    "%s", tcpd_info());
+	exchange_to_eof(ports[1], "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    out, sizeof(out));
+	cr_assert_not_null(strstr(out, "\ntcpd_upstream_connect_failures_total{reason=\"refused\"} 1\n"),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "\ntcpd_upstream_connects_total 0\n"), "%s", out);
+}
+
+/* An upstream whose accept queue is full drops the SYN: connect_timeout ends the wait. */
+Test(proxy_service, a_silent_upstream_times_out)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[4], fd, i;
+	char upstream[32];
+	double t0, took;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(lfd, 0), 0);
+	getsockname(lfd, (struct sockaddr *)&sin, &len);
+	/* Never accepted: the queue fills, and later SYNs go unanswered. */
+	for (i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	usleep(100 * 1000);
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", ntohs(sin.sin_port));
+	fd = tcp_connect(start_proxy(upstream, "connect_timeout = 300ms\n"));
+	t0 = now_ms();
+	assert_reset(fd);
+	took = now_ms() - t0;
+	cr_assert(took > 200 && took < 2000, "the RST came after %.0f ms", took);
+	cr_assert_gt(tcpd_log_count("no connection within 300 ms"), 0, "%s", tcpd_log_text());
+	cr_assert_not_null(strstr(tcpd_info(), "upstream_connect_failures_timeout:1\r\n"),
+	    "%s", tcpd_info());
+	close(fd);
+	for (i = 0; i < 4; i++)
+		close(fill[i]);
+	close(lfd);
+}
+
+/* A request sent on fd and its reply: how long the round trip took (ms). */
+static double
+round_trip(int fd, const char *req, const char *reply)
+{
+	size_t n = strlen(reply);
+	double t0 = now_ms();
+	char in[256];
+
+	send_all(fd, req, strlen(req));
+	recv_exact(fd, in, n);
+	assert_bytes(in, n, reply, n);
+	return now_ms() - t0;
+}
+
+/* redis-server behind the proxy: the same bytes as straight from it. */
+Test(proxy_service, redis_server_behind_it_byte_for_byte)
+{
+	static const char req[] = "SET k \"hello world\"\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+	    "GET missing\r\nINCR n\r\nRPUSH l a b c\r\nLRANGE l 0 -1\r\nBADCMD\r\nQUIT\r\n";
+	char direct[4096], upstream[32], p[8];
+	const char *const cli[] = { getenv("TCPD_CLI_BIN"), "-p", p, "--no-raw", "lrange", "l",
+	    "0", "-1", NULL };
+	uint16_t rp, port;
+
+	free_ports(&rp, 1);
+	if (redis_server_start(rp, NULL) == 0)
+		cr_skip_test("redis-server is not installed");
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", rp);
+	port = start_proxy(upstream, NULL);
+	exchange_to_eof(port, req, out, sizeof(out));
+	/* The same again, straight to redis-server (INCR and RPUSH move on by one). */
+	exchange_to_eof(rp, "DEL n l\r\nQUIT\r\n", direct, sizeof(direct));
+	exchange_to_eof(rp, req, direct, sizeof(direct));
+	cr_assert_str_eq(out, direct);
+	cr_assert_not_null(strstr(out, "$11\r\nhello world\r\n"), "%s", out);
+	snprintf(p, sizeof(p), "%u", port);
+	cr_assert_eq(run_capture(cli, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "1) \"a\"\n2) \"b\"\n3) \"c\"\n");
+}
+
+/* delay = 100ms on a proxy listener holds each of redis-server's replies. */
+Test(proxy_service, delay_holds_each_reply_from_redis)
+{
+	char upstream[32];
+	uint16_t rp;
+	double rtt;
+	int fd, i;
+
+	free_ports(&rp, 1);
+	if (redis_server_start(rp, NULL) == 0)
+		cr_skip_test("redis-server is not installed");
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", rp);
+	fd = tcp_connect(start_proxy(upstream, "delay = 100ms\n"));
+	for (i = 0; i < 3; i++) {
+		rtt = round_trip(fd, "PING\r\n", "+PONG\r\n");
+		cr_assert_geq(rtt, 99, "PING %d answered in %.1f ms", i, rtt);
+		cr_assert_lt(rtt, 1000, "PING %d answered in %.1f ms", i, rtt);
+	}
+	close(fd);
+	fd = tcp_connect(rp);
+	cr_assert_lt(round_trip(fd, "PING\r\n", "+PONG\r\n"), 50, "redis-server itself is slow");
+	close(fd);
+}
+
+/* upstream_delay = 100ms holds the client's bytes on their way to the server. */
+Test(proxy_service, upstream_delay_holds_bytes_toward_the_server)
+{
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd;
+	char upstream[32], in[4];
+	double t0, took;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, "upstream_delay = 100ms\n"));
+	sfd = accept_upstream(lfd);
+	t0 = now_ms();
+	send_all(fd, "abcd", 4);
+	recv_exact(sfd, in, 4);
+	took = now_ms() - t0;
+	cr_assert(took >= 99 && took < 1000, "the bytes reached the server after %.1f ms", took);
+	/* The other direction is not held. */
+	t0 = now_ms();
+	send_all(sfd, "back", 4);
+	recv_exact(fd, in, 4);
+	cr_assert_lt(now_ms() - t0, 50);
+	close(fd);
+	close(sfd);
+	close(lfd);
+}
+
+/*
+ * Sends without blocking for ms milliseconds or until all n bytes are out;
+ * returns the bytes sent. (A peer that reads nothing still takes a trickle:
+ * the kernel reopens a full window a little at a time.)
+ */
+static size_t
+send_for(int fd, const char *p, size_t n, double ms)
+{
+	double end = now_ms() + ms;
+	size_t sent = 0;
+	ssize_t w;
+
+	while (sent < n && now_ms() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+		w = send(fd, p + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w == -1 && errno == EAGAIN) {
+			poll(&pfd, 1, 50);
+			continue;
+		}
+		cr_assert_gt(w, 0, "send: %s", strerror(errno));
+		sent += (size_t)w;
+	}
+	return sent;
+}
+
+/*
+ * A client that never reads while the server floods: tcpd stops reading the
+ * server (its send blocks), holds at most about output_limit, spins no CPU.
+ */
+Test(proxy_service, a_client_that_never_reads_stops_the_upstream)
+{
+	size_t n = 64 << 20, sent;
+	char *data = calloc(1, n), upstream[32];
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd;
+	long rss0;
+	double cpu0, cpu;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	port = start_proxy(upstream, NULL);
+	rss0 = tcpd_rss_kib();
+	fd = tcp_connect_small_window(port);
+	sfd = accept_upstream(lfd);
+	cpu0 = tcpd_cpu_seconds();
+	sent = send_for(sfd, data, n, 1500);
+	cr_assert_lt(sent, 24 << 20, "the server wrote %zu bytes to a client that reads none",
+	    sent);
+	cpu = tcpd_cpu_seconds() - cpu0;
+	cr_assert_lt(cpu, 0.5, "%.2f s of CPU in 1.5 s for one stuck pair", cpu);
+	assert_rss_growth_below(rss0, 4 * 1024);
+	/* Once the client reads, everything flows. */
+	close(sfd);
+	cr_assert_eq(recv_all(fd, data, n), sent);
+	close(fd);
+	close(lfd);
+	free(data);
+}
+
+/* A server that never reads while the client floods: tcpd stops reading the client. */
+Test(proxy_service, an_upstream_that_never_reads_stops_the_client)
+{
+	size_t n = 64 << 20, sent;
+	char *data = calloc(1, n), upstream[32];
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd;
+	long rss0;
+	double cpu0, cpu;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	port = start_proxy(upstream, NULL);
+	rss0 = tcpd_rss_kib();
+	fd = tcp_connect(port);
+	sfd = accept_upstream(lfd);
+	cpu0 = tcpd_cpu_seconds();
+	sent = send_for(fd, data, n, 1500);
+	cr_assert_lt(sent, 24 << 20, "the client wrote %zu bytes to a server that reads none",
+	    sent);
+	cpu = tcpd_cpu_seconds() - cpu0;
+	cr_assert_lt(cpu, 0.5, "%.2f s of CPU in 1.5 s for one stuck pair", cpu);
+	assert_rss_growth_below(rss0, 4 * 1024);
+	shutdown(fd, SHUT_WR);
+	cr_assert_eq(recv_all(sfd, data, n), sent);
+	close(fd);
+	close(sfd);
+	close(lfd);
+	free(data);
+}
