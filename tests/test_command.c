@@ -525,3 +525,40 @@ Test(command, reply_shapes_match_redis_server)
 	cr_assert_eq(run_capture(argv, out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "RESP3 HELLO 3: same\n"), "%s", out);
 }
+
+/* redis-cli -3, a client nobody here wrote: RESP3 from its first command, a password, a wrong one. */
+Test(command, redis_cli_in_resp3, .init = NULL)
+{
+	char out[4096], auth[8], p[8], script[] = "CLIENT SETNAME cli3\nCLIENT GETNAME\n";
+	uint16_t port = start_with_password("requirepass = s3cret");
+	const char *const ping[] = { "/usr/bin/redis-cli", "-3", "-p", p, "PING", NULL };
+	const char *const echo[] = { "/usr/bin/redis-cli", "-3", "-p", p, "ECHO", "a\tb c", NULL };
+	const char *const name[] = { "/usr/bin/redis-cli", "-3", "--no-raw", "-p", p, "CLIENT", "GETNAME",
+	    NULL };
+	const char *const hello[] = { "/usr/bin/redis-cli", "-3", "--no-raw", "-p", p, "HELLO", "3", NULL };
+	const char *const named[] = { "/usr/bin/redis-cli", "-3", "-p", p, NULL };
+	const char *const good[] = { "/usr/bin/redis-cli", "-3", "-a", "s3cret", "--no-auth-warning", "-p",
+	    auth, "PING", NULL };
+	const char *const bad[] = { "/usr/bin/redis-cli", "-3", "-a", "nope", "--no-auth-warning", "-p",
+	    auth, "PING", NULL };
+
+	snprintf(p, sizeof(p), "%u", tcpd.port[P_COMMAND]);
+	snprintf(auth, sizeof(auth), "%u", port);
+	cr_assert_eq(run_capture(ping, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	cr_assert_eq(run_capture(echo, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "a\tb c\n");
+	cr_assert_eq(run_capture(name, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "(nil)\n");
+	cr_assert_eq(run_capture(hello, out, sizeof(out)), 0);
+	cr_assert_eq(strncmp(out, "1# \"server\" => \"tcpd\"\n2# \"version\" => ", 38), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "3# \"proto\" => (integer) 3\n"), "%s", out);
+	cr_assert_eq(run_capture_input(named, script, strlen(script), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "OK\ncli3\n");
+	cr_assert_eq(run_capture(good, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "PONG\n");
+	run_capture(bad, out, sizeof(out));
+	cr_assert_not_null(strstr(out, "AUTH failed: WRONGPASS invalid username-password pair or "
+	    "user is disabled.\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "NOAUTH Authentication required.\n"), "%s", out);
+}
