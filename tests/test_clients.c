@@ -6,6 +6,7 @@
  * Debian's python3-redis. Each script prints one line per step, the reply or
  * the library's own error type, and the test asserts every line.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +50,16 @@ require_npm_packages(void)
 	    "from its package-lock.json: run scripts/deps.sh test (npm ci there)");
 }
 
-/* Runs a script of tests/clients/ under interp, bounded, with both ports; its output. */
+/* Runs a script of tests/clients/ under interp, bounded, with both ports and
+ * mode (NULL: none); its output. */
 static const char *
-run_script(const char *interp, const char *name)
+run_script_mode(const char *interp, const char *name, const char *mode)
 {
 	char script[512], port[8], aport[8];
 	/* The script's own deadline is 20 s; this one kills it if that fails (timeout
 	 * looks interp up in PATH). */
-	const char *argv[] = { "/usr/bin/timeout", "-k", "5", "40", interp, script, port, aport, NULL };
+	const char *argv[] = { "/usr/bin/timeout", "-k", "5", "40", interp, script, port, aport,
+	    mode, NULL };
 	int rc;
 
 	snprintf(script, sizeof(script), "%s/tests/clients/%s", source_root(), name);
@@ -65,6 +68,12 @@ run_script(const char *interp, const char *name)
 	rc = run_capture(argv, text, sizeof(text));
 	cr_assert_eq(rc, 0, "%s exited %d:\n%s", name, rc, text);
 	return text;
+}
+
+static const char *
+run_script(const char *interp, const char *name)
+{
+	return run_script_mode(interp, name, NULL);
 }
 
 /* The INFO text's count of name, e.g. "fault_reset". */
@@ -163,4 +172,85 @@ Test(clients, redis_py_defaults)
 	    "FAULT RESET: redis.exceptions.ConnectionError: Error while reading from "
 	    "127.0.0.1:PORT : (104, 'Connection reset by peer')\n"
 	    "after it: True on a new connection, 1 reset in INFO\n");
+}
+
+/*
+ * The fault matrix: each library, with a 300 ms timeout set by its own option
+ * and otherwise its defaults, against each fault; one line each, "library |
+ * fault | what it raised | retried: yes/no" (the scripts say how). The table
+ * made from them is written to the build directory and must be the one in
+ * docs/TESTING-CLIENTS.md (scripts/client-matrix.sh copies it there).
+ */
+static const char *const matrix_libs[] = { "node-redis", "ioredis", "redis-py" };
+static const char *const matrix_faults[] = { "DELAY", "STALL", "CLOSE", "RESET", "TRUNCATE",
+	"GARBAGE", "ERROR" };
+#define NLIBS	(sizeof(matrix_libs) / sizeof(matrix_libs[0]))
+#define NFAULTS	(sizeof(matrix_faults) / sizeof(matrix_faults[0]))
+#define MATRIX_BEGIN "<!-- client-fault-matrix: begin (made by scripts/client-matrix.sh) -->\n"
+#define MATRIX_END "<!-- client-fault-matrix: end -->\n"
+
+Test(clients, fault_matrix, .timeout = 150)
+{
+	static char out[3][4096], cell[NLIBS][NFAULTS][256], table[8192], doc[1 << 16];
+	char path[512], *line, *save, *p;
+	const char *b, *e;
+	size_t i, j, n, len;
+	FILE *f;
+
+	require_npm_packages();
+	snprintf(out[0], sizeof(out[0]), "%s", run_script_mode("node", "node_redis.js", "matrix"));
+	snprintf(out[1], sizeof(out[1]), "%s", run_script_mode("node", "ioredis.js", "matrix"));
+	snprintf(out[2], sizeof(out[2]), "%s", run_script_mode("/usr/bin/python3",
+	    "redis_py_defaults.py", "matrix"));
+	for (i = 0; i < NLIBS; i++) {
+		j = 0;
+		for (line = strtok_r(out[i], "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save), j++) {
+			char prefix[64];
+			int yes;
+
+			cr_assert_lt(j, NFAULTS, "%s: more lines than faults: %s", matrix_libs[i], line);
+			snprintf(prefix, sizeof(prefix), "%s | %s | ", matrix_libs[i], matrix_faults[j]);
+			cr_assert_eq(strncmp(line, prefix, strlen(prefix)), 0,
+			    "expected \"%s...\", got \"%s\"", prefix, line);
+			p = line + strlen(prefix);
+			len = strlen(p);
+			yes = len > 15 && strcmp(p + len - 15, " | retried: yes") == 0;
+			cr_assert(yes || (len > 14 && strcmp(p + len - 14, " | retried: no") == 0),
+			    "no \"| retried: yes/no\" at the end of \"%s\"", line);
+			p[len - (yes ? 15 : 14)] = '\0';
+			cr_assert(*p != '\0' && strchr(p, '|') == NULL && strchr(p, '`') == NULL,
+			    "a bad outcome in \"%s\"", line);
+			snprintf(cell[i][j], sizeof(cell[i][j]), "`%s`%s", p, yes ? ", sent again" : "");
+		}
+		cr_assert_eq(j, NFAULTS, "%s: %zu lines, not one per fault", matrix_libs[i], j);
+	}
+
+	n = (size_t)snprintf(table, sizeof(table), "| fault | node-redis | ioredis | redis-py |\n"
+	    "|---|---|---|---|\n");
+	for (j = 0; j < NFAULTS; j++)
+		n += (size_t)snprintf(table + n, sizeof(table) - n, "| %s | %s | %s | %s |\n",
+		    matrix_faults[j], cell[0][j], cell[1][j], cell[2][j]);
+	cr_assert_lt(n, sizeof(table));
+
+	snprintf(path, sizeof(path), "%s/client-fault-matrix.md", getenv("TCPD_BUILD_ROOT"));
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(table, f);
+	cr_assert_eq(fclose(f), 0);
+
+	snprintf(path, sizeof(path), "%s/docs/TESTING-CLIENTS.md", source_root());
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	len = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[len] = '\0';
+	b = strstr(doc, MATRIX_BEGIN);
+	cr_assert_not_null(b, "docs/TESTING-CLIENTS.md has no line %s", MATRIX_BEGIN);
+	b += strlen(MATRIX_BEGIN);
+	e = strstr(b, MATRIX_END);
+	cr_assert_not_null(e, "docs/TESTING-CLIENTS.md has no line %s", MATRIX_END);
+	cr_assert(e - b == (ptrdiff_t)n && memcmp(b, table, n) == 0,
+	    "the table in docs/TESTING-CLIENTS.md is not this run's: run "
+	    "scripts/client-matrix.sh. This run's:\n%s", table);
 }

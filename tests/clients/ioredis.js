@@ -4,9 +4,12 @@
 // line per step: the reply, or the library's own error class; exits non-zero
 // on a surprise. The last steps show that ioredis's defaults send a command
 // again after every reconnect, a fault command included.
-// usage: node ioredis.js PORT AUTH_PORT   (AUTH_PORT: requirepass = s3cret)
+// With `matrix`, the fault matrix of fault_matrix.js instead, with
+// commandTimeout: 300 the only option set.
+// usage: node ioredis.js PORT AUTH_PORT [matrix]   (AUTH_PORT: requirepass = s3cret)
 'use strict';
 const Redis = require('ioredis');
+const faultMatrix = require('./fault_matrix');
 
 const [port, authPort] = process.argv.slice(2, 4).map(Number);
 let step = 'start';
@@ -126,7 +129,26 @@ async function main() {
   r.disconnect();
 }
 
-main().then(() => process.exit(0), e => {
+async function matrix() {
+  step = 'matrix';
+  const control = client(port);
+  await faultMatrix.run({
+    name: 'ioredis',
+    port,
+    open: async () => {
+      const r = client(port, { commandTimeout: 300 });
+      await r.ping();
+      return r;
+    },
+    call: (r, args) => r.call(...args),
+    close: r => r.disconnect(),
+    count: async key => Number((await control.info('faults'))
+        .match(new RegExp(`${key}:(\\d+)`))[1]),
+  });
+  control.disconnect();
+}
+
+(process.argv[4] === 'matrix' ? matrix() : main()).then(() => process.exit(0), e => {
   console.log(`${step}: unexpected ${e.constructor.name}: ${e.message}`);
   process.exit(1);
 });

@@ -4,9 +4,12 @@
 // whatever the library picks (RESP3 since node-redis 6; RESP: 2 is the second
 // client here). Prints one line per step: the reply, or the library's own
 // error class; exits non-zero on a surprise.
-// usage: node node_redis.js PORT AUTH_PORT   (AUTH_PORT: requirepass = s3cret)
+// With `matrix`, the fault matrix of fault_matrix.js instead, with the
+// socket's timeout (socket: { socketTimeout: 300 }) the only option set.
+// usage: node node_redis.js PORT AUTH_PORT [matrix]   (AUTH_PORT: requirepass = s3cret)
 'use strict';
 const { createClient, ErrorReply } = require('redis');
+const faultMatrix = require('./fault_matrix');
 
 const [port, authPort] = process.argv.slice(2, 4).map(Number);
 const url = `redis://127.0.0.1:${port}`;
@@ -133,7 +136,22 @@ async function main() {
   c.destroy();
 }
 
-main().then(() => process.exit(0), e => {
+async function matrix() {
+  step = 'matrix';
+  const control = await connected({ url });
+  await faultMatrix.run({
+    name: 'node-redis',
+    port,
+    open: () => connected({ url, socket: { socketTimeout: 300 } }),
+    call: (c, args) => c.sendCommand(args),
+    close: c => c.destroy(),
+    count: async key => Number(String(await control.info('faults'))
+        .match(new RegExp(`${key}:(\\d+)`))[1]),
+  });
+  control.destroy();
+}
+
+(process.argv[4] === 'matrix' ? matrix() : main()).then(() => process.exit(0), e => {
   console.log(`${step}: unexpected ${e.constructor.name}: ${e.message}`);
   process.exit(1);
 });

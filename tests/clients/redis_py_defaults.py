@@ -7,7 +7,13 @@ library's own exception; exits non-zero on a surprise.
 redis-py 4.3 speaks RESP2 only: it never sends HELLO, and its parser has no
 RESP3 types (maps, sets, nulls), so HELLO 3 cannot be asked of it; HELLO 2
 is, below. RESP3 came with redis-py 5 (protocol=3).
-usage: redis_py_defaults.py PORT AUTH_PORT   (AUTH_PORT: requirepass = s3cret)"""
+
+With `matrix`, the fault matrix instead (as tests/clients/fault_matrix.js
+does for the npm libraries): for each fault, a fresh client with
+socket_timeout=0.3 the only argument set sends it, and one line tells what
+it raised and whether it sent the fault command again (tcpd counted it more
+than once within 1.5 s, in INFO faults on a separate client).
+usage: redis_py_defaults.py PORT AUTH_PORT [matrix]   (AUTH_PORT: requirepass = s3cret)"""
 import sys
 import time
 
@@ -36,6 +42,43 @@ def expect_error(step, fn):
 def resets(r):
     return r.info("faults")["fault_reset"]
 
+
+FAULTS = [
+    ("DELAY", "delay", [("FAULT", "DELAY", 1000), ("PING",)]),
+    ("STALL", "stall", [("FAULT", "STALL", 1000)]),
+    ("CLOSE", "close", [("FAULT", "CLOSE")]),
+    ("RESET", "reset", [("FAULT", "RESET")]),
+    ("TRUNCATE", "truncate", [("FAULT", "TRUNCATE"), ("ECHO", "x" * 100)]),
+    ("GARBAGE", "garbage", [("FAULT", "GARBAGE", 16)]),
+    ("ERROR", "error", [("FAULT", "ERROR", "boom")]),
+]
+
+
+def matrix():
+    control = client()
+    for fault, counter, calls in FAULTS:
+        key = f"fault_{counter}"
+        before = control.info("faults")[key]
+        c = client(socket_timeout=0.3)
+        c.ping()
+        t0 = time.monotonic()
+        for args in calls[:-1]:
+            c.execute_command(*args)
+        try:
+            v = c.execute_command(*calls[-1])
+            outcome = f"none: {v!r}" if len(repr(v)) <= 20 else f"none: {repr(v)[:5]}... ({len(v)} bytes)"
+        except redis.exceptions.RedisError as e:
+            outcome = name(e)
+        time.sleep(max(0.0, 1.5 - (time.monotonic() - t0)))
+        n = control.info("faults")[key] - before
+        c.close()
+        print(f"redis-py | {fault} | {outcome} | retried: {'yes' if n > 1 else 'no'}")
+    control.close()
+
+
+if sys.argv[3:] == ["matrix"]:
+    matrix()
+    sys.exit(0)
 
 r = client()
 print(f"ping: {r.ping()}")
