@@ -209,6 +209,8 @@ workloads=(
 	"ping-50|PING, 50 connections|resp|--workload ping -c 50 -d $secs"
 	"ping-1-p16|PING, 1 connection, pipeline 16|resp|--workload ping -c 1 -P 16 -d $secs"
 	"ping-50-p16|PING, 50 connections, pipeline 16|resp|--workload ping -c 50 -P 16 -d $secs"
+	"ping3-50|PING over RESP3, 50 connections|resp3|-3 --workload ping -c 50 -d $secs"
+	"ping3-50-p16|PING over RESP3, 50 connections, pipeline 16|resp3|-3 --workload ping -c 50 -P 16 -d $secs"
 	"echo-1|echo 64 B, 1 connection|echo|--workload raw-echo -s 64 -c 1 -d $secs"
 	"echo-50|echo 64 B, 50 connections|echo|--workload raw-echo -s 64 -c 50 -d $secs"
 	"bulk|bulk echo $((bulk_n / 16)) MiB, 1 connection|echo|--workload raw-echo -s 65536 -P 16 -c 1 -n $bulk_n"
@@ -256,7 +258,12 @@ bench_run() {
 echo "bench: servers on ${server_cpu:-any CPU}, client on ${client_cpu:-any CPU}" >&2
 for w in "${workloads[@]}"; do
 	IFS='|' read -r id _ kind args <<<"$w"
-	if [ "$kind" = resp ]; then peers=("${resp_peers[@]}"); else peers=("${echo_peers[@]}"); fi
+	case $kind in
+	resp) peers=("${resp_peers[@]}") ;;
+	# HELLO 3 first: the servers that speak RESP3 (not epoll-min, nor an older tcpd).
+	resp3) peers=(tcpd); [ -z "${pid_of[redis-server]:-}" ] || peers+=(redis-server) ;;
+	*) peers=("${echo_peers[@]}") ;;
+	esac
 	for round in $(seq "$rounds"); do
 		for peer in "${peers[@]}"; do
 			bench_run "$id" "$peer" "$round" "$args"

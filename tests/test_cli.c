@@ -645,6 +645,15 @@ Test(cli, bench_checks_every_reply_and_reports)
 	    out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "ping: 2 connections, pipeline 1: 500 requests in 0."),
 	    "%s", out);
+	/* -3: HELLO 3 first, its map not counted as a reply; connect workloads refused. */
+	cr_assert_eq(run_capture(CLI("bench", "-3", "-p", p, "-n", "2000", "-c", "4", "-P", "4",
+	    "--csv"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\nping,4,4,64,2000,"), "%s", out);
+	cr_assert_not_null(strstr(out, ",0,0\n"), "no errors, no mismatches: %s", out);
+	cr_assert_eq(run_capture(CLI("bench", "-3", "-p", p, "--workload", "connect"), out,
+	    sizeof(out)), 3, "%s", out);
+	cr_assert_str_eq(out, "tcpd-cli bench: -3 is for the workloads that keep their "
+	    "connections (ping, echo)\n");
 }
 
 Test(cli, bench_idle_holds_every_connection)

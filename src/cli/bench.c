@@ -56,7 +56,16 @@ struct bench_opts {
 	int		 connect_timeout_ms;
 	bool		 expect_faults;	/* count resets, closes and late replies: not errors */
 	unsigned	 late_ms;	/* a reply slower than this is late */
+	bool		 resp3;		/* HELLO 3 on each connection before its requests */
 };
+
+/*
+ * -3: each connection sends HELLO 3 first and waits for the end of its map,
+ * whose last entry is the same on tcpd and redis-server: no module. The
+ * map's other bytes (the connection's id) differ, so they are not compared.
+ */
+#define HELLO		"HELLO 3\r\n"
+#define HELLO_END	"$7\r\nmodules\r\n*0\r\n"
 
 struct bconn {
 	struct bench	*b;
@@ -66,6 +75,7 @@ struct bconn {
 	size_t		 to_send;	/* bytes of queued requests not yet written */
 	uint64_t	 sent_total;
 	size_t		 reply_off;	/* into the expected reply */
+	unsigned	 hello_seen;	/* -3: bytes of HELLO_END matched, sizeof when done */
 	uint64_t	*sent_at;	/* ring of pipeline send times, ns */
 	unsigned	 head;
 };
@@ -360,6 +370,25 @@ take_reply_bytes(struct bconn *c, const char *p, size_t n)
 	}
 }
 
+/*
+ * -3: the HELLO reply's bytes, up to the end of its map; returns how many
+ * it took (the rest are replies to the workload's requests).
+ */
+static size_t
+take_hello_bytes(struct bconn *c, const char *p, size_t n)
+{
+	static const char end[] = HELLO_END;
+	size_t i;
+
+	for (i = 0; i < n && c->hello_seen < sizeof(end) - 1; i++) {
+		if (p[i] == end[c->hello_seen])
+			c->hello_seen++;
+		else
+			c->hello_seen = p[i] == end[0];
+	}
+	return i;
+}
+
 static void
 on_conn(struct loop *loop, int fd, void *arg, unsigned events)
 {
@@ -382,6 +411,12 @@ on_conn(struct loop *loop, int fd, void *arg, unsigned events)
 			return;
 		}
 		c->connecting = false;
+		/* Eight bytes on a new socket: they fit its buffer. */
+		if (c->b->o.resp3 && send(c->fd, HELLO, sizeof(HELLO) - 1, MSG_NOSIGNAL) !=
+		    (ssize_t)sizeof(HELLO) - 1) {
+			conn_fail(c, "send", errno);
+			return;
+		}
 	}
 	if (events & LOOP_READABLE) {
 		n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
@@ -397,10 +432,18 @@ on_conn(struct loop *loop, int fd, void *arg, unsigned events)
 			conn_fail(c, "recv", errno);
 			return;
 		}
-		if (n > 0)
-			take_reply_bytes(c, chunk, (size_t)n);
+		if (n > 0) {
+			size_t used = c->b->o.resp3 ? take_hello_bytes(c, chunk, (size_t)n) : 0;
+
+			take_reply_bytes(c, chunk + used, (size_t)n - used);
+		}
 		if (c->fd == -1)
 			return;
+	}
+	/* -3: no request before the protocol is RESP3. */
+	if (c->b->o.resp3 && c->hello_seen < sizeof(HELLO_END) - 1) {
+		update_interest(c);
+		return;
 	}
 	queue_requests(c);
 	write_requests(c);
@@ -414,6 +457,7 @@ conn_start(struct bconn *c)
 	c->head = 0;
 	c->reply_off = 0;
 	c->sent_total = 0;
+	c->hello_seen = 0;
 	if ((c->fd = net_connect_start(&b->addr)) == -1) {
 		conn_fail(c, "connect", errno);
 		return;
@@ -552,7 +596,7 @@ bench_usage(FILE *out)
 	fprintf(out,
 	    "usage: tcpd-cli bench [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE]\n"
 	    "                      [-n REQUESTS] [-d SECONDS] [--workload W] [-s SIZE]\n"
-	    "                      [--reset] [--expect-faults[=MS]] [--csv | --json]\n"
+	    "                      [-3] [--reset] [--expect-faults[=MS]] [--csv | --json]\n"
 	    "  -c CONNS        connections (default 50)\n"
 	    "  -P PIPELINE     requests in flight per connection (default 1)\n"
 	    "  -n REQUESTS     stop after this many replies\n"
@@ -565,7 +609,7 @@ bench_usage(FILE *out)
 	    "                  raw-connect: the same with SIZE raw bytes to an echo service\n"
 	    "                  idle: one PING on each connection, then hold them all\n"
 	    "                  open for -d seconds (default 10)\n"
-	    "  -s SIZE         payload bytes for echo workloads (default 64)\n"
+	    "  -s SIZE         payload bytes for echo workloads (default 64)\n"	    "  -3              ping and echo over RESP3: HELLO 3 on each connection first\n"
 	    "  --reset         connect workloads: close with a reset, not a FIN, so that\n"
 	    "                  the client's ports do not pile up in TIME_WAIT\n"
 	    "  --expect-faults[=MS]  against faults (a flaky listener): count resets,\n"
@@ -592,9 +636,10 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 	int64_t v = 0;
 	int ch, i, rc;
 
-	while ((ch = getopt_long(argc, argv, "h:p:c:P:n:d:s:", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "3h:p:c:P:n:d:s:", options, NULL)) != -1) {
 		rc = 0;
 		switch (ch) {
+		case '3': o->resp3 = true; break;
 		case 'h': o->host = optarg; break;
 		case 'p': o->port = optarg; break;
 		case 'c':
@@ -646,6 +691,11 @@ parse_opts(struct bench_opts *o, int argc, char *argv[])
 				    "-s 1-67108864\n", ch, optarg);
 			return -1;
 		}
+	}
+	if (o->resp3 && o->workload->pace != P_KEEP) {
+		fprintf(stderr, "tcpd-cli bench: -3 is for the workloads that keep their "
+		    "connections (ping, echo)\n");
+		return -1;
 	}
 	if (o->requests == 0 && o->seconds == 0)
 		o->requests = 100000;
