@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what is missing, builds with -Werror and runs every test, then runs
 # the whole suite again built with AddressSanitizer and UndefinedBehaviorSanitizer,
-# then runs each libFuzzer target for a bounded time (FUZZ_SECONDS, default 20),
+# then runs each libFuzzer target for a bounded time (FUZZ_SECONDS, default 15),
 # then the mutation check (scripts/mutants.sh).
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ run_suite build || status=1
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
-scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
+scripts/fuzz.sh "${FUZZ_SECONDS:-15}" || status=1
 # Every behaviour in tests/mutants.txt: a one-line change must turn a test red.
 scripts/mutants.sh || status=1
 
