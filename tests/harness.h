@@ -88,6 +88,8 @@ long	tcpd_rss_kib(void);
  */
 void	assert_rss_growth_below(long rss0, long max_kib);
 
+/* A listening socket on 127.0.0.1, on a port the kernel picks (*port). */
+int	tcp_listen_loopback(uint16_t *port, int backlog);
 /* Blocking client sockets with a 10 s receive and send timeout. */
 int	tcp_connect(uint16_t port);
 /* To 127.0.0.1:port, or -1 when nothing listens there (yet). */

@@ -760,18 +760,11 @@ static pid_t
 fake_server(uint16_t *port_out, const char *head, const char *reply, size_t len,
     bool endless)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t slen = sizeof(sin);
 	int lfd, fd;
 	pid_t pid;
 	char sink[4096];
 
-	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(lfd, 4), 0);
-	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-	*port_out = ntohs(sin.sin_port);
+	lfd = tcp_listen_loopback(port_out, 4);
 	if ((pid = test_fork(SIGKILL)) == 0) {
 		signal(SIGPIPE, SIG_IGN);
 		alarm(30);
@@ -973,21 +966,16 @@ Test(cli, a_nested_reply_prints_in_bounded_memory)
 
 Test(cli, pipe_uses_no_cpu_once_stdin_ends)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	const char *raw[] = { cli_bin(), "-p", NULL, "pipe", NULL };
-	socklen_t slen = sizeof(sin);
 	struct rusage ru;
 	int lfd, fd, status;
+	uint16_t server;
 	char p[8];
 	pid_t cli;
 
 	/* A server that holds the connection for a second whatever the client does. */
-	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(lfd, 1), 0);
-	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-	snprintf(p, sizeof(p), "%u", ntohs(sin.sin_port));
+	lfd = tcp_listen_loopback(&server, 1);
+	snprintf(p, sizeof(p), "%u", server);
 	raw[2] = p;
 	/* stdin a pipe at its end at once. */
 	if ((cli = test_fork(SIGKILL)) == 0) {
@@ -1551,9 +1539,6 @@ Test(cli, a_uri_names_the_server)
 static pid_t
 slow_pong_server(uint16_t *port_out, int delay_ms)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t slen = sizeof(sin);
 	static const char ping[] = "*1\r\n$4\r\nPING\r\n";
 	char got[4096];
 	size_t have;
@@ -1561,11 +1546,7 @@ slow_pong_server(uint16_t *port_out, int delay_ms)
 	int lfd, fd;
 	pid_t pid;
 
-	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(lfd, 4), 0);
-	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-	*port_out = ntohs(sin.sin_port);
+	lfd = tcp_listen_loopback(port_out, 4);
 	if ((pid = test_fork(SIGKILL)) == 0) {
 		signal(SIGPIPE, SIG_IGN);
 		alarm(30);
