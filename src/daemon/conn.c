@@ -650,6 +650,9 @@ end_if_due(struct conn *c)
 	conn_log(c, LOG_LEVEL_DEBUG, "closing for a fault, %zu bytes unsent",
 	    buf_len(&c->c_out));
 	buf_consume(&c->c_out, buf_len(&c->c_out));
+	/* The fault ends the connection, not one side: a proxy's server sees our FIN too. */
+	if (c->c_up != NULL)
+		upstream_close(c, false);
 	conn_finish(c, "CLOSE AFTER fault");
 	arm_timer(c);
 	schedule_flush(c);
