@@ -1030,7 +1030,8 @@ static void
 format_fault(const struct key_desc *k, const struct pace_profile *pp, const void *field,
     char *dst, size_t size)
 {
-	uint64_t v = *(const uint64_t *)field, bytes, ms;
+	/* A chance is a uint32_t: only the other kinds may be read as 64 bits. */
+	uint64_t v = k->type == KEY_CHANCE ? 0 : *(const uint64_t *)field, bytes, ms;
 
 	dst[0] = '\0';
 	switch (k->type) {
