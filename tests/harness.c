@@ -276,6 +276,16 @@ tcpd_log_count(const char *needle)
 }
 
 int
+tcpd_log_await(const char *needle, int n)
+{
+	int i, seen = 0;
+
+	for (i = 0; i < 500 && (seen = tcpd_log_count(needle)) < n; i++)
+		sleep_ms(10);
+	return seen;
+}
+
+int
 tcpd_reload(const char *text)
 {
 	int done = tcpd_log_count("configuration reloaded"), failed = tcpd_log_count("reload failed");

@@ -46,6 +46,8 @@ void	tcpd_config_text(char *dst, size_t size, const char *global_extra,
 	    const char *listener_extra);
 /* How many times needle occurs in the daemon's log so far. */
 int	tcpd_log_count(const char *needle);
+/* Waits up to 5 s for n lines with needle (tcpd logs after it listens); returns the count. */
+int	tcpd_log_await(const char *needle, int n);
 /* The daemon's log so far, NUL-terminated; free() it. */
 char	*tcpd_log_text(void);
 /* CPU seconds the daemon has used (user + system). */

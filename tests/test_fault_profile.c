@@ -411,8 +411,8 @@ Test(fault_profile, the_profile_is_logged_and_counted)
 	    "delay = 100ms\njitter = 10ms\nupstream_limit_data = 1000\nseed = 7\n"
 	    "[listener.m]\nbind = 127.0.0.1:%u\nservice = metrics\n", ports[0], ports[1]);
 	tcpd_start(extra);
-	cr_assert_eq(tcpd_log_count("listener x: faults downstream delay=100ms jitter=10ms; "
-	    "upstream limit_data=1000; seed 7\n"), 1, "%s", tcpd_log_text());
+	cr_assert_eq(tcpd_log_await("listener x: faults downstream delay=100ms jitter=10ms; "
+	    "upstream limit_data=1000; seed 7\n", 1), 1, "%s", tcpd_log_text());
 	cr_assert_eq(tcpd_log_count(": faults "), 1, "a line for a listener without faults");
 	for (i = 0; i < 3; i++) {
 		fd = tcp_connect(ports[0]);
