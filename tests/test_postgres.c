@@ -345,3 +345,65 @@ Test(postgres, close_after_cuts_a_large_result)
 	cr_assert_eq(tcpd_log_count("reset by a fault"), 0, "%s", tcpd_log_text());
 	cr_assert_str_eq(psycopg2(port, "rows", "1000", out, sizeof(out)), "rows: 1000\n");
 }
+
+/* Waits up to 5 s for a line with needle in tcpd's log. */
+static void
+wait_log(const char *needle)
+{
+	int i;
+
+	for (i = 0; i < 500 && tcpd_log_count(needle) == 0; i++)
+		usleep(10 * 1000);
+	cr_assert_gt(tcpd_log_count(needle), 0, "%s", tcpd_log_text());
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* refuse = on: each client's own "Connection refused", as if no server were there. */
+Test(postgres, refuse_is_connection_refused)
+{
+	uint16_t port = start_proxy("refuse = on");
+	char expect[160];
+
+	wait_log("refusing connections");
+	snprintf(expect, sizeof(expect), "psycopg2.OperationalError: connection to server at "
+	    "\"127.0.0.1\", port %u failed: Connection refused\n", port);
+	cr_assert_str_eq(psycopg2(port, "connect", "1", out, sizeof(out)), expect);
+	cr_assert_eq(psql(port, "SELECT 1", out, sizeof(out)), 2, "%s", out);
+	snprintf(expect, sizeof(expect), "psql: error: connection to server at \"127.0.0.1\", "
+	    "port %u failed: Connection refused\n", port);
+	cr_assert_eq(strncmp(out, expect, strlen(expect)), 0, "%s", out);
+	cr_assert_not_null(strstr(tcpd_info(), "upstream_connects:0\r\n"), "%s", tcpd_info());
+}
+
+/*
+ * blackhole = on: psycopg2's connect_timeout = 1 fires. The test fills the
+ * listener's one queue slot first (listen(fd, 0) still completes one
+ * handshake), so the driver's SYN goes unanswered as a black hole's would.
+ */
+Test(postgres, blackhole_makes_the_connect_timeout_fire)
+{
+	uint16_t port = start_proxy("blackhole = on");
+	char expect[160];
+	double t0, took;
+	int fill;
+
+	wait_log("black-holing connections");
+	fill = tcp_connect(port);
+	usleep(50 * 1000);	/* its ACK taken: the queue is full */
+	snprintf(expect, sizeof(expect), "psycopg2.OperationalError: connection to server at "
+	    "\"127.0.0.1\", port %u failed: timeout expired\n", port);
+	t0 = now_ms();
+	cr_assert_str_eq(psycopg2(port, "connect", "1", out, sizeof(out)), expect);
+	took = now_ms() - t0;
+	cr_assert(took >= 900 && took < 5000, "the driver gave up after %.0f ms", took);
+	close(fill);
+	cr_assert_not_null(strstr(tcpd_info(), "upstream_connects:0\r\n"), "%s", tcpd_info());
+}

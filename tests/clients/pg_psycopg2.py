@@ -61,13 +61,8 @@ def rows(n):
 
 
 def connect_timeout(seconds):
-    t0 = time.monotonic()
-    try:
-        connect(connect_timeout=seconds).close()
-        print("connected")
-    except psycopg2.Error as e:
-        failed(e)
-    print(f"after {time.monotonic() - t0:.1f} s")
+    connect(connect_timeout=seconds).close()
+    print("connected")
 
 
 try:
