@@ -537,11 +537,13 @@ port_held_otherwise(const struct server *srv, const struct net_addr *addr)
  * Stops fd listening while it keeps its address: a connect to AF_UNSPEC
  * (connect(2)'s way to dissolve an association) takes a listening socket
  * out of Linux's listening table and resets what was queued, so a connect
- * gets ECONNREFUSED, and a later listen() on it listens again. Not
- * shutdown(SHUT_RD), which does the same once but, on a socket another
- * worker stopped already, marks it so that every connection it accepts
- * later reads EOF at once. A port the kernel chose (port 0) goes with the
- * listening, so it is bound again (EINVAL: it kept its port).
+ * gets ECONNREFUSED, and a later listen() on it listens again; done again
+ * by another worker on the same socket, it changes nothing. Not
+ * shutdown(SHUT_RD): called again there, it fails with ENOTCONN and leaves
+ * the socket shut for reading, and a plain socket so stopped twice hands
+ * out connections that read EOF at once once it listens again. A port the
+ * kernel chose (port 0) goes with the listening, so it is bound again
+ * (EINVAL: it kept its port).
  */
 static int
 stop_listening(int fd)
