@@ -15,9 +15,12 @@ test)
 	# clang and its runtime for libFuzzer; redis-cli is an independent client.
 	# systemd provides systemd-socket-activate and systemd-analyze;
 	# systemd-container the container test; mandoc checks the man pages;
-	# with the peers, the test of scripts/bench.sh runs all of it.
+	# with the peers, the test of scripts/bench.sh runs all of it;
+	# postgresql and psycopg2 for tests/test_postgres.c, which starts a
+	# server of its own (the package's cluster is not used).
 	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev systemd \
-	    systemd-container mandoc prometheus prometheus-redis-exporter haproxy python3-redis $peers" ;;
+	    systemd-container mandoc prometheus prometheus-redis-exporter haproxy python3-redis \
+	    postgresql python3-psycopg2 $peers" ;;
 bench) pkgs="$pkgs $peers" ;;
 *) echo "usage: scripts/deps.sh [run|test|bench]" >&2; exit 2 ;;
 esac

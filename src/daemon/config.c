@@ -93,6 +93,8 @@ static const struct key_desc keys[] = {
 	{ "upstream", SECTION_LISTENER, KEY_UPSTREAM,
 	    offsetof(struct listener_config, upstream_addr), 0, 0, 0, 0 },
 	L(connect_timeout,	KEY_MILLIS,	5000,		1, 3600000),
+	L(refuse,		KEY_BOOL,	0,		0, 1),
+	L(blackhole,		KEY_BOOL,	0,		0, 1),
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),

@@ -56,6 +56,9 @@ struct listener_config {
 	struct net_addr	 upstream_addr;
 	unsigned	 upstream_line;		/* 0 = no upstream key */
 	unsigned	 connect_timeout;	/* ms */
+	/* Connection setup: not listening (ECONNREFUSED), or listening but never accepting. */
+	bool		 refuse;
+	bool		 blackhole;
 };
 
 /* Who may inject faults on a command listener. */

@@ -29,6 +29,9 @@
 /* Out of descriptors: stop accepting this long instead of spinning. */
 #define ACCEPT_PAUSE_MS		1000
 
+/* What a listening socket does with new connections: refuse and blackhole. */
+enum gate { GATE_OPEN, GATE_BLACKHOLE, GATE_REFUSE };
+
 /* One bound address of a listener. */
 struct listen_socket {
 	struct server		*s_srv;
@@ -39,6 +42,7 @@ struct listen_socket {
 	char			 s_text[NET_ADDRSTRLEN];
 	struct loop_timer	 s_resume;
 	struct log_rate		 s_error_log;
+	enum gate		 s_gate;	/* as applied; out of the loop unless open */
 	/* Passed by systemd: kept by listener name, never bound or re-bound. */
 	char			 s_passed_name[ACTIVATION_NAME_MAX];
 	/* While a reload is planned: where the socket goes, if anywhere. */
@@ -241,7 +245,8 @@ server_rewatch(struct server *srv)
 	size_t i;
 
 	for (i = 0; i < srv->nsockets; i++)
-		if (loop_rearm(srv->loop, srv->sockets[i]->s_fd) == -1)
+		if (srv->sockets[i]->s_gate == GATE_OPEN &&
+		    loop_rearm(srv->loop, srv->sockets[i]->s_fd) == -1)
 			log_error("listener %s %s: epoll_ctl: %m",
 			    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text);
 }
@@ -263,8 +268,8 @@ watch_sockets(struct server *srv)
 		return;
 	srv->full = full;
 	for (i = 0; i < srv->nsockets; i++)
-		if (loop_set_mask(srv->loop, srv->sockets[i]->s_fd,
-		    socket_mask(srv->sockets[i])) == -1)
+		if (srv->sockets[i]->s_gate == GATE_OPEN && loop_set_mask(srv->loop,
+		    srv->sockets[i]->s_fd, socket_mask(srv->sockets[i])) == -1)
 			log_error("listener %s %s: cannot %s accepting: %m",
 			    srv->sockets[i]->s_listener->name, srv->sockets[i]->s_text,
 			    full ? "stop" : "resume");
@@ -529,6 +534,88 @@ port_held_otherwise(const struct server *srv, const struct net_addr *addr)
 }
 
 /*
+ * Stops fd listening while it keeps its address: a connect to AF_UNSPEC
+ * (connect(2)'s way to dissolve an association) takes a listening socket
+ * out of Linux's listening table and resets what was queued, so a connect
+ * gets ECONNREFUSED, and a later listen() on it listens again; done again
+ * by another worker on the same socket, it changes nothing. Not
+ * shutdown(SHUT_RD): called again there, it fails with ENOTCONN and leaves
+ * the socket shut for reading, and a plain socket so stopped twice hands
+ * out connections that read EOF at once once it listens again. A port the
+ * kernel chose (port 0) goes with the listening, so it is bound again
+ * (EINVAL: it kept its port).
+ */
+static int
+stop_listening(int fd)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct net_addr addr;
+
+	if (net_local_addr(fd, &addr) == -1 || connect(fd, &unspec, sizeof(unspec)) == -1 ||
+	    (bind(fd, &addr.u.sa, addr.len) == -1 && errno != EINVAL))
+		return -1;
+	return 0;
+}
+
+/*
+ * The socket as lc asks: open (accepting, with its backlog); blackhole
+ * (accepting nothing, the queue cut to the least with listen(fd, 0), so
+ * the kernel completes one more handshake and then drops SYNs: connects
+ * time out); or refuse (stop_listening()). A gated socket is out of the
+ * loop (a refusing one reports EPOLLHUP for good); open connections go on.
+ */
+static void
+gate_socket(struct listen_socket *s, const struct listener_config *lc)
+{
+	static const char *const said[] = {
+		[GATE_OPEN] = "accepting connections again",
+		[GATE_BLACKHOLE] = "black-holing connections (blackhole = on)",
+		[GATE_REFUSE] = "refusing connections (refuse = on)",
+	};
+	enum gate want = lc->refuse ? GATE_REFUSE : lc->blackhole ? GATE_BLACKHOLE : GATE_OPEN;
+	bool new_backlog = want == GATE_OPEN && s->s_backlog != lc->backlog;
+	struct loop *loop = s->s_srv->loop;
+	int rc;
+
+	s->s_backlog = lc->backlog;
+	if (want == s->s_gate && !new_backlog)
+		return;
+	if (s->s_gate == GATE_OPEN && want != GATE_OPEN) {
+		loop_timer_stop(loop, &s->s_resume);
+		loop_del_fd(loop, s->s_fd);
+	}
+	/* listen() on a listening socket only sets a new backlog. */
+	rc = want == GATE_REFUSE ? stop_listening(s->s_fd) :
+	    listen(s->s_fd, want == GATE_OPEN ? (int)lc->backlog : 0);
+	if (rc == -1)
+		log_warning("listener %s %s: %s: %m", lc->name, s->s_text,
+		    want == GATE_REFUSE ? "refuse" : "listen");
+	if (s->s_gate != GATE_OPEN && want == GATE_OPEN &&
+	    (loop_add_fd(loop, s->s_fd, accept_mask(), on_accept, s) == -1 ||
+	    loop_set_mask(loop, s->s_fd, socket_mask(s)) == -1))
+		log_error("listener %s %s: cannot accept again: %m", lc->name, s->s_text);
+	if (want != s->s_gate)
+		log_notice("listener %s %s: %s", lc->name, s->s_text, said[want]);
+	s->s_gate = want;
+}
+
+/* INFO's and /metrics' count of the listeners set to refuse or blackhole. */
+static void
+count_gates(const struct config *cfg)
+{
+	size_t i;
+
+	stats.listeners_refusing = 0;
+	stats.listeners_blackholed = 0;
+	for (i = 0; i < cfg->nlisteners; i++) {
+		if (cfg->listeners[i].refuse)
+			stats.listeners_refusing++;
+		else if (cfg->listeners[i].blackhole)
+			stats.listeners_blackholed++;
+	}
+}
+
+/*
  * What a new configuration needs, gathered before anything changes: the
  * listeners (kept or new) and the sockets (kept or newly bound), each
  * socket carrying its part of the plan in s_plan.
@@ -682,13 +769,7 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 		}
 		s->s_listener = l;
 		listener_attach_fd(l, s->s_fd);
-		/* listen() on a listening socket only sets a new backlog. */
-		if (s->s_backlog != lc->backlog) {
-			if (listen(s->s_fd, (int)lc->backlog) == -1)
-				log_warning("listener %s %s: new backlog: %m", lc->name,
-				    s->s_text);
-			s->s_backlog = lc->backlog;
-		}
+		gate_socket(s, lc);
 		if (first)
 			log_info("listener %s: serving %s on %s%s", lc->name,
 			    lc->service->name, s->s_text,
@@ -729,6 +810,7 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 		.request_timeout = cfg->request_timeout,
 	};
 	stats.max_connections = cfg->max_connections;
+	count_gates(cfg);
 }
 
 int
@@ -753,7 +835,9 @@ server_reconfigure(struct server *srv, const struct config *cfg, char *err,
  * reconfigure gives it to the listener of its name. Returns 0, or -1 with
  * a message in err and fd closed: the caller fails whole, since a listener
  * that lost one of its passed sockets would serve the others and bind
- * nothing in its place.
+ * nothing in its place. One passed not listening (another worker refuses
+ * on it) is watched too: the first reconfigure, before the loop runs,
+ * takes it out or listens on it (gate_socket()).
  */
 static int
 adopt_socket(struct server *srv, int fd, const char *name, char *err, size_t errlen)

@@ -43,19 +43,22 @@ sockets_bind(const struct listener_config *lc, size_t i, bool *skipped, char *er
 	return -1;
 }
 
-/* Whether fd is a listening TCP socket over IPv4 or IPv6; made non-blocking if so. */
+/*
+ * Whether fd is a bound TCP socket over IPv4 or IPv6; made non-blocking if
+ * so. Bound is enough, listening or not: a worker started while its
+ * listener refuses (refuse = on) gets the supervisor's socket not
+ * listening, and listens on it when refuse is turned off.
+ */
 static bool
 servable(int fd, const char *name)
 {
-	int type = 0, listening = 0, flags;
+	int type = 0, flags;
 	socklen_t len = sizeof(type);
 	struct net_addr addr;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 || type != SOCK_STREAM ||
-	    (len = sizeof(listening), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
-	    &len)) == -1 || !listening) {
-		log_error("the socket systemd passed as '%s' is not a listening stream socket; "
-		    "closing it", name);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 || type != SOCK_STREAM) {
+		log_error("the socket systemd passed as '%s' is not a stream socket; closing it",
+		    name);
 		return false;
 	}
 	if (net_local_addr(fd, &addr) == -1 ||
@@ -67,6 +70,10 @@ servable(int fd, const char *name)
 	if (addr.u.sa.sa_family != AF_INET && addr.u.sa.sa_family != AF_INET6) {
 		log_error("the socket systemd passed as '%s' is not TCP over IPv4 or IPv6; "
 		    "closing it", name);
+		return false;
+	}
+	if ((addr.u.sa.sa_family == AF_INET ? addr.u.in.sin_port : addr.u.in6.sin6_port) == 0) {
+		log_error("the socket systemd passed as '%s' is not bound; closing it", name);
 		return false;
 	}
 	return true;

@@ -28,7 +28,7 @@ int	sockets_bind(const struct listener_config *lc, size_t i, bool *skipped, char
 
 /*
  * The sockets systemd passed that tcpd can serve, into valid (names kept):
- * listening TCP over IPv4 or IPv6, made non-blocking. Each other one is
+ * bound TCP over IPv4 or IPv6 (listening or not), made non-blocking. Each other one is
  * closed with the reason logged.
  */
 void	sockets_take_passed(const struct activation *passed, struct activation *valid);

@@ -125,6 +125,11 @@ const struct stats_field stats_fields[] = {
 	    STATS_COUNTER, upstream_output_bytes, "Bytes a proxy wrote to its upstreams."),
 	ONE(INFO_STATS, 0, "total_upstream_input_bytes", "tcpd_upstream_input_bytes_total",
 	    STATS_COUNTER, upstream_input_bytes, "Bytes a proxy read from its upstreams."),
+	ONE(INFO_STATS, STATS_SAME, "listeners_refusing", "tcpd_listeners_refusing", STATS_GAUGE,
+	    listeners_refusing, "Listeners not listening now (refuse = on): connects are refused."),
+	ONE(INFO_STATS, STATS_SAME, "listeners_blackholed", "tcpd_listeners_blackholed",
+	    STATS_GAUGE, listeners_blackholed,
+	    "Listeners accepting nothing now (blackhole = on): connects time out."),
 };
 const size_t stats_nfields = sizeof(stats_fields) / sizeof(stats_fields[0]);
 
@@ -217,7 +222,10 @@ stats_value(const struct stats_field *f, size_t k, const struct stats_slot *s)
 {
 	size_t offset = f->offset + k * sizeof(uint64_t);
 
-	return s != NULL ? get(at(s, offset)) : sum(offset);
+	if (s != NULL)
+		return get(at(s, offset));
+	/* Every worker has the configuration: the one asked answers for all. */
+	return f->flags & STATS_SAME ? *at(&stats, offset) : sum(offset);
 }
 
 /* What a worker's death ends: its connections, its rate, its readiness. */

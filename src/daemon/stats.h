@@ -148,6 +148,8 @@ struct stats_slot {
 	uint64_t	upstream_connect_failures[3];
 	uint64_t	upstream_output_bytes;	/* written to upstreams */
 	uint64_t	upstream_input_bytes;	/* read from upstreams */
+	uint64_t	listeners_refusing;	/* refuse = on */
+	uint64_t	listeners_blackholed;	/* blackhole = on, refuse off */
 	struct stats_histogram connection_duration;
 	struct stats_service services[STATS_MAX_SERVICES];	/* in INFO's order */
 	struct stats_command commands[STATS_MAX_COMMANDS];	/* the command table's order */
@@ -227,6 +229,7 @@ void	stats_duration_total(struct stats_histogram *total);
 enum stats_type { STATS_COUNTER, STATS_GAUGE };
 enum {
 	STATS_PER_WORKER = 1,	/* also shown for each worker */
+	STATS_SAME = 2,		/* of the configuration, alike in every worker: not summed */
 };
 /* Why a proxy's connect to its upstream failed: the index of upstream_connect_failures. */
 enum stats_upstream_failure { UPSTREAM_REFUSED, UPSTREAM_TIMEOUT, UPSTREAM_OTHER };
