@@ -720,13 +720,16 @@ Test(config, many_listeners_duplicates_found_each_once)
  */
 Test(config, command_line_listeners_are_built_not_pasted)
 {
-	const char *listen[] = { "0", "[::1]:7007", "127.0.0.1:7008" };
-	const char *service[] = { "echo", "command", "discard" };
-	const char *bad_listen[] = { "127.0.0.1:99999", "127.0.0.1:0\n[listener.x]",
-	    "127.0.0.1:7008", "127.0.0.1:7008" };
-	const char *bad_service[] = { "echo", "echo", "command\nfaults = on", "echo" };
+	const struct config_option good[] = { { "listen", "0" }, { "service", "echo" },
+	    { "listen", "[::1]:7007" }, { "service", "command" },
+	    { "listen", "127.0.0.1:7008" }, { "service", "discard" } };
+	const struct config_option bad[] = { { "listen", "127.0.0.1:99999" },
+	    { "service", "echo" }, { "listen", "127.0.0.1:0\n[listener.x]" },
+	    { "service", "echo" }, { "listen", "127.0.0.1:7008" },
+	    { "service", "command\nfaults = on" }, { "listen", "127.0.0.1:7008" },
+	    { "service", "echo" } };
 
-	cr_assert_eq(config_load_options(&cfg, listen, service, 3, &errs), 0, "%s: %s",
+	cr_assert_eq(config_load_options(&cfg, good, 6, &errs), 0, "%s: %s",
 	    errs.err[0].file, errs.err[0].msg);
 	cr_assert_eq(cfg.nlisteners, 3);
 	cr_assert_str_eq(cfg.listeners[0].name, "cli0");
@@ -736,7 +739,7 @@ Test(config, command_line_listeners_are_built_not_pasted)
 	cr_assert_str_eq(cfg.listeners[1].service->name, "command");
 	config_free(&cfg);
 
-	cr_assert_eq(config_load_options(&cfg, bad_listen, bad_service, 4, &errs), -1);
+	cr_assert_eq(config_load_options(&cfg, bad, 8, &errs), -1);
 	cr_assert_eq(errs.count, 4);
 	cr_assert_str_eq(errs.err[0].file, "--listen 127.0.0.1:99999");
 	cr_assert_eq(errs.err[0].line, 0);
@@ -750,6 +753,65 @@ Test(config, command_line_listeners_are_built_not_pasted)
 	cr_assert_eq(errs.err[3].line, 0);
 	cr_assert_str_eq(errs.err[3].msg, "address 127.0.0.1:7008 is already bound by "
 	    "listener 'cli2' (--listen 127.0.0.1:7008)");
+}
+
+/* --set, --fault, --upstream and --seed: the file's keys, to the last --listen. */
+Test(config, command_line_sets_any_listener_key)
+{
+	const struct config_option opts[] = { { "listen", "0" }, { "service", "echo" },
+	    { "listen", "0" }, { "service", "proxy" }, { "upstream", "127.0.0.1:5432" },
+	    { "fault", "delay=100ms,jitter=10ms" }, { "seed", "7" },
+	    { "set", "backlog=17" }, { "set", "allow=127.0.0.0/8, ::1" } };
+
+	cr_assert_eq(config_load_options(&cfg, opts, 9, &errs), 0, "%s: %s",
+	    errs.err[0].file, errs.err[0].msg);
+	cr_assert_eq(cfg.nlisteners, 2);
+	cr_assert_eq(cfg.listeners[0].backlog, 511);
+	cr_assert(pace_profile_empty(&cfg.listeners[0].profile));
+	cr_assert_str_eq(cfg.listeners[1].service->name, "proxy");
+	cr_assert_eq(net_addr_port(&cfg.listeners[1].upstream_addr), 5432);
+	cr_assert_eq(cfg.listeners[1].profile.delay_ms, 100);
+	cr_assert_eq(cfg.listeners[1].profile.jitter_ms, 10);
+	cr_assert(cfg.listeners[1].profile.seeded);
+	cr_assert_eq(cfg.listeners[1].profile.seed, 7);
+	cr_assert_eq(cfg.listeners[1].backlog, 17);
+	cr_assert_eq(cfg.listeners[1].allow.n, 2);
+}
+
+/* Every value goes through the file's checks; the error names the option. */
+Test(config, command_line_keys_are_checked_like_a_files)
+{
+	const struct config_option opts[] = { { "set", "backlog=3" }, { "listen", "0" },
+	    { "service", "echo" }, { "set", "backlog=0" }, { "set", "nosuch=1" },
+	    { "fault", "delay=5,backlog=3" }, { "set", "delay" }, { "fault", "delay=7" },
+	    { "fault", "jitter=9\nfaults = on" }, { "upstream", "127.0.0.1:1" },
+	    { "listen", "0" }, { "fault", "jitter=10ms" } };
+	static const char *const expect[][2] = {
+		{ "--set backlog=3", "comes before any --listen: put it after the --listen "
+		    "of the listener it is for" },
+		{ "--set backlog=0", "invalid backlog '0': expected an integer from 1 to 65535" },
+		{ "--set nosuch=1", "unknown listener key 'nosuch'" },
+		{ "--fault delay=5,backlog=3", "backlog is not a fault key: set it with "
+		    "--set backlog=VALUE" },
+		{ "--set delay", "'delay' is not KEY=VALUE" },
+		{ "--fault delay=7", "delay is set twice for this listener" },
+		{ "--fault jitter=9\\nfaults = on", "invalid jitter '9\\nfaults = on': "
+		    "expected milliseconds (250) or a duration (250ms, 1.5s, 5m, 1h), at most " },
+		{ "--listen 0", "needs a --service after it" },
+		{ "--listen 0", "jitter 10 ms is more than delay 0 ms: a reply cannot come "
+		    "before its request" },
+		{ "--listen 0", "upstream is for a proxy listener (this one serves echo)" },
+	};
+	size_t i;
+
+	cr_assert_eq(config_load_options(&cfg, opts, 12, &errs), -1);
+	cr_assert_eq(errs.count, sizeof(expect) / sizeof(expect[0]));
+	for (i = 0; i < errs.count; i++) {
+		cr_assert_str_eq(errs.err[i].file, expect[i][0], "error %zu", i);
+		cr_assert_eq(strncmp(errs.err[i].msg, expect[i][1], strlen(expect[i][1])), 0,
+		    "error %zu: %s", i, errs.err[i].msg);
+		cr_assert_eq(errs.err[i].line, 0);
+	}
 }
 
 /* An included file's name is outside text: its errors carry it escaped. */

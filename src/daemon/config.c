@@ -1375,32 +1375,138 @@ keep_text(struct config *cfg, const char *text)
 	return cfg->files[cfg->nfiles++] = copy;
 }
 
-int
-config_load_options(struct config *cfg, const char *const *listen,
-    const char *const *service, size_t n, struct config_errors *errs)
+/* A key of a listener's fault profile, in either direction. */
+static bool
+is_fault_key(const struct key_desc *k)
 {
-	const struct key_desc *svc = NULL;
+	size_t down = offsetof(struct listener_config, profile);
+	size_t up = offsetof(struct listener_config, upstream);
+
+	return k->section == SECTION_LISTENER && ((k->offset >= down &&
+	    k->offset < down + sizeof(struct pace_profile)) || (k->offset >= up &&
+	    k->offset < up + sizeof(struct pace_profile)));
+}
+
+/* The longest KEY=VALUE one item of --fault takes. */
+#define OPTION_ITEM_MAX	256
+
+/*
+ * KEY=VALUE (len bytes of item) from --set or --fault, set as the line
+ * "KEY = VALUE" of the listener's section would be: the same parser and
+ * checks, a key given twice refused.
+ */
+static void
+set_option(struct parser *p, const char *item, size_t len, bool fault)
+{
+	const char *eq = memchr(item, '=', len);
+	char text[OPTION_ITEM_MAX], shownkey[96];
+	size_t i, klen;
+
+	if (len >= sizeof(text)) {
+		add_error(p->errs, p->lineno, "longer than %d bytes", OPTION_ITEM_MAX - 1);
+		return;
+	}
+	memcpy(text, item, len);
+	text[len] = '\0';
+	if (eq == NULL) {
+		add_error(p->errs, p->lineno, "'%s' is not KEY=VALUE",
+		    shown(shownkey, sizeof(shownkey), text));
+		return;
+	}
+	klen = (size_t)(eq - item);
+	text[klen] = '\0';
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].section == SECTION_LISTENER && strcmp(keys[i].name, text) == 0)
+			break;
+	if (i == NKEYS)
+		add_error(p->errs, p->lineno, "unknown listener key '%s'",
+		    shown(shownkey, sizeof(shownkey), text));
+	else if (fault && !is_fault_key(&keys[i]))
+		add_error(p->errs, p->lineno, "%s is not a fault key: set it with "
+		    "--set %s=VALUE", keys[i].name, keys[i].name);
+	else if (p->key_lines[i] != 0)
+		add_error(p->errs, p->lineno, "%s is set twice for this listener",
+		    keys[i].name);
+	else {
+		p->key_lines[i] = p->lineno;
+		set_value(p, &keys[i], text + klen + 1);
+	}
+}
+
+/* A --listen listener's options are all read: what they mean together. */
+static void
+end_option_listener(struct parser *p)
+{
+	const char *option = p->errs->current;
+
+	p->errs->current = current_listener(p)->file;
+	if (current_listener(p)->service_line == 0)
+		add_error(p->errs, p->lineno, "needs a --service after it");
+	check_section_end(p);
+	p->errs->current = option;
+}
+
+/* One option after its --listen: the key or keys it sets. */
+static void
+apply_option(struct parser *p, const struct config_option *o)
+{
+	const char *s = o->value;
+	size_t len;
+
+	if (strcmp(o->name, "set") == 0) {
+		set_option(p, s, strlen(s), false);
+	} else if (strcmp(o->name, "fault") == 0) {
+		do {
+			len = strcspn(s, ",");
+			set_option(p, s, len, true);
+			s += len;
+		} while (*s++ != '\0');
+	} else {	/* service, upstream, seed: --set NAME=VALUE */
+		char item[OPTION_ITEM_MAX];
+		int n = snprintf(item, sizeof(item), "%s=%s", o->name, s);
+
+		set_option(p, item, n < 0 ? 0 : (size_t)n, false);
+	}
+}
+
+int
+config_load_options(struct config *cfg, const struct config_option *opts, size_t n,
+    struct config_errors *errs)
+{
 	struct name_index names = { NULL, 0 };
 	struct parser p = { .cfg = cfg, .errs = errs, .names = &names };
 	char name[CONFIG_NAME_MAX], label[CONFIG_FILE_MAX];
 	char addr[NET_ADDRSTRLEN];
-	size_t i;
+	size_t i, nlisten = 0;
 
 	memset(errs, 0, sizeof(*errs));
 	set_defaults(cfg);
-	for (i = 0; i < NKEYS; i++)
-		if (keys[i].type == KEY_SERVICE)
-			svc = &keys[i];
 	for (i = 0; i < n; i++) {
-		const char *l = listen[i];
+		const char *l = opts[i].value;
 
-		/* Each listener is where its option is: errors name the option, not a line. */
-		snprintf(label, sizeof(label), "--listen %s", l);
+		/* Each error names its option; that option is the error's "file". */
+		snprintf(label, sizeof(label), "--%s %s", opts[i].name, l);
 		if ((errs->current = keep_text(cfg, label)) == NULL) {
 			add_error(errs, 0, "out of memory");
 			break;
 		}
-		snprintf(name, sizeof(name), "cli%zu", i);
+		if (strcmp(opts[i].name, "listen") != 0) {
+			if (p.section != SECTION_LISTENER) {
+				add_error(errs, 0, "comes before any --listen: put it after the "
+				    "--listen of the listener it is for");
+				continue;
+			}
+			/* A key's line, nonzero as in a file: the checks between keys see it. */
+			p.lineno = 1;
+			apply_option(&p, &opts[i]);
+			p.lineno = 0;
+			continue;
+		}
+		if (p.section == SECTION_LISTENER)
+			end_option_listener(&p);
+		memset(p.key_lines, 0, sizeof(p.key_lines));
+		p.section = SECTION_NONE;
+		snprintf(name, sizeof(name), "cli%zu", nlisten++);
 		start_listener(&p, name);
 		if (p.section != SECTION_LISTENER)
 			break;
@@ -1410,12 +1516,14 @@ config_load_options(struct config *cfg, const char *const *listen,
 			l = addr;
 		/* One address, never a list: the option is one ADDR:PORT. */
 		add_bind(&p, current_listener(&p), l, strlen(l));
-		snprintf(label, sizeof(label), "--service %s", service[i]);
-		errs->current = label;
-		set_value(&p, svc, service[i]);
 	}
+	if (p.section == SECTION_LISTENER)
+		end_option_listener(&p);
 	errs->current = NULL;
 	check_listeners(cfg, NULL, errs);
+	/* An option has no line: the keys' lines above only told set from unset. */
+	for (i = 0; i < errs->count && i < CONFIG_MAX_ERRORS; i++)
+		errs->err[i].line = 0;
 	return finish(cfg, &names, errs);
 }
 
