@@ -505,3 +505,44 @@ Test(proxy_service, an_upstream_that_never_reads_stops_the_client)
 	close(lfd);
 	free(data);
 }
+
+/*
+ * SIGTERM while a proxied request waits for its reply: the reply, due 300 ms
+ * after the request, still comes whole; then the client and the server each
+ * get a FIN, and tcpd exits 0.
+ */
+Test(proxy_service, a_stop_waits_for_the_servers_reply)
+{
+	size_t n = 256 << 10;
+	char *reply = random_bytes(n), *in = malloc(n), upstream[32], req[4], c;
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd, status;
+	struct timespec pause = { .tv_nsec = 50 * 1000000 };
+	double t0;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "GET\n", 4);
+	recv_exact(sfd, req, 4);
+	nanosleep(&pause, NULL);
+	kill(tcpd.pid, SIGTERM);
+	pause.tv_nsec = 250 * 1000000;
+	nanosleep(&pause, NULL);
+	send_all(sfd, reply, n);
+	t0 = now_ms();
+	cr_assert_eq(recv_all(fd, in, n), n);
+	assert_bytes(in, n, reply, n);
+	cr_assert(recv_eof(fd), "no FIN after the reply");
+	/* 500 ms of quiet after the reply, not shutdown_timeout. */
+	cr_assert_lt(now_ms() - t0, 1500);
+	close(fd);
+	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
+	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
+	tcpd.pid = 0;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(sfd);
+	close(lfd);
+	free(reply);
+	free(in);
+}

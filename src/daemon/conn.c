@@ -98,6 +98,8 @@ struct upstream {
 	struct buf		 u_out;		/* the client's bytes not written yet */
 	struct loop_timer	 u_timer;	/* connect_timeout */
 	unsigned		 u_timeout_ms;
+	uint64_t		 u_sent;	/* loop_now() of the last byte written to it */
+	uint64_t		 u_heard;	/* and of the last byte read from it */
 	struct net_addr		 u_addr;
 };
 
@@ -238,6 +240,7 @@ static bool upstream_open(const struct conn *c);
 static void upstream_close(struct conn *c, bool rst);
 static void upstream_pass_fin(struct conn *c);
 static void upstream_update_mask(struct conn *c);
+static uint64_t upstream_done_at(const struct conn *c);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -459,12 +462,13 @@ schedule_flush(struct conn *c)
 	conns->pending = c;
 }
 
-/* Nothing owed, nothing half-received, no finish under way. */
+/* Nothing owed, nothing half-received, no finish under way, no reply to pass on. */
 static bool
 owes_nothing(const struct conn *c)
 {
 	return buf_len(&c->c_out) == 0 && buf_len(&c->c_in) == 0 &&
-	    !(c->c_flags & (CONN_FINISH | CONN_LINGER));
+	    !(c->c_flags & (CONN_FINISH | CONN_LINGER)) &&
+	    upstream_done_at(c) <= loop_now(c->c_conns->loop);
 }
 
 /*
@@ -518,6 +522,11 @@ deadline(struct conn *c, uint64_t *when)
 	if (c->c_conns->draining && owes_nothing(c) && c->c_bytes_in == 0 &&
 	    (kind == DEADLINE_NONE || c->c_opened + DRAIN_GRACE_MS < *when)) {
 		*when = c->c_opened + DRAIN_GRACE_MS;
+		kind = DEADLINE_DRAIN;
+	}
+	if (c->c_conns->draining && (wake = upstream_done_at(c)) != 0 && wake != UINT64_MAX &&
+	    (kind == DEADLINE_NONE || wake < *when)) {
+		*when = wake;
 		kind = DEADLINE_DRAIN;
 	}
 	if (c->c_filters != NULL && (wake = pace_wake(&c->c_filters->out, c->c_bytes_out,
@@ -1478,6 +1487,24 @@ upstream_open(const struct conn *c)
 	return c->c_up != NULL && c->c_up->u_fd != -1 && !(c->c_up->u_flags & UP_RD_EOF);
 }
 
+/*
+ * While stopping, when a proxy's server has answered: its last bytes came
+ * after the client's last ones, and DRAIN_QUIET_MS ago, since a reply may
+ * come in several writes. 0 when there is no server to wait for, UINT64_MAX
+ * while the client's bytes wait for an answer.
+ */
+static uint64_t
+upstream_done_at(const struct conn *c)
+{
+	const struct upstream *u = c->c_up;
+
+	if (!upstream_open(c))
+		return 0;
+	if ((u->u_flags & UP_CONNECTING) || buf_len(&u->u_out) > 0 || u->u_sent > u->u_heard)
+		return UINT64_MAX;
+	return u->u_heard + DRAIN_QUIET_MS;
+}
+
 /* Its socket goes (the struct stays until the connection is freed); rst: with an RST. */
 static void
 upstream_close(struct conn *c, bool rst)
@@ -1587,7 +1614,7 @@ upstream_flush(struct conn *c)
 		}
 		buf_consume(&u->u_out, (size_t)n);
 		stats.upstream_output_bytes += (uint64_t)n;
-		c->c_active = loop_now(c->c_conns->loop);
+		c->c_active = u->u_sent = loop_now(c->c_conns->loop);
 	}
 	buf_shrink(&u->u_out);
 	upstream_pass_fin(c);
@@ -1664,7 +1691,7 @@ upstream_read(struct conn *c)
 		return;
 	}
 	stats.upstream_input_bytes += (uint64_t)n;
-	c->c_active = loop_now(c->c_conns->loop);
+	c->c_active = u->u_heard = loop_now(c->c_conns->loop);
 	c->c_service->upstream_input(c, c->c_state, read_chunk, (size_t)n);
 	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
 		errno = c->c_out.error;
@@ -1672,7 +1699,8 @@ upstream_read(struct conn *c)
 	}
 	if (c->c_flags & CONN_CLOSED)
 		return;
-	if (c->c_filters != NULL)
+	/* Stopping: the pair ends once the server has been quiet a while. */
+	if (c->c_filters != NULL || c->c_conns->draining)
 		arm_timer(c);
 	schedule_flush(c);
 }
