@@ -785,7 +785,8 @@ Test(config, command_line_keys_are_checked_like_a_files)
 	    { "service", "echo" }, { "set", "backlog=0" }, { "set", "nosuch=1" },
 	    { "fault", "delay=5,backlog=3" }, { "set", "delay" }, { "fault", "delay=7" },
 	    { "fault", "jitter=9\nfaults = on" }, { "upstream", "127.0.0.1:1" },
-	    { "listen", "0" }, { "fault", "jitter=10ms" } };
+	    { "set", "upstream_proxy_protocol=any" }, { "listen", "0" },
+	    { "fault", "jitter=10ms" } };
 	static const char *const expect[][2] = {
 		{ "--set backlog=3", "comes before any --listen: put it after the --listen "
 		    "of the listener it is for" },
@@ -797,6 +798,8 @@ Test(config, command_line_keys_are_checked_like_a_files)
 		{ "--fault delay=7", "delay is set twice for this listener" },
 		{ "--fault jitter=9\\nfaults = on", "invalid jitter '9\\nfaults = on': "
 		    "expected milliseconds (250) or a duration (250ms, 1.5s, 5m, 1h), at most " },
+		{ "--set upstream_proxy_protocol=any", "invalid upstream_proxy_protocol 'any': "
+		    "expected off, v1 or v2" },
 		{ "--listen 0", "needs a --service after it" },
 		{ "--listen 0", "jitter 10 ms is more than delay 0 ms: a reply cannot come "
 		    "before its request" },
@@ -804,7 +807,7 @@ Test(config, command_line_keys_are_checked_like_a_files)
 	};
 	size_t i;
 
-	cr_assert_eq(config_load_options(&cfg, opts, 12, &errs), -1);
+	cr_assert_eq(config_load_options(&cfg, opts, 13, &errs), -1);
 	cr_assert_eq(errs.count, sizeof(expect) / sizeof(expect[0]));
 	for (i = 0; i < errs.count; i++) {
 		cr_assert_str_eq(errs.err[i].file, expect[i][0], "error %zu", i);

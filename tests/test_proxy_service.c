@@ -546,3 +546,94 @@ Test(proxy_service, a_stop_waits_for_the_servers_reply)
 	free(reply);
 	free(in);
 }
+
+/* WHOAMI through proxy port p, its request after any header of the client's own. */
+static const char *
+whoami_through(uint16_t port, const char *header, unsigned *client_port)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	int fd = tcp_connect(port);
+	size_t n;
+
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+	*client_port = ntohs(me.sin_port);
+	send_all(fd, header, strlen(header));
+	send_all(fd, "WHOAMI\r\nQUIT\r\n", 14);
+	n = recv_all(fd, out, sizeof(out) - 1);
+	out[n] = '\0';
+	close(fd);
+	return out;
+}
+
+/*
+ * upstream_proxy_protocol = v1 and v2: a command listener behind the proxy,
+ * reading PROXY headers, sees the client's own address and port and the
+ * address it reached; behind a balancer, the client the balancer named.
+ */
+Test(proxy_service, the_server_sees_the_real_client_through_a_proxy_header)
+{
+	char extra[1024], expect[256];
+	uint16_t ports[4];
+	unsigned v, client;
+	const char *r;
+
+	free_ports(ports, 4);
+	snprintf(extra, sizeof(extra),
+	    "[listener.c1]\nbind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
+	    "proxy_trusted = 127.0.0.1\n"
+	    "[listener.c2]\nbind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v2\n"
+	    "proxy_trusted = 127.0.0.1\n"
+	    "[listener.p1]\nbind = 127.0.0.1:%u\nservice = proxy\nupstream = 127.0.0.1:%u\n"
+	    "upstream_proxy_protocol = v1\n"
+	    "[listener.p2]\nbind = 127.0.0.1:%u\nservice = proxy\nupstream = 127.0.0.1:%u\n"
+	    "upstream_proxy_protocol = v2\nproxy_protocol = v1\nproxy_trusted = 127.0.0.1\n",
+	    ports[0], ports[1], ports[2], ports[0], ports[3], ports[1]);
+	tcpd_start(extra);
+	r = whoami_through(ports[2], "", &client);
+	snprintf(expect, sizeof(expect), " addr=127.0.0.1:%u laddr=127.0.0.1:%u listener=c1 "
+	    "proxy=127.0.0.1:", client, ports[2]);
+	cr_assert_not_null(strstr(r, expect), "%s\nnot in\n%s", expect, r);
+	cr_assert_not_null(strstr(r, "\r\n+OK\r\n"), "%s", r);
+	/* p2 is itself behind a balancer: its server sees the client the balancer named. */
+	r = whoami_through(ports[3], "PROXY TCP4 192.0.2.7 198.51.100.1 4242 7070\r\n", &v);
+	cr_assert_not_null(strstr(r, " addr=192.0.2.7:4242 laddr=198.51.100.1:7070 "
+	    "listener=c2 proxy=127.0.0.1:"), "%s", r);
+	cr_assert_not_null(strstr(r, "\r\n+OK\r\n"), "%s", r);
+}
+
+/*
+ * The PROXY header a server gets, byte for byte; and it is no request: a stop
+ * does not wait for an answer to it.
+ */
+Test(proxy_service, a_stop_does_not_wait_for_an_answer_to_the_header)
+{
+	char upstream[64], expect[128], in[128], c;
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd, status;
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	double t0;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	port = start_proxy(upstream, "upstream_proxy_protocol = v1\n");
+	fd = tcp_connect(port);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+	sfd = accept_upstream(lfd);
+	snprintf(expect, sizeof(expect), "PROXY TCP4 127.0.0.1 127.0.0.1 %u %u\r\n",
+	    ntohs(me.sin_port), port);
+	recv_exact(sfd, in, strlen(expect));
+	assert_bytes(in, strlen(expect), expect, strlen(expect));
+	kill(tcpd.pid, SIGTERM);
+	t0 = now_ms();
+	cr_assert(recv_eof(fd));
+	/* The drain's 1 s grace for a client that sent nothing, not shutdown_timeout's 10. */
+	cr_assert_lt(now_ms() - t0, 2500);
+	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
+	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
+	tcpd.pid = 0;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(fd);
+	close(sfd);
+	close(lfd);
+}

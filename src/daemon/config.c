@@ -24,7 +24,8 @@
 enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SECONDS, KEY_BYTES, KEY_BOOL, KEY_SERVICE,
 	KEY_BINDS, KEY_CIDRS, KEY_INCLUDE, KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_SIZE, KEY_AFTER,
-	KEY_CHANCE, KEY_SEED, KEY_WORKERS, KEY_SECRET, KEY_SECRET_FILE, KEY_MILLIS, KEY_UPSTREAM
+	KEY_CHANCE, KEY_SEED, KEY_WORKERS, KEY_SECRET, KEY_SECRET_FILE, KEY_MILLIS, KEY_UPSTREAM,
+	KEY_SEND_PROXY
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -79,6 +80,7 @@ static const struct key_desc keys[] = {
 	{ "upstream", SECTION_LISTENER, KEY_UPSTREAM,
 	    offsetof(struct listener_config, upstream_addr), 0, 0, 0, 0 },
 	L(connect_timeout,	KEY_MILLIS,	5000,		1, 3600000),
+	L(upstream_proxy_protocol, KEY_SEND_PROXY, 0,		0, 0),
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
@@ -993,6 +995,15 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 		else
 			add_error(p->errs, p->lineno, "invalid proxy_protocol '%s': expected "
 			    "off, v1, v2 or any", shown(text, sizeof(text), value));
+		break;
+	case KEY_SEND_PROXY:
+		/* What the server reads: one version, never "any". */
+		if (strcmp(value, "off") == 0 || strcmp(value, "v1") == 0 ||
+		    strcmp(value, "v2") == 0)
+			*(unsigned *)field = value[0] == 'o' ? 0 : (unsigned)(value[1] - '0');
+		else
+			add_error(p->errs, p->lineno, "invalid upstream_proxy_protocol '%s': "
+			    "expected off, v1 or v2", shown(text, sizeof(text), value));
 		break;
 	case KEY_FAULTS:
 		if (strcmp(value, "off") == 0 || strcmp(value, "loopback") == 0 ||

@@ -56,6 +56,7 @@ struct listener_config {
 	struct net_addr	 upstream_addr;
 	unsigned	 upstream_line;		/* 0 = no upstream key */
 	unsigned	 connect_timeout;	/* ms */
+	unsigned	 upstream_proxy_protocol;	/* 0 off, PROXY_V1 or PROXY_V2 */
 };
 
 /* Who may inject faults on a command listener. */

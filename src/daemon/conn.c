@@ -1614,7 +1614,10 @@ upstream_flush(struct conn *c)
 		}
 		buf_consume(&u->u_out, (size_t)n);
 		stats.upstream_output_bytes += (uint64_t)n;
-		c->c_active = u->u_sent = loop_now(c->c_conns->loop);
+		c->c_active = loop_now(c->c_conns->loop);
+		/* A PROXY header alone asks for no answer: a stop need not wait for one. */
+		if (c->c_bytes_in > 0)
+			u->u_sent = c->c_active;
 	}
 	buf_shrink(&u->u_out);
 	upstream_pass_fin(c);
