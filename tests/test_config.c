@@ -875,6 +875,10 @@ Test(config, requirepass_inline_or_from_a_private_file)
 }
 
 #define PROXY_LISTENER "[listener.p]\nbind = 127.0.0.1:7008\nservice = proxy\n"
+/* A path of 106 bytes after its '/', and one of 107: one too long for sun_path. */
+#define LONG_PATH_1	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/s"
+#define LONG_PATH	LONG_PATH_1 "x"
 
 Test(config, proxy_upstream_and_connect_timeout)
 {
@@ -897,6 +901,12 @@ Test(config, proxy_upstream_and_connect_timeout)
 	net_addr_format(&cfg.listeners[0].upstream_addr, text, sizeof(text));
 	cr_assert_str_eq(text, "127.0.0.1:5432");
 	cr_assert_eq(cfg.listeners[0].connect_timeout, 250);
+	config_free(&cfg);
+	/* 107 bytes, the most sun_path holds with its NUL. */
+	cr_assert_eq(config_load_string(&cfg, PROXY_LISTENER "upstream = unix:/" LONG_PATH_1
+	    "\n", &errs), 0, "%s", errs.err[0].msg);
+	cr_assert_eq(cfg.listeners[0].upstream_addr.u.sa.sa_family, AF_UNIX);
+	cr_assert_str_eq(cfg.listeners[0].upstream_addr.u.un.sun_path, "/" LONG_PATH_1);
 }
 
 Test(config, proxy_upstream_errors)
@@ -906,8 +916,14 @@ Test(config, proxy_upstream_errors)
 	expect_error(LISTENER "upstream = 127.0.0.1:6379\n", 4,
 	    "upstream is for a proxy listener (this one serves echo)");
 	expect_error(PROXY_LISTENER "upstream = db.example:5432\n", 4, "invalid upstream "
-	    "'db.example:5432': a host name; write an IP address or localhost (tcpd resolves "
-	    "no names)");
+	    "'db.example:5432': a host name; write an IP address, localhost or unix:PATH (tcpd "
+	    "resolves no names)");
+	expect_error(PROXY_LISTENER "upstream = unix:run/pg.sock\n", 4, "invalid upstream "
+	    "'unix:run/pg.sock': the path must be absolute");
+	/* The value cut to fit the message, as every shown value is. */
+	expect_error(PROXY_LISTENER "upstream = unix:/" LONG_PATH "\n", 4, "invalid upstream "
+	    "'unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...': the path is longer than a Unix socket's 107 bytes");
 	expect_error(PROXY_LISTENER "upstream = 127.0.0.1:0\n", 4, "invalid upstream "
 	    "'127.0.0.1:0': port 0 names no server: write a port from 1 to 65535");
 	expect_error(PROXY_LISTENER "upstream = localhost:99999\n", 4, "invalid upstream "

@@ -6,6 +6,7 @@
  * backpressure each way, and the listener's faults on either direction.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -636,4 +637,95 @@ Test(proxy_service, a_stop_does_not_wait_for_an_answer_to_the_header)
 	close(fd);
 	close(sfd);
 	close(lfd);
+}
+
+/* A Unix stream socket the test serves as the upstream: its path in path. */
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	cr_assert_neq(fd, -1);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "%s", strerror(errno));
+	cr_assert_eq(listen(fd, 16), 0);
+	return fd;
+}
+
+/*
+ * upstream = unix:/path: the bytes both ways, the client's FIN passed on
+ * while the server's answer still comes whole, the server's close with
+ * unread bytes (a Unix socket's reset) resetting the client; a missing
+ * socket an RST, logged and counted.
+ */
+Test(proxy_service, a_unix_socket_upstream)
+{
+	size_t n = 1 << 20;
+	char dir[64], path[96], keys[256], upstream[128], in[8];
+	char *data = random_bytes(n), *got = malloc(n);
+	uint16_t ports[2];
+	int lfd, fd, sfd;
+
+	temp_dir_make(dir, sizeof(dir), "tcpd-unix");
+	snprintf(path, sizeof(path), "%s/up.sock", dir);
+	lfd = listen_unix(path);
+	free_ports(ports, 2);
+	snprintf(upstream, sizeof(upstream), "unix:%s", path);
+	snprintf(keys, sizeof(keys), "[listener.gone]\nbind = 127.0.0.1:%u\nservice = proxy\n"
+	    "upstream = unix:%s/gone.sock\n", ports[1], dir);
+	fd = tcp_connect(ports[0] = start_proxy(upstream, keys));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "hello", 5);
+	recv_exact(sfd, in, 5);
+	assert_bytes(in, 5, "hello", 5);
+	shutdown(fd, SHUT_WR);
+	cr_assert(recv_eof(sfd), "the client's FIN did not reach the server");
+	send_all(sfd, data, n);
+	close(sfd);
+	cr_assert_eq(recv_all(fd, got, n), n);
+	assert_bytes(got, n, data, n);
+	close(fd);
+
+	fd = tcp_connect(ports[0]);
+	sfd = accept_upstream(lfd);
+	send_all(fd, "unread", 6);
+	recv_exact(sfd, in, 1);		/* the bytes arrived; five stay unread */
+	close(sfd);
+	assert_reset(fd);
+	close(fd);
+
+	fd = tcp_connect(ports[1]);
+	assert_reset(fd);
+	close(fd);
+	snprintf(keys, sizeof(keys), "upstream unix:%s/gone.sock: No such file or directory", dir);
+	cr_assert_gt(tcpd_log_count(keys), 0, "%s", tcpd_log_text());
+	cr_assert_not_null(strstr(tcpd_info(), "upstream_connect_failures_other:1\r\n"),
+	    "%s", tcpd_info());
+	close(lfd);
+	temp_dir_remove(dir);
+	free(data);
+	free(got);
+}
+
+/* redis-server on a Unix socket behind the proxy: its replies, byte for byte. */
+Test(proxy_service, redis_server_on_a_unix_socket)
+{
+	char dir[64], path[96], upstream[128];
+	const char *extra[] = { "--unixsocket", path, NULL };
+	uint16_t rp;
+	int fd;
+
+	temp_dir_make(dir, sizeof(dir), "tcpd-unix");
+	snprintf(path, sizeof(path), "%s/redis.sock", dir);
+	free_ports(&rp, 1);
+	if (redis_server_start(rp, extra) == 0)
+		cr_skip_test("redis-server is not installed");
+	snprintf(upstream, sizeof(upstream), "unix:%s", path);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	send_all(fd, "PING\r\nECHO unix\r\nQUIT\r\n", 23);
+	cr_assert_eq(recv_all(fd, out, sizeof(out)), 22);
+	assert_bytes(out, 22, "+PONG\r\n$4\r\nunix\r\n+OK\r\n", 22);
+	close(fd);
+	temp_dir_remove(dir);
 }

@@ -705,8 +705,9 @@ parse_bool(const char *value, bool *out)
 }
 
 /*
- * The one server a proxy listener connects to: a literal address, or
- * localhost:PORT for 127.0.0.1 (no lookup, as for bind). Port 0 is no server.
+ * The one server a proxy listener connects to: a literal address,
+ * localhost:PORT for 127.0.0.1 (no lookup, as for bind), or unix:PATH.
+ * Port 0 is no server.
  */
 static void
 set_upstream(struct parser *p, struct net_addr *addr, const char *value)
@@ -715,6 +716,11 @@ set_upstream(struct parser *p, struct net_addr *addr, const char *value)
 	const char *s = value, *why;
 	size_t len = strlen(value);
 
+	if (strncmp(value, "unix:", 5) == 0) {
+		if (net_addr_unix(addr, value + 5, &why) == 0)
+			return;
+		goto bad;
+	}
 	if (len > 10 && len < 10 + 8 && strncasecmp(value, "localhost:", 10) == 0) {
 		snprintf(alias, sizeof(alias), "127.0.0.1:%s", value + 10);
 		s = alias;
@@ -722,8 +728,8 @@ set_upstream(struct parser *p, struct net_addr *addr, const char *value)
 	}
 	if (net_addr_parse(addr, s, len, &why) == -1) {
 		if (len > 0 && isalpha((unsigned char)s[0]) && memchr(s, ':', len) != NULL)
-			why = "a host name; write an IP address or localhost (tcpd resolves "
-			    "no names)";
+			why = "a host name; write an IP address, localhost or unix:PATH "
+			    "(tcpd resolves no names)";
 	} else if (net_addr_port(addr) == 0) {
 		why = "port 0 names no server: write a port from 1 to 65535";
 	} else if (net_addr_is_v4mapped(addr)) {
@@ -731,6 +737,7 @@ set_upstream(struct parser *p, struct net_addr *addr, const char *value)
 	} else {
 		return;
 	}
+bad:
 	add_error(p->errs, p->lineno, "invalid upstream '%s': %s",
 	    shown(text, sizeof(text), value), why);
 }

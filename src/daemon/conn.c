@@ -100,7 +100,7 @@ struct upstream {
 	unsigned		 u_timeout_ms;
 	uint64_t		 u_sent;	/* loop_now() of the last byte written to it */
 	uint64_t		 u_heard;	/* and of the last byte read from it */
-	struct net_addr		 u_addr;
+	const struct net_addr	*u_addr;	/* the listener's: 112 bytes a pair need not copy */
 };
 
 /*
@@ -1549,7 +1549,7 @@ connect_failed(struct conn *c, int err)
 
 	stats.upstream_connect_failures[err == ECONNREFUSED ? UPSTREAM_REFUSED :
 	    err == ETIMEDOUT ? UPSTREAM_TIMEOUT : UPSTREAM_OTHER]++;
-	net_addr_format(&u->u_addr, addr, sizeof(addr));
+	net_addr_format(u->u_addr, addr, sizeof(addr));
 	if (err == ETIMEDOUT)
 		snprintf(reason, sizeof(reason), "upstream %s: no connection within %u ms",
 		    addr, u->u_timeout_ms);
@@ -1762,7 +1762,7 @@ conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeou
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return -1;
 	u->u_fd = -1;
-	u->u_addr = *addr;
+	u->u_addr = addr;
 	u->u_timeout_ms = timeout_ms;
 	buf_init(&u->u_out, (size_t)c->c_output_limit + c->c_max_line + 2 * READ_CHUNK);
 	loop_timer_init(&u->u_timer, upstream_on_timer, c);

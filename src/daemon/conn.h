@@ -154,7 +154,9 @@ int	conn_set_nodelay(struct conn *c);
 
 /*
  * For a proxy: a second socket the connection owns, a TCP connection to
- * addr made in the loop, its bytes handed to the service's upstream_input.
+ * addr (or a Unix stream socket's) made in the loop, its bytes handed to
+ * the service's upstream_input. addr is kept, not copied: it must outlive c,
+ * as the listener's own does.
  * The transport serves it as it serves the client: its own output queue
  * (bounded by output_limit: while it is over, the client is not read; while
  * the client's output is over, the upstream is not read), the client's FIN
