@@ -419,6 +419,50 @@ Test(proxy_service, upstream_delay_holds_bytes_toward_the_server)
 }
 
 /*
+ * upstream_connect_delay: the client is accepted and sends at once, the
+ * server sees the connect (and the bytes) only after the delay; a reload
+ * to 0 makes the next client's connect immediate.
+ */
+Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
+{
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd;
+	char keys[160], text[2048], in[4];
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	double t0, took;
+
+	free_ports(&port, 1);
+	snprintf(keys, sizeof(keys), "[listener.p]\nbind = 127.0.0.1:%u\nservice = proxy\n"
+	    "upstream = 127.0.0.1:%u\nupstream_connect_delay = 300ms\n", port, up);
+	tcpd_start(keys);
+	t0 = now_ms();
+	fd = tcp_connect(port);
+	send_all(fd, "abcd", 4);
+	cr_assert_eq(poll(&p, 1, 200), 0, "the proxy connected before its delay");
+	sfd = accept_upstream(lfd);
+	took = now_ms() - t0;
+	recv_exact(sfd, in, 4);
+	cr_assert_arr_eq(in, "abcd", 4);
+	cr_assert(took >= 299 && took < 1000, "the server saw the connect after %.1f ms", took);
+	send_all(sfd, "back", 4);
+	recv_exact(fd, in, 4);
+	cr_assert_arr_eq(in, "back", 4);
+	close(fd);
+	close(sfd);
+	*strstr(keys, "upstream_connect_delay") = '\0';
+	tcpd_config_text(text, sizeof(text), keys, NULL);
+	cr_assert_eq(tcpd_reload(text), 0);
+	t0 = now_ms();
+	fd = tcp_connect(port);
+	sfd = accept_upstream(lfd);
+	took = now_ms() - t0;
+	cr_assert_lt(took, 150, "after the reload the connect still waited %.1f ms", took);
+	close(fd);
+	close(sfd);
+	close(lfd);
+}
+
+/*
  * Sends without blocking for ms milliseconds or until all n bytes are out;
  * returns the bytes sent. (A peer that reads nothing still takes a trickle:
  * the kernel reopens a full window a little at a time.)

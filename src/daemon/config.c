@@ -81,6 +81,7 @@ static const struct key_desc keys[] = {
 	    offsetof(struct listener_config, upstream_addr), 0, 0, 0, 0 },
 	L(connect_timeout,	KEY_MILLIS,	5000,		1, 3600000),
 	L(upstream_proxy_protocol, KEY_SEND_PROXY, 0,		0, 0),
+	L(upstream_connect_delay, KEY_MILLIS,	0,		0, 3600000),
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),

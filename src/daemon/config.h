@@ -57,6 +57,7 @@ struct listener_config {
 	unsigned	 upstream_line;		/* 0 = no upstream key */
 	unsigned	 connect_timeout;	/* ms */
 	unsigned	 upstream_proxy_protocol;	/* 0 off, PROXY_V1 or PROXY_V2 */
+	unsigned	 upstream_connect_delay;	/* ms before each connect */
 };
 
 /* Who may inject faults on a command listener. */

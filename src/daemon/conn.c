@@ -85,6 +85,7 @@ enum {
 	UP_RD_EOF		= 1 << 2,	/* the upstream's FIN came */
 	UP_WR_SHUT		= 1 << 3,	/* the client's FIN passed on */
 	UP_PARKED		= 1 << 4,	/* out of epoll: hung up while not read */
+	UP_DELAYED		= 1 << 5,	/* with UP_CONNECTING: no socket yet, the timer starts it */
 };
 
 /*
@@ -96,7 +97,7 @@ struct upstream {
 	unsigned		 u_flags;
 	int			 u_error;	/* UP_FAILED's errno */
 	struct buf		 u_out;		/* the client's bytes not written yet */
-	struct loop_timer	 u_timer;	/* connect_timeout */
+	struct loop_timer	 u_timer;	/* the connect delay, then connect_timeout */
 	unsigned		 u_timeout_ms;
 	uint64_t		 u_sent;	/* loop_now() of the last byte written to it */
 	uint64_t		 u_heard;	/* and of the last byte read from it */
@@ -1484,7 +1485,8 @@ conns_close_all(struct conns *conns, const char *reason)
 static bool
 upstream_open(const struct conn *c)
 {
-	return c->c_up != NULL && c->c_up->u_fd != -1 && !(c->c_up->u_flags & UP_RD_EOF);
+	return c->c_up != NULL && (c->c_up->u_fd != -1 || (c->c_up->u_flags & UP_DELAYED)) &&
+	    !(c->c_up->u_flags & UP_RD_EOF);
 }
 
 /*
@@ -1514,6 +1516,7 @@ upstream_close(struct conn *c, bool rst)
 
 	loop_timer_stop(c->c_conns->loop, &u->u_timer);
 	buf_free(&u->u_out);
+	u->u_flags &= ~UP_DELAYED;
 	if (u->u_fd == -1)
 		return;
 	if (rst && setsockopt(u->u_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
@@ -1562,7 +1565,12 @@ connect_failed(struct conn *c, int err)
 	reset(c, reason);
 }
 
-/* The connect timeout, or a connect that failed at once, reported from the loop. */
+static int upstream_connect(struct conn *c);
+
+/*
+ * The connect delay's end, the connect timeout, or a connect that failed at
+ * once, reported from the loop.
+ */
 static void
 upstream_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
@@ -1570,7 +1578,13 @@ upstream_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 
 	(void)loop;
 	(void)timer;
-	connect_failed(c, (c->c_up->u_flags & UP_FAILED) ? c->c_up->u_error : ETIMEDOUT);
+	if (!(c->c_up->u_flags & UP_DELAYED)) {
+		connect_failed(c, (c->c_up->u_flags & UP_FAILED) ? c->c_up->u_error : ETIMEDOUT);
+		return;
+	}
+	c->c_up->u_flags &= ~UP_DELAYED;
+	if (upstream_connect(c) == -1)
+		close_errno(c, "upstream connect");
 }
 
 /*
@@ -1753,10 +1767,29 @@ upstream_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 	update_mask(c);
 }
 
-int
-conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeout_ms)
+/* The connect begins: its socket in the loop, its timeout armed (or its failure due). */
+static int
+upstream_connect(struct conn *c)
 {
 	struct loop *loop = c->c_conns->loop;
+	struct upstream *u = c->c_up;
+
+	if ((u->u_fd = net_connect_start(u->u_addr)) == -1) {
+		/* Refused at once (loopback does): told from the loop, as any failure. */
+		u->u_error = errno;
+		u->u_flags |= UP_FAILED;
+		return loop_timer_start(loop, &u->u_timer, 0);
+	}
+	u->u_flags |= UP_CONNECTING;
+	if (loop_add_fd(loop, u->u_fd, LOOP_WRITABLE, upstream_on_event, c) == -1)
+		return -1;
+	return loop_timer_start(loop, &u->u_timer, u->u_timeout_ms);
+}
+
+int
+conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeout_ms,
+    unsigned delay_ms)
+{
 	struct upstream *u;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
@@ -1767,16 +1800,11 @@ conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeou
 	buf_init(&u->u_out, (size_t)c->c_output_limit + c->c_max_line + 2 * READ_CHUNK);
 	loop_timer_init(&u->u_timer, upstream_on_timer, c);
 	c->c_up = u;
-	if ((u->u_fd = net_connect_start(addr)) == -1) {
-		/* Refused at once (loopback does): told from the loop, as any failure. */
-		u->u_error = errno;
-		u->u_flags |= UP_FAILED;
-		return loop_timer_start(loop, &u->u_timer, 0);
-	}
-	u->u_flags |= UP_CONNECTING;
-	if (loop_add_fd(loop, u->u_fd, LOOP_WRITABLE, upstream_on_event, c) == -1)
-		return -1;
-	return loop_timer_start(loop, &u->u_timer, timeout_ms);
+	if (delay_ms == 0)
+		return upstream_connect(c);
+	/* The client's bytes wait in u_out meanwhile, which backpressure bounds. */
+	u->u_flags |= UP_CONNECTING | UP_DELAYED;
+	return loop_timer_start(c->c_conns->loop, &u->u_timer, delay_ms);
 }
 
 int
@@ -1787,7 +1815,8 @@ conn_upstream_send(struct conn *c, const void *p, size_t n)
 	if (c->c_flags & CONN_CLOSED)
 		return -1;
 	/* Nowhere to go: a failed connect resets the client anyway. */
-	if (u == NULL || u->u_fd == -1 || (u->u_flags & UP_WR_SHUT))
+	if (u == NULL || (u->u_fd == -1 && !(u->u_flags & UP_DELAYED)) ||
+	    (u->u_flags & UP_WR_SHUT))
 		return 0;
 	if (buf_append(&u->u_out, p, n) == -1) {
 		close_output_failed(c);

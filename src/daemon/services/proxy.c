@@ -33,7 +33,8 @@ proxy_open(struct conn *c, void *state)
 	const struct listener *l = conn_listener(c);
 
 	(void)state;
-	if (conn_upstream_start(c, &l->upstream_addr, l->connect_timeout) == -1)
+	if (conn_upstream_start(c, &l->upstream_addr, l->connect_timeout,
+	    l->upstream_connect_delay) == -1)
 		return -1;
 	return l->upstream_proxy_protocol != 0 ?
 	    send_proxy_header(c, l->upstream_proxy_protocol) : 0;
