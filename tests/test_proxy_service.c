@@ -463,6 +463,37 @@ Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
 }
 
 /*
+ * SIGTERM while the connect waits out its delay: the connect, the request
+ * and its reply still happen, then both sides get a FIN.
+ */
+Test(proxy_service, a_stop_during_the_connect_delay_still_serves_the_request)
+{
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd, status;
+	char upstream[32], in[4], c;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, "upstream_connect_delay = 300ms\n"));
+	send_all(fd, "GET\n", 4);
+	usleep(50000);
+	kill(tcpd.pid, SIGTERM);
+	sfd = accept_upstream(lfd);
+	recv_exact(sfd, in, 4);
+	cr_assert_arr_eq(in, "GET\n", 4);
+	send_all(sfd, "OK\r\n", 4);
+	recv_exact(fd, in, 4);
+	cr_assert_arr_eq(in, "OK\r\n", 4);
+	cr_assert(recv_eof(fd), "no FIN after the reply");
+	close(fd);
+	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
+	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
+	tcpd.pid = 0;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(sfd);
+	close(lfd);
+}
+
+/*
  * Sends without blocking for ms milliseconds or until all n bytes are out;
  * returns the bytes sent. (A peer that reads nothing still takes a trickle:
  * the kernel reopens a full window a little at a time.)

@@ -34,7 +34,7 @@ usage(FILE *out)
 	    "      --set KEY=VALUE   any listener key of tcpd.conf(5), for the --listen\n"
 	    "                        before it\n"
 	    "      --fault K=V[,K=V...]  fault keys (delay, jitter, rate, ...) the same way\n"
-	    "      --upstream ADDR:PORT  --set upstream=ADDR:PORT\n"
+	    "      --upstream ADDR:PORT|unix:PATH  --set upstream=ADDR:PORT\n"
 	    "      --seed N          --set seed=N\n"
 	    "  -V, --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n"
