@@ -188,6 +188,23 @@ tcp_connect_from(const char *source, uint16_t port)
 }
 
 int
+tcp_listen_loopback(uint16_t *port, int backlog)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t slen = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0, "bind: %s",
+	    strerror(errno));
+	cr_assert_eq(listen(fd, backlog), 0, "listen: %s", strerror(errno));
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+int
 tcp_connect(uint16_t port)
 {
 	int fd = try_connect(AF_INET, port);
@@ -256,6 +273,16 @@ tcpd_log_count(const char *needle)
 		n++;
 	free(log);
 	return n;
+}
+
+int
+tcpd_log_await(const char *needle, int n)
+{
+	int i, seen = 0;
+
+	for (i = 0; i < 500 && (seen = tcpd_log_count(needle)) < n; i++)
+		sleep_ms(10);
+	return seen;
 }
 
 int

@@ -46,6 +46,8 @@ void	tcpd_config_text(char *dst, size_t size, const char *global_extra,
 	    const char *listener_extra);
 /* How many times needle occurs in the daemon's log so far. */
 int	tcpd_log_count(const char *needle);
+/* Waits up to 5 s for n lines with needle (tcpd logs after it listens); returns the count. */
+int	tcpd_log_await(const char *needle, int n);
 /* The daemon's log so far, NUL-terminated; free() it. */
 char	*tcpd_log_text(void);
 /* CPU seconds the daemon has used (user + system). */
@@ -88,6 +90,8 @@ long	tcpd_rss_kib(void);
  */
 void	assert_rss_growth_below(long rss0, long max_kib);
 
+/* A listening socket on 127.0.0.1, on a port the kernel picks (*port). */
+int	tcp_listen_loopback(uint16_t *port, int backlog);
 /* Blocking client sockets with a 10 s receive and send timeout. */
 int	tcp_connect(uint16_t port);
 /* To 127.0.0.1:port, or -1 when nothing listens there (yet). */

@@ -443,6 +443,24 @@ expect_on_terminal(int master, const char *want)
 	seen_pos = (size_t)(at - seen) + strlen(want);
 }
 
+/* Types text at the terminal, as a user would. */
+static void
+type_on_terminal(int master, const char *text)
+{
+	size_t n = strlen(text);
+
+	cr_assert_eq(write(master, text, n), (ssize_t)n);
+}
+
+/* Types a line, then waits for its answer and the next prompt. */
+static void
+answer_on_terminal(int master, const char *line, const char *answer, const char *prompt)
+{
+	type_on_terminal(master, line);
+	expect_on_terminal(master, answer);
+	expect_on_terminal(master, prompt);
+}
+
 /* The child's exit status within 5 s; a child still running is killed and fails the test. */
 static void
 assert_exit_status(pid_t pid, int want)
@@ -468,16 +486,14 @@ Test(cli, interactive_prompt_reconnects)
 
 	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "PING\n", 5), 5);
+	type_on_terminal(master, "PING\n");
 	expect_on_terminal(master, "PONG");
 	/* The server goes away and comes back on the same port: the next command
 	 * reconnects by itself. */
 	cr_assert_eq(tcpd_stop(), 0);
 	tcpd_restart_same_ports();
-	cr_assert_eq(write(master, "ECHO back\n", 10), 10);
-	expect_on_terminal(master, "\"back\"");
-	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "quit\n", 5), 5);
+	answer_on_terminal(master, "ECHO back\n", "\"back\"", prompt);
+	type_on_terminal(master, "quit\n");
 	assert_exit_status(pid, 0);
 	close(master);
 }
@@ -493,14 +509,12 @@ Test(cli, a_reset_at_the_prompt_is_said_once, .init = NULL)
 	pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
 	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "FAULT RESET\r", 12), 12);
+	type_on_terminal(master, "FAULT RESET\r");
 	expect_on_terminal(master, "FAULT RESET\r\ntcpd-cli: recv: Connection reset by peer\r\n"
 	    "not connected> ");
-	cr_assert_eq(write(master, "PING\r", 5), 5);
-	expect_on_terminal(master, "PONG");
-	expect_on_terminal(master, prompt);
+	answer_on_terminal(master, "PING\r", "PONG", prompt);
 	cr_assert_eq(tcpd_log_count("reset by a RESET fault"), 1);
-	cr_assert_eq(write(master, "quit\r", 5), 5);
+	type_on_terminal(master, "quit\r");
 	assert_exit_status(pid, 0);
 	close(master);
 }
@@ -514,14 +528,10 @@ Test(cli, clear_at_the_prompt_clears_the_screen)
 
 	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, " CLEAR \r", 8), 8);
-	expect_on_terminal(master, "\x1b[H\x1b[2J");
-	expect_on_terminal(master, prompt);
+	answer_on_terminal(master, " CLEAR \r", "\x1b[H\x1b[2J", prompt);
 	/* With an argument it is a command like any other. */
-	cr_assert_eq(write(master, "clear x\r", 8), 8);
-	expect_on_terminal(master, "(error) ERR unknown command 'clear'");
-	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "quit\r", 5), 5);
+	answer_on_terminal(master, "clear x\r", "(error) ERR unknown command 'clear'", prompt);
+	type_on_terminal(master, "quit\r");
 	assert_exit_status(pid, 0);
 	close(master);
 	cr_assert_null(strstr(seen, "'CLEAR'"), "%s", seen);
@@ -537,17 +547,11 @@ Test(cli, prompt_keeps_a_history_and_splits_quotes)
 	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
 	pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "ECHO \"a\\x41 'b'\"\r", 18), 18);
-	expect_on_terminal(master, "\"aA 'b'\"");
-	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "ECHO \"open\r", 11), 11);
-	expect_on_terminal(master, "tcpd-cli: invalid arguments: unbalanced quotes");
-	expect_on_terminal(master, prompt);
+	answer_on_terminal(master, "ECHO \"a\\x41 'b'\"\r", "\"aA 'b'\"", prompt);
+	answer_on_terminal(master, "ECHO \"open\r", "tcpd-cli: invalid arguments: unbalanced quotes", prompt);
 	/* INFO prints its lines on a terminal, as redis-cli does. */
-	cr_assert_eq(write(master, "INFO\r", 5), 5);
-	expect_on_terminal(master, "\n# Server\r");
-	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "quit\r", 5), 5);
+	answer_on_terminal(master, "INFO\r", "\n# Server\r", prompt);
+	type_on_terminal(master, "quit\r");
 	assert_exit_status(pid, 0);
 	close(master);
 	cr_assert_not_null(strstr(slurp(hist), "INFO"), "%s", slurp(hist));
@@ -555,10 +559,8 @@ Test(cli, prompt_keeps_a_history_and_splits_quotes)
 	/* A new prompt remembers: up arrow twice, then Enter, runs the ECHO again. */
 	pid = spawn_on_terminal(&master, CLI("-p", port_of(P_COMMAND)));
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "\x1b[A\x1b[A\x1b[A\r", 10), 10);
-	expect_on_terminal(master, "\"aA 'b'\"");
-	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "exit\r", 5), 5);
+	answer_on_terminal(master, "\x1b[A\x1b[A\x1b[A\r", "\"aA 'b'\"", prompt);
+	type_on_terminal(master, "exit\r");
 	assert_exit_status(pid, 0);
 	close(master);
 }
@@ -580,15 +582,13 @@ Test(cli, redis_clis_prompt_works_without_command_docs)
 	    port_of(P_COMMAND), NULL });
 	snprintf(prompt, sizeof(prompt), "127.0.0.1:%u> ", tcpd.port[P_COMMAND]);
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "PING\r", 5), 5);
-	expect_on_terminal(master, "PONG");
-	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "ECHO \"a b\"\r", 11), 11);
+	answer_on_terminal(master, "PING\r", "PONG", prompt);
+	type_on_terminal(master, "ECHO \"a b\"\r");
 	/* The reply on a line of its own, not the echo of what was typed; then a
 	 * fresh prompt, which linenoise prints once the terminal is raw again. */
 	expect_on_terminal(master, "\n\"a b\"");
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "quit\r", 5), 5);
+	type_on_terminal(master, "quit\r");
 	assert_exit_status(pid, 0);
 	close(master);
 }
@@ -760,18 +760,11 @@ static pid_t
 fake_server(uint16_t *port_out, const char *head, const char *reply, size_t len,
     bool endless)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t slen = sizeof(sin);
 	int lfd, fd;
 	pid_t pid;
 	char sink[4096];
 
-	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(lfd, 4), 0);
-	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-	*port_out = ntohs(sin.sin_port);
+	lfd = tcp_listen_loopback(port_out, 4);
 	if ((pid = test_fork(SIGKILL)) == 0) {
 		signal(SIGPIPE, SIG_IGN);
 		alarm(30);
@@ -973,21 +966,16 @@ Test(cli, a_nested_reply_prints_in_bounded_memory)
 
 Test(cli, pipe_uses_no_cpu_once_stdin_ends)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	const char *raw[] = { cli_bin(), "-p", NULL, "pipe", NULL };
-	socklen_t slen = sizeof(sin);
 	struct rusage ru;
 	int lfd, fd, status;
+	uint16_t server;
 	char p[8];
 	pid_t cli;
 
 	/* A server that holds the connection for a second whatever the client does. */
-	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(lfd, 1), 0);
-	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-	snprintf(p, sizeof(p), "%u", ntohs(sin.sin_port));
+	lfd = tcp_listen_loopback(&server, 1);
+	snprintf(p, sizeof(p), "%u", server);
 	raw[2] = p;
 	/* stdin a pipe at its end at once. */
 	if ((cli = test_fork(SIGKILL)) == 0) {
@@ -1508,16 +1496,12 @@ Test(cli, a_reconnect_authenticates_again)
 	snprintf(prompt, sizeof(prompt), "127.0.0.1:%s> ", p);
 	expect_on_terminal(master, "may not be safe.\r\n");
 	expect_on_terminal(master, prompt);
-	cr_assert_eq(write(master, "ping\r", 5), 5);
-	expect_on_terminal(master, "PONG\r\n");
-	expect_on_terminal(master, prompt);
+	answer_on_terminal(master, "ping\r", "PONG\r\n", prompt);
 	redis_stop(pid);
 	pid = redis_start_with(p, extra);
-	cr_assert_eq(write(master, "ping\r", 5), 5);
-	expect_on_terminal(master, "\r\nPONG\r\n");
-	expect_on_terminal(master, prompt);
+	answer_on_terminal(master, "ping\r", "\r\nPONG\r\n", prompt);
 	cr_assert_null(strstr(seen, "NOAUTH"), "%s", seen);
-	cr_assert_eq(write(master, "quit\r", 5), 5);
+	type_on_terminal(master, "quit\r");
 	assert_exit_status(cli, 0);
 	close(master);
 	redis_stop(pid);
@@ -1555,9 +1539,6 @@ Test(cli, a_uri_names_the_server)
 static pid_t
 slow_pong_server(uint16_t *port_out, int delay_ms)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t slen = sizeof(sin);
 	static const char ping[] = "*1\r\n$4\r\nPING\r\n";
 	char got[4096];
 	size_t have;
@@ -1565,11 +1546,7 @@ slow_pong_server(uint16_t *port_out, int delay_ms)
 	int lfd, fd;
 	pid_t pid;
 
-	cr_assert_geq(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(lfd, 4), 0);
-	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-	*port_out = ntohs(sin.sin_port);
+	lfd = tcp_listen_loopback(port_out, 4);
 	if ((pid = test_fork(SIGKILL)) == 0) {
 		signal(SIGPIPE, SIG_IGN);
 		alarm(30);

@@ -546,7 +546,7 @@ Test(config, fault_profile_values)
 	cr_assert_eq(pp->end, PACE_END_RESET);
 	cr_assert_eq(pp->end_ms, 2000);
 	cr_assert_eq(pp->end_bytes, PACE_NEVER);
-	cr_assert_eq(pp->end_ppm, 10000);
+	cr_assert_eq(pp->ppm[PACE_RESET], 10000);
 	cr_assert_eq(pp->stall_bytes, 4096);
 	cr_assert_eq(pp->stall_ms, PACE_NEVER);
 	cr_assert_eq(pp->accept_delay_ms, 250);
@@ -555,11 +555,11 @@ Test(config, fault_profile_values)
 	/* An end alone is certain; a probability alone resets at once. */
 	cr_assert_eq(config_load_string(&cfg, LISTENER "close_after = 100\n", &errs), 0);
 	pp = &cfg.listeners[0].profile;
-	cr_assert(pp->end == PACE_END_CLOSE && pp->end_bytes == 100 && pp->end_ppm == 1000000);
+	cr_assert(pp->end == PACE_END_CLOSE && pp->end_bytes == 100 && pp->ppm[PACE_CLOSE] == PACE_CERTAIN);
 	config_free(&cfg);
 	cr_assert_eq(config_load_string(&cfg, LISTENER "reset_probability = 0.25\n", &errs), 0);
 	pp = &cfg.listeners[0].profile;
-	cr_assert(pp->end == PACE_END_RESET && pp->end_bytes == 0 && pp->end_ppm == 250000);
+	cr_assert(pp->end == PACE_END_RESET && pp->end_bytes == 0 && pp->ppm[PACE_RESET] == 250000);
 	config_free(&cfg);
 	cr_assert_eq(config_load_string(&cfg, LISTENER, &errs), 0);
 	cr_assert(pace_profile_empty(&cfg.listeners[0].profile));
@@ -614,6 +614,85 @@ Test(config, fault_profile_errors_name_their_line)
 	/* Checked per section, the last one too, before the next begins. */
 	expect_error(LISTENER "jitter = 5\n[listener.f]\nbind = 127.0.0.1:7008\nservice = echo\n",
 	    4, "jitter 5 ms is more than delay 0 ms: a reply cannot come before its request");
+}
+
+/* Every fault in both directions, Toxiproxy's included, each with its probability. */
+Test(config, every_fault_both_ways_with_probabilities)
+{
+	const struct pace_profile *pp, *up;
+	char line[512];
+
+	cr_assert_eq(config_load_string(&cfg, LISTENER "delay = 100ms\njitter = 10ms\n"
+	    "delay_probability = 50%\nslice = 8\nslice_variation = 3\nslow_close = 1s\n"
+	    "timeout = 2s\ntimeout_probability = 0.25\nupstream_limit_data = 1000\n"
+	    "upstream_close_probability = 0\nupstream_stall_after = 5s\n"
+	    "upstream_slow_close = 300\nupstream_slice = 2\nupstream_slice_variation = 1\n"
+	    "seed = 7\n", &errs), 0, "%u: %s", errs.err[0].line, errs.err[0].msg);
+	pp = &cfg.listeners[0].profile;
+	up = &cfg.listeners[0].upstream;
+	cr_assert_eq(pp->ppm[PACE_DELAY], 500000);
+	cr_assert_eq(pp->ppm[PACE_RATE], PACE_CERTAIN);
+	cr_assert(pp->slice == 8 && pp->slice_variation == 3);
+	cr_assert(pp->slow_close_ms == 1000 && pp->timeout_ms == 2000);
+	cr_assert_eq(pp->ppm[PACE_TIMEOUT], 250000);
+	cr_assert(up->end == PACE_END_CLOSE && up->end_bytes == 1000 && up->end_ms == PACE_NEVER);
+	cr_assert_eq(up->ppm[PACE_CLOSE], 0);
+	cr_assert(up->stall_ms == 5000 && up->stall_bytes == PACE_NEVER);
+	cr_assert(up->slow_close_ms == 300 && up->slice == 2 && up->slice_variation == 1);
+	cr_assert_eq(pp->end, PACE_END_NONE);
+	/* The profile as the log shows it: the keys' own names, the one table's. */
+	config_format_faults(&cfg.listeners[0], line, sizeof(line));
+	cr_assert_str_eq(line, "downstream delay=100ms jitter=10ms slice=8 slice_variation=3 "
+	    "slow_close=1000ms timeout=2000ms delay_probability=50% timeout_probability=25%; "
+	    "upstream slice=2 slice_variation=1 limit_data=1000 stall_after=5000ms "
+	    "slow_close=300ms close_probability=0%; seed 7");
+	config_free(&cfg);
+	/* timeout never (Toxiproxy's 0): dropped for good; close_after in time; a reset at once. */
+	cr_assert_eq(config_load_string(&cfg, LISTENER "timeout = never\n"
+	    "upstream_timeout = 0\n", &errs), 0);
+	cr_assert_eq(cfg.listeners[0].profile.timeout_ms, 0);
+	cr_assert_eq(cfg.listeners[0].upstream.timeout_ms, 0);
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, LISTENER "close_after = 2s\n"
+	    "upstream_reset_probability = 10%\n", &errs), 0);
+	config_format_faults(&cfg.listeners[0], line, sizeof(line));
+	cr_assert_str_eq(line, "downstream close_after=2000ms; upstream reset_after=0 "
+	    "reset_probability=10%");
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, LISTENER "timeout = never\n", &errs), 0);
+	config_format_faults(&cfg.listeners[0], line, sizeof(line));
+	cr_assert_str_eq(line, "downstream timeout=never");
+	config_free(&cfg);
+	cr_assert_eq(config_load_string(&cfg, LISTENER, &errs), 0);
+	cr_assert_eq(config_format_faults(&cfg.listeners[0], line, sizeof(line)), 0);
+	cr_assert_str_eq(line, "");
+}
+
+Test(config, new_fault_keys_errors_name_their_line)
+{
+	expect_error(LISTENER "delay_probability = 50%\n", 4,
+	    "delay_probability without a delay fault to choose connections for");
+	expect_error(LISTENER "upstream_stall_probability = 1\n", 4,
+	    "upstream_stall_probability without a stall fault to choose connections for");
+	expect_error(LISTENER "upstream_reset_probability = 2%\nupstream_close_after = 5\n", 4,
+	    "upstream_reset_probability chooses the connections upstream_reset_after resets; "
+	    "it does not go with upstream_close_after");
+	expect_error(LISTENER "slice_variation = 3\n", 4,
+	    "slice_variation needs slice: the average bytes per write");
+	expect_error(LISTENER "upstream_slice_variation = 3\n", 4,
+	    "upstream_slice_variation needs upstream_slice: the average bytes per write");
+	expect_error(LISTENER "limit_data = 5\nclose_after = 5\n", 4, "limit_data is "
+	    "Toxiproxy's name for close_after and excludes reset_after: a connection ends once");
+	expect_error(LISTENER "upstream_timeout = 5\nupstream_reset_after = 5\n", 4,
+	    "upstream_timeout ends the connection itself: not with upstream_close_after, "
+	    "upstream_limit_data or upstream_reset_after");
+	expect_error(LISTENER "limit_data = 5s\n", 4, "invalid limit_data '5s': expected "
+	    "bytes (1000) or a size (64k, 1M, 1G: powers of 1024) up to 1125899906842624");
+	expect_error(LISTENER "timeout = soon\n", 4, "invalid timeout 'soon': expected never, "
+	    "milliseconds (250) or a duration (250ms, 1.5s, 5m, 1h), at most 86400000 ms");
+	expect_error(LISTENER "upstream_rate_probability = 2\nupstream_rate = 5\n", 4,
+	    "invalid upstream_rate_probability '2': expected a fraction from 0 to 1 (0.01) "
+	    "or a percentage (1%)");
 }
 
 Test(config, workers_a_number_or_auto)

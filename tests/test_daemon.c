@@ -506,8 +506,11 @@ Test(daemon, a_proxy_with_faults_from_the_command_line)
 	text[0] = '\0';
 	read_until(from, text, sizeof(text), &len, "listener cli0: serving proxy on 127.0.0.1:");
 	read_until(from, text, sizeof(text), &len, "\n");
-	cr_assert_eq(sscanf(strstr(text, "listener cli0: "), "listener cli0: serving proxy on "
-	    "127.0.0.1:%u\n", &port), 1, "%s", text);
+	/* The profile --fault and --seed made, logged before the listener serves. */
+	cr_assert_not_null(strstr(text, "listener cli0: faults downstream delay=100ms jitter=10ms; "
+	    "seed 7\n"), "%s", text);
+	cr_assert_eq(sscanf(strstr(text, "listener cli0: serving"), "listener cli0: serving proxy "
+	    "on 127.0.0.1:%u\n", &port), 1, "%s", text);
 	fd = tcp_connect((uint16_t)port);
 	cr_assert_geq(peer = accept(server, NULL, NULL), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -227,9 +227,7 @@ Test(metrics, workers_every_scrape_shows_the_totals, .init = NULL)
 	int held[10], i;
 
 	start("workers = 2");
-	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
-		usleep(10000);
-	cr_assert_eq(tcpd_log_count("all 2 workers serving"), 1);
+	cr_assert_eq(tcpd_log_await("all 2 workers serving", 1), 1);
 	/* New connections, so both workers take some. */
 	for (i = 0; i < 40; i++)
 		ping_ok();
@@ -333,8 +331,7 @@ Test(metrics, workers_a_scrape_counts_the_other_workers_connections_at_once, .in
 	pid_t scraped;
 
 	start("workers = 2");
-	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
-		usleep(10000);
+	tcpd_log_await("all 2 workers serving", 1);
 	m = tcp_connect(metrics_port);
 	/* Once the harness's probe is gone, only m is open: its worker has one client. */
 	for (i = 0; i < 100 && mine < 0; i++) {
@@ -373,8 +370,7 @@ Test(metrics, workers_a_restarted_worker_keeps_the_totals, .init = NULL)
 	int i;
 
 	start("workers = 2");
-	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
-		usleep(10000);
+	tcpd_log_await("all 2 workers serving", 1);
 	for (i = 0; i < 30; i++)
 		ping_ok();
 	before = sample(body_of(metrics_port, "/metrics"), "tcpd_commands_total{command=\"ping\"}");
@@ -384,8 +380,7 @@ Test(metrics, workers_a_restarted_worker_keeps_the_totals, .init = NULL)
 	for (i = 0; i < 300 && ((now = worker_pid(0)) == 0 || now == victim); i++)
 		usleep(10000);
 	cr_assert(now != 0 && now != victim, "worker 0 not restarted");
-	for (i = 0; i < 300 && tcpd_log_count("worker 0: tcpd 0.1.0 ready") < 2; i++)
-		usleep(10000);
+	tcpd_log_await("worker 0: tcpd 0.1.0 ready", 2);
 	/* Whichever worker answers, the dead one's PINGs are still there. */
 	for (i = 0; i < 6; i++) {
 		after = sample(body_of(metrics_port, "/metrics"),

@@ -274,7 +274,6 @@ Test(pace, a_profile_sets_stalls_and_ends_from_the_open)
 	pp.stall_ms = 40;
 	pp.end = PACE_END_CLOSE;
 	pp.end_ms = 90;
-	pp.end_ppm = 1000000;
 	pace_start(&p, &pp, 3, 1000, 7);
 	cr_assert(pace_reads(&p, 1039));
 	cr_assert_not(pace_reads(&p, 1040));
@@ -304,7 +303,7 @@ Test(pace, a_seed_replays_the_same_connections_and_probability_holds)
 
 	pp.end = PACE_END_RESET;
 	pp.end_bytes = 0;
-	pp.end_ppm = 10000;	/* 1 % */
+	pp.ppm[PACE_RESET] = 10000;	/* 1 % */
 	pp.seeded = true;
 	pp.seed = 42;
 	a = ended(&pp, 10000, 1, first);
@@ -405,4 +404,152 @@ Test(pace, a_later_hold_never_moves_an_earlier_one_sooner)
 		pace_hold(&p, i * 10, 500);
 	pace_hold(&p, 1000, 100);	/* no room: merged, and not sooner */
 	cr_assert_eq(pace_allow(&p, 0, 499), 0);
+}
+
+/* Which of n connections a profile gives fault f, as a bit each. */
+static unsigned
+given(const struct pace_profile *pp, enum pace_fault f, unsigned n, uint64_t random,
+    bool *which)
+{
+	unsigned k, count = 0;
+
+	for (k = 0; k < n; k++) {
+		pace_start(&p, pp, k, 0, random + k);
+		which[k] = (p.applied & 1u << f) != 0;
+		count += which[k];
+	}
+	return count;
+}
+
+/* Each fault's die is its own: every fault, at 50 %, on about half, the same half per seed. */
+Test(pace, every_fault_has_its_own_seeded_probability)
+{
+	struct pace_profile pp = profile();
+	static bool first[2000], second[2000], other[2000];
+	unsigned f, a;
+
+	pp.delay_ms = 10;
+	pp.rate = 1000;
+	pp.slice = 4;
+	pp.end = PACE_END_CLOSE;
+	pp.end_bytes = 100;
+	pp.stall_ms = 10;
+	pp.slow_close_ms = 10;
+	pp.accept_delay_ms = 10;
+	pp.seeded = true;
+	for (f = 0; f < PACE_FAULTS; f++) {
+		if (f == PACE_RESET || f == PACE_TIMEOUT)
+			continue;	/* the end is a close here; a timeout is tried below */
+		pp.ppm[f] = PACE_CERTAIN / 2;
+		pp.seed = 7;
+		a = given(&pp, f, 2000, 1, first);
+		cr_assert(a > 900 && a < 1100, "%s: about half of 2,000: %u",
+		    pace_fault_names[f], a);
+		cr_assert_eq(given(&pp, f, 2000, 99, second), a);
+		cr_assert(memcmp(first, second, sizeof(first)) == 0, "%s: the seed replays",
+		    pace_fault_names[f]);
+		pp.seed = 8;
+		given(&pp, f, 2000, 1, other);
+		cr_assert(memcmp(first, other, sizeof(first)) != 0, "%s: another seed",
+		    pace_fault_names[f]);
+		pp.ppm[f] = 0;
+		cr_assert_eq(given(&pp, f, 2000, 1, other), 0, "%s: 0 never", pace_fault_names[f]);
+		pp.ppm[f] = PACE_CERTAIN;
+		cr_assert_eq(given(&pp, f, 2000, 1, other), 2000, "%s: 1 always",
+		    pace_fault_names[f]);
+	}
+}
+
+/* A fault's die decides for it alone: the others keep theirs. */
+Test(pace, a_fault_not_drawn_leaves_the_others)
+{
+	struct pace_profile pp = profile();
+
+	pp.delay_ms = 100;
+	pp.rate = 1000;
+	pp.ppm[PACE_DELAY] = 0;
+	pace_start(&p, &pp, 0, 0, 5);
+	cr_assert_eq(p.applied, 1u << PACE_RATE);
+	pace_request(&p, 0, 0);
+	cr_assert_eq(p.count, 0, "no delay held");
+	cr_assert_eq(p.rate, 1000);
+	pp.delay_ms = 0;
+	pp.ppm[PACE_DELAY] = PACE_CERTAIN;
+	pace_start(&p, &pp, 0, 0, 5);
+	cr_assert_eq(p.applied, 1u << PACE_RATE, "a fault not set is not applied");
+}
+
+/* slice_variation: each write's slice drawn in [slice - v, slice + v], at least 1, all of them seen. */
+Test(pace, slices_vary_around_their_average)
+{
+	struct pace_profile pp = profile();
+	bool seen[16] = { false };
+	uint64_t pos = 0, n, sum = 0;
+	unsigned i;
+
+	pp.slice = 8;
+	pp.slice_variation = 3;
+	pp.seeded = true;
+	pp.seed = 1;
+	pace_start(&p, &pp, 0, 0, 0);
+	for (i = 0; i < 1000; i++) {
+		n = pace_allow(&p, pos, 0);
+		cr_assert(n >= 5 && n <= 11, "%llu", (unsigned long long)n);
+		cr_assert_eq(pace_allow(&p, pos, 0), n, "asking again changes nothing");
+		seen[n] = true;
+		sum += n;
+		pos += n;
+		pace_wrote(&p, pos, n, 0);
+	}
+	for (i = 5; i <= 11; i++)
+		cr_assert(seen[i], "slice %u never drawn", i);
+	cr_assert(sum > 7500 && sum < 8500, "average about 8: %llu", (unsigned long long)sum);
+	/* A variation wider than the slice: at least one byte. */
+	pp.slice = 2;
+	pp.slice_variation = 5;
+	pace_start(&p, &pp, 0, 0, 0);
+	for (i = 0, pos = 0; i < 200; i++) {
+		n = pace_allow(&p, pos, 0);
+		cr_assert(n >= 1 && n <= 7, "%llu", (unsigned long long)n);
+		pos += n;
+		pace_wrote(&p, pos, n, 0);
+	}
+}
+
+/* slow_close: the FIN, once ready, waits its time, and the wake-up says when. */
+Test(pace, slow_close_holds_the_fin)
+{
+	struct pace_profile pp = profile();
+
+	pace_init(&p, 1);
+	cr_assert(pace_fin_may_go(&p, 50), "no fault: at once");
+	pp.slow_close_ms = 300;
+	pace_start(&p, &pp, 0, 0, 1);
+	cr_assert_eq(pace_wake(&p, 0, false, 10), PACE_NEVER, "nothing until the FIN is ready");
+	cr_assert_not(pace_fin_may_go(&p, 100));
+	cr_assert_eq(pace_wake(&p, 0, false, 100), 400);
+	cr_assert_not(pace_fin_may_go(&p, 399), "counted from when it was first ready");
+	cr_assert(pace_fin_may_go(&p, 400));
+	cr_assert_eq(pace_wake(&p, 0, false, 400), PACE_NEVER);
+}
+
+/* timeout: bytes dropped from the start, then a close; 0 drops for good. */
+Test(pace, a_timeout_drops_then_closes)
+{
+	struct pace_profile pp = profile();
+
+	pace_init(&p, 1);
+	cr_assert_not(pace_drops(&p));
+	pp.timeout_ms = 500;
+	pace_start(&p, &pp, 0, 1000, 1);
+	cr_assert(pace_drops(&p));
+	cr_assert_eq(pace_ending(&p, 0, 1499), PACE_END_NONE);
+	cr_assert_eq(pace_ending(&p, 0, 1500), PACE_END_CLOSE);
+	cr_assert_eq(p.applied, 1u << PACE_TIMEOUT);
+	pp.timeout_ms = 0;
+	pace_start(&p, &pp, 0, 1000, 1);
+	cr_assert(pace_drops(&p));
+	cr_assert_eq(pace_ending(&p, 0, PACE_NEVER - 1), PACE_END_NONE, "never closed");
+	cr_assert_eq(pace_wake(&p, 0, true, 1000), PACE_NEVER);
+	cr_assert_not(pace_profile_empty(&pp));
 }

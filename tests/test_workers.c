@@ -27,13 +27,9 @@
 static void
 setup(void)
 {
-	int i;
-
 	tcpd_start("workers = 2");
 	/* The supervisor's socket takes connections at once; the workers come up after. */
-	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
-		usleep(10000);
-	cr_assert_eq(tcpd_log_count("all 2 workers serving"), 1);
+	cr_assert_eq(tcpd_log_await("all 2 workers serving", 1), 1);
 }
 
 TestSuite(workers, .init = setup, .fini = tcpd_teardown, .timeout = 60);
@@ -166,28 +162,23 @@ Test(workers, a_killed_worker_is_restarted_and_nothing_is_refused)
 	}
 	snprintf(needle, sizeof(needle), "worker 0 (pid %ld) was killed by signal 9 (Killed); "
 	    "restarting it in 100 ms", victim);
-	for (i = 0; i < 200 && tcpd_log_count(needle) == 0; i++)
-		usleep(10000);
-	cr_assert_eq(tcpd_log_count(needle), 1, "%s", tcpd_log_text());
+	cr_assert_eq(tcpd_log_await(needle, 1), 1, "%s", tcpd_log_text());
 	for (i = 0; i < 200 && ((now = worker_pid(0)) == 0 || now == victim); i++)
 		usleep(10000);
 	cr_assert(now != 0 && now != victim, "worker 0 not restarted: pid %ld", now);
-	for (i = 0; i < 300 && tcpd_log_count("worker 0: tcpd 0.1.0 ready") < 2; i++)
-		usleep(10000);
-	cr_assert_eq(tcpd_log_count("worker 0: tcpd 0.1.0 ready"), 2, "%s", tcpd_log_text());
+	cr_assert_eq(tcpd_log_await("worker 0: tcpd 0.1.0 ready", 2), 2, "%s",
+	    tcpd_log_text());
 }
 
 Test(workers, a_reload_reaches_every_worker_and_binds_stay)
 {
 	char text[4096];
-	int i, k;
+	int k;
 	const char *reply;
 
 	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_connections = 777", NULL);
 	cr_assert_eq(tcpd_reload(text), 0);
-	for (i = 0; i < 200 && tcpd_log_count("configuration reloaded in all 2 workers") < 1; i++)
-		usleep(10000);
-	cr_assert_eq(tcpd_log_count("configuration reloaded in all 2 workers"), 1);
+	cr_assert_eq(tcpd_log_await("configuration reloaded in all 2 workers", 1), 1);
 	cr_assert_eq(tcpd_log_count("worker 0: configuration reloaded"), 1);
 	cr_assert_eq(tcpd_log_count("worker 1: configuration reloaded"), 1);
 	/* Both workers answer with the new limit. */
@@ -264,15 +255,14 @@ Test(workers, a_sighup_to_every_process_changes_nothing_the_supervisor_refused)
  */
 Test(workers, a_stop_refuses_new_clients_at_once)
 {
-	int held = tcp_connect(tcpd.port[P_COMMAND]), fd, i;
+	int held = tcp_connect(tcpd.port[P_COMMAND]), fd;
 
 	/* Half a request: the drain waits for the rest, so the workers live on. */
 	send_all(held, "PIN", 3);
 	usleep(100000);
 	cr_assert_eq(kill(tcpd.pid, SIGTERM), 0);
-	for (i = 0; i < 300 && tcpd_log_count(": closing the listeners, finishing open "
-	    "connections") < 2; i++)
-		usleep(10000);
+	tcpd_log_await(": closing the listeners, finishing open "
+	    "connections", 2);
 	cr_assert_eq(tcpd_log_count(": closing the listeners, finishing open connections"), 2);
 	fd = tcp_try_connect(tcpd.port[P_COMMAND]);
 	cr_assert_eq(fd, -1, "a new client was accepted into a dead backlog");
@@ -377,12 +367,8 @@ Test(workers, out_of_descriptors_a_worker_leaves_the_queue_to_the_other)
 static void
 setup_small(void)
 {
-	int i;
-
 	tcpd_start("workers = 2\nmax_connections = 10");
-	for (i = 0; i < 500 && tcpd_log_count("all 2 workers serving") == 0; i++)
-		usleep(10000);
-	cr_assert_eq(tcpd_log_count("all 2 workers serving"), 1);
+	cr_assert_eq(tcpd_log_await("all 2 workers serving", 1), 1);
 }
 
 TestSuite(workers_full, .init = setup_small, .fini = tcpd_teardown, .timeout = 60);
@@ -623,8 +609,7 @@ Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
 	cr_assert_neq(held, -1);
 	send_all(held, "PIN", 3);
 	cr_assert_eq(kill((pid_t)worker_pid(0), SIGTERM), 0);
-	for (i = 0; i < 300 && tcpd_log_count("worker 0: closing the listeners") == 0; i++)
-		usleep(10000);
+	tcpd_log_await("worker 0: closing the listeners", 1);
 	tcpd_config_text(text, sizeof(text), "workers = 2\nmax_connections = 777", NULL);
 	cr_assert_not_null(f = fopen(tcpd.conf, "w"));
 	fputs(text, f);
@@ -635,9 +620,7 @@ Test(workers_systemd, a_reload_is_reported_once_every_worker_has_answered)
 	    "workers (see the log); restarting them on the new configuration");
 	cr_assert_eq(tcpd_log_count("reload failed in worker 0: shutting down; restarting it on "
 	    "the new configuration"), 1, "%s", tcpd_log_text());
-	for (i = 0; i < 300 && tcpd_log_count("worker 0: tcpd 0.1.0 ready") < 2; i++)
-		usleep(10000);
-	cr_assert_eq(tcpd_log_count("worker 0: tcpd 0.1.0 ready"), 2, "not restarted: %s",
+	cr_assert_eq(tcpd_log_await("worker 0: tcpd 0.1.0 ready", 2), 2, "not restarted: %s",
 	    tcpd_log_text());
 	/* Restarted, it runs what the other applied. */
 	for (k = 0; k < 2; k++) {

@@ -25,7 +25,7 @@ enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SECONDS, KEY_BYTES, KEY_BOOL, KEY_SERVICE,
 	KEY_BINDS, KEY_CIDRS, KEY_INCLUDE, KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_SIZE, KEY_AFTER,
 	KEY_CHANCE, KEY_SEED, KEY_WORKERS, KEY_SECRET, KEY_SECRET_FILE, KEY_MILLIS, KEY_UPSTREAM,
-	KEY_SEND_PROXY
+	KEY_SEND_PROXY, KEY_TIMEOUT
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -49,6 +49,19 @@ struct key_desc {
 /* The same for the bytes on their way to the service. */
 #define U(name, type, field, max) \
 	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, upstream.field), 0, 0, 0, max }
+/*
+ * An end or a stall, at a byte or a moment, of one direction's profile: def
+ * is the end (PACE_END_NONE: a stall), min 1 takes bytes only (limit_data).
+ */
+#define FA(name, how, bytes_only) \
+	{ #name, SECTION_LISTENER, KEY_AFTER, offsetof(struct listener_config, profile), how, \
+	    bytes_only, 0, 0 }
+#define UA(name, how, bytes_only) \
+	{ #name, SECTION_LISTENER, KEY_AFTER, offsetof(struct listener_config, upstream), how, \
+	    bytes_only, 0, 0 }
+/* A fault's probability, named after it (enum pace_fault). */
+#define FP(name, fault)		F(name, KEY_CHANCE, ppm[fault], 0)
+#define UP(name, fault)		U(name, KEY_CHANCE, ppm[fault], 0)
 
 static const struct key_desc keys[] = {
 	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
@@ -87,17 +100,44 @@ static const struct key_desc keys[] = {
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
 	F(slice,		KEY_SIZE,	slice,		1u << 30),
 	F(slice_gap,		KEY_MS,		slice_gap_ms,	PACE_MS_MAX),
-	F(close_after,		KEY_AFTER,	end_bytes,	0),
-	F(reset_after,		KEY_AFTER,	end_bytes,	0),
-	F(reset_probability,	KEY_CHANCE,	end_ppm,	0),
-	F(stall_after,		KEY_AFTER,	stall_bytes,	0),
+	F(slice_variation,	KEY_SIZE,	slice_variation, 1u << 30),
+	FA(close_after,		PACE_END_CLOSE,	0),
+	FA(limit_data,		PACE_END_CLOSE,	1),	/* Toxiproxy's name */
+	FA(reset_after,		PACE_END_RESET,	0),
+	FA(stall_after,		PACE_END_NONE,	0),
+	F(slow_close,		KEY_MS,		slow_close_ms,	PACE_MS_MAX),
+	F(timeout,		KEY_TIMEOUT,	timeout_ms,	PACE_MS_MAX),
 	F(accept_delay,		KEY_MS,		accept_delay_ms, PACE_MS_MAX),
+	FP(delay_probability,	PACE_DELAY),
+	FP(rate_probability,	PACE_RATE),
+	FP(slice_probability,	PACE_SLICE),
+	FP(close_probability,	PACE_CLOSE),
+	FP(reset_probability,	PACE_RESET),
+	FP(stall_probability,	PACE_STALL),
+	FP(slow_close_probability, PACE_SLOW_CLOSE),
+	FP(timeout_probability,	PACE_TIMEOUT),
+	FP(accept_delay_probability, PACE_ACCEPT_DELAY),
 	F(seed,			KEY_SEED,	seed,		0),
 	U(upstream_delay,	KEY_MS,		delay_ms,	PACE_MS_MAX),
 	U(upstream_jitter,	KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	U(upstream_rate,	KEY_SIZE,	rate,		PACE_RATE_MAX),
 	U(upstream_slice,	KEY_SIZE,	slice,		1u << 30),
 	U(upstream_slice_gap,	KEY_MS,		slice_gap_ms,	PACE_MS_MAX),
+	U(upstream_slice_variation, KEY_SIZE,	slice_variation, 1u << 30),
+	UA(upstream_close_after, PACE_END_CLOSE, 0),
+	UA(upstream_limit_data,	PACE_END_CLOSE,	1),
+	UA(upstream_reset_after, PACE_END_RESET, 0),
+	UA(upstream_stall_after, PACE_END_NONE,	0),
+	U(upstream_slow_close,	KEY_MS,		slow_close_ms,	PACE_MS_MAX),
+	U(upstream_timeout,	KEY_TIMEOUT,	timeout_ms,	PACE_MS_MAX),
+	UP(upstream_delay_probability, PACE_DELAY),
+	UP(upstream_rate_probability, PACE_RATE),
+	UP(upstream_slice_probability, PACE_SLICE),
+	UP(upstream_close_probability, PACE_CLOSE),
+	UP(upstream_reset_probability, PACE_RESET),
+	UP(upstream_stall_probability, PACE_STALL),
+	UP(upstream_slow_close_probability, PACE_SLOW_CLOSE),
+	UP(upstream_timeout_probability, PACE_TIMEOUT),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -105,6 +145,10 @@ static const struct key_desc keys[] = {
 #undef L
 #undef F
 #undef U
+#undef FA
+#undef UA
+#undef FP
+#undef UP
 
 /* A config file larger than this is refused: /dev/zero is not a config. */
 #define CONFIG_MAX_BYTES	(1024 * 1024)
@@ -778,7 +822,7 @@ is_list(const struct key_desc *k)
 static void
 set_fault(struct parser *p, const struct key_desc *k, const char *value)
 {
-	struct pace_profile *pp = &current_listener(p)->profile;
+	struct pace_profile *pp;
 	uint64_t *field = (uint64_t *)(void *)((char *)current_listener(p) + k->offset);
 	uint64_t bytes, ms;
 	size_t len = strlen(value);
@@ -794,6 +838,18 @@ set_fault(struct parser *p, const struct key_desc *k, const char *value)
 		    "(250) or a " DURATIONS ", at most %llu ms", k->name,
 		    shown(text, sizeof(text), value), (unsigned long long)k->max64);
 		return;
+	case KEY_TIMEOUT:
+		/* Toxiproxy's timeout 0: the bytes dropped for good, never closed. */
+		if (strcmp(value, "never") == 0) {
+			*field = 0;
+			return;
+		}
+		if (pace_parse_ms(value, len, k->max64, field) == 0)
+			return;
+		add_error(p->errs, p->lineno, "invalid %s '%s': expected never, milliseconds "
+		    "(250) or a " DURATIONS ", at most %llu ms", k->name,
+		    shown(text, sizeof(text), value), (unsigned long long)k->max64);
+		return;
 	case KEY_SIZE:
 		if (num_parse_size(value, len, 1, k->max64, field) == 0)
 			return;
@@ -802,16 +858,27 @@ set_fault(struct parser *p, const struct key_desc *k, const char *value)
 		    (unsigned long long)k->max64);
 		return;
 	case KEY_AFTER:
-		if (pace_parse_after(value, len, &bytes, &ms) == -1) {
+		pp = (struct pace_profile *)(void *)field;
+		if (k->min != 0) {
+			if (num_parse_size(value, len, 0, PACE_BYTES_MAX, &bytes) == 0) {
+				pp->end = PACE_END_CLOSE;
+				pp->end_bytes = bytes;
+				pp->end_ms = PACE_NEVER;
+				return;
+			}
+			add_error(p->errs, p->lineno, "invalid %s '%s': expected bytes "
+			    "(1000) or a " SIZES " up to %llu", k->name,
+			    shown(text, sizeof(text), value), (unsigned long long)PACE_BYTES_MAX);
+		} else if (pace_parse_after(value, len, &bytes, &ms) == -1) {
 			add_error(p->errs, p->lineno, "invalid %s '%s': expected bytes "
 			    "(1000), a " SIZES " or a " DURATIONS "; for 10 minutes "
 			    "write 10min, for 10 MiB 10M", k->name,
 			    shown(text, sizeof(text), value));
-		} else if (k->name[0] == 's') {
+		} else if (k->def == PACE_END_NONE) {
 			pp->stall_bytes = bytes;
 			pp->stall_ms = ms;
 		} else {
-			pp->end = k->name[0] == 'c' ? PACE_END_CLOSE : PACE_END_RESET;
+			pp->end = k->def;
 			pp->end_bytes = bytes;
 			pp->end_ms = ms;
 		}
@@ -821,18 +888,19 @@ set_fault(struct parser *p, const struct key_desc *k, const char *value)
 		if (len > 1 && value[len - 1] == '%') {
 			snprintf(text, sizeof(text), "%.*s", (int)len - 1, value);
 			if (num_parse_real(text, 0, 100, &chance) == 0) {
-				pp->end_ppm = (uint32_t)(chance * 10000 + 0.5);
+				*(uint32_t *)(void *)field = (uint32_t)(chance * 10000 + 0.5);
 				return;
 			}
 		} else if (num_parse_real(value, 0, 1, &chance) == 0) {
-			pp->end_ppm = (uint32_t)(chance * 1000000 + 0.5);
+			*(uint32_t *)(void *)field = (uint32_t)(chance * PACE_CERTAIN + 0.5);
 			return;
 		}
-		add_error(p->errs, p->lineno, "invalid reset_probability '%s': expected a "
-		    "fraction from 0 to 1 (0.01) or a percentage (1%%)",
+		add_error(p->errs, p->lineno, "invalid %s '%s': expected a "
+		    "fraction from 0 to 1 (0.01) or a percentage (1%%)", k->name,
 		    shown(text, sizeof(text), value));
 		return;
 	default:	/* KEY_SEED */
+		pp = &current_listener(p)->profile;
 		if (num_parse(value, len, 0, INT64_MAX, &v) == 0) {
 			pp->seeded = true;
 			pp->seed = (uint64_t)v;
@@ -854,6 +922,64 @@ key_line(const struct parser *p, const char *name)
 		if (keys[i].section == p->section && strcmp(keys[i].name, name) == 0)
 			return p->key_lines[i];
 	return 0;
+}
+
+/* The line of key prefix+name in the current section, or 0. */
+static unsigned
+prefixed_line(const struct parser *p, const char *prefix, const char *name)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	return key_line(p, key);
+}
+
+/*
+ * One direction's new fault keys (prefix "" or "upstream_"), the same rules
+ * for both: a probability needs its fault, slice_variation its slice, and
+ * a connection ends once.
+ */
+static void
+check_direction(struct parser *p, struct pace_profile *pp, const char *prefix)
+{
+	char key[64];
+	unsigned line, f;
+
+	/* Alone, a probability resets the chosen connections at once; an end alone is certain. */
+	if (prefixed_line(p, prefix, "reset_probability") != 0 &&
+	    prefixed_line(p, prefix, "reset_after") == 0 &&
+	    prefixed_line(p, prefix, "close_after") == 0 &&
+	    prefixed_line(p, prefix, "limit_data") == 0) {
+		pp->end = PACE_END_RESET;
+		pp->end_bytes = 0;
+	}
+	for (f = 0; f < PACE_FAULTS; f++) {
+		snprintf(key, sizeof(key), "%s_probability", pace_fault_names[f]);
+		if ((line = prefixed_line(p, prefix, key)) == 0 || pace_profile_has(pp, f))
+			continue;
+		if (f == PACE_RESET)	/* the end is a close */
+			add_error(p->errs, line, "%sreset_probability chooses the connections "
+			    "%sreset_after resets; it does not go with %sclose_after", prefix,
+			    prefix, prefix);
+		else
+			add_error(p->errs, line, "%s%s without a %s fault to choose "
+			    "connections for", prefix, key, pace_fault_names[f]);
+	}
+	if ((line = prefixed_line(p, prefix, "slice_variation")) != 0 &&
+	    prefixed_line(p, prefix, "slice") == 0)
+		add_error(p->errs, line, "%sslice_variation needs %sslice: the average "
+		    "bytes per write", prefix, prefix);
+	if ((line = prefixed_line(p, prefix, "limit_data")) != 0 &&
+	    (prefixed_line(p, prefix, "close_after") != 0 ||
+	    prefixed_line(p, prefix, "reset_after") != 0))
+		add_error(p->errs, line, "%slimit_data is Toxiproxy's name for %sclose_after "
+		    "and excludes %sreset_after: a connection ends once", prefix, prefix,
+		    prefix);
+	if ((line = prefixed_line(p, prefix, "timeout")) != 0 &&
+	    pp->end != PACE_END_NONE)
+		add_error(p->errs, line, "%stimeout ends the connection itself: not with "
+		    "%sclose_after, %slimit_data or %sreset_after", prefix, prefix, prefix,
+		    prefix);
 }
 
 /* A listener's fault keys, once all are read: what they mean together. */
@@ -880,16 +1006,8 @@ check_profile(struct parser *p)
 	if (key_line(p, "close_after") != 0 && (line = key_line(p, "reset_after")) != 0)
 		add_error(p->errs, line, "reset_after and close_after exclude each other: "
 		    "a connection ends once");
-	if ((line = key_line(p, "reset_probability")) != 0 && key_line(p, "close_after") != 0)
-		add_error(p->errs, line, "reset_probability chooses the connections "
-		    "reset_after resets; it does not go with close_after");
-	/* Alone, a probability resets the chosen connections at once; an end alone is certain. */
-	if (key_line(p, "reset_probability") != 0 && key_line(p, "reset_after") == 0) {
-		pp->end = PACE_END_RESET;
-		pp->end_bytes = 0;
-	} else if (key_line(p, "reset_probability") == 0) {
-		pp->end_ppm = 1000000;
-	}
+	check_direction(p, pp, "");
+	check_direction(p, up, "upstream_");
 	if (pp->seeded && pace_profile_empty(pp) && pace_profile_empty(up) &&
 	    (line = key_line(p, "seed")) != 0)
 		add_error(p->errs, line, "seed without a fault to replay: set delay, rate, "
@@ -898,6 +1016,97 @@ check_profile(struct parser *p)
 	/* The other direction replays from the same seed, on a sequence of its own. */
 	up->seeded = pp->seeded;
 	up->seed = pp->seed ^ UPSTREAM_SEED;
+}
+
+/* Where key k's field is: in the downstream profile, the upstream one, or neither. */
+static const struct pace_profile *
+key_profile(const struct listener_config *lc, const struct key_desc *k)
+{
+	size_t down = offsetof(struct listener_config, profile);
+	size_t up = offsetof(struct listener_config, upstream);
+
+	if (k->section != SECTION_LISTENER || k->type == KEY_SEED)
+		return NULL;
+	if (k->offset >= down && k->offset < down + sizeof(struct pace_profile))
+		return &lc->profile;
+	if (k->offset >= up && k->offset < up + sizeof(struct pace_profile))
+		return &lc->upstream;
+	return NULL;
+}
+
+/* Key k's value in pp as the config would take it, or "" when k sets nothing there. */
+static void
+format_fault(const struct key_desc *k, const struct pace_profile *pp, const void *field,
+    char *dst, size_t size)
+{
+	/* A chance is a uint32_t: only the other kinds may be read as 64 bits. */
+	uint64_t v = k->type == KEY_CHANCE ? 0 : *(const uint64_t *)field, bytes, ms;
+
+	dst[0] = '\0';
+	switch (k->type) {
+	case KEY_MS:
+		if (v != 0)
+			snprintf(dst, size, "%llums", (unsigned long long)v);
+		break;
+	case KEY_SIZE:
+		if (v != 0)
+			snprintf(dst, size, "%llu", (unsigned long long)v);
+		break;
+	case KEY_TIMEOUT:
+		if (v == 0)
+			snprintf(dst, size, "never");
+		else if (v != PACE_NEVER)
+			snprintf(dst, size, "%llums", (unsigned long long)v);
+		break;
+	case KEY_CHANCE:
+		if (*(const uint32_t *)field != PACE_CERTAIN)
+			snprintf(dst, size, "%g%%", *(const uint32_t *)field / 10000.0);
+		break;
+	default:	/* KEY_AFTER */
+		bytes = k->def == PACE_END_NONE ? pp->stall_bytes : pp->end_bytes;
+		ms = k->def == PACE_END_NONE ? pp->stall_ms : pp->end_ms;
+		/* A close at a byte is shown as limit_data, at a moment as close_after. */
+		if (k->def != PACE_END_NONE && (pp->end != (enum pace_end)k->def ||
+		    (k->def == PACE_END_CLOSE && (bytes != PACE_NEVER) != (k->min != 0))))
+			break;
+		if (bytes != PACE_NEVER)
+			snprintf(dst, size, "%llu", (unsigned long long)bytes);
+		else if (ms != PACE_NEVER)
+			snprintf(dst, size, "%llums", (unsigned long long)ms);
+		break;
+	}
+}
+
+size_t
+config_format_faults(const struct listener_config *lc, char *buf, size_t size)
+{
+	const struct pace_profile *dirs[2] = { &lc->profile, &lc->upstream }, *pp;
+	static const char *const names[2] = { "downstream", "upstream" };
+	const struct key_desc *k;
+	size_t len = 0, prefix;
+	char value[32];
+	int d;
+
+	buf[0] = '\0';
+	for (d = 0; d < 2; d++) {
+		if (pace_profile_empty(dirs[d]))
+			continue;
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+		    len > 0 ? "; " : "", names[d]);
+		for (k = keys; k < keys + NKEYS; k++) {
+			if ((pp = key_profile(lc, k)) != dirs[d])
+				continue;
+			format_fault(k, pp, (const char *)lc + k->offset, value, sizeof(value));
+			prefix = d == 1 ? strlen("upstream_") : 0;
+			if (value[0] != '\0')
+				len += (size_t)snprintf(buf + len, len < size ? size - len : 0,
+				    " %s=%s", k->name + prefix, value);
+		}
+	}
+	if (len > 0 && lc->profile.seeded)
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "; seed %llu",
+		    (unsigned long long)lc->profile.seed);
+	return len < size ? len : size - 1;
 }
 
 /* A password is for a command listener, given once. */
@@ -1023,6 +1232,7 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			    "loopback or on", shown(text, sizeof(text), value));
 		break;
 	case KEY_MS:
+	case KEY_TIMEOUT:
 	case KEY_SIZE:
 	case KEY_AFTER:
 	case KEY_CHANCE:

@@ -50,7 +50,7 @@ struct listener_config {
 	/* AUTH's password on a command listener, "" for none (requirepass, requirepass_file). */
 	char		 requirepass[CONFIG_SECRET_MAX + 1];
 	struct pace_profile profile;		/* faults for every connection */
-	/* Faults on the bytes toward the service: delay, jitter, rate and slices only. */
+	/* The same faults on the bytes toward the service (upstream_ keys). */
 	struct pace_profile upstream;
 	/* service = proxy: the server it connects each client to, and how long it waits. */
 	struct net_addr	 upstream_addr;
@@ -136,5 +136,12 @@ struct config_option {
 int	config_load_options(struct config *cfg, const struct config_option *opts,
 	    size_t n, struct config_errors *errs);
 void	config_free(struct config *cfg);
+
+/*
+ * lc's fault profile in one line, each key as the config names it
+ * ("downstream delay=100ms jitter=10ms; upstream limit_data=1000; seed 7"),
+ * or "" for a listener without faults. Returns its length (cut to size - 1).
+ */
+size_t	config_format_faults(const struct listener_config *lc, char *buf, size_t size);
 
 #endif

@@ -253,6 +253,31 @@ conns_init(struct conns *conns, struct loop *loop)
 }
 
 /*
+ * The faults its profile gave c, for its close line: ", faults delay
+ * upstream_close", the upstream direction's prefixed as its keys are; "" for
+ * none.
+ */
+static void
+applied_faults(const struct conn *c, char *dst, size_t size)
+{
+	unsigned applied[2] = { 0, 0 }, d, f;
+	size_t len = 0;
+
+	dst[0] = '\0';
+	if (c->c_filters == NULL)
+		return;
+	applied[0] = c->c_filters->out.applied;
+	if (c->c_flags & CONN_FILTER_IN)
+		applied[1] = c->c_filters->in.applied;
+	for (d = 0; d < 2; d++)
+		for (f = 0; f < PACE_FAULTS; f++)
+			if ((applied[d] & 1u << f) && len < size)
+				len += (size_t)snprintf(dst + len, size - len, "%s%s%s",
+				    len == 0 ? ", faults " : " ", d == 1 ? "upstream_" : "",
+				    pace_fault_names[f]);
+}
+
+/*
  * Every connection leaves through here, once, with the reason logged and
  * counted. Once tcpd has finished a connection, the peer's close that
  * follows is counted under why tcpd finished it.
@@ -262,6 +287,7 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 {
 	struct conns *conns = c->c_conns;
 	uint64_t lived_ms = loop_now(conns->loop) - c->c_opened;
+	char faults[256];
 
 	if (c->c_flags & CONN_CLOSED)
 		return;
@@ -284,11 +310,12 @@ conn_close(struct conn *c, enum close_reason why, const char *reason)
 	 * not for a connect-and-close with no byte either way, as load balancers'
 	 * TCP health checks do every few seconds: that stays at debug.
 	 */
+	applied_faults(c, faults, sizeof(faults));
 	conn_log(c, c->c_listener->log_connections && c->c_bytes_in + c->c_bytes_out > 0 ?
 	    LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
-	    "closed: %s (listener %s, in %llu, out %llu bytes, %llu ms)", reason,
+	    "closed: %s (listener %s, in %llu, out %llu bytes, %llu ms%s)", reason,
 	    c->c_listener->name, (unsigned long long)c->c_bytes_in,
-	    (unsigned long long)c->c_bytes_out, (unsigned long long)lived_ms);
+	    (unsigned long long)c->c_bytes_out, (unsigned long long)lived_ms, faults);
 	/* A reset either side of a proxy resets the other. */
 	if (c->c_up != NULL)
 		upstream_close(c, why == CLOSE_RESET || (c->c_flags & CONN_RST));
@@ -580,19 +607,51 @@ reset(struct conn *c, const char *reason)
 }
 
 /*
- * A close or reset a fault set for this byte or moment: the close drops what
- * is still queued and sends our FIN. Returns true when c is closed or
- * finishing for it.
+ * Whether our FIN may go to the client now: slow_close holds it, and the
+ * timer brings the connection back when it may.
+ */
+static bool
+fin_may_go(struct conn *c)
+{
+	if (c->c_filters == NULL || pace_fin_may_go(&c->c_filters->out,
+	    loop_now(c->c_conns->loop)))
+		return true;
+	arm_timer(c);
+	return false;
+}
+
+/*
+ * The filter of a direction whose fault ends the connection now (its close
+ * or reset at a byte of that direction or a moment), or NULL.
+ */
+static struct pace *
+ending_filter(struct conn *c, enum pace_end *end)
+{
+	struct filters *f = c->c_filters;
+	uint64_t now = loop_now(c->c_conns->loop);
+
+	if ((*end = pace_ending(&f->out, c->c_bytes_out, now)) != PACE_END_NONE)
+		return &f->out;
+	if ((c->c_flags & CONN_FILTER_IN) && (*end = pace_ending(&f->in,
+	    c->c_bytes_in - f->in_held, now)) != PACE_END_NONE)
+		return &f->in;
+	return NULL;
+}
+
+/*
+ * A close or reset a fault of either direction set for this byte or moment:
+ * the close drops what is still queued for the client and sends our FIN.
+ * Returns true when c is closed or finishing for it.
  */
 static bool
 end_if_due(struct conn *c)
 {
 	enum pace_end end;
+	struct pace *p;
 
-	if (c->c_filters == NULL || (end = pace_ending(&c->c_filters->out, c->c_bytes_out,
-	    loop_now(c->c_conns->loop))) == PACE_END_NONE)
+	if (c->c_filters == NULL || (p = ending_filter(c, &end)) == NULL)
 		return false;
-	pace_set_end(&c->c_filters->out, PACE_END_NONE, PACE_NEVER, PACE_NEVER);
+	pace_set_end(p, PACE_END_NONE, PACE_NEVER, PACE_NEVER);
 	stats.fault_timed_ends++;
 	if (end == PACE_END_RESET) {
 		reset(c, "reset by a fault");
@@ -601,6 +660,9 @@ end_if_due(struct conn *c)
 	conn_log(c, LOG_LEVEL_DEBUG, "closing for a fault, %zu bytes unsent",
 	    buf_len(&c->c_out));
 	buf_consume(&c->c_out, buf_len(&c->c_out));
+	/* The fault ends the connection, not one side: a proxy's server sees our FIN too. */
+	if (c->c_up != NULL)
+		upstream_close(c, false);
 	conn_finish(c, "CLOSE AFTER fault");
 	arm_timer(c);
 	schedule_flush(c);
@@ -618,30 +680,32 @@ conn_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 	struct conn *c = arg;
 	uint64_t when;
 	enum deadline_kind kind;
+	bool shown;
 
 	(void)timer;
 	/* A fault's moment: output or input released, reading resumed, or the end due. */
 	if (c->c_filters != NULL) {
 		if (end_if_due(c))
 			return;
-		if (show_input(c)) {
+		shown = show_input(c);
+		if (shown)
 			offer_buffered(c);
-			if (c->c_flags & CONN_CLOSED)
-				return;
-			/* A proxy's client FIN waited behind the input: pass it on. */
-			if (c->c_up != NULL)
-				upstream_pass_fin(c);
-			if (c->c_flags & CONN_CLOSED)
-				return;
-			/* The peer's FIN waited behind the input: nothing more to do. */
-			if ((c->c_flags & CONN_RD_EOF) && input_unshown(c) == 0 &&
-			    buf_len(&c->c_out) == 0 && !upstream_open(c)) {
-				conn_close(c, CLOSE_CLIENT, "closed by peer");
-				return;
-			}
-			/* Stopping: what was held may have been all it was to send. */
-			close_if_drained(c);
+		if (c->c_flags & CONN_CLOSED)
+			return;
+		/* A proxy's client FIN waited behind the input or slow_close: pass it on. */
+		if (c->c_up != NULL)
+			upstream_pass_fin(c);
+		if (c->c_flags & CONN_CLOSED)
+			return;
+		/* The peer's FIN waited behind the input, or ours behind slow_close: done. */
+		if ((c->c_flags & CONN_RD_EOF) && input_unshown(c) == 0 &&
+		    buf_len(&c->c_out) == 0 && !upstream_open(c) && fin_may_go(c)) {
+			conn_close(c, CLOSE_CLIENT, "closed by peer");
+			return;
 		}
+		/* Stopping: what was held may have been all it was to send. */
+		if (shown)
+			close_if_drained(c);
 		schedule_flush(c);
 		update_mask(c);
 	}
@@ -1084,10 +1148,10 @@ on_eof(struct conn *c)
 		return;
 	}
 	/* Half-close: what the peer is owed still goes out, then we close. */
-	if ((buf_len(&c->c_out) == 0 && input_unshown(c) == 0) ||
+	if ((buf_len(&c->c_out) == 0 && input_unshown(c) == 0 && fin_may_go(c)) ||
 	    (c->c_service->flags & SERVICE_ENDLESS) || (c->c_flags & CONN_LINGER))
 		conn_close(c, CLOSE_CLIENT, "closed by peer");
-	else
+	else if (!(c->c_flags & CONN_CLOSED))
 		update_mask(c);	/* no more reading: a level-triggered EOF fires on every wait */
 }
 
@@ -1150,7 +1214,10 @@ conn_read(struct conn *c)
 	/* The bytes just read wait out the upstream delay before the service sees them. */
 	if (c->c_flags & CONN_FILTER_IN)
 		pace_request(&c->c_filters->in, c->c_bytes_in - (uint64_t)n, c->c_active);
-	input(c, read_chunk, (size_t)n);
+	/* A timeout toward the service: read, so nothing stalls, and dropped. */
+	if (!(c->c_flags & CONN_FILTER_IN) || !pace_drops(&c->c_filters->in) ||
+	    c->c_preamble != NULL)
+		input(c, read_chunk, (size_t)n);
 	if (c->c_flags & CONN_CLOSED)
 		return;
 	if (c->c_filters != NULL)
@@ -1167,10 +1234,13 @@ after_write(struct conn *c)
 		/* Finishing, bytes still held will never be shown: nothing to wait for. */
 		if ((c->c_flags & CONN_RD_EOF) && !upstream_open(c) &&
 		    (input_unshown(c) == 0 || (c->c_flags & CONN_FINISH))) {
-			conn_close(c, CLOSE_CLIENT, "closed by peer");
+			if (fin_may_go(c))
+				conn_close(c, CLOSE_CLIENT, "closed by peer");
 			return;
 		}
 		if ((c->c_flags & (CONN_FINISH | CONN_LINGER)) == CONN_FINISH) {
+			if (!fin_may_go(c))
+				return;
 			/* Our FIN now; reading until theirs avoids an RST that could destroy the reply. */
 			if (shutdown(c->c_fd, SHUT_WR) == -1) {
 				if (errno == ENOTCONN)
@@ -1201,6 +1271,9 @@ conn_flush(struct conn *c)
 	size_t budget = WRITE_BUDGET, want, cost;
 	ssize_t n;
 
+	/* A timeout toward the client: what it is sent is dropped, and no more asked for. */
+	if (c->c_filters != NULL && pace_drops(&c->c_filters->out))
+		buf_consume(&c->c_out, buf_len(&c->c_out));
 	while (buf_len(&c->c_out) > 0 && budget > 0) {
 		want = paced(c, buf_len(&c->c_out) < budget ? buf_len(&c->c_out) : budget);
 		if (want == 0)
@@ -1294,6 +1367,17 @@ conn_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 		conn_flush(c);
 }
 
+/* The faults a connection's dice gave one direction (1 << enum pace_fault), counted. */
+static void
+count_applied(unsigned applied, uint64_t counts[PACE_FAULTS])
+{
+	unsigned f;
+
+	for (f = 0; f < PACE_FAULTS; f++)
+		if (applied & 1u << f)
+			counts[f]++;
+}
+
 /* The listener's fault profile, for its next connection. */
 static int
 start_profile(struct conn *c)
@@ -1315,6 +1399,9 @@ start_profile(struct conn *c)
 	if (l->profile.slice != 0 && conn_set_nodelay(c) == -1)
 		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
 	stats.fault_profile_connections++;
+	count_applied(c->c_filters->out.applied, stats.faults_applied[0]);
+	if (in)
+		count_applied(c->c_filters->in.applied, stats.faults_applied[1]);
 	return 0;
 }
 
@@ -1599,6 +1686,12 @@ upstream_pass_fin(struct conn *c)
 	if (!(c->c_flags & CONN_RD_EOF) || input_unshown(c) != 0 || u->u_fd == -1 ||
 	    (u->u_flags & (UP_CONNECTING | UP_WR_SHUT)) || buf_len(&u->u_out) > 0)
 		return;
+	/* slow_close toward the server: its timer comes back here. */
+	if ((c->c_flags & CONN_FILTER_IN) &&
+	    !pace_fin_may_go(&c->c_filters->in, loop_now(c->c_conns->loop))) {
+		arm_timer(c);
+		return;
+	}
 	if (shutdown(u->u_fd, SHUT_WR) == -1) {
 		upstream_lost(c, errno, "shutdown");
 		return;

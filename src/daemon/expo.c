@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tcpd_build.h"
 #include "daemon/expo.h"
@@ -192,12 +193,15 @@ fields(struct buf *out)
 	int rc = 0;
 
 	for (f = stats_fields; f < stats_fields + stats_nfields; f++) {
-		rc |= family(out, f->metric, type_name(f), f->help);
+		/* Rows with a fixed label share their family: one HELP and TYPE for all. */
+		if (f == stats_fields || f->fixed == NULL || strcmp(f[-1].metric, f->metric) != 0)
+			rc |= family(out, f->metric, type_name(f), f->help);
 		/* An array's named values end at the first NULL. */
 		for (k = 0; k < f->n && (f->label == NULL || f->values[k] != NULL); k++) {
 			if (f->label != NULL)
-				rc |= buf_appendf(out, "%s{%s=\"%s\"}", f->metric, f->label,
-				    f->values[k]);
+				rc |= buf_appendf(out, "%s{%s=\"%s\"%s%s}", f->metric, f->label,
+				    f->values[k], f->fixed != NULL ? "," : "",
+				    f->fixed != NULL ? f->fixed : "");
 			else
 				rc |= buf_appendf(out, "%s", f->metric);
 			rc |= buf_appendf(out, " %llu\n",

@@ -24,19 +24,63 @@ pace_next_random(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+const char *const pace_fault_names[PACE_FAULTS] = {
+	[PACE_DELAY] = "delay",
+	[PACE_RATE] = "rate",
+	[PACE_SLICE] = "slice",
+	[PACE_CLOSE] = "close",
+	[PACE_RESET] = "reset",
+	[PACE_STALL] = "stall",
+	[PACE_SLOW_CLOSE] = "slow_close",
+	[PACE_TIMEOUT] = "timeout",
+	[PACE_ACCEPT_DELAY] = "accept_delay",
+};
+
 void
 pace_profile_init(struct pace_profile *pp)
 {
+	unsigned f;
+
 	*pp = (struct pace_profile){ .end_bytes = PACE_NEVER, .end_ms = PACE_NEVER,
-	    .stall_bytes = PACE_NEVER, .stall_ms = PACE_NEVER };
+	    .stall_bytes = PACE_NEVER, .stall_ms = PACE_NEVER, .timeout_ms = PACE_NEVER };
+	for (f = 0; f < PACE_FAULTS; f++)
+		pp->ppm[f] = PACE_CERTAIN;
+}
+
+bool
+pace_profile_has(const struct pace_profile *pp, enum pace_fault f)
+{
+	switch (f) {
+	case PACE_DELAY:
+		return pp->delay_ms != 0;
+	case PACE_RATE:
+		return pp->rate != 0;
+	case PACE_SLICE:
+		return pp->slice != 0;
+	case PACE_CLOSE:
+		return pp->end == PACE_END_CLOSE;
+	case PACE_RESET:
+		return pp->end == PACE_END_RESET;
+	case PACE_STALL:
+		return pp->stall_bytes != PACE_NEVER || pp->stall_ms != PACE_NEVER;
+	case PACE_SLOW_CLOSE:
+		return pp->slow_close_ms != 0;
+	case PACE_TIMEOUT:
+		return pp->timeout_ms != PACE_NEVER;
+	default:	/* PACE_ACCEPT_DELAY */
+		return pp->accept_delay_ms != 0;
+	}
 }
 
 bool
 pace_profile_empty(const struct pace_profile *pp)
 {
-	return pp->delay_ms == 0 && pp->rate == 0 && pp->slice == 0 &&
-	    pp->end == PACE_END_NONE && pp->stall_bytes == PACE_NEVER &&
-	    pp->stall_ms == PACE_NEVER && pp->accept_delay_ms == 0;
+	unsigned f;
+
+	for (f = 0; f < PACE_FAULTS; f++)
+		if (pace_profile_has(pp, f))
+			return false;
+	return true;
 }
 
 void
@@ -45,7 +89,17 @@ pace_init(struct pace *p, uint64_t random)
 	*p = (struct pace){ .end_pos = PACE_NEVER, .end_at = PACE_NEVER, .rate_until = PACE_NEVER,
 	    .slice_until = PACE_NEVER,
 	    .stall_pos = PACE_NEVER, .stall_from = PACE_NEVER, .stall_until = PACE_NEVER,
-	    .random = random };
+	    .fin_at = PACE_NEVER, .random = random };
+}
+
+/* The next write's slice: slice +- the variation, uniformly, at least a byte. */
+static void
+draw_slice(struct pace *p)
+{
+	uint64_t low = p->slice > p->slice_variation ? p->slice - p->slice_variation : 1;
+
+	p->slice_now = p->slice_variation == 0 ? p->slice :
+	    low + pace_next_random(&p->random) % (p->slice + p->slice_variation - low + 1);
 }
 
 void
@@ -53,19 +107,43 @@ pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t n
     uint64_t random)
 {
 	uint64_t state = pp->seeded ? pp->seed ^ (k * 0xd1342543de82ef95u) : random;
+	unsigned f, on = 0;
 
 	pace_init(p, pace_next_random(&state));
-	pace_set_delay(p, pp->delay_ms, pp->jitter_ms);
-	pace_set_rate(p, pp->rate, now, 0, 0);
-	pace_set_slice(p, pp->slice, pp->slice_gap_ms, 0, 0);
-	/* Drawn even when certain, so adding a 100 % end leaves the jitter's sequence alone. */
-	if (pp->end != PACE_END_NONE && pace_next_random(&state) % 1000000 < pp->end_ppm)
+	/*
+	 * Every die is cast, certain or not, in the same order: a fault added
+	 * or made likelier leaves the other faults' draws and the jitter alone.
+	 */
+	for (f = 0; f < PACE_FAULTS; f++)
+		if (pace_next_random(&state) % PACE_CERTAIN < pp->ppm[f] && pace_profile_has(pp, f))
+			on |= 1u << f;
+	p->applied = on;
+	if (on & 1u << PACE_DELAY)
+		pace_set_delay(p, pp->delay_ms, pp->jitter_ms);
+	if (on & 1u << PACE_RATE)
+		pace_set_rate(p, pp->rate, now, 0, 0);
+	if (on & 1u << PACE_SLICE) {
+		pace_set_slice(p, pp->slice, pp->slice_gap_ms, 0, 0);
+		p->slice_variation = pp->slice_variation;
+		draw_slice(p);
+	}
+	if (on & (1u << PACE_CLOSE | 1u << PACE_RESET))
 		pace_set_end(p, pp->end, pp->end_bytes,
 		    pp->end_ms == PACE_NEVER ? PACE_NEVER : now + pp->end_ms);
-	p->stall_pos = pp->stall_bytes;
-	if (pp->stall_ms != PACE_NEVER)
-		p->stall_from = now + pp->stall_ms;
-	if (pp->accept_delay_ms != 0) {
+	if (on & 1u << PACE_STALL) {
+		p->stall_pos = pp->stall_bytes;
+		if (pp->stall_ms != PACE_NEVER)
+			p->stall_from = now + pp->stall_ms;
+	}
+	if (on & 1u << PACE_SLOW_CLOSE)
+		p->slow_close_ms = pp->slow_close_ms;
+	/* Toxiproxy's timeout: nothing passes, and after timeout_ms (not 0) a close. */
+	if (on & 1u << PACE_TIMEOUT) {
+		p->dropping = true;
+		if (pp->timeout_ms != 0)
+			pace_set_end(p, PACE_END_CLOSE, PACE_NEVER, now + pp->timeout_ms);
+	}
+	if (on & 1u << PACE_ACCEPT_DELAY) {
 		p->reads_from = now + pp->accept_delay_ms;
 		pace_hold(p, 0, p->reads_from);	/* a greeting waits too */
 	}
@@ -171,6 +249,8 @@ static void
 start_slice(struct pace *p, uint64_t bytes, uint64_t gap_ms, uint64_t from)
 {
 	p->slice = bytes;
+	p->slice_now = bytes;
+	p->slice_variation = 0;
 	p->slice_from = from;
 	p->slice_until = PACE_NEVER;
 	p->slice_gap_ms = gap_ms;
@@ -266,7 +346,7 @@ pace_allow(struct pace *p, uint64_t pos, uint64_t now)
 	end_spans(p, pos, now);
 	if (p->slice != 0)
 		limit = pos < p->slice_from ? up_to(limit, pos, p->slice_from) :
-		    up_to(min64(limit, p->slice), pos, p->slice_until);
+		    up_to(min64(limit, p->slice_now), pos, p->slice_until);
 	if (p->rate != 0 && pos < p->rate_from) {
 		limit = up_to(limit, pos, p->rate_from);
 	} else if (p->rate != 0) {
@@ -284,8 +364,10 @@ pace_wrote(struct pace *p, uint64_t pos, uint64_t n, uint64_t now)
 	/* A write never straddles where a fault starts: up_to() stops it there. */
 	if (p->rate != 0 && pos - n >= p->rate_from)
 		p->credit -= min64(p->credit, n * 1000);
-	if (p->slice != 0 && n > 0 && pos - n >= p->slice_from)
+	if (p->slice != 0 && n > 0 && pos - n >= p->slice_from) {
 		p->next_write = now + p->slice_gap_ms;
+		draw_slice(p);
+	}
 	end_spans(p, pos, now);
 	if (pos >= p->stall_pos) {
 		pace_stall(p, now, PACE_NEVER);
@@ -306,6 +388,20 @@ pace_accept_delayed(const struct pace *p, uint64_t now)
 	return now < p->reads_from && !stalled(p, now);
 }
 
+bool
+pace_fin_may_go(struct pace *p, uint64_t now)
+{
+	if (p->fin_at == PACE_NEVER)
+		p->fin_at = now + p->slow_close_ms;
+	return now >= p->fin_at;
+}
+
+bool
+pace_drops(const struct pace *p)
+{
+	return p->dropping;
+}
+
 enum pace_end
 pace_ending(const struct pace *p, uint64_t pos, uint64_t now)
 {
@@ -322,6 +418,8 @@ pace_wake(struct pace *p, uint64_t pos, bool queued, uint64_t now)
 	release(p, now);
 	if (p->end != PACE_END_NONE)
 		wake = pos >= p->end_pos ? now : p->end_at;
+	if (p->fin_at != PACE_NEVER && p->fin_at > now)
+		wake = min64(wake, p->fin_at);
 	if (p->stall_from > now)
 		wake = min64(wake, p->stall_from);
 	else if (stalled(p, now))

@@ -23,30 +23,50 @@
 enum pace_end { PACE_END_NONE, PACE_END_CLOSE, PACE_END_RESET };
 
 /*
- * A listener's faults for every connection it accepts (the config's delay,
- * jitter, rate, slice, slice_gap, close_after / reset_after,
- * reset_probability, stall_after, accept_delay, seed). Zero = none.
+ * The faults of a profile, each with a die of its own: the order a
+ * connection casts them in, and their names in counters, logs and the
+ * <name>_probability keys.
+ */
+enum pace_fault {
+	PACE_DELAY, PACE_RATE, PACE_SLICE, PACE_CLOSE, PACE_RESET, PACE_STALL,
+	PACE_SLOW_CLOSE, PACE_TIMEOUT, PACE_ACCEPT_DELAY, PACE_FAULTS
+};
+extern const char *const pace_fault_names[PACE_FAULTS];
+
+/* A probability of one, in the profile's parts per million. */
+#define PACE_CERTAIN	1000000u
+
+/*
+ * A listener's faults for one direction of every connection it accepts
+ * (the config's delay, jitter, rate, slice, slice_gap, slice_variation,
+ * close_after or limit_data / reset_after, stall_after, slow_close,
+ * timeout, accept_delay, each fault's probability, seed). Zero = none.
  */
 struct pace_profile {
 	uint64_t	 delay_ms;
 	uint64_t	 jitter_ms;
 	uint64_t	 rate;		/* bytes per second */
-	uint64_t	 slice;		/* bytes per write */
+	uint64_t	 slice;		/* bytes per write, on average... */
+	uint64_t	 slice_variation;	/* ...each drawn from slice +- this */
 	uint64_t	 slice_gap_ms;
 	enum pace_end	 end;
 	uint64_t	 end_bytes;	/* PACE_NEVER: not by bytes */
 	uint64_t	 end_ms;	/* PACE_NEVER: not by time */
-	uint32_t	 end_ppm;	/* connections that get the end, per million */
 	uint64_t	 stall_bytes;	/* PACE_NEVER: not by bytes */
 	uint64_t	 stall_ms;	/* PACE_NEVER: not by time */
+	uint64_t	 slow_close_ms;	/* the FIN held this long */
+	uint64_t	 timeout_ms;	/* PACE_NEVER: none; 0: bytes dropped, never closed */
 	uint64_t	 accept_delay_ms;
+	uint32_t	 ppm[PACE_FAULTS];	/* connections that get each, per million */
 	bool		 seeded;
 	uint64_t	 seed;
 };
 
-/* A profile with no fault: the *_bytes and *_ms "never" values set. */
+/* A profile with no fault: the "never" values set, every fault certain. */
 void	pace_profile_init(struct pace_profile *pp);
 bool	pace_profile_empty(const struct pace_profile *pp);
+/* Whether pp holds fault f at all, whatever its probability. */
+bool	pace_profile_has(const struct pace_profile *pp, enum pace_fault f);
 
 struct pace {
 	/* Output from pos on waits until at; in stream order, at never decreasing. */
@@ -68,6 +88,8 @@ struct pace {
 	uint64_t	 slice_until;	/* ...to this one (PACE_NEVER: on), then: */
 	uint64_t	 slice_after, slice_gap_after;
 	uint64_t	 slice_gap_ms;
+	uint64_t	 slice_variation;	/* each slice drawn from slice +- this */
+	uint64_t	 slice_now;	/* the next write's slice */
 	uint64_t	 next_write;	/* the slice gap: no write before */
 	enum pace_end	 end;
 	uint64_t	 end_pos;	/* the end comes at this position... */
@@ -76,7 +98,11 @@ struct pace {
 	uint64_t	 stall_from;	/* no reading or writing from... */
 	uint64_t	 stall_until;	/* ...until (PACE_NEVER: for good) */
 	uint64_t	 reads_from;	/* accept_delay: nothing read before */
-	uint64_t	 random;	/* the jitter's generator state */
+	uint64_t	 slow_close_ms;
+	uint64_t	 fin_at;	/* when the FIN may go; PACE_NEVER: not ready yet */
+	bool		 dropping;	/* timeout: bytes dropped, none passed */
+	unsigned	 applied;	/* 1 << enum pace_fault: the faults this one got */
+	uint64_t	 random;	/* the jitter's and slices' generator state */
 };
 
 /* No fault; random seeds the jitter. */
@@ -84,8 +110,9 @@ void	pace_init(struct pace *p, uint64_t random);
 
 /*
  * Connection number k (0, 1, ...) of a listener with profile pp, opened at
- * now; random seeds it unless the profile has a seed, which makes connection
- * k's faults the same on every run.
+ * now: each fault's die cast, in enum pace_fault's order, from random, or
+ * from the profile's seed and k, which makes connection k's faults the same
+ * on every run. p->applied says which it got.
  */
 void	pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k,
 	    uint64_t now, uint64_t random);
@@ -128,6 +155,13 @@ bool	pace_reads(struct pace *p, uint64_t now);
  * wait in a slow server's accept queue (a stall is a server that hangs).
  */
 bool	pace_accept_delayed(const struct pace *p, uint64_t now);
+/*
+ * The FIN, ready to go at now: whether it may go yet. The first call
+ * starts slow_close's hold; pace_wake() tells when it ends.
+ */
+bool	pace_fin_may_go(struct pace *p, uint64_t now);
+/* timeout: whether the bytes are dropped rather than passed. */
+bool	pace_drops(const struct pace *p);
 /* The close or reset due at pos now, or PACE_END_NONE. */
 enum pace_end pace_ending(const struct pace *p, uint64_t pos, uint64_t now);
 /*

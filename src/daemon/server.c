@@ -647,6 +647,16 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 	return 0;
 }
 
+/* A listener's effective fault profile, at start and after each reload: what a run replays. */
+static void
+log_faults(const struct listener_config *lc)
+{
+	char text[1024];
+
+	if (config_format_faults(lc, text, sizeof(text)) > 0)
+		log_info("listener %s: faults %s", lc->name, text);
+}
+
 /* Makes the plan the running state; nothing in here can fail. */
 static void
 plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
@@ -656,6 +666,7 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 	for (i = 0; i < cfg->nlisteners; i++) {
 		listener_configure(p->listeners[i], &cfg->listeners[i]);
 		listener_hold(p->listeners[i]);	/* the server's own reference */
+		log_faults(&cfg->listeners[i]);
 	}
 	for (i = 0; i < p->nsockets; i++) {
 		struct listen_socket *s = p->sockets[i];

@@ -57,10 +57,17 @@ _Static_assert(sizeof(upstream_failures) / sizeof(upstream_failures[0]) ==
 
 /* One uint64_t; an array of them, a series for each of its label's values. */
 #define ONE(sec, flags, info, metric, type, field, help) \
-	{ sec, flags, info, metric, type, offsetof(struct stats_slot, field), help, NULL, NULL, 1 }
+	{ sec, flags, info, metric, type, offsetof(struct stats_slot, field), help, NULL, NULL, 1, \
+	    NULL }
 #define ARRAY(sec, info, metric, type, field, help, label, values) \
 	{ sec, 0, info, metric, type, offsetof(struct stats_slot, field), help, label, values, \
-	    sizeof(((struct stats_slot *)0)->field) / sizeof(uint64_t) }
+	    sizeof(((struct stats_slot *)0)->field) / sizeof(uint64_t), NULL }
+/* A listener profile's faults of one direction, by kind. */
+#define APPLIED(dir, d) \
+	{ INFO_FAULTS, 0, "fault_applied_" dir "_", "tcpd_faults_applied_total", STATS_COUNTER, \
+	    offsetof(struct stats_slot, faults_applied[d]), \
+	    "Faults listeners' profiles gave connections, by fault and direction.", "fault", \
+	    pace_fault_names, PACE_FAULTS, "direction=\"" dir "\"" }
 
 /* In INFO's order; the per-worker ones in the order of INFO's worker_N lines. */
 const struct stats_field stats_fields[] = {
@@ -106,6 +113,8 @@ const struct stats_field stats_fields[] = {
 	    "Connections given their listener's fault profile."),
 	ONE(INFO_FAULTS, 0, "fault_timed_ends", "tcpd_fault_timed_ends_total", STATS_COUNTER,
 	    fault_timed_ends, "Closes and resets at their fault's byte or moment."),
+	APPLIED("downstream", 0),
+	APPLIED("upstream", 1),
 	ONE(INFO_STATS, 0, "upstream_connects", "tcpd_upstream_connects_total", STATS_COUNTER,
 	    upstream_connects, "Connections a proxy made to its upstream."),
 	ARRAY(INFO_STATS, "upstream_connect_failures_", "tcpd_upstream_connect_failures_total",

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "daemon/pace.h"
 #include "tcpd/hist.h"
 
 struct buf;
@@ -140,6 +141,8 @@ struct stats_slot {
 	uint64_t	faults[STATS_MAX_FAULTS];
 	uint64_t	fault_profile_connections;	/* given their listener's fault profile */
 	uint64_t	fault_timed_ends;	/* closes and resets at their byte or moment */
+	/* Faults listeners' profiles gave connections: [0] downstream, [1] upstream. */
+	uint64_t	faults_applied[2][PACE_FAULTS];
 	/* service = proxy: connects to the upstream made, failed (enum stats_upstream_failure), bytes. */
 	uint64_t	upstream_connects;
 	uint64_t	upstream_connect_failures[3];
@@ -239,6 +242,8 @@ struct stats_field {
 	const char	*label;		/* NULL, or the label an array's index is */
 	const char *const *values;	/* that label's values */
 	size_t		 n;		/* 1, or the array's length */
+	/* NULL, or a label every series has: rows of one family in a row, one per value. */
+	const char	*fixed;
 };
 extern const struct stats_field stats_fields[];
 extern const size_t stats_nfields;

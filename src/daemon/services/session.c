@@ -210,6 +210,16 @@ session_hello(const struct cmd_client *client, const struct resp_request *req, s
 	return CMD_CONTINUE;
 }
 
+/* What CLIENT SETNAME and SETINFO gave; RESET and the close both drop it. */
+static void
+forget_names(struct cmd_extras *x)
+{
+	free(x->name);
+	free(x->lib_name);
+	free(x->lib_ver);
+	x->name = x->lib_name = x->lib_ver = NULL;
+}
+
 /* RESET: the connection as it was accepted, but for the faults armed on it. */
 enum cmd_result
 session_reset(const struct cmd_client *client, const struct resp_request *req, struct buf *out)
@@ -220,12 +230,8 @@ session_reset(const struct cmd_client *client, const struct resp_request *req, s
 	client->session->proto = RESP2;
 	client->session->reply = CMD_REPLY_ON;
 	client->session->authed = requirepass(client) == NULL;
-	if (x != NULL) {
-		free(x->name);
-		free(x->lib_name);
-		free(x->lib_ver);
-		x->name = x->lib_name = x->lib_ver = NULL;
-	}
+	if (x != NULL)
+		forget_names(x);
 	resp_add_simple(out, "RESET");
 	return CMD_CONTINUE;
 }
@@ -528,9 +534,7 @@ session_extras_free(struct cmd_extras *x)
 {
 	if (x == NULL)
 		return;
-	free(x->name);
-	free(x->lib_name);
-	free(x->lib_ver);
+	forget_names(x);
 	free(x->faults);
 	free(x);
 }
