@@ -552,6 +552,35 @@ Test(proxy_service, a_client_that_never_reads_stops_the_upstream)
 	free(data);
 }
 
+/*
+ * A client flooding during a long connect delay: tcpd queues about
+ * output_limit of it and stops reading; once connected, the server gets
+ * every byte.
+ */
+Test(proxy_service, a_connect_delay_queues_a_bounded_amount)
+{
+	size_t n = 64 << 20, sent;
+	char *data = calloc(1, n), upstream[32];
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd;
+	long rss0;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	port = start_proxy(upstream, "upstream_connect_delay = 1500ms\n");
+	rss0 = tcpd_rss_kib();
+	fd = tcp_connect(port);
+	sent = send_for(fd, data, n, 1000);
+	cr_assert_lt(sent, 24 << 20, "the client queued %zu bytes before the connect", sent);
+	assert_rss_growth_below(rss0, 4 * 1024);
+	shutdown(fd, SHUT_WR);
+	sfd = accept_upstream(lfd);
+	cr_assert_eq(recv_all(sfd, data, n), sent);
+	close(fd);
+	close(sfd);
+	close(lfd);
+	free(data);
+}
+
 /* A server that never reads while the client floods: tcpd stops reading the client. */
 Test(proxy_service, an_upstream_that_never_reads_stops_the_client)
 {
