@@ -82,18 +82,20 @@ port_taken(const char *log)
 
 /*
  * A listener of every kind: a fault profile (each connection's pacing made
- * as it opens), a PROXY header's phase, metrics, the agent; and a second
+ * as it opens), a PROXY header's phase, metrics, the agent, a proxy (its
+ * upstream connection, and the PROXY header it sends the PROXY listener
+ * behind it); and a second
  * command listener, whose first client is the test's own (the harness's
  * probe is the first command port's): what fails as it is admitted fails
  * in front of a client that reads.
  */
-enum { FLAKY, PROXIED, METRICS, AGENT, SECOND, KINDS };
+enum { FLAKY, PROXIED, METRICS, AGENT, SECOND, PROXY, KINDS };
 static uint16_t kind_port[KINDS];
 
 static void
 scenario(int n)
 {
-	int fd, echo, rc, i;
+	int fd, echo, proxied, rc, i;
 	char *log;
 
 	/* First, so that a wrong answer to its admission fails the walk early. */
@@ -121,6 +123,14 @@ scenario(int n)
 		close(fd);
 		usleep(20000);
 	}
+	/* Its upstream counts as the PROXIED listener's one client from 127.0.0.1. */
+	for (i = 0; i < 2; i++) {
+		fd = tcp_connect(kind_port[PROXY]);
+		exchange(fd, "PING\r\n", "+PONG\r\n", n);
+		exchange(fd, "*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n", n);
+		close(fd);
+		usleep(20000);
+	}
 	fd = tcp_connect(kind_port[METRICS]);
 	exchange(fd, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 ", n);
 	close(fd);
@@ -131,10 +141,13 @@ scenario(int n)
 	usleep(50000);
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
-	/* Drain with a client connected: it gets its reply, then tcpd exits. */
+	/* Drain with clients connected: they get their replies, then tcpd exits. */
 	send(fd, "PI", 2, MSG_NOSIGNAL);
+	proxied = tcp_connect(kind_port[PROXY]);
+	send(proxied, "PING\r\n", 6, MSG_NOSIGNAL);
 	rc = tcpd_stop();
 	close(fd);
+	close(proxied);
 	close(echo);
 	log = tcpd_log_text();
 	cr_assert_null(strstr(log, "ERROR: AddressSanitizer"), "allocation %d:\n%s", n, log);
@@ -146,7 +159,7 @@ scenario(int n)
 Test(allocfail, every_allocation_fails_once_without_harm)
 {
 	const char *bin = getenv("TCPD_FAULTY_BIN");
-	char num[16], global[512], *log;
+	char num[16], global[1024], *log;
 	int n, status, failed_at_start = 0, served = 0, retries = 0;
 	bool reached;
 
@@ -160,9 +173,11 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 		    "proxy_trusted = 127.0.0.1\nmax_connections_per_ip = 1\n"
 		    "[listener.metrics]\nbind = 127.0.0.1:%u\nservice = metrics\n"
 		    "[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n"
-		    "[listener.second]\nbind = 127.0.0.1:%u\nservice = command\n",
+		    "[listener.second]\nbind = 127.0.0.1:%u\nservice = command\n"
+		    "[listener.proxy]\nbind = 127.0.0.1:%u\nservice = proxy\n"
+		    "upstream = 127.0.0.1:%u\nupstream_proxy_protocol = v1\n",
 		    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT],
-		    kind_port[SECOND]);
+		    kind_port[SECOND], kind_port[PROXY], kind_port[PROXIED]);
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);
 		/* A drain that waits for a half-sent request ends after 1 s. */

@@ -799,13 +799,16 @@ Test(config, many_listeners_duplicates_found_each_once)
  */
 Test(config, command_line_listeners_are_built_not_pasted)
 {
-	const char *listen[] = { "0", "[::1]:7007", "127.0.0.1:7008" };
-	const char *service[] = { "echo", "command", "discard" };
-	const char *bad_listen[] = { "127.0.0.1:99999", "127.0.0.1:0\n[listener.x]",
-	    "127.0.0.1:7008", "127.0.0.1:7008" };
-	const char *bad_service[] = { "echo", "echo", "command\nfaults = on", "echo" };
+	const struct config_option good[] = { { "listen", "0" }, { "service", "echo" },
+	    { "listen", "[::1]:7007" }, { "service", "command" },
+	    { "listen", "127.0.0.1:7008" }, { "service", "discard" } };
+	const struct config_option bad[] = { { "listen", "127.0.0.1:99999" },
+	    { "service", "echo" }, { "listen", "127.0.0.1:0\n[listener.x]" },
+	    { "service", "echo" }, { "listen", "127.0.0.1:7008" },
+	    { "service", "command\nfaults = on" }, { "listen", "127.0.0.1:7008" },
+	    { "service", "echo" } };
 
-	cr_assert_eq(config_load_options(&cfg, listen, service, 3, &errs), 0, "%s: %s",
+	cr_assert_eq(config_load_options(&cfg, good, 6, &errs), 0, "%s: %s",
 	    errs.err[0].file, errs.err[0].msg);
 	cr_assert_eq(cfg.nlisteners, 3);
 	cr_assert_str_eq(cfg.listeners[0].name, "cli0");
@@ -815,7 +818,7 @@ Test(config, command_line_listeners_are_built_not_pasted)
 	cr_assert_str_eq(cfg.listeners[1].service->name, "command");
 	config_free(&cfg);
 
-	cr_assert_eq(config_load_options(&cfg, bad_listen, bad_service, 4, &errs), -1);
+	cr_assert_eq(config_load_options(&cfg, bad, 8, &errs), -1);
 	cr_assert_eq(errs.count, 4);
 	cr_assert_str_eq(errs.err[0].file, "--listen 127.0.0.1:99999");
 	cr_assert_eq(errs.err[0].line, 0);
@@ -829,6 +832,68 @@ Test(config, command_line_listeners_are_built_not_pasted)
 	cr_assert_eq(errs.err[3].line, 0);
 	cr_assert_str_eq(errs.err[3].msg, "address 127.0.0.1:7008 is already bound by "
 	    "listener 'cli2' (--listen 127.0.0.1:7008)");
+}
+
+/* --set, --fault, --upstream and --seed: the file's keys, to the last --listen. */
+Test(config, command_line_sets_any_listener_key)
+{
+	const struct config_option opts[] = { { "listen", "0" }, { "service", "echo" },
+	    { "listen", "0" }, { "service", "proxy" }, { "upstream", "127.0.0.1:5432" },
+	    { "fault", "delay=100ms,jitter=10ms" }, { "seed", "7" },
+	    { "set", "backlog=17" }, { "set", "allow=127.0.0.0/8, ::1" } };
+
+	cr_assert_eq(config_load_options(&cfg, opts, 9, &errs), 0, "%s: %s",
+	    errs.err[0].file, errs.err[0].msg);
+	cr_assert_eq(cfg.nlisteners, 2);
+	cr_assert_eq(cfg.listeners[0].backlog, 511);
+	cr_assert(pace_profile_empty(&cfg.listeners[0].profile));
+	cr_assert_str_eq(cfg.listeners[1].service->name, "proxy");
+	cr_assert_eq(net_addr_port(&cfg.listeners[1].upstream_addr), 5432);
+	cr_assert_eq(cfg.listeners[1].profile.delay_ms, 100);
+	cr_assert_eq(cfg.listeners[1].profile.jitter_ms, 10);
+	cr_assert(cfg.listeners[1].profile.seeded);
+	cr_assert_eq(cfg.listeners[1].profile.seed, 7);
+	cr_assert_eq(cfg.listeners[1].backlog, 17);
+	cr_assert_eq(cfg.listeners[1].allow.n, 2);
+}
+
+/* Every value goes through the file's checks; the error names the option. */
+Test(config, command_line_keys_are_checked_like_a_files)
+{
+	const struct config_option opts[] = { { "set", "backlog=3" }, { "listen", "0" },
+	    { "service", "echo" }, { "set", "backlog=0" }, { "set", "nosuch=1" },
+	    { "fault", "delay=5,backlog=3" }, { "set", "delay" }, { "fault", "delay=7" },
+	    { "fault", "jitter=9\nfaults = on" }, { "upstream", "127.0.0.1:1" },
+	    { "set", "upstream_proxy_protocol=any" }, { "listen", "0" },
+	    { "fault", "jitter=10ms" } };
+	static const char *const expect[][2] = {
+		{ "--set backlog=3", "comes before any --listen: put it after the --listen "
+		    "of the listener it is for" },
+		{ "--set backlog=0", "invalid backlog '0': expected an integer from 1 to 65535" },
+		{ "--set nosuch=1", "unknown listener key 'nosuch'" },
+		{ "--fault delay=5,backlog=3", "backlog is not a fault key: set it with "
+		    "--set backlog=VALUE" },
+		{ "--set delay", "'delay' is not KEY=VALUE" },
+		{ "--fault delay=7", "delay is set twice for this listener" },
+		{ "--fault jitter=9\\nfaults = on", "invalid jitter '9\\nfaults = on': "
+		    "expected milliseconds (250) or a duration (250ms, 1.5s, 5m, 1h), at most " },
+		{ "--set upstream_proxy_protocol=any", "invalid upstream_proxy_protocol 'any': "
+		    "expected off, v1 or v2" },
+		{ "--listen 0", "needs a --service after it" },
+		{ "--listen 0", "jitter 10 ms is more than delay 0 ms: a reply cannot come "
+		    "before its request" },
+		{ "--listen 0", "upstream is for a proxy listener (this one serves echo)" },
+	};
+	size_t i;
+
+	cr_assert_eq(config_load_options(&cfg, opts, 13, &errs), -1);
+	cr_assert_eq(errs.count, sizeof(expect) / sizeof(expect[0]));
+	for (i = 0; i < errs.count; i++) {
+		cr_assert_str_eq(errs.err[i].file, expect[i][0], "error %zu", i);
+		cr_assert_eq(strncmp(errs.err[i].msg, expect[i][1], strlen(expect[i][1])), 0,
+		    "error %zu: %s", i, errs.err[i].msg);
+		cr_assert_eq(errs.err[i].line, 0);
+	}
 }
 
 /* An included file's name is outside text: its errors carry it escaped. */
@@ -889,6 +954,10 @@ Test(config, requirepass_inline_or_from_a_private_file)
 }
 
 #define PROXY_LISTENER "[listener.p]\nbind = 127.0.0.1:7008\nservice = proxy\n"
+/* A path of 106 bytes after its '/', and one of 107: one too long for sun_path. */
+#define LONG_PATH_1	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/s"
+#define LONG_PATH	LONG_PATH_1 "x"
 
 Test(config, proxy_upstream_and_connect_timeout)
 {
@@ -911,6 +980,12 @@ Test(config, proxy_upstream_and_connect_timeout)
 	net_addr_format(&cfg.listeners[0].upstream_addr, text, sizeof(text));
 	cr_assert_str_eq(text, "127.0.0.1:5432");
 	cr_assert_eq(cfg.listeners[0].connect_timeout, 250);
+	config_free(&cfg);
+	/* 107 bytes, the most sun_path holds with its NUL. */
+	cr_assert_eq(config_load_string(&cfg, PROXY_LISTENER "upstream = unix:/" LONG_PATH_1
+	    "\n", &errs), 0, "%s", errs.err[0].msg);
+	cr_assert_eq(cfg.listeners[0].upstream_addr.u.sa.sa_family, AF_UNIX);
+	cr_assert_str_eq(cfg.listeners[0].upstream_addr.u.un.sun_path, "/" LONG_PATH_1);
 }
 
 Test(config, proxy_upstream_errors)
@@ -920,8 +995,14 @@ Test(config, proxy_upstream_errors)
 	expect_error(LISTENER "upstream = 127.0.0.1:6379\n", 4,
 	    "upstream is for a proxy listener (this one serves echo)");
 	expect_error(PROXY_LISTENER "upstream = db.example:5432\n", 4, "invalid upstream "
-	    "'db.example:5432': a host name; write an IP address or localhost (tcpd resolves "
-	    "no names)");
+	    "'db.example:5432': a host name; write an IP address, localhost or unix:PATH (tcpd "
+	    "resolves no names)");
+	expect_error(PROXY_LISTENER "upstream = unix:run/pg.sock\n", 4, "invalid upstream "
+	    "'unix:run/pg.sock': the path must be absolute");
+	/* The value cut to fit the message, as every shown value is. */
+	expect_error(PROXY_LISTENER "upstream = unix:/" LONG_PATH "\n", 4, "invalid upstream "
+	    "'unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...': the path is longer than a Unix socket's 107 bytes");
 	expect_error(PROXY_LISTENER "upstream = 127.0.0.1:0\n", 4, "invalid upstream "
 	    "'127.0.0.1:0': port 0 names no server: write a port from 1 to 65535");
 	expect_error(PROXY_LISTENER "upstream = localhost:99999\n", 4, "invalid upstream "

@@ -469,12 +469,68 @@ Test(daemon, command_line_listeners_are_checked_like_a_file)
 	cr_assert_eq(run_capture(twice, out, sizeof(out)), 1, "%s", out);
 	cr_assert_str_eq(out, "tcpd: --listen 127.0.0.1:7: address 127.0.0.1:7 is already "
 	    "bound by listener 'cli0' (--listen 127.0.0.1:7)\n");
-	cr_assert_eq(run_capture(unpaired, out, sizeof(out)), 2);
-	cr_assert_eq(strncmp(out, "tcpd: each --listen needs a --service, in pairs\n", 48), 0,
-	    "%s", out);
+	cr_assert_eq(run_capture(unpaired, out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "tcpd: --listen 7: needs a --service after it\n");
 	cr_assert_eq(run_capture(both, out, sizeof(out)), 2);
 	cr_assert_eq(strncmp(out, "tcpd: --listen and --config are exclusive\n", 42), 0, "%s",
 	    out);
+}
+
+/* The command line a test needs: a proxy with a fault profile and a seed, no file. */
+Test(daemon, a_proxy_with_faults_from_the_command_line)
+{
+	char upstream[32];
+	const char *argv[] = { tcpd_bin(), "--listen", "127.0.0.1:0", "--service", "proxy",
+	    "--upstream", upstream, "--fault", "delay=100ms,jitter=10ms", "--seed", "7",
+	    "--set", "log_connections=no", NULL };
+	const char *bad[] = { tcpd_bin(), "--listen", "0", "--service", "proxy", "--upstream",
+	    "127.0.0.1:5432", "--fault", "delay=1s,nosuch=2", "-t", NULL };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	static char text[8192];
+	struct timespec t0, t1;
+	unsigned port;
+	size_t len = 0;
+	int server, peer, fd, to, from, status;
+	char in[2];
+	pid_t pid;
+
+	cr_assert_eq(run_capture(bad, out, sizeof(out)), 1, "%s", out);
+	cr_assert_str_eq(out, "tcpd: --fault delay=1s,nosuch=2: unknown listener key 'nosuch'\n");
+	cr_assert_geq(server = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(bind(server, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(server, 1), 0);
+	cr_assert_eq(getsockname(server, (struct sockaddr *)&a, &alen), 0);
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", ntohs(a.sin_port));
+	pid = run_piped(argv, &to, &from);
+	text[0] = '\0';
+	read_until(from, text, sizeof(text), &len, "listener cli0: serving proxy on 127.0.0.1:");
+	read_until(from, text, sizeof(text), &len, "\n");
+	/* The profile --fault and --seed made, logged before the listener serves. */
+	cr_assert_not_null(strstr(text, "listener cli0: faults downstream delay=100ms jitter=10ms; "
+	    "seed 7\n"), "%s", text);
+	cr_assert_eq(sscanf(strstr(text, "listener cli0: serving"), "listener cli0: serving proxy "
+	    "on 127.0.0.1:%u\n", &port), 1, "%s", text);
+	fd = tcp_connect((uint16_t)port);
+	cr_assert_geq(peer = accept(server, NULL, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	send_all(fd, "hi", 2);
+	recv_exact(peer, in, 2);
+	assert_bytes(in, 2, "hi", 2);
+	send_all(peer, "ok", 2);
+	recv_exact(fd, in, 2);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_bytes(in, 2, "ok", 2);
+	/* The reply held: delay 100 ms, less at most 10 ms of jitter. */
+	cr_assert_geq((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 90);
+	close(fd);
+	close(peer);
+	close(server);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(to);
+	close(from);
 }
 
 /* A port 0 in a file: a free port at start, kept by a reload (the same socket). */

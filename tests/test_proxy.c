@@ -267,3 +267,98 @@ Test(proxy, v2_malformed)
 	cr_assert_eq(parse(PROXY_V1, buf, n, &used), PROXY_INVALID);
 	cr_assert_eq(parse(PROXY_V2, S("PROXY UNKNOWN\r\n"), &used), PROXY_INVALID);
 }
+
+static void
+assert_bytes(const uint8_t *got, size_t n, const void *expect, size_t len)
+{
+	cr_assert_eq(n, len, "%zu bytes, not %zu", n, len);
+	cr_assert_eq(memcmp(got, expect, n), 0);
+}
+
+static void
+assert_bytes_eq(const uint8_t *got, size_t n, const char *expect)
+{
+	cr_assert_eq(n, strlen(expect), "'%.*s'", (int)n, (const char *)got);
+	cr_assert_eq(memcmp(got, expect, n), 0, "'%.*s'", (int)n, (const char *)got);
+}
+
+static struct net_addr
+address(const char *text)
+{
+	struct net_addr a;
+	const char *why;
+
+	cr_assert_eq(net_addr_parse(&a, text, strlen(text), &why), 0, "%s", text);
+	return a;
+}
+
+/* What proxy_format() wrote, parsed back: the same addresses, every byte used. */
+static void
+assert_round_trip(const uint8_t *buf, size_t len, unsigned version, const char *src,
+    const char *dst)
+{
+	size_t used;
+
+	cr_assert_eq(parse(version, buf, len, &used), PROXY_DONE, "%s", parser.why);
+	cr_assert_eq(used, len);
+	cr_assert_eq(parser.h.version, version);
+	if (src == NULL) {
+		cr_assert(parser.h.local);
+		return;
+	}
+	cr_assert_not(parser.h.local);
+	cr_assert_str_eq(addr(&parser.h.src), src);
+	cr_assert_str_eq(addr(&parser.h.dst), dst);
+}
+
+Test(proxy, format_v1_byte_for_byte)
+{
+	uint8_t out[PROXY_FORMAT_MAX];
+	struct net_addr a = address("192.0.2.10:51234"), b = address("127.0.0.1:7000");
+	struct net_addr c = address("[2001:db8::1]:443"), d = address("[::1]:65535");
+	struct net_addr e = address("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+	size_t n;
+
+	n = proxy_format(out, PROXY_V1, &a, &b);
+	assert_bytes_eq(out, n, "PROXY TCP4 192.0.2.10 127.0.0.1 51234 7000\r\n");
+	assert_round_trip(out, n, PROXY_V1, "192.0.2.10:51234", "127.0.0.1:7000");
+	n = proxy_format(out, PROXY_V1, &c, &d);
+	assert_bytes_eq(out, n, "PROXY TCP6 2001:db8::1 ::1 443 65535\r\n");
+	assert_round_trip(out, n, PROXY_V1, "[2001:db8::1]:443", "[::1]:65535");
+	/* One family per header: the IPv4 one is written IPv4-mapped. */
+	n = proxy_format(out, PROXY_V1, &a, &d);
+	assert_bytes_eq(out, n, "PROXY TCP6 ::ffff:192.0.2.10 ::1 51234 65535\r\n");
+	assert_round_trip(out, n, PROXY_V1, "[::ffff:192.0.2.10]:51234", "[::1]:65535");
+	n = proxy_format(out, PROXY_V1, NULL, &b);
+	assert_bytes_eq(out, n, "PROXY UNKNOWN\r\n");
+	assert_round_trip(out, n, PROXY_V1, NULL, NULL);
+	/* The longest there is fits the spec's 107 bytes. */
+	n = proxy_format(out, PROXY_V1, &e, &e);
+	cr_assert_eq(n, 104);
+	assert_round_trip(out, n, PROXY_V1, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+	    "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+}
+
+Test(proxy, format_v2_byte_for_byte)
+{
+	static const uint8_t v4[] = "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c"
+	    "\xc0\x00\x02\x0a\x7f\x00\x00\x01\xc8\x22\x1b\x58";
+	static const uint8_t v6[] = "\r\n\r\n\0\r\nQUIT\n\x21\x21\x00\x24"
+	    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01" "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\x01"
+	    "\x01\xbb\x1b\x58";
+	static const uint8_t local[] = "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00";
+	uint8_t out[PROXY_FORMAT_MAX];
+	struct net_addr a = address("192.0.2.10:51234"), b = address("127.0.0.1:7000");
+	struct net_addr c = address("[2001:db8::1]:443");
+	size_t n;
+
+	n = proxy_format(out, PROXY_V2, &a, &b);
+	assert_bytes(out, n, v4, sizeof(v4) - 1);
+	assert_round_trip(out, n, PROXY_V2, "192.0.2.10:51234", "127.0.0.1:7000");
+	n = proxy_format(out, PROXY_V2, &c, &b);
+	assert_bytes(out, n, v6, sizeof(v6) - 1);
+	assert_round_trip(out, n, PROXY_V2, "[2001:db8::1]:443", "[::ffff:127.0.0.1]:7000");
+	n = proxy_format(out, PROXY_V2, &a, NULL);
+	assert_bytes(out, n, local, sizeof(local) - 1);
+	assert_round_trip(out, n, PROXY_V2, NULL, NULL);
+}

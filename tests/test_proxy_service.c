@@ -6,6 +6,7 @@
  * backpressure each way, and the listener's faults on either direction.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -418,6 +419,81 @@ Test(proxy_service, upstream_delay_holds_bytes_toward_the_server)
 }
 
 /*
+ * upstream_connect_delay: the client is accepted and sends at once, the
+ * server sees the connect (and the bytes) only after the delay; a reload
+ * to 0 makes the next client's connect immediate.
+ */
+Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
+{
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd;
+	char keys[160], text[2048], in[4];
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	double t0, took;
+
+	free_ports(&port, 1);
+	snprintf(keys, sizeof(keys), "[listener.p]\nbind = 127.0.0.1:%u\nservice = proxy\n"
+	    "upstream = 127.0.0.1:%u\nupstream_connect_delay = 300ms\n", port, up);
+	tcpd_start(keys);
+	t0 = now_ms();
+	fd = tcp_connect(port);
+	send_all(fd, "abcd", 4);
+	cr_assert_eq(poll(&p, 1, 200), 0, "the proxy connected before its delay");
+	sfd = accept_upstream(lfd);
+	took = now_ms() - t0;
+	recv_exact(sfd, in, 4);
+	cr_assert_arr_eq(in, "abcd", 4);
+	cr_assert(took >= 299 && took < 1000, "the server saw the connect after %.1f ms", took);
+	send_all(sfd, "back", 4);
+	recv_exact(fd, in, 4);
+	cr_assert_arr_eq(in, "back", 4);
+	close(fd);
+	close(sfd);
+	*strstr(keys, "upstream_connect_delay") = '\0';
+	tcpd_config_text(text, sizeof(text), keys, NULL);
+	cr_assert_eq(tcpd_reload(text), 0);
+	t0 = now_ms();
+	fd = tcp_connect(port);
+	sfd = accept_upstream(lfd);
+	took = now_ms() - t0;
+	cr_assert_lt(took, 150, "after the reload the connect still waited %.1f ms", took);
+	close(fd);
+	close(sfd);
+	close(lfd);
+}
+
+/*
+ * SIGTERM while the connect waits out its delay: the connect, the request
+ * and its reply still happen, then both sides get a FIN.
+ */
+Test(proxy_service, a_stop_during_the_connect_delay_still_serves_the_request)
+{
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd, status;
+	char upstream[32], in[4], c;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, "upstream_connect_delay = 300ms\n"));
+	send_all(fd, "GET\n", 4);
+	usleep(50000);
+	kill(tcpd.pid, SIGTERM);
+	sfd = accept_upstream(lfd);
+	recv_exact(sfd, in, 4);
+	cr_assert_arr_eq(in, "GET\n", 4);
+	send_all(sfd, "OK\r\n", 4);
+	recv_exact(fd, in, 4);
+	cr_assert_arr_eq(in, "OK\r\n", 4);
+	cr_assert(recv_eof(fd), "no FIN after the reply");
+	close(fd);
+	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
+	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
+	tcpd.pid = 0;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(sfd);
+	close(lfd);
+}
+
+/*
  * Sends without blocking for ms milliseconds or until all n bytes are out;
  * returns the bytes sent. (A peer that reads nothing still takes a trickle:
  * the kernel reopens a full window a little at a time.)
@@ -476,6 +552,35 @@ Test(proxy_service, a_client_that_never_reads_stops_the_upstream)
 	free(data);
 }
 
+/*
+ * A client flooding during a long connect delay: tcpd queues about
+ * output_limit of it and stops reading; once connected, the server gets
+ * every byte.
+ */
+Test(proxy_service, a_connect_delay_queues_a_bounded_amount)
+{
+	size_t n = 64 << 20, sent;
+	char *data = calloc(1, n), upstream[32];
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd;
+	long rss0;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	port = start_proxy(upstream, "upstream_connect_delay = 1500ms\n");
+	rss0 = tcpd_rss_kib();
+	fd = tcp_connect(port);
+	sent = send_for(fd, data, n, 1000);
+	cr_assert_lt(sent, 24 << 20, "the client queued %zu bytes before the connect", sent);
+	assert_rss_growth_below(rss0, 4 * 1024);
+	shutdown(fd, SHUT_WR);
+	sfd = accept_upstream(lfd);
+	cr_assert_eq(recv_all(sfd, data, n), sent);
+	close(fd);
+	close(sfd);
+	close(lfd);
+	free(data);
+}
+
 /* A server that never reads while the client floods: tcpd stops reading the client. */
 Test(proxy_service, an_upstream_that_never_reads_stops_the_client)
 {
@@ -504,4 +609,227 @@ Test(proxy_service, an_upstream_that_never_reads_stops_the_client)
 	close(sfd);
 	close(lfd);
 	free(data);
+}
+
+/*
+ * SIGTERM while a proxied request waits for its reply: the reply, due 300 ms
+ * after the request, still comes whole; then the client and the server each
+ * get a FIN, and tcpd exits 0.
+ */
+Test(proxy_service, a_stop_waits_for_the_servers_reply)
+{
+	size_t n = 256 << 10;
+	char *reply = random_bytes(n), *in = malloc(n), upstream[32], req[4], c;
+	uint16_t up;
+	int lfd = listen_upstream(&up), fd, sfd, status;
+	struct timespec pause = { .tv_nsec = 50 * 1000000 };
+	double t0;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "GET\n", 4);
+	recv_exact(sfd, req, 4);
+	nanosleep(&pause, NULL);
+	kill(tcpd.pid, SIGTERM);
+	pause.tv_nsec = 250 * 1000000;
+	nanosleep(&pause, NULL);
+	send_all(sfd, reply, n);
+	t0 = now_ms();
+	cr_assert_eq(recv_all(fd, in, n), n);
+	assert_bytes(in, n, reply, n);
+	cr_assert(recv_eof(fd), "no FIN after the reply");
+	/* 500 ms of quiet after the reply, not shutdown_timeout. */
+	cr_assert_lt(now_ms() - t0, 1500);
+	close(fd);
+	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
+	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
+	tcpd.pid = 0;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(sfd);
+	close(lfd);
+	free(reply);
+	free(in);
+}
+
+/* WHOAMI through proxy port p, its request after any header of the client's own. */
+static const char *
+whoami_through(uint16_t port, const char *header, unsigned *client_port)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	int fd = tcp_connect(port);
+	size_t n;
+
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+	*client_port = ntohs(me.sin_port);
+	send_all(fd, header, strlen(header));
+	send_all(fd, "WHOAMI\r\nQUIT\r\n", 14);
+	n = recv_all(fd, out, sizeof(out) - 1);
+	out[n] = '\0';
+	close(fd);
+	return out;
+}
+
+/*
+ * upstream_proxy_protocol = v1 and v2: a command listener behind the proxy,
+ * reading PROXY headers, sees the client's own address and port and the
+ * address it reached; behind a balancer, the client the balancer named.
+ */
+Test(proxy_service, the_server_sees_the_real_client_through_a_proxy_header)
+{
+	char extra[1024], expect[256];
+	uint16_t ports[4];
+	unsigned v, client;
+	const char *r;
+
+	free_ports(ports, 4);
+	snprintf(extra, sizeof(extra),
+	    "[listener.c1]\nbind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
+	    "proxy_trusted = 127.0.0.1\n"
+	    "[listener.c2]\nbind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v2\n"
+	    "proxy_trusted = 127.0.0.1\n"
+	    "[listener.p1]\nbind = 127.0.0.1:%u\nservice = proxy\nupstream = 127.0.0.1:%u\n"
+	    "upstream_proxy_protocol = v1\n"
+	    "[listener.p2]\nbind = 127.0.0.1:%u\nservice = proxy\nupstream = 127.0.0.1:%u\n"
+	    "upstream_proxy_protocol = v2\nproxy_protocol = v1\nproxy_trusted = 127.0.0.1\n",
+	    ports[0], ports[1], ports[2], ports[0], ports[3], ports[1]);
+	tcpd_start(extra);
+	r = whoami_through(ports[2], "", &client);
+	snprintf(expect, sizeof(expect), " addr=127.0.0.1:%u laddr=127.0.0.1:%u listener=c1 "
+	    "proxy=127.0.0.1:", client, ports[2]);
+	cr_assert_not_null(strstr(r, expect), "%s\nnot in\n%s", expect, r);
+	cr_assert_not_null(strstr(r, "\r\n+OK\r\n"), "%s", r);
+	/* p2 is itself behind a balancer: its server sees the client the balancer named. */
+	r = whoami_through(ports[3], "PROXY TCP4 192.0.2.7 198.51.100.1 4242 7070\r\n", &v);
+	cr_assert_not_null(strstr(r, " addr=192.0.2.7:4242 laddr=198.51.100.1:7070 "
+	    "listener=c2 proxy=127.0.0.1:"), "%s", r);
+	cr_assert_not_null(strstr(r, "\r\n+OK\r\n"), "%s", r);
+}
+
+/*
+ * The PROXY header a server gets, byte for byte; and it is no request: a stop
+ * does not wait for an answer to it.
+ */
+Test(proxy_service, a_stop_does_not_wait_for_an_answer_to_the_header)
+{
+	char upstream[64], expect[128], in[128], c;
+	uint16_t up, port;
+	int lfd = listen_upstream(&up), fd, sfd, status;
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	double t0;
+
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
+	port = start_proxy(upstream, "upstream_proxy_protocol = v1\n");
+	fd = tcp_connect(port);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+	sfd = accept_upstream(lfd);
+	snprintf(expect, sizeof(expect), "PROXY TCP4 127.0.0.1 127.0.0.1 %u %u\r\n",
+	    ntohs(me.sin_port), port);
+	recv_exact(sfd, in, strlen(expect));
+	assert_bytes(in, strlen(expect), expect, strlen(expect));
+	kill(tcpd.pid, SIGTERM);
+	t0 = now_ms();
+	cr_assert(recv_eof(fd));
+	/* The drain's 1 s grace for a client that sent nothing, not shutdown_timeout's 10. */
+	cr_assert_lt(now_ms() - t0, 2500);
+	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
+	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
+	tcpd.pid = 0;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(fd);
+	close(sfd);
+	close(lfd);
+}
+
+/* A Unix stream socket the test serves as the upstream: its path in path. */
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	cr_assert_neq(fd, -1);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "%s", strerror(errno));
+	cr_assert_eq(listen(fd, 16), 0);
+	return fd;
+}
+
+/*
+ * upstream = unix:/path: the bytes both ways, the client's FIN passed on
+ * while the server's answer still comes whole, the server's close with
+ * unread bytes (a Unix socket's reset) resetting the client; a missing
+ * socket an RST, logged and counted.
+ */
+Test(proxy_service, a_unix_socket_upstream)
+{
+	size_t n = 1 << 20;
+	char dir[64], path[96], keys[256], upstream[128], in[8];
+	char *data = random_bytes(n), *got = malloc(n);
+	uint16_t ports[2];
+	int lfd, fd, sfd;
+
+	temp_dir_make(dir, sizeof(dir), "tcpd-unix");
+	snprintf(path, sizeof(path), "%s/up.sock", dir);
+	lfd = listen_unix(path);
+	free_ports(ports, 2);
+	snprintf(upstream, sizeof(upstream), "unix:%s", path);
+	snprintf(keys, sizeof(keys), "[listener.gone]\nbind = 127.0.0.1:%u\nservice = proxy\n"
+	    "upstream = unix:%s/gone.sock\n", ports[1], dir);
+	fd = tcp_connect(ports[0] = start_proxy(upstream, keys));
+	sfd = accept_upstream(lfd);
+	send_all(fd, "hello", 5);
+	recv_exact(sfd, in, 5);
+	assert_bytes(in, 5, "hello", 5);
+	shutdown(fd, SHUT_WR);
+	cr_assert(recv_eof(sfd), "the client's FIN did not reach the server");
+	send_all(sfd, data, n);
+	close(sfd);
+	cr_assert_eq(recv_all(fd, got, n), n);
+	assert_bytes(got, n, data, n);
+	close(fd);
+
+	fd = tcp_connect(ports[0]);
+	sfd = accept_upstream(lfd);
+	send_all(fd, "unread", 6);
+	recv_exact(sfd, in, 1);		/* the bytes arrived; five stay unread */
+	close(sfd);
+	assert_reset(fd);
+	close(fd);
+
+	fd = tcp_connect(ports[1]);
+	assert_reset(fd);
+	close(fd);
+	snprintf(keys, sizeof(keys), "upstream unix:%s/gone.sock: No such file or directory", dir);
+	cr_assert_gt(tcpd_log_count(keys), 0, "%s", tcpd_log_text());
+	cr_assert_not_null(strstr(tcpd_info(), "upstream_connect_failures_other:1\r\n"),
+	    "%s", tcpd_info());
+	close(lfd);
+	temp_dir_remove(dir);
+	free(data);
+	free(got);
+}
+
+/* redis-server on a Unix socket behind the proxy: its replies, byte for byte. */
+Test(proxy_service, redis_server_on_a_unix_socket)
+{
+	char dir[64], path[96], upstream[128];
+	const char *extra[] = { "--unixsocket", path, NULL };
+	uint16_t rp;
+	int fd;
+
+	temp_dir_make(dir, sizeof(dir), "tcpd-unix");
+	snprintf(path, sizeof(path), "%s/redis.sock", dir);
+	free_ports(&rp, 1);
+	if (redis_server_start(rp, extra) == 0)
+		cr_skip_test("redis-server is not installed");
+	snprintf(upstream, sizeof(upstream), "unix:%s", path);
+	fd = tcp_connect(start_proxy(upstream, NULL));
+	send_all(fd, "PING\r\nECHO unix\r\nQUIT\r\n", 23);
+	cr_assert_eq(recv_all(fd, out, sizeof(out)), 22);
+	assert_bytes(out, 22, "+PONG\r\n$4\r\nunix\r\n+OK\r\n", 22);
+	close(fd);
+	temp_dir_remove(dir);
 }

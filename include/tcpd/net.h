@@ -3,6 +3,7 @@
 #define TCPD_NET_H
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -10,12 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An IPv4 or IPv6 socket address. */
+/* An IPv4 or IPv6 socket address; or, only where said, a Unix stream socket's path. */
 struct net_addr {
 	union {
 		struct sockaddr		sa;
 		struct sockaddr_in	in;
 		struct sockaddr_in6	in6;
+		struct sockaddr_un	un;
 	} u;
 	socklen_t	len;
 };
@@ -30,7 +32,16 @@ struct net_addr {
 int	net_addr_parse(struct net_addr *addr, const char *s, size_t len,
 	    const char **why);
 
-/* Writes "A.B.C.D:PORT" or "[V6]:PORT" into dst (NET_ADDRSTRLEN bytes). */
+/*
+ * A Unix stream socket's address: an absolute path (a relative one would
+ * depend on the daemon's directory) that fits sun_path. Returns 0, or -1
+ * with *why set to a static explanation.
+ */
+int	net_addr_unix(struct net_addr *addr, const char *path, const char **why);
+/*
+ * Writes "A.B.C.D:PORT", "[V6]:PORT" or "unix:PATH" into dst (NET_ADDRSTRLEN
+ * bytes, which a long path is cut to).
+ */
 void	net_addr_format(const struct net_addr *addr, char *dst, size_t size);
 
 /* Writes the address alone, "A.B.C.D" or "V6" (INET6_ADDRSTRLEN bytes). */

@@ -118,8 +118,30 @@ net_addr_format(const struct net_addr *addr, char *dst, size_t size)
 		snprintf(dst, size, "[%s]:%u", host, ntohs(addr->u.in6.sin6_port));
 	else if (addr->u.sa.sa_family == AF_INET)
 		snprintf(dst, size, "%s:%u", host, ntohs(addr->u.in.sin_port));
+	else if (addr->u.sa.sa_family == AF_UNIX)
+		snprintf(dst, size, "unix:%s", addr->u.un.sun_path);
 	else
 		snprintf(dst, size, "unknown");
+}
+
+int
+net_addr_unix(struct net_addr *addr, const char *path, const char **why)
+{
+	size_t len = strlen(path);
+
+	if (path[0] != '/') {
+		*why = "the path must be absolute";
+		return -1;
+	}
+	if (len >= sizeof(addr->u.un.sun_path)) {
+		*why = "the path is longer than a Unix socket's 107 bytes";
+		return -1;
+	}
+	memset(addr, 0, sizeof(*addr));
+	addr->u.un.sun_family = AF_UNIX;
+	memcpy(addr->u.un.sun_path, path, len + 1);
+	addr->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+	return 0;
 }
 
 uint16_t

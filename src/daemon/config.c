@@ -25,7 +25,7 @@ enum key_type {
 	KEY_LEVEL, KEY_TARGET, KEY_UINT, KEY_SECONDS, KEY_BYTES, KEY_BOOL, KEY_SERVICE,
 	KEY_BINDS, KEY_CIDRS, KEY_INCLUDE, KEY_PROXY, KEY_FAULTS, KEY_MS, KEY_SIZE, KEY_AFTER,
 	KEY_CHANCE, KEY_SEED, KEY_WORKERS, KEY_SECRET, KEY_SECRET_FILE, KEY_MILLIS, KEY_UPSTREAM,
-	KEY_TIMEOUT
+	KEY_SEND_PROXY, KEY_TIMEOUT
 };
 enum section_kind { SECTION_NONE, SECTION_GLOBAL, SECTION_LISTENER, SECTION_BAD };
 
@@ -95,6 +95,8 @@ static const struct key_desc keys[] = {
 	L(connect_timeout,	KEY_MILLIS,	5000,		1, 3600000),
 	L(refuse,		KEY_BOOL,	0,		0, 1),
 	L(blackhole,		KEY_BOOL,	0,		0, 1),
+	L(upstream_proxy_protocol, KEY_SEND_PROXY, 0,		0, 0),
+	L(upstream_connect_delay, KEY_MILLIS,	0,		0, 3600000),
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
@@ -750,8 +752,9 @@ parse_bool(const char *value, bool *out)
 }
 
 /*
- * The one server a proxy listener connects to: a literal address, or
- * localhost:PORT for 127.0.0.1 (no lookup, as for bind). Port 0 is no server.
+ * The one server a proxy listener connects to: a literal address,
+ * localhost:PORT for 127.0.0.1 (no lookup, as for bind), or unix:PATH.
+ * Port 0 is no server.
  */
 static void
 set_upstream(struct parser *p, struct net_addr *addr, const char *value)
@@ -760,6 +763,11 @@ set_upstream(struct parser *p, struct net_addr *addr, const char *value)
 	const char *s = value, *why;
 	size_t len = strlen(value);
 
+	if (strncmp(value, "unix:", 5) == 0) {
+		if (net_addr_unix(addr, value + 5, &why) == 0)
+			return;
+		goto bad;
+	}
 	if (len > 10 && len < 10 + 8 && strncasecmp(value, "localhost:", 10) == 0) {
 		snprintf(alias, sizeof(alias), "127.0.0.1:%s", value + 10);
 		s = alias;
@@ -767,8 +775,8 @@ set_upstream(struct parser *p, struct net_addr *addr, const char *value)
 	}
 	if (net_addr_parse(addr, s, len, &why) == -1) {
 		if (len > 0 && isalpha((unsigned char)s[0]) && memchr(s, ':', len) != NULL)
-			why = "a host name; write an IP address or localhost (tcpd resolves "
-			    "no names)";
+			why = "a host name; write an IP address, localhost or unix:PATH "
+			    "(tcpd resolves no names)";
 	} else if (net_addr_port(addr) == 0) {
 		why = "port 0 names no server: write a port from 1 to 65535";
 	} else if (net_addr_is_v4mapped(addr)) {
@@ -776,6 +784,7 @@ set_upstream(struct parser *p, struct net_addr *addr, const char *value)
 	} else {
 		return;
 	}
+bad:
 	add_error(p->errs, p->lineno, "invalid upstream '%s': %s",
 	    shown(text, sizeof(text), value), why);
 }
@@ -1206,6 +1215,15 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 			add_error(p->errs, p->lineno, "invalid proxy_protocol '%s': expected "
 			    "off, v1, v2 or any", shown(text, sizeof(text), value));
 		break;
+	case KEY_SEND_PROXY:
+		/* What the server reads: one version, never "any". */
+		if (strcmp(value, "off") == 0 || strcmp(value, "v1") == 0 ||
+		    strcmp(value, "v2") == 0)
+			*(unsigned *)field = value[0] == 'o' ? 0 : (unsigned)(value[1] - '0');
+		else
+			add_error(p->errs, p->lineno, "invalid upstream_proxy_protocol '%s': "
+			    "expected off, v1 or v2", shown(text, sizeof(text), value));
+		break;
 	case KEY_FAULTS:
 		if (strcmp(value, "off") == 0 || strcmp(value, "loopback") == 0 ||
 		    strcmp(value, "on") == 0)
@@ -1588,32 +1606,138 @@ keep_text(struct config *cfg, const char *text)
 	return cfg->files[cfg->nfiles++] = copy;
 }
 
-int
-config_load_options(struct config *cfg, const char *const *listen,
-    const char *const *service, size_t n, struct config_errors *errs)
+/* A key of a listener's fault profile, in either direction. */
+static bool
+is_fault_key(const struct key_desc *k)
 {
-	const struct key_desc *svc = NULL;
+	size_t down = offsetof(struct listener_config, profile);
+	size_t up = offsetof(struct listener_config, upstream);
+
+	return k->section == SECTION_LISTENER && ((k->offset >= down &&
+	    k->offset < down + sizeof(struct pace_profile)) || (k->offset >= up &&
+	    k->offset < up + sizeof(struct pace_profile)));
+}
+
+/* The longest KEY=VALUE one item of --fault takes. */
+#define OPTION_ITEM_MAX	256
+
+/*
+ * KEY=VALUE (len bytes of item) from --set or --fault, set as the line
+ * "KEY = VALUE" of the listener's section would be: the same parser and
+ * checks, a key given twice refused.
+ */
+static void
+set_option(struct parser *p, const char *item, size_t len, bool fault)
+{
+	const char *eq = memchr(item, '=', len);
+	char text[OPTION_ITEM_MAX], shownkey[96];
+	size_t i, klen;
+
+	if (len >= sizeof(text)) {
+		add_error(p->errs, p->lineno, "longer than %d bytes", OPTION_ITEM_MAX - 1);
+		return;
+	}
+	memcpy(text, item, len);
+	text[len] = '\0';
+	if (eq == NULL) {
+		add_error(p->errs, p->lineno, "'%s' is not KEY=VALUE",
+		    shown(shownkey, sizeof(shownkey), text));
+		return;
+	}
+	klen = (size_t)(eq - item);
+	text[klen] = '\0';
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].section == SECTION_LISTENER && strcmp(keys[i].name, text) == 0)
+			break;
+	if (i == NKEYS)
+		add_error(p->errs, p->lineno, "unknown listener key '%s'",
+		    shown(shownkey, sizeof(shownkey), text));
+	else if (fault && !is_fault_key(&keys[i]))
+		add_error(p->errs, p->lineno, "%s is not a fault key: set it with "
+		    "--set %s=VALUE", keys[i].name, keys[i].name);
+	else if (p->key_lines[i] != 0)
+		add_error(p->errs, p->lineno, "%s is set twice for this listener",
+		    keys[i].name);
+	else {
+		p->key_lines[i] = p->lineno;
+		set_value(p, &keys[i], text + klen + 1);
+	}
+}
+
+/* A --listen listener's options are all read: what they mean together. */
+static void
+end_option_listener(struct parser *p)
+{
+	const char *option = p->errs->current;
+
+	p->errs->current = current_listener(p)->file;
+	if (current_listener(p)->service_line == 0)
+		add_error(p->errs, p->lineno, "needs a --service after it");
+	check_section_end(p);
+	p->errs->current = option;
+}
+
+/* One option after its --listen: the key or keys it sets. */
+static void
+apply_option(struct parser *p, const struct config_option *o)
+{
+	const char *s = o->value;
+	size_t len;
+
+	if (strcmp(o->name, "set") == 0) {
+		set_option(p, s, strlen(s), false);
+	} else if (strcmp(o->name, "fault") == 0) {
+		do {
+			len = strcspn(s, ",");
+			set_option(p, s, len, true);
+			s += len;
+		} while (*s++ != '\0');
+	} else {	/* service, upstream, seed: --set NAME=VALUE */
+		char item[OPTION_ITEM_MAX];
+		int n = snprintf(item, sizeof(item), "%s=%s", o->name, s);
+
+		set_option(p, item, n < 0 ? 0 : (size_t)n, false);
+	}
+}
+
+int
+config_load_options(struct config *cfg, const struct config_option *opts, size_t n,
+    struct config_errors *errs)
+{
 	struct name_index names = { NULL, 0 };
 	struct parser p = { .cfg = cfg, .errs = errs, .names = &names };
 	char name[CONFIG_NAME_MAX], label[CONFIG_FILE_MAX];
 	char addr[NET_ADDRSTRLEN];
-	size_t i;
+	size_t i, nlisten = 0;
 
 	memset(errs, 0, sizeof(*errs));
 	set_defaults(cfg);
-	for (i = 0; i < NKEYS; i++)
-		if (keys[i].type == KEY_SERVICE)
-			svc = &keys[i];
 	for (i = 0; i < n; i++) {
-		const char *l = listen[i];
+		const char *l = opts[i].value;
 
-		/* Each listener is where its option is: errors name the option, not a line. */
-		snprintf(label, sizeof(label), "--listen %s", l);
+		/* Each error names its option; that option is the error's "file". */
+		snprintf(label, sizeof(label), "--%s %s", opts[i].name, l);
 		if ((errs->current = keep_text(cfg, label)) == NULL) {
 			add_error(errs, 0, "out of memory");
 			break;
 		}
-		snprintf(name, sizeof(name), "cli%zu", i);
+		if (strcmp(opts[i].name, "listen") != 0) {
+			if (p.section != SECTION_LISTENER) {
+				add_error(errs, 0, "comes before any --listen: put it after the "
+				    "--listen of the listener it is for");
+				continue;
+			}
+			/* A key's line, nonzero as in a file: the checks between keys see it. */
+			p.lineno = 1;
+			apply_option(&p, &opts[i]);
+			p.lineno = 0;
+			continue;
+		}
+		if (p.section == SECTION_LISTENER)
+			end_option_listener(&p);
+		memset(p.key_lines, 0, sizeof(p.key_lines));
+		p.section = SECTION_NONE;
+		snprintf(name, sizeof(name), "cli%zu", nlisten++);
 		start_listener(&p, name);
 		if (p.section != SECTION_LISTENER)
 			break;
@@ -1623,12 +1747,14 @@ config_load_options(struct config *cfg, const char *const *listen,
 			l = addr;
 		/* One address, never a list: the option is one ADDR:PORT. */
 		add_bind(&p, current_listener(&p), l, strlen(l));
-		snprintf(label, sizeof(label), "--service %s", service[i]);
-		errs->current = label;
-		set_value(&p, svc, service[i]);
 	}
+	if (p.section == SECTION_LISTENER)
+		end_option_listener(&p);
 	errs->current = NULL;
 	check_listeners(cfg, NULL, errs);
+	/* An option has no line: the keys' lines above only told set from unset. */
+	for (i = 0; i < errs->count && i < CONFIG_MAX_ERRORS; i++)
+		errs->err[i].line = 0;
 	return finish(cfg, &names, errs);
 }
 

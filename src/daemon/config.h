@@ -59,6 +59,8 @@ struct listener_config {
 	/* Connection setup: not listening (ECONNREFUSED), or listening but never accepting. */
 	bool		 refuse;
 	bool		 blackhole;
+	unsigned	 upstream_proxy_protocol;	/* 0 off, PROXY_V1 or PROXY_V2 */
+	unsigned	 upstream_connect_delay;	/* ms before each connect */
 };
 
 /* Who may inject faults on a command listener. */
@@ -115,16 +117,27 @@ int	config_load_string(struct config *cfg, const char *text,
 	    struct config_errors *errs);
 
 /*
- * The configuration n --listen/--service pairs describe, every other
- * setting at its default: listener cliN binds the one address listen[N] (a
- * bare port means 127.0.0.1) and serves service[N]. Built directly, never
- * through ini text, so no byte of an option can add a key or a section.
- * Errors have line 0 and, as their file, the option they are about:
- * "--listen TEXT" or "--service TEXT". Returns 0 or -1 as
+ * One command-line option that builds the configuration, in the order given:
+ * name is "listen" (starts listener cliN on one ADDR:PORT, a bare port
+ * meaning 127.0.0.1), "service", "set" (KEY=VALUE, any listener key),
+ * "fault" (K=V[,K=V...], fault keys only), "upstream" or "seed"; each
+ * option after a "listen" sets a key of that listener.
+ */
+struct config_option {
+	const char	*name;
+	const char	*value;
+};
+
+/*
+ * The configuration the options describe, every other setting at its
+ * default, each value through the same parser and checks as the file's.
+ * Built directly, never through ini text, so no byte of an option can add
+ * a key or a section. Errors have line 0 and, as their file, the option
+ * they are about ("--listen TEXT", "--set TEXT"). Returns 0 or -1 as
  * config_load_file().
  */
-int	config_load_options(struct config *cfg, const char *const *listen,
-	    const char *const *service, size_t n, struct config_errors *errs);
+int	config_load_options(struct config *cfg, const struct config_option *opts,
+	    size_t n, struct config_errors *errs);
 void	config_free(struct config *cfg);
 
 /*

@@ -85,6 +85,7 @@ enum {
 	UP_RD_EOF		= 1 << 2,	/* the upstream's FIN came */
 	UP_WR_SHUT		= 1 << 3,	/* the client's FIN passed on */
 	UP_PARKED		= 1 << 4,	/* out of epoll: hung up while not read */
+	UP_DELAYED		= 1 << 5,	/* with UP_CONNECTING: no socket yet, the timer starts it */
 };
 
 /*
@@ -96,9 +97,11 @@ struct upstream {
 	unsigned		 u_flags;
 	int			 u_error;	/* UP_FAILED's errno */
 	struct buf		 u_out;		/* the client's bytes not written yet */
-	struct loop_timer	 u_timer;	/* connect_timeout */
+	struct loop_timer	 u_timer;	/* the connect delay, then connect_timeout */
 	unsigned		 u_timeout_ms;
-	struct net_addr		 u_addr;
+	uint64_t		 u_sent;	/* loop_now() of the last byte written to it */
+	uint64_t		 u_heard;	/* and of the last byte read from it */
+	const struct net_addr	*u_addr;	/* the listener's: 112 bytes a pair need not copy */
 };
 
 /*
@@ -238,6 +241,7 @@ static bool upstream_open(const struct conn *c);
 static void upstream_close(struct conn *c, bool rst);
 static void upstream_pass_fin(struct conn *c);
 static void upstream_update_mask(struct conn *c);
+static uint64_t upstream_done_at(const struct conn *c);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
@@ -486,12 +490,13 @@ schedule_flush(struct conn *c)
 	conns->pending = c;
 }
 
-/* Nothing owed, nothing half-received, no finish under way. */
+/* Nothing owed, nothing half-received, no finish under way, no reply to pass on. */
 static bool
 owes_nothing(const struct conn *c)
 {
 	return buf_len(&c->c_out) == 0 && buf_len(&c->c_in) == 0 &&
-	    !(c->c_flags & (CONN_FINISH | CONN_LINGER));
+	    !(c->c_flags & (CONN_FINISH | CONN_LINGER)) &&
+	    upstream_done_at(c) <= loop_now(c->c_conns->loop);
 }
 
 /*
@@ -545,6 +550,11 @@ deadline(struct conn *c, uint64_t *when)
 	if (c->c_conns->draining && owes_nothing(c) && c->c_bytes_in == 0 &&
 	    (kind == DEADLINE_NONE || c->c_opened + DRAIN_GRACE_MS < *when)) {
 		*when = c->c_opened + DRAIN_GRACE_MS;
+		kind = DEADLINE_DRAIN;
+	}
+	if (c->c_conns->draining && (wake = upstream_done_at(c)) != 0 && wake != UINT64_MAX &&
+	    (kind == DEADLINE_NONE || wake < *when)) {
+		*when = wake;
 		kind = DEADLINE_DRAIN;
 	}
 	if (c->c_filters != NULL && (wake = pace_wake(&c->c_filters->out, c->c_bytes_out,
@@ -1562,7 +1572,26 @@ conns_close_all(struct conns *conns, const char *reason)
 static bool
 upstream_open(const struct conn *c)
 {
-	return c->c_up != NULL && c->c_up->u_fd != -1 && !(c->c_up->u_flags & UP_RD_EOF);
+	return c->c_up != NULL && (c->c_up->u_fd != -1 || (c->c_up->u_flags & UP_DELAYED)) &&
+	    !(c->c_up->u_flags & UP_RD_EOF);
+}
+
+/*
+ * While stopping, when a proxy's server has answered: its last bytes came
+ * after the client's last ones, and DRAIN_QUIET_MS ago, since a reply may
+ * come in several writes. 0 when there is no server to wait for, UINT64_MAX
+ * while the client's bytes wait for an answer.
+ */
+static uint64_t
+upstream_done_at(const struct conn *c)
+{
+	const struct upstream *u = c->c_up;
+
+	if (!upstream_open(c))
+		return 0;
+	if ((u->u_flags & UP_CONNECTING) || buf_len(&u->u_out) > 0 || u->u_sent > u->u_heard)
+		return UINT64_MAX;
+	return u->u_heard + DRAIN_QUIET_MS;
 }
 
 /* Its socket goes (the struct stays until the connection is freed); rst: with an RST. */
@@ -1574,6 +1603,7 @@ upstream_close(struct conn *c, bool rst)
 
 	loop_timer_stop(c->c_conns->loop, &u->u_timer);
 	buf_free(&u->u_out);
+	u->u_flags &= ~UP_DELAYED;
 	if (u->u_fd == -1)
 		return;
 	if (rst && setsockopt(u->u_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1)
@@ -1609,7 +1639,7 @@ connect_failed(struct conn *c, int err)
 
 	stats.upstream_connect_failures[err == ECONNREFUSED ? UPSTREAM_REFUSED :
 	    err == ETIMEDOUT ? UPSTREAM_TIMEOUT : UPSTREAM_OTHER]++;
-	net_addr_format(&u->u_addr, addr, sizeof(addr));
+	net_addr_format(u->u_addr, addr, sizeof(addr));
 	if (err == ETIMEDOUT)
 		snprintf(reason, sizeof(reason), "upstream %s: no connection within %u ms",
 		    addr, u->u_timeout_ms);
@@ -1622,7 +1652,12 @@ connect_failed(struct conn *c, int err)
 	reset(c, reason);
 }
 
-/* The connect timeout, or a connect that failed at once, reported from the loop. */
+static int upstream_connect(struct conn *c);
+
+/*
+ * The connect delay's end, the connect timeout, or a connect that failed at
+ * once, reported from the loop.
+ */
 static void
 upstream_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 {
@@ -1630,7 +1665,13 @@ upstream_on_timer(struct loop *loop, struct loop_timer *timer, void *arg)
 
 	(void)loop;
 	(void)timer;
-	connect_failed(c, (c->c_up->u_flags & UP_FAILED) ? c->c_up->u_error : ETIMEDOUT);
+	if (!(c->c_up->u_flags & UP_DELAYED)) {
+		connect_failed(c, (c->c_up->u_flags & UP_FAILED) ? c->c_up->u_error : ETIMEDOUT);
+		return;
+	}
+	c->c_up->u_flags &= ~UP_DELAYED;
+	if (upstream_connect(c) == -1)
+		close_errno(c, "upstream connect");
 }
 
 /*
@@ -1681,6 +1722,9 @@ upstream_flush(struct conn *c)
 		buf_consume(&u->u_out, (size_t)n);
 		stats.upstream_output_bytes += (uint64_t)n;
 		c->c_active = loop_now(c->c_conns->loop);
+		/* A PROXY header alone asks for no answer: a stop need not wait for one. */
+		if (c->c_bytes_in > 0)
+			u->u_sent = c->c_active;
 	}
 	buf_shrink(&u->u_out);
 	upstream_pass_fin(c);
@@ -1757,7 +1801,7 @@ upstream_read(struct conn *c)
 		return;
 	}
 	stats.upstream_input_bytes += (uint64_t)n;
-	c->c_active = loop_now(c->c_conns->loop);
+	c->c_active = u->u_heard = loop_now(c->c_conns->loop);
 	c->c_service->upstream_input(c, c->c_state, read_chunk, (size_t)n);
 	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
 		errno = c->c_out.error;
@@ -1765,7 +1809,8 @@ upstream_read(struct conn *c)
 	}
 	if (c->c_flags & CONN_CLOSED)
 		return;
-	if (c->c_filters != NULL)
+	/* Stopping: the pair ends once the server has been quiet a while. */
+	if (c->c_filters != NULL || c->c_conns->draining)
 		arm_timer(c);
 	schedule_flush(c);
 }
@@ -1815,21 +1860,14 @@ upstream_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 	update_mask(c);
 }
 
-int
-conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeout_ms)
+/* The connect begins: its socket in the loop, its timeout armed (or its failure due). */
+static int
+upstream_connect(struct conn *c)
 {
 	struct loop *loop = c->c_conns->loop;
-	struct upstream *u;
+	struct upstream *u = c->c_up;
 
-	if ((u = calloc(1, sizeof(*u))) == NULL)
-		return -1;
-	u->u_fd = -1;
-	u->u_addr = *addr;
-	u->u_timeout_ms = timeout_ms;
-	buf_init(&u->u_out, (size_t)c->c_output_limit + c->c_max_line + 2 * READ_CHUNK);
-	loop_timer_init(&u->u_timer, upstream_on_timer, c);
-	c->c_up = u;
-	if ((u->u_fd = net_connect_start(addr)) == -1) {
+	if ((u->u_fd = net_connect_start(u->u_addr)) == -1) {
 		/* Refused at once (loopback does): told from the loop, as any failure. */
 		u->u_error = errno;
 		u->u_flags |= UP_FAILED;
@@ -1838,7 +1876,28 @@ conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeou
 	u->u_flags |= UP_CONNECTING;
 	if (loop_add_fd(loop, u->u_fd, LOOP_WRITABLE, upstream_on_event, c) == -1)
 		return -1;
-	return loop_timer_start(loop, &u->u_timer, timeout_ms);
+	return loop_timer_start(loop, &u->u_timer, u->u_timeout_ms);
+}
+
+int
+conn_upstream_start(struct conn *c, const struct net_addr *addr, unsigned timeout_ms,
+    unsigned delay_ms)
+{
+	struct upstream *u;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return -1;
+	u->u_fd = -1;
+	u->u_addr = addr;
+	u->u_timeout_ms = timeout_ms;
+	buf_init(&u->u_out, (size_t)c->c_output_limit + c->c_max_line + 2 * READ_CHUNK);
+	loop_timer_init(&u->u_timer, upstream_on_timer, c);
+	c->c_up = u;
+	if (delay_ms == 0)
+		return upstream_connect(c);
+	/* The client's bytes wait in u_out meanwhile, which backpressure bounds. */
+	u->u_flags |= UP_CONNECTING | UP_DELAYED;
+	return loop_timer_start(c->c_conns->loop, &u->u_timer, delay_ms);
 }
 
 int
@@ -1849,7 +1908,8 @@ conn_upstream_send(struct conn *c, const void *p, size_t n)
 	if (c->c_flags & CONN_CLOSED)
 		return -1;
 	/* Nowhere to go: a failed connect resets the client anyway. */
-	if (u == NULL || u->u_fd == -1 || (u->u_flags & UP_WR_SHUT))
+	if (u == NULL || (u->u_fd == -1 && !(u->u_flags & UP_DELAYED)) ||
+	    (u->u_flags & UP_WR_SHUT))
 		return 0;
 	if (buf_append(&u->u_out, p, n) == -1) {
 		close_output_failed(c);

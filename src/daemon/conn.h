@@ -154,19 +154,22 @@ int	conn_set_nodelay(struct conn *c);
 
 /*
  * For a proxy: a second socket the connection owns, a TCP connection to
- * addr made in the loop, its bytes handed to the service's upstream_input.
+ * addr (or a Unix stream socket's) made in the loop, its bytes handed to
+ * the service's upstream_input. addr is kept, not copied: it must outlive c,
+ * as the listener's own does.
  * The transport serves it as it serves the client: its own output queue
  * (bounded by output_limit: while it is over, the client is not read; while
  * the client's output is over, the upstream is not read), the client's FIN
  * passed on once all before it is written (shutdown(SHUT_WR)), the
  * upstream's FIN finishing the client once everything is sent, a reset of
  * either side resetting the other (SO_LINGER 0), and a connect refused or
- * not done within timeout_ms resetting the client, logged and counted. It
+ * not done within timeout_ms resetting the client, logged and counted. The
+ * connect begins delay_ms from now, the client's bytes queued meanwhile. It
  * is closed with the connection, never before it is freed. Returns 0, or
  * -1 with errno (ENOMEM, epoll or timer): the connection must not be made.
  */
 int	conn_upstream_start(struct conn *c, const struct net_addr *addr,
-	    unsigned timeout_ms);
+	    unsigned timeout_ms, unsigned delay_ms);
 
 /*
  * Queues n bytes for the upstream (written at once when connected). Returns

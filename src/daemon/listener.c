@@ -55,6 +55,8 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->paced = !pace_profile_empty(&lc->profile) || !pace_profile_empty(&lc->upstream);
 	l->upstream_addr = lc->upstream_addr;
 	l->connect_timeout = lc->connect_timeout;
+	l->upstream_proxy_protocol = lc->upstream_proxy_protocol;
+	l->upstream_connect_delay = lc->upstream_connect_delay;
 }
 
 static void

@@ -38,6 +38,8 @@ struct listener {
 	bool		 paced;		/* either profile has any */
 	struct net_addr	 upstream_addr;	/* service = proxy: its server */
 	unsigned	 connect_timeout;	/* ms, for the connect to upstream_addr */
+	unsigned	 upstream_proxy_protocol;	/* the header it sends first: 0, PROXY_V1 or PROXY_V2 */
+	unsigned	 upstream_connect_delay;	/* ms from a client's accept to its connect */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;

@@ -24,12 +24,18 @@ usage(FILE *out)
 	services_list(services, sizeof(services));
 	fprintf(out,
 	    "usage: tcpd [-c FILE] [-t] [-V] [-h]\n"
-	    "       tcpd --listen [ADDR:]PORT --service NAME [--listen ... --service ...] [-t]\n"
+	    "       tcpd --listen [ADDR:]PORT --service NAME [--set KEY=VALUE ...]\n"
+	    "            [--listen ...] [-t]\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
 	    "  -t, --check-config    validate the configuration and exit\n"
 	    "      --listen [ADDR:]PORT  serve on ADDR (default 127.0.0.1) and PORT, 0 for\n"
 	    "                        any free port; without a configuration file\n"
 	    "      --service NAME    what the --listen before it serves: %s\n"
+	    "      --set KEY=VALUE   any listener key of tcpd.conf(5), for the --listen\n"
+	    "                        before it\n"
+	    "      --fault K=V[,K=V...]  fault keys (delay, jitter, rate, ...) the same way\n"
+	    "      --upstream ADDR:PORT|unix:PATH  --set upstream=ADDR:PORT\n"
+	    "      --seed N          --set seed=N\n"
 	    "  -V, --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n"
 	    "With --listen, tcpd prints 'listener cliN: serving NAME on ADDR:PORT' on\n"
@@ -55,18 +61,17 @@ warn_unreadable(const char *path)
 		    (unsigned)(st.st_mode & 07777), path);
 }
 
-/* At most this many --listen/--service pairs: each is a listener. */
-#define ADHOC_MAX	64
+/* At most this many options that build a configuration (--listen, --set, ...). */
+#define ADHOC_MAX	256
 
-/* The configuration --listen/--service pairs describe; errors name their option. */
+/* The configuration the command line describes; errors name their option. */
 static int
-adhoc_config(struct config *cfg, char **listen, char **service, int n)
+adhoc_config(struct config *cfg, const struct config_option *opts, size_t n)
 {
 	struct config_errors errs;
 	size_t i;
 
-	if (config_load_options(cfg, (const char *const *)listen,
-	    (const char *const *)service, (size_t)n, &errs) == 0)
+	if (config_load_options(cfg, opts, n, &errs) == 0)
 		return 0;
 	for (i = 0; i < errs.count && i < CONFIG_MAX_ERRORS; i++)
 		fprintf(stderr, "tcpd: %s%s%s\n", errs.err[i].file,
@@ -87,11 +92,16 @@ main(int argc, char *argv[])
 		{ "help",		no_argument,		NULL, 'h' },
 		{ "listen",		required_argument,	NULL, 'l' },
 		{ "service",		required_argument,	NULL, 's' },
+		{ "set",		required_argument,	NULL, 'S' },
+		{ "fault",		required_argument,	NULL, 'F' },
+		{ "upstream",		required_argument,	NULL, 'U' },
+		{ "seed",		required_argument,	NULL, 'E' },
 		{ NULL,			0,			NULL, 0 },
 	};
 	const char *path = TCPD_DEFAULT_CONFIG;
-	char *listen[ADHOC_MAX], *service[ADHOC_MAX];
-	int nlisten = 0, nservice = 0;
+	struct config_option adhoc[ADHOC_MAX];
+	size_t nadhoc = 0;
+	int which;
 	bool path_given = false;
 	struct activation act;
 	struct config cfg;
@@ -101,7 +111,7 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return 1;
 
-	while ((ch = getopt_long(argc, argv, "c:tVh", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tVh", options, &which)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -109,15 +119,17 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 		case 's':
-			if ((ch == 'l' ? nlisten : nservice) == ADHOC_MAX) {
-				fprintf(stderr, "tcpd: at most %d --listen and --service\n",
-				    ADHOC_MAX);
+		case 'S':
+		case 'F':
+		case 'U':
+		case 'E':
+			if (nadhoc == ADHOC_MAX) {
+				fprintf(stderr, "tcpd: at most %d --listen, --service, --set, "
+				    "--fault, --upstream and --seed\n", ADHOC_MAX);
 				return 2;
 			}
-			if (ch == 'l')
-				listen[nlisten++] = optarg;
-			else
-				service[nservice++] = optarg;
+			adhoc[nadhoc++] = (struct config_option){ options[which].name,
+			    optarg };
 			break;
 		case 't':
 			check_only = 1;
@@ -139,17 +151,15 @@ main(int argc, char *argv[])
 		return 2;
 	}
 
-	if (nlisten != nservice || (path_given && nlisten > 0)) {
-		fprintf(stderr, "tcpd: %s\n", nlisten != nservice ?
-		    "each --listen needs a --service, in pairs" :
-		    "--listen and --config are exclusive");
+	if (path_given && nadhoc > 0) {
+		fprintf(stderr, "tcpd: --listen and --config are exclusive\n");
 		usage(stderr);
 		return 2;
 	}
 
 	log_init();
-	if (nlisten > 0) {
-		if (adhoc_config(&cfg, listen, service, nlisten) == -1)
+	if (nadhoc > 0) {
+		if (adhoc_config(&cfg, adhoc, nadhoc) == -1)
 			return 1;
 		path = NULL;	/* no file: SIGHUP has nothing to re-read */
 	} else if (daemon_load_config(path, &cfg, false) == -1) {

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/proxy.h"
@@ -392,4 +393,68 @@ proxy_feed(struct proxy_parser *p, const uint8_t *buf, size_t len, enum proxy_st
 		return i;
 	}
 	return i + feed_v2(p, buf + i, len - i, status);
+}
+
+/* a as IPv6 (IPv4 as ::ffff:a.b.c.d), for a header whose other address is IPv6. */
+static struct net_addr
+as_v6(const struct net_addr *a)
+{
+	struct net_addr v6;
+
+	if (a->u.sa.sa_family == AF_INET6)
+		return *a;
+	memset(&v6, 0, sizeof(v6));
+	v6.u.in6.sin6_family = AF_INET6;
+	v6.u.in6.sin6_port = a->u.in.sin_port;
+	v6.u.in6.sin6_addr.s6_addr[10] = v6.u.in6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&v6.u.in6.sin6_addr.s6_addr[12], &a->u.in.sin_addr, 4);
+	v6.len = sizeof(v6.u.in6);
+	return v6;
+}
+
+size_t
+proxy_format(uint8_t *out, unsigned version, const struct net_addr *src,
+    const struct net_addr *dst)
+{
+	struct net_addr s, d;
+	char shost[INET6_ADDRSTRLEN], dhost[INET6_ADDRSTRLEN];
+	bool v4;
+	int n;
+
+	if (src == NULL || dst == NULL) {
+		if (version == PROXY_V1) {
+			memcpy(out, "PROXY UNKNOWN\r\n", 15);
+			return 15;
+		}
+		memcpy(out, v2_signature, 12);
+		memcpy(out + 12, "\x20\x00\x00\x00", 4);	/* v2 LOCAL, UNSPEC, no address */
+		return 16;
+	}
+	v4 = src->u.sa.sa_family == AF_INET && dst->u.sa.sa_family == AF_INET;
+	s = v4 ? *src : as_v6(src);
+	d = v4 ? *dst : as_v6(dst);
+	if (version == PROXY_V1) {
+		net_addr_host(&s, shost, sizeof(shost));
+		net_addr_host(&d, dhost, sizeof(dhost));
+		n = snprintf((char *)out, PROXY_FORMAT_MAX, "PROXY TCP%c %s %s %u %u\r\n",
+		    v4 ? '4' : '6', shost, dhost, net_addr_port(&s), net_addr_port(&d));
+		return (size_t)n;
+	}
+	memcpy(out, v2_signature, 12);
+	out[12] = 0x21;			/* v2, PROXY */
+	out[13] = v4 ? 0x11 : 0x21;	/* TCP over IPv4 or IPv6 */
+	out[14] = 0;
+	out[15] = v4 ? 12 : 36;
+	if (v4) {
+		memcpy(out + 16, &s.u.in.sin_addr, 4);
+		memcpy(out + 20, &d.u.in.sin_addr, 4);
+		memcpy(out + 24, &s.u.in.sin_port, 2);
+		memcpy(out + 26, &d.u.in.sin_port, 2);
+		return 28;
+	}
+	memcpy(out + 16, &s.u.in6.sin6_addr, 16);
+	memcpy(out + 32, &d.u.in6.sin6_addr, 16);
+	memcpy(out + 48, &s.u.in6.sin6_port, 2);
+	memcpy(out + 50, &d.u.in6.sin6_port, 2);
+	return 52;
 }

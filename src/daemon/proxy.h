@@ -63,6 +63,20 @@ void	proxy_init(struct proxy_parser *p, unsigned versions);
 size_t	proxy_feed(struct proxy_parser *p, const uint8_t *buf, size_t len,
 	    enum proxy_status *status);
 
+/* The most bytes proxy_format() writes: a v1 line at its limit. */
+#define PROXY_FORMAT_MAX	PROXY_V1_MAX
+
+/*
+ * The header a proxy sends its server first, in version (PROXY_V1 or
+ * PROXY_V2): src is the client, dst the address it reached; NULL for
+ * either when unknown, which is v1's "PROXY UNKNOWN" and v2's LOCAL (the
+ * server uses the socket's own). An IPv4 address beside an IPv6 one is
+ * written IPv4-mapped, as one header has one family. Writes into out, at
+ * least PROXY_FORMAT_MAX bytes; returns the length, no NUL.
+ */
+size_t	proxy_format(uint8_t *out, unsigned version, const struct net_addr *src,
+	    const struct net_addr *dst);
+
 /* CRC32C (Castagnoli) of n bytes, continuing from crc (start with 0). */
 uint32_t proxy_crc32c(uint32_t crc, const uint8_t *p, size_t n);
 
