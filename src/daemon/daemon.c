@@ -304,11 +304,12 @@ on_channel(struct loop *loop, int fd, void *arg, unsigned events)
 static void
 begin_drain(struct daemon *d)
 {
+	server_shutdown(d->srv);
+	/* After the close: whoever reads this line may count on a refused connect. */
 	log_notice("closing the listeners, finishing open connections (at most %u s)",
 	    d->cfg.shutdown_timeout);
 	notify(d, "STATUS=stopping: finishing %llu connections",
 	    (unsigned long long)stats.connected);
-	server_shutdown(d->srv);
 }
 
 static void
