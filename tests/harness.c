@@ -205,6 +205,60 @@ tcp_listen_loopback(uint16_t *port, int backlog)
 }
 
 int
+accept_peer(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd;
+
+	cr_assert_eq(poll(&p, 1, 5000), 1, "nobody connected within 5 s");
+	cr_assert_neq(fd = accept(lfd, NULL, NULL), -1, "accept: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+void
+rst_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	close(fd);
+}
+
+void
+assert_reset(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, 0);
+
+	cr_assert(n == -1 && errno == ECONNRESET, "expected an RST, got %zd (%s)", n,
+	    n == -1 ? strerror(errno) : "data or EOF");
+}
+
+char *
+random_bytes(size_t n)
+{
+	char *p = malloc(n);
+	size_t i;
+
+	cr_assert_not_null(p);
+	for (i = 0; i < n; i++)
+		p[i] = (char)(rand() >> 7);
+	return p;
+}
+
+double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int
 tcp_connect(uint16_t port)
 {
 	int fd = try_connect(AF_INET, port);

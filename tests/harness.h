@@ -92,6 +92,8 @@ void	assert_rss_growth_below(long rss0, long max_kib);
 
 /* A listening socket on 127.0.0.1, on a port the kernel picks (*port). */
 int	tcp_listen_loopback(uint16_t *port, int backlog);
+/* The next connection to a test's own listening socket within 5 s: blocking, 10 s timeouts. */
+int	accept_peer(int lfd);
 /* Blocking client sockets with a 10 s receive and send timeout. */
 int	tcp_connect(uint16_t port);
 /* To 127.0.0.1:port, or -1 when nothing listens there (yet). */
@@ -121,6 +123,14 @@ bool	recv_eof(int fd);
  */
 size_t	pump(int fd, const void *out, size_t n, bool shut, void *in, size_t max);
 
+/* Closes with an RST (SO_LINGER 0) instead of a FIN. */
+void	rst_close(int fd);
+/* Requires the next read to fail with ECONNRESET, within the socket's timeout. */
+void	assert_reset(int fd);
+/* n bytes from rand(); free() them. */
+char	*random_bytes(size_t n);
+/* The monotonic clock, in ms. */
+double	now_ms(void);
 /* Sends PING on fd and requires +PONG. */
 void	assert_ping(int fd);
 /* The same on a new command connection, closed after. */

@@ -27,15 +27,6 @@ TestSuite(fault_profile, .fini = tcpd_teardown, .timeout = 60);
 
 static char out[1 << 16];
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Whether fd has bytes, an EOF or an error to read within ms. */
 static bool
 readable_within(int fd, int ms)
@@ -223,39 +214,6 @@ Test(fault_profile, slices_vary_in_size_around_their_average)
 	close(fd);
 }
 
-/* A listening socket the test serves as the upstream itself; its port in *port. */
-static int
-listen_upstream(uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
-
-	cr_assert_neq(fd, -1);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(fd, 16), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
-/* The proxy's connection to the test's upstream, within 5 s. */
-static int
-accept_upstream(int lfd)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	struct timeval tv = { .tv_sec = 10 };
-	int fd;
-
-	cr_assert_eq(poll(&p, 1, 5000), 1, "the proxy never connected upstream");
-	cr_assert_neq(fd = accept(lfd, NULL, NULL), -1);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
 /* A proxy in front of the test's server: the client's socket, the server's in *sfd. */
 static int
 proxied(const char *keys, int *sfd, int *lfd)
@@ -264,10 +222,10 @@ proxied(const char *keys, int *sfd, int *lfd)
 	uint16_t up;
 	int fd;
 
-	*lfd = listen_upstream(&up);
+	*lfd = tcp_listen_loopback(&up, 16);
 	snprintf(extra, sizeof(extra), "upstream = 127.0.0.1:%u\n%s", up, keys);
 	fd = tcp_connect(start_listener("proxy", extra));
-	*sfd = accept_upstream(*lfd);
+	*sfd = accept_peer(*lfd);
 	return fd;
 }
 

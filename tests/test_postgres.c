@@ -357,15 +357,6 @@ wait_log(const char *needle)
 	cr_assert_gt(tcpd_log_count(needle), 0, "%s", tcpd_log_text());
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* refuse = on: each client's own "Connection refused", as if no server were there. */
 Test(postgres, refuse_is_connection_refused)
 {

@@ -28,33 +28,6 @@
 
 TestSuite(proxy_hostile, .fini = tcpd_teardown, .timeout = 60);
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* The test's own server: a non-blocking listening socket; its port in *port. */
-static int
-listen_upstream(uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), on = 1;
-
-	cr_assert_neq(fd, -1);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(fd, SOMAXCONN), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 /* tcpd with [listener.p], a proxy to the test's server at up; its port. */
 static uint16_t
 start_proxy(uint16_t up, unsigned nofile)
@@ -68,21 +41,6 @@ start_proxy(uint16_t up, unsigned nofile)
 	    "backlog = 4096\nlog_connections = no\n", port, up);
 	tcpd_start_with(extra, NULL, nofile);
 	return port;
-}
-
-/* The proxy's next connection to the test's server, within 5 s (blocking, 10 s timeouts). */
-static int
-accept_upstream(int lfd)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	struct timeval tv = { .tv_sec = 10 };
-	int fd;
-
-	cr_assert_eq(poll(&p, 1, 5000), 1, "the proxy never connected upstream");
-	cr_assert_neq(fd = accept(lfd, NULL, NULL), -1, "accept: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
 }
 
 static int
@@ -123,18 +81,6 @@ assert_all_closed(int fds0)
 	    tcpd_cpu_seconds() - cpu0);
 }
 
-static char *
-random_bytes(size_t n)
-{
-	char *p = malloc(n);
-	size_t i;
-
-	cr_assert_not_null(p);
-	for (i = 0; i < n; i++)
-		p[i] = (char)(rand() >> 7);
-	return p;
-}
-
 /*
  * The server closes in the middle of its reply: the client gets every byte
  * it sent, then a FIN (what it would see without the proxy), and INFO counts
@@ -145,12 +91,12 @@ Test(proxy_hostile, an_upstream_that_closes_mid_reply_ends_the_client_with_a_fin
 	size_t n = 512 << 10;
 	char *reply = random_bytes(n), *in = malloc(n + 1), want[64];
 	uint16_t up, port;
-	int lfd = listen_upstream(&up), fd, sfd, fds0;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, fds0;
 
 	port = start_proxy(up, 0);
 	fds0 = open_fds();
 	fd = tcp_connect(port);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "GET", 3);
 	recv_exact(sfd, in, 3);
 	/* A reply the client has not read yet, then the server is gone. */
@@ -178,13 +124,13 @@ Test(proxy_hostile, an_upstream_killed_mid_reply_resets_the_client)
 	char *reply = random_bytes(n), in[65536];
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	uint16_t up, port;
-	int lfd = listen_upstream(&up), fd, sfd, fds0;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, fds0;
 	ssize_t r;
 
 	port = start_proxy(up, 0);
 	fds0 = open_fds();
 	fd = tcp_connect_small_window(port);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	cr_assert_gt(send_until_blocked(sfd, reply, n), 0);
 	setsockopt(sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(sfd);
@@ -228,7 +174,9 @@ Test(proxy_hostile, many_pairs_closed_at_once, .timeout = 30)
 	    (unsigned long long)rl.rlim_max);
 	cr_assert_not_null(cfd = calloc((size_t)n, sizeof(int)));
 	cr_assert_not_null(sfd = calloc((size_t)n, sizeof(int)));
-	lfd = listen_upstream(&up);
+	lfd = tcp_listen_loopback(&up, SOMAXCONN);
+	/* Accepted in passing while clients connect: never waited for. */
+	cr_assert_eq(fcntl(lfd, F_SETFL, O_NONBLOCK), 0);
 	port = start_proxy(up, (unsigned)(2 * n + 200));
 	fds0 = open_fds();
 	rss0 = tcpd_rss_kib();
@@ -241,7 +189,7 @@ Test(proxy_hostile, many_pairs_closed_at_once, .timeout = 30)
 		cr_assert(accepted == n || errno == EAGAIN, "accept: %s", strerror(errno));
 	}
 	while (accepted < n)
-		sfd[accepted++] = accept_upstream(lfd);
+		sfd[accepted++] = accept_peer(lfd);
 	cr_assert_eq(open_fds(), fds0 + 2 * n, "tcpd holds %d descriptors for %d pairs",
 	    open_fds() - fds0, n);
 	for (i = 0; i < n; i++)

@@ -59,80 +59,6 @@ start_echo_proxy(const char *keys, uint16_t *echo)
 	return ports[1];
 }
 
-/* A listening socket the test serves as the upstream itself; its port in *port. */
-static int
-listen_upstream(uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
-
-	cr_assert_neq(fd, -1);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(fd, 16), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
-/* The proxy's connection to the test's upstream, within 5 s. */
-static int
-accept_upstream(int lfd)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	struct timeval tv = { .tv_sec = 10 };
-	int fd;
-
-	cr_assert_eq(poll(&p, 1, 5000), 1, "the proxy never connected upstream");
-	cr_assert_neq(fd = accept(lfd, NULL, NULL), -1);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void
-rst_close(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-}
-
-/* A read that fails with ECONNRESET, within the socket's timeout. */
-static void
-assert_reset(int fd)
-{
-	char c;
-	ssize_t n = recv(fd, &c, 1, 0);
-
-	cr_assert(n == -1 && errno == ECONNRESET, "expected an RST, got %zd (%s)", n,
-	    n == -1 ? strerror(errno) : "data or EOF");
-}
-
-static char *
-random_bytes(size_t n)
-{
-	char *p = malloc(n);
-	size_t i;
-
-	cr_assert_not_null(p);
-	for (i = 0; i < n; i++)
-		p[i] = (char)(rand() >> 7);
-	return p;
-}
-
 Test(proxy_service, echo_through_it_byte_for_byte)
 {
 	int fd = tcp_connect(start_echo_proxy(NULL, NULL));
@@ -171,12 +97,12 @@ Test(proxy_service, a_mebibyte_each_way_then_half_close)
 Test(proxy_service, half_close_reaches_the_server)
 {
 	uint16_t up;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	char upstream[32], in[16];
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
 	fd = tcp_connect(start_proxy(upstream, NULL));
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "ping", 4);
 	shutdown(fd, SHUT_WR);
 	recv_exact(sfd, in, 4);
@@ -199,13 +125,13 @@ Test(proxy_service, half_close_then_a_long_answer)
 	size_t n = 32 << 20, got;
 	char *data = random_bytes(n), *back = malloc(n + 1), upstream[32], in[4];
 	uint16_t up;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	ssize_t w;
 	pid_t pid;
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
 	fd = tcp_connect(start_proxy(upstream, NULL));
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "get", 3);
 	shutdown(fd, SHUT_WR);
 	recv_exact(sfd, in, 3);
@@ -233,12 +159,12 @@ Test(proxy_service, half_close_then_a_long_answer)
 Test(proxy_service, an_upstream_reset_resets_the_client)
 {
 	uint16_t up;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	char upstream[32], in[4];
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
 	fd = tcp_connect(start_proxy(upstream, NULL));
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "x", 1);
 	recv_exact(sfd, in, 1);
 	rst_close(sfd);
@@ -251,12 +177,12 @@ Test(proxy_service, an_upstream_reset_resets_the_client)
 Test(proxy_service, a_client_reset_resets_the_upstream)
 {
 	uint16_t up;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	char upstream[32], in[4];
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
 	fd = tcp_connect(start_proxy(upstream, NULL));
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "x", 1);
 	recv_exact(sfd, in, 1);
 	rst_close(fd);
@@ -396,13 +322,13 @@ Test(proxy_service, delay_holds_each_reply_from_redis)
 Test(proxy_service, upstream_delay_holds_bytes_toward_the_server)
 {
 	uint16_t up;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	char upstream[32], in[4];
 	double t0, took;
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
 	fd = tcp_connect(start_proxy(upstream, "upstream_delay = 100ms\n"));
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	t0 = now_ms();
 	send_all(fd, "abcd", 4);
 	recv_exact(sfd, in, 4);
@@ -426,7 +352,7 @@ Test(proxy_service, upstream_delay_holds_bytes_toward_the_server)
 Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
 {
 	uint16_t up, port;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	char keys[160], text[2048], in[4];
 	struct pollfd p = { .fd = lfd, .events = POLLIN };
 	double t0, took;
@@ -439,7 +365,7 @@ Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
 	fd = tcp_connect(port);
 	send_all(fd, "abcd", 4);
 	cr_assert_eq(poll(&p, 1, 200), 0, "the proxy connected before its delay");
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	took = now_ms() - t0;
 	recv_exact(sfd, in, 4);
 	cr_assert_arr_eq(in, "abcd", 4);
@@ -454,7 +380,7 @@ Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
 	cr_assert_eq(tcpd_reload(text), 0);
 	t0 = now_ms();
 	fd = tcp_connect(port);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	took = now_ms() - t0;
 	cr_assert_lt(took, 150, "after the reload the connect still waited %.1f ms", took);
 	close(fd);
@@ -469,7 +395,7 @@ Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
 Test(proxy_service, a_stop_during_the_connect_delay_still_serves_the_request)
 {
 	uint16_t up;
-	int lfd = listen_upstream(&up), fd, sfd, status;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, status;
 	char upstream[32], in[4], c;
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
@@ -477,7 +403,7 @@ Test(proxy_service, a_stop_during_the_connect_delay_still_serves_the_request)
 	send_all(fd, "GET\n", 4);
 	usleep(50000);
 	kill(tcpd.pid, SIGTERM);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	recv_exact(sfd, in, 4);
 	cr_assert_arr_eq(in, "GET\n", 4);
 	send_all(sfd, "OK\r\n", 4);
@@ -528,7 +454,7 @@ Test(proxy_service, a_client_that_never_reads_stops_the_upstream)
 	size_t n = 64 << 20, sent;
 	char *data = calloc(1, n), upstream[32];
 	uint16_t up, port;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	long rss0;
 	double cpu0, cpu;
 
@@ -536,7 +462,7 @@ Test(proxy_service, a_client_that_never_reads_stops_the_upstream)
 	port = start_proxy(upstream, NULL);
 	rss0 = tcpd_rss_kib();
 	fd = tcp_connect_small_window(port);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	cpu0 = tcpd_cpu_seconds();
 	sent = send_for(sfd, data, n, 1500);
 	cr_assert_lt(sent, 24 << 20, "the server wrote %zu bytes to a client that reads none",
@@ -562,7 +488,7 @@ Test(proxy_service, a_connect_delay_queues_a_bounded_amount)
 	size_t n = 64 << 20, sent;
 	char *data = calloc(1, n), upstream[32];
 	uint16_t up, port;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	long rss0;
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
@@ -573,7 +499,7 @@ Test(proxy_service, a_connect_delay_queues_a_bounded_amount)
 	cr_assert_lt(sent, 24 << 20, "the client queued %zu bytes before the connect", sent);
 	assert_rss_growth_below(rss0, 4 * 1024);
 	shutdown(fd, SHUT_WR);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	cr_assert_eq(recv_all(sfd, data, n), sent);
 	close(fd);
 	close(sfd);
@@ -587,7 +513,7 @@ Test(proxy_service, an_upstream_that_never_reads_stops_the_client)
 	size_t n = 64 << 20, sent;
 	char *data = calloc(1, n), upstream[32];
 	uint16_t up, port;
-	int lfd = listen_upstream(&up), fd, sfd;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	long rss0;
 	double cpu0, cpu;
 
@@ -595,7 +521,7 @@ Test(proxy_service, an_upstream_that_never_reads_stops_the_client)
 	port = start_proxy(upstream, NULL);
 	rss0 = tcpd_rss_kib();
 	fd = tcp_connect(port);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	cpu0 = tcpd_cpu_seconds();
 	sent = send_for(fd, data, n, 1500);
 	cr_assert_lt(sent, 24 << 20, "the client wrote %zu bytes to a server that reads none",
@@ -621,13 +547,13 @@ Test(proxy_service, a_stop_waits_for_the_servers_reply)
 	size_t n = 256 << 10;
 	char *reply = random_bytes(n), *in = malloc(n), upstream[32], req[4], c;
 	uint16_t up;
-	int lfd = listen_upstream(&up), fd, sfd, status;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, status;
 	struct timespec pause = { .tv_nsec = 50 * 1000000 };
 	double t0;
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
 	fd = tcp_connect(start_proxy(upstream, NULL));
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "GET\n", 4);
 	recv_exact(sfd, req, 4);
 	nanosleep(&pause, NULL);
@@ -715,7 +641,7 @@ Test(proxy_service, a_stop_does_not_wait_for_an_answer_to_the_header)
 {
 	char upstream[64], expect[128], in[128], c;
 	uint16_t up, port;
-	int lfd = listen_upstream(&up), fd, sfd, status;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, status;
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
 	double t0;
@@ -724,7 +650,7 @@ Test(proxy_service, a_stop_does_not_wait_for_an_answer_to_the_header)
 	port = start_proxy(upstream, "upstream_proxy_protocol = v1\n");
 	fd = tcp_connect(port);
 	cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	snprintf(expect, sizeof(expect), "PROXY TCP4 127.0.0.1 127.0.0.1 %u %u\r\n",
 	    ntohs(me.sin_port), port);
 	recv_exact(sfd, in, strlen(expect));
@@ -779,7 +705,7 @@ Test(proxy_service, a_unix_socket_upstream)
 	snprintf(keys, sizeof(keys), "[listener.gone]\nbind = 127.0.0.1:%u\nservice = proxy\n"
 	    "upstream = unix:%s/gone.sock\n", ports[1], dir);
 	fd = tcp_connect(ports[0] = start_proxy(upstream, keys));
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "hello", 5);
 	recv_exact(sfd, in, 5);
 	assert_bytes(in, 5, "hello", 5);
@@ -792,7 +718,7 @@ Test(proxy_service, a_unix_socket_upstream)
 	close(fd);
 
 	fd = tcp_connect(ports[0]);
-	sfd = accept_upstream(lfd);
+	sfd = accept_peer(lfd);
 	send_all(fd, "unread", 6);
 	recv_exact(sfd, in, 1);		/* the bytes arrived; five stay unread */
 	close(sfd);

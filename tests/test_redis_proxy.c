@@ -44,15 +44,6 @@ start(const char *keys)
 	return ports[1];
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Sends len bytes of req to port, reads to EOF into dst (at most size): how many. */
 static size_t
 exchange(uint16_t port, const char *req, size_t len, char *dst, size_t size)

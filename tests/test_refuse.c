@@ -29,15 +29,6 @@ TestSuite(refuse, .fini = tcpd_teardown, .timeout = 60);
 static uint16_t port[2];
 static char text[8192], out[1 << 16];
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The [tcpd] extras: workers when asked, x with its keys, m. */
 static const char *
 extra(unsigned workers, const char *keys)

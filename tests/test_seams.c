@@ -23,16 +23,6 @@
 
 TestSuite(seams, .fini = tcpd_teardown, .timeout = 120);
 
-/* Closes fd with an RST (a zero linger). */
-static void
-close_with_rst(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
-	close(fd);
-}
-
 /* A value from INFO, e.g. "connected_clients". */
 static long
 info_value(const char *name)
@@ -92,7 +82,7 @@ Test(seams, a_peer_that_resets_while_a_fault_holds_output_is_closed_at_once)
 	}
 	poll(NULL, 0, 100);
 	for (i = 0; i < 3; i++)
-		close_with_rst(fds[i]);
+		rst_close(fds[i]);
 	wait_connected(1);
 	cr_assert_geq(tcpd_log_count("closed: reset by peer"), 3);
 	cpu = cpu_in_a_second();
@@ -120,7 +110,7 @@ Test(seams, a_peer_that_resets_during_a_profile_delay_costs_no_cpu)
 	}
 	poll(NULL, 0, 200);
 	for (i = 0; i < N; i++)
-		close_with_rst(fds[i]);
+		rst_close(fds[i]);
 	wait_connected(1);
 	cpu = cpu_in_a_second();
 	cr_assert_lt(cpu, 0.2, "%.2f CPU-s in 1 s after the resets", cpu);

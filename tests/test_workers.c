@@ -538,16 +538,6 @@ notify_listen(char *path, size_t size)
 	return fd;
 }
 
-/* The monotonic clock in ms. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /*
  * The next notification that starts with prefix (others skipped), within 5 s
  * in all: the watchdog's pings every 100 ms must not keep a wait for a note
