@@ -332,10 +332,10 @@ Test(postgres, reset_after_is_the_server_closing_unexpectedly)
 	cr_assert_str_eq(psycopg2(port, "rows", "1000", out, sizeof(out)), "rows: 1000\n");
 }
 
-/* close_after (Toxiproxy's limit_data): the result cut by a FIN, the same message. */
-Test(postgres, close_after_cuts_a_large_result)
+/* limit_data (close_after in bytes): the result cut by a FIN, the same message. */
+Test(postgres, limit_data_cuts_a_large_result)
 {
-	uint16_t port = start_proxy("close_after = 64K");
+	uint16_t port = start_proxy("limit_data = 64K");
 
 	cr_assert_str_eq(psycopg2(port, "rows", "200000", out, sizeof(out)),
 	    "psycopg2.OperationalError: " CLOSED_UNEXPECTEDLY "\n");
@@ -346,24 +346,13 @@ Test(postgres, close_after_cuts_a_large_result)
 	cr_assert_str_eq(psycopg2(port, "rows", "1000", out, sizeof(out)), "rows: 1000\n");
 }
 
-/* Waits up to 5 s for a line with needle in tcpd's log. */
-static void
-wait_log(const char *needle)
-{
-	int i;
-
-	for (i = 0; i < 500 && tcpd_log_count(needle) == 0; i++)
-		usleep(10 * 1000);
-	cr_assert_gt(tcpd_log_count(needle), 0, "%s", tcpd_log_text());
-}
-
 /* refuse = on: each client's own "Connection refused", as if no server were there. */
 Test(postgres, refuse_is_connection_refused)
 {
 	uint16_t port = start_proxy("refuse = on");
 	char expect[160];
 
-	wait_log("refusing connections");
+	cr_assert_gt(tcpd_log_await("refusing connections", 1), 0, "%s", tcpd_log_text());
 	snprintf(expect, sizeof(expect), "psycopg2.OperationalError: connection to server at "
 	    "\"127.0.0.1\", port %u failed: Connection refused\n", port);
 	cr_assert_str_eq(psycopg2(port, "connect", "1", out, sizeof(out)), expect);
@@ -386,7 +375,7 @@ Test(postgres, blackhole_makes_the_connect_timeout_fire)
 	double t0, took;
 	int fill;
 
-	wait_log("black-holing connections");
+	cr_assert_gt(tcpd_log_await("black-holing connections", 1), 0, "%s", tcpd_log_text());
 	fill = tcp_connect(port);
 	usleep(50 * 1000);	/* its ACK taken: the queue is full */
 	snprintf(expect, sizeof(expect), "psycopg2.OperationalError: connection to server at "

@@ -48,17 +48,6 @@ start(unsigned workers, const char *keys)
 	tcpd_start(extra(workers, keys));
 }
 
-/* Waits up to 5 s for a line with needle in tcpd's log. */
-static void
-wait_log(const char *needle)
-{
-	int i;
-
-	for (i = 0; i < 500 && tcpd_log_count(needle) == 0; i++)
-		usleep(10 * 1000);
-	cr_assert_eq(tcpd_log_count(needle), 1, "%s", tcpd_log_text());
-}
-
 /* With workers, done when the supervisor says all have it, not at the first one's word. */
 static void
 reload(unsigned workers, const char *keys)
@@ -168,7 +157,8 @@ Test(refuse, at_start_a_connect_is_refused_at_once)
 
 	start(1, "refuse = on");
 	/* The harness saw the command port up: the listeners after it may be a moment behind. */
-	wait_log("refusing connections (refuse = on)");
+	cr_assert_eq(tcpd_log_await("refusing connections (refuse = on)", 1), 1, "%s",
+	    tcpd_log_text());
 	t0 = now_ms();
 	cr_assert_eq(connect_within(port[0], 2000, NULL), ECONNREFUSED);
 	cr_assert_lt(now_ms() - t0, 100, "refused after %.0f ms", now_ms() - t0);
@@ -312,7 +302,8 @@ Test(refuse, from_blackhole_to_refuse)
 	int queued;
 
 	start(1, "blackhole = on");
-	wait_log("black-holing connections (blackhole = on)");
+	cr_assert_eq(tcpd_log_await("black-holing connections (blackhole = on)", 1), 1, "%s",
+	    tcpd_log_text());
 	cr_assert_eq(connect_within(port[0], 1000, &queued), 0);
 	reload(1, "blackhole = on\nrefuse = on");
 	cr_assert_eq(connect_within(port[0], 2000, NULL), ECONNREFUSED);
