@@ -1568,6 +1568,26 @@ upstream_pass_fin(struct conn *c)
 		upstream_close(c, false);
 }
 
+/* One write() to the upstream; returns bytes written (0: would block), or -1: c closed. */
+static ssize_t
+upstream_write(struct conn *c, const void *p, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = write(c->c_up->u_fd, p, n);
+	while (w == -1 && errno == EINTR);
+	if (w == -1) {
+		if (errno == EAGAIN)
+			return 0;
+		upstream_lost(c, errno, "write");
+		return -1;
+	}
+	stats.upstream_output_bytes += (uint64_t)w;
+	c->c_active = loop_now(c->c_conns->loop);
+	return w;
+}
+
 /* Writes what waits for the upstream, then passes on a FIN that waited for it. */
 static void
 upstream_flush(struct conn *c)
@@ -1576,18 +1596,11 @@ upstream_flush(struct conn *c)
 	ssize_t n;
 
 	while (buf_len(&u->u_out) > 0) {
-		do
-			n = write(u->u_fd, buf_data(&u->u_out), buf_len(&u->u_out));
-		while (n == -1 && errno == EINTR);
-		if (n == -1) {
-			if (errno == EAGAIN)
-				break;
-			upstream_lost(c, errno, "write");
+		if ((n = upstream_write(c, buf_data(&u->u_out), buf_len(&u->u_out))) == -1)
 			return;
-		}
+		if (n == 0)
+			break;
 		buf_consume(&u->u_out, (size_t)n);
-		stats.upstream_output_bytes += (uint64_t)n;
-		c->c_active = loop_now(c->c_conns->loop);
 	}
 	buf_shrink(&u->u_out);
 	upstream_pass_fin(c);
@@ -1685,7 +1698,8 @@ upstream_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	/* A connect's failure, as any error, comes with EPOLLERR: no syscall otherwise. */
+	if ((events & LOOP_ERROR) && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (u->u_flags & UP_CONNECTING) {
 		if (err != 0) {
@@ -1752,13 +1766,18 @@ int
 conn_upstream_send(struct conn *c, const void *p, size_t n)
 {
 	struct upstream *u = c->c_up;
+	ssize_t w = 0;
 
 	if (c->c_flags & CONN_CLOSED)
 		return -1;
 	/* Nowhere to go: a failed connect resets the client anyway. */
 	if (u == NULL || u->u_fd == -1 || (u->u_flags & UP_WR_SHUT))
 		return 0;
-	if (buf_append(&u->u_out, p, n) == -1) {
+	/* Nothing queued: straight from the caller's bytes, no copy (as conn_send). */
+	if (buf_len(&u->u_out) == 0 && !(u->u_flags & UP_CONNECTING) &&
+	    (w = upstream_write(c, p, n)) == -1)
+		return -1;
+	if (buf_append(&u->u_out, (const char *)p + w, n - (size_t)w) == -1) {
 		close_output_failed(c);
 		return -1;
 	}
