@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -238,11 +239,12 @@ static bool upstream_open(const struct conn *c);
 static void upstream_close(struct conn *c, bool rst);
 static void upstream_pass_fin(struct conn *c);
 static void upstream_update_mask(struct conn *c);
+static void upstream_wrote(struct conn *c, size_t n);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
 {
-	*conns = (struct conns){ .loop = loop, .next_id = 1 };
+	*conns = (struct conns){ .loop = loop, .next_id = 1, .pipe = { -1, -1 } };
 	/* Only the faults' jitter and choices use it: a poor seed costs nothing worse. */
 	if (getrandom(&conns->random, sizeof(conns->random), GRND_NONBLOCK) == -1)
 		conns->random = (uint64_t)getpid() << 32 ^ loop_now(loop);
@@ -837,6 +839,16 @@ conn_max_line(const struct conn *c)
 	return c->c_max_line;
 }
 
+/* n bytes went to the peer. */
+static void
+wrote(struct conn *c, size_t n)
+{
+	c->c_bytes_out += n;
+	c->c_listener->bytes_out += n;
+	stats.net_output_bytes += n;
+	c->c_active = loop_now(c->c_conns->loop);	/* a peer that only downloads is not idle */
+}
+
 /* One write(); returns bytes written (0: would block), or -1: c closed. */
 static ssize_t
 write_some(struct conn *c, const void *p, size_t n)
@@ -855,10 +867,7 @@ write_some(struct conn *c, const void *p, size_t n)
 			close_errno(c, "write");
 		return -1;
 	}
-	c->c_bytes_out += (uint64_t)w;
-	c->c_listener->bytes_out += (uint64_t)w;
-	stats.net_output_bytes += (uint64_t)w;
-	c->c_active = loop_now(c->c_conns->loop);	/* a peer that only downloads is not idle */
+	wrote(c, (size_t)w);
 	return w;
 }
 
@@ -1099,9 +1108,77 @@ close_if_drained(struct conn *c)
 }
 
 static void
+close_pipe(struct conns *conns)
+{
+	if (conns->pipe[0] == -1)
+		return;
+	close(conns->pipe[0]);
+	close(conns->pipe[1]);
+	conns->pipe[0] = conns->pipe[1] = -1;
+}
+
+/*
+ * Whether c's bytes may be spliced past its service: it passes them on
+ * unchanged and no fault is on c.
+ */
+static bool
+splices(const struct conn *c)
+{
+	return (c->c_service->flags & SERVICE_PASSES) && c->c_filters == NULL &&
+	    c->c_preamble == NULL && c->c_up != NULL;
+}
+
+/*
+ * As read() from one socket then write() to another, through the pipe, the
+ * bytes never copied through user space. Returns what read() would; *left of
+ * them, those the writer did not take (its buffer full, or an error its next
+ * write reports again), are read back into read_chunk for the queues, so the
+ * pipe is empty again and one serves every connection.
+ */
+static ssize_t
+splice_pass(struct conns *conns, int from, int to, size_t room, size_t *left)
+{
+	ssize_t n, w;
+
+	*left = 0;
+	if (conns->pipe[0] == -1 && pipe2(conns->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		/* No descriptor for it: read() it is. */
+		if ((n = read(from, read_chunk, room)) > 0)
+			*left = (size_t)n;
+		return n;
+	}
+	if ((n = splice(from, NULL, conns->pipe[1], NULL, room,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK)) <= 0)
+		return n;
+	do
+		w = splice(conns->pipe[0], NULL, to, NULL, (size_t)n,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (w == -1 && errno == EINTR);
+	*left = (size_t)(n - (w > 0 ? w : 0));
+	/* What a pipe holds comes out in one read(); should it not, no other connection gets it. */
+	if (*left > 0 && read(conns->pipe[0], read_chunk, *left) != (ssize_t)*left) {
+		close_pipe(conns);
+		errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
+/* The upstream takes c's bytes now, nothing queued before them. */
+static bool
+upstream_takes(const struct conn *c)
+{
+	const struct upstream *u = c->c_up;
+
+	return u->u_fd != -1 && !(u->u_flags & (UP_CONNECTING | UP_WR_SHUT)) &&
+	    buf_len(&u->u_out) == 0;
+}
+
+static void
 conn_read(struct conn *c)
 {
-	size_t room = READ_CHUNK;
+	size_t room = READ_CHUNK, left = 0;
+	bool pass;
 	ssize_t n;
 
 	if (!wants_read(c))
@@ -1113,8 +1190,11 @@ conn_read(struct conn *c)
 		room = c->c_output_limit - fed_len(c);
 	if ((c->c_flags & CONN_FILTER_IN) && c->c_in.max - buf_len(&c->c_in) < room)
 		room = c->c_in.max - buf_len(&c->c_in);
+	pass = splices(c) && buf_len(&c->c_in) == 0 &&
+	    !(c->c_flags & (CONN_FINISH | CONN_LINGER)) && upstream_takes(c);
 	do
-		n = read(c->c_fd, read_chunk, room);
+		n = pass ? splice_pass(c->c_conns, c->c_fd, c->c_up->u_fd, room, &left) :
+		    read(c->c_fd, read_chunk, room);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno == EAGAIN) {
@@ -1140,7 +1220,13 @@ conn_read(struct conn *c)
 	/* The bytes just read wait out the upstream delay before the service sees them. */
 	if (c->c_flags & CONN_FILTER_IN)
 		pace_request(&c->c_filters->in, c->c_bytes_in - (uint64_t)n, c->c_active);
-	input(c, read_chunk, (size_t)n);
+	/* Spliced: the service sees only what the upstream did not take. */
+	if (pass) {
+		upstream_wrote(c, (size_t)n - left);
+		n = (ssize_t)left;
+	}
+	if (n > 0)
+		input(c, read_chunk, (size_t)n);
 	if (c->c_flags & CONN_CLOSED)
 		return;
 	if (c->c_filters != NULL)
@@ -1469,6 +1555,7 @@ conns_close_all(struct conns *conns, const char *reason)
 		conn_close(conns->all, CLOSE_SHUTDOWN, reason);
 	conns->pending = NULL;
 	reap(conns);
+	close_pipe(conns);
 }
 
 /* A proxy's upstream: the bytes from its server may still come. */
@@ -1568,6 +1655,14 @@ upstream_pass_fin(struct conn *c)
 		upstream_close(c, false);
 }
 
+/* n bytes went to the upstream. */
+static void
+upstream_wrote(struct conn *c, size_t n)
+{
+	stats.upstream_output_bytes += n;
+	c->c_active = loop_now(c->c_conns->loop);
+}
+
 /* One write() to the upstream; returns bytes written (0: would block), or -1: c closed. */
 static ssize_t
 upstream_write(struct conn *c, const void *p, size_t n)
@@ -1583,8 +1678,7 @@ upstream_write(struct conn *c, const void *p, size_t n)
 		upstream_lost(c, errno, "write");
 		return -1;
 	}
-	stats.upstream_output_bytes += (uint64_t)w;
-	c->c_active = loop_now(c->c_conns->loop);
+	upstream_wrote(c, (size_t)w);
 	return w;
 }
 
@@ -1654,13 +1748,15 @@ static void
 upstream_read(struct conn *c)
 {
 	struct upstream *u = c->c_up;
-	size_t room = conn_output_room(c) < READ_CHUNK ? conn_output_room(c) : READ_CHUNK;
+	size_t room = conn_output_room(c) < READ_CHUNK ? conn_output_room(c) : READ_CHUNK, left = 0;
+	bool pass = splices(c) && buf_len(&c->c_out) == 0;
 	ssize_t n;
 
 	if (!upstream_wants_read(c))
 		return;
 	do
-		n = read(u->u_fd, read_chunk, room);
+		n = pass ? splice_pass(c->c_conns, u->u_fd, c->c_fd, room, &left) :
+		    read(u->u_fd, read_chunk, room);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno != EAGAIN)
@@ -1678,7 +1774,13 @@ upstream_read(struct conn *c)
 	}
 	stats.upstream_input_bytes += (uint64_t)n;
 	c->c_active = loop_now(c->c_conns->loop);
-	c->c_service->upstream_input(c, c->c_state, read_chunk, (size_t)n);
+	/* Spliced: the service sees only what the client did not take. */
+	if (pass) {
+		wrote(c, (size_t)n - left);
+		n = (ssize_t)left;
+	}
+	if (n > 0)
+		c->c_service->upstream_input(c, c->c_state, read_chunk, (size_t)n);
 	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
 		errno = c->c_out.error;
 		close_output_failed(c);
