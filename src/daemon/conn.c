@@ -28,6 +28,12 @@
 /* One read per readiness event, into a buffer shared by all connections. */
 #define READ_CHUNK		(64 * 1024)
 /*
+ * A read this big or bigger is bulk, and the next on that side splices: below
+ * it two splices and the pipe cost more than the copies they save (PING,
+ * pipelined 16 deep, took 10% more CPU spliced; 64 KiB echo 20% less).
+ */
+#define SPLICE_MIN		(16 * 1024)
+/*
  * How long a connection that has sent everything and its FIN may wait for
  * the peer's FIN.
  */
@@ -86,6 +92,8 @@ enum {
 	UP_RD_EOF		= 1 << 2,	/* the upstream's FIN came */
 	UP_WR_SHUT		= 1 << 3,	/* the client's FIN passed on */
 	UP_PARKED		= 1 << 4,	/* out of epoll: hung up while not read */
+	UP_BULK_IN		= 1 << 5,	/* the client's last read was bulk: splice the next */
+	UP_BULK_OUT		= 1 << 6,	/* the upstream's last read was bulk: splice the next */
 };
 
 /*
@@ -1164,6 +1172,16 @@ splice_pass(struct conns *conns, int from, int to, size_t room, size_t *left)
 	return n;
 }
 
+/* Whether a side in bulk (flag) stays so after this read of n bytes. */
+static void
+note_bulk(struct upstream *u, unsigned flag, ssize_t n)
+{
+	if (n >= SPLICE_MIN)
+		u->u_flags |= flag;
+	else
+		u->u_flags &= ~flag;
+}
+
 /* The upstream takes c's bytes now, nothing queued before them. */
 static bool
 upstream_takes(const struct conn *c)
@@ -1190,7 +1208,7 @@ conn_read(struct conn *c)
 		room = c->c_output_limit - fed_len(c);
 	if ((c->c_flags & CONN_FILTER_IN) && c->c_in.max - buf_len(&c->c_in) < room)
 		room = c->c_in.max - buf_len(&c->c_in);
-	pass = splices(c) && buf_len(&c->c_in) == 0 &&
+	pass = splices(c) && (c->c_up->u_flags & UP_BULK_IN) && buf_len(&c->c_in) == 0 &&
 	    !(c->c_flags & (CONN_FINISH | CONN_LINGER)) && upstream_takes(c);
 	do
 		n = pass ? splice_pass(c->c_conns, c->c_fd, c->c_up->u_fd, room, &left) :
@@ -1220,6 +1238,8 @@ conn_read(struct conn *c)
 	/* The bytes just read wait out the upstream delay before the service sees them. */
 	if (c->c_flags & CONN_FILTER_IN)
 		pace_request(&c->c_filters->in, c->c_bytes_in - (uint64_t)n, c->c_active);
+	if (c->c_up != NULL)
+		note_bulk(c->c_up, UP_BULK_IN, n);
 	/* Spliced: the service sees only what the upstream did not take. */
 	if (pass) {
 		upstream_wrote(c, (size_t)n - left);
@@ -1749,7 +1769,7 @@ upstream_read(struct conn *c)
 {
 	struct upstream *u = c->c_up;
 	size_t room = conn_output_room(c) < READ_CHUNK ? conn_output_room(c) : READ_CHUNK, left = 0;
-	bool pass = splices(c) && buf_len(&c->c_out) == 0;
+	bool pass = splices(c) && (u->u_flags & UP_BULK_OUT) && buf_len(&c->c_out) == 0;
 	ssize_t n;
 
 	if (!upstream_wants_read(c))
@@ -1774,6 +1794,7 @@ upstream_read(struct conn *c)
 	}
 	stats.upstream_input_bytes += (uint64_t)n;
 	c->c_active = loop_now(c->c_conns->loop);
+	note_bulk(u, UP_BULK_OUT, n);
 	/* Spliced: the service sees only what the client did not take. */
 	if (pass) {
 		wrote(c, (size_t)n - left);
