@@ -645,7 +645,7 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 	echo "measured): every byte crosses the proxy twice, once each way, and is checked."
 	echo "haproxy-splice-bulk is the same HAProxy splicing both ways through a pipe"
 	echo "(\`option splice-request\`, \`option splice-response\`; splice-auto saved no CPU"
-	echo "here); tcpd's proxy moves bulk with read(2) and write(2)."
+	echo "here); tcpd's proxy splices too, on a connection with no fault."
 	echo
 	echo "| target | measured | |"
 	echo "|---|---|---|"
