@@ -53,8 +53,11 @@ fi
 # from socat, which forks a cat for each connection.)
 if [ $quick = 1 ]; then
 	secs=0.3 bulk_n=256 idle_conns=200 idle_hold=0.2 rb_n=2000 rounds=1 settle=0
+	proxy_idle_conns=200
 else
 	secs=3 bulk_n=16384 idle_conns=10000 idle_hold=3 rb_n=500000 settle=0.5
+	# A proxied pair is two descriptors: 5,000 pairs stay under a 20,000 limit.
+	proxy_idle_conns=5000
 fi
 
 server_cpu="" client_cpu=""
@@ -200,6 +203,89 @@ if command -v socat >/dev/null; then
 	echo_peers+=(socat)
 fi
 
+# The proxies: redis-server (PING) and epoll-min's echo (bulk: a server that
+# only moves bytes, so the proxy is what is measured) reached directly, through
+# tcpd's service = proxy, through HAProxy in mode tcp and through socat's
+# fork-and-forward. HAProxy with one thread, as tcpd's one reactor; its
+# bulk-splice listener is HAProxy with splice(2) both ways. tcpd-proxy-faults is
+# the same proxy with a fault profile on another listener: faults cost its
+# fault-free connections nothing if it serves them at tcpd-proxy's rate.
+proxy_peers=() bulk_peers=()
+port_of[echo-direct]=${port_of[epoll-min-echo]} pid_of[echo-direct]=${pid_of[epoll-min-echo]}
+bulk_peers+=(echo-direct)
+for name in tcpd-proxy tcpd-proxy-faults; do
+	free_port; p_redis=$port
+	free_port; p_bulk=$port
+	{
+		printf '[tcpd]\nlog_level = warning\nlog_target = stderr\n'
+		printf 'max_connections = %d\nidle_timeout = 0\n' $((proxy_idle_conns + 1000))
+		if [ -n "${pid_of[redis-server]:-}" ]; then
+			printf '[listener.redis]\nbind = 127.0.0.1:%d\nservice = proxy\n' $p_redis
+			printf 'upstream = 127.0.0.1:%d\n' "${port_of[redis-server]}"
+			printf 'backlog = 4096\nmax_connections_per_ip = 0\n'
+		fi
+		printf '[listener.bulk]\nbind = 127.0.0.1:%d\nservice = proxy\n' $p_bulk
+		printf 'upstream = 127.0.0.1:%d\n' "${port_of[echo-direct]}"
+		printf 'backlog = 4096\nmax_connections_per_ip = 0\n'
+		if [ $name = tcpd-proxy-faults ]; then
+			free_port
+			printf '[listener.faulty]\nbind = 127.0.0.1:%d\nservice = proxy\n' $port
+			printf 'upstream = 127.0.0.1:%d\ndelay = 50\nupstream_delay = 50\n' \
+			    "${port_of[echo-direct]}"
+		fi
+	} >"$work/$name.conf"
+	start "$name-bulk" $p_bulk "$TCPD" --config "$work/$name.conf"
+	[ $name = tcpd-proxy ] && bulk_peers+=(tcpd-proxy-bulk)
+	if [ -n "${pid_of[redis-server]:-}" ]; then
+		port_of[$name]=$p_redis pid_of[$name]=${pid_of[$name-bulk]}
+		proxy_peers+=("$name")
+	fi
+done
+haproxy=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
+if [ -x "$haproxy" ]; then
+	free_port; p_redis=$port
+	free_port; p_bulk=$port
+	free_port; p_splice=$port
+	{
+		printf 'global\n\tnbthread 1\n\tmaxconn %d\n' $((proxy_idle_conns + 1000))
+		printf 'defaults\n\tmode tcp\n\ttimeout connect 5s\n'
+		printf '\ttimeout client 1h\n\ttimeout server 1h\n'
+		if [ -n "${pid_of[redis-server]:-}" ]; then
+			printf 'listen redis\n\tbind 127.0.0.1:%d backlog 4096\n' $p_redis
+			printf '\tserver redis 127.0.0.1:%d\n' "${port_of[redis-server]}"
+		fi
+		printf 'listen bulk\n\tbind 127.0.0.1:%d\n' $p_bulk
+		printf '\tserver echo 127.0.0.1:%d\n' "${port_of[echo-direct]}"
+		# splice-auto saved no CPU here (measured): splicing forced both ways.
+		printf 'listen bulk-splice\n\tbind 127.0.0.1:%d\n' $p_splice
+		printf '\toption splice-request\n\toption splice-response\n'
+		printf '\tserver echo 127.0.0.1:%d\n' "${port_of[echo-direct]}"
+	} >"$work/haproxy.cfg"
+	start haproxy-bulk $p_bulk "$haproxy" -db -f "$work/haproxy.cfg"
+	port_of[haproxy-splice-bulk]=$p_splice pid_of[haproxy-splice-bulk]=${pid_of[haproxy-bulk]}
+	bulk_peers+=(haproxy-bulk haproxy-splice-bulk)
+	if [ -n "${pid_of[redis-server]:-}" ]; then
+		port_of[haproxy]=$p_redis pid_of[haproxy]=${pid_of[haproxy-bulk]}
+		proxy_peers+=(haproxy)
+	fi
+fi
+if command -v socat >/dev/null; then
+	if [ -n "${pid_of[redis-server]:-}" ]; then
+		free_port
+		start socat-proxy $port socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,backlog=4096" \
+		    "TCP:127.0.0.1:${port_of[redis-server]}"
+		proxy_peers+=(socat-proxy)
+	fi
+	free_port
+	start socat-proxy-bulk $port socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+	    "TCP:127.0.0.1:${port_of[echo-direct]}"
+	bulk_peers+=(socat-proxy-bulk)
+fi
+if [ -n "${pid_of[redis-server]:-}" ]; then
+	port_of[redis-direct]=${port_of[redis-server]} pid_of[redis-direct]=${pid_of[redis-server]}
+	proxy_peers=(redis-direct "${proxy_peers[@]}")
+fi
+
 # id|title|peers|bench arguments. The connect workloads close with a reset:
 # with a FIN, the client's ports pile up in TIME_WAIT (loopback reuses one
 # only after a second) and the client's port search, at about 14k/s, not the
@@ -216,6 +302,14 @@ workloads=(
 	"bulk|bulk echo $((bulk_n / 16)) MiB, 1 connection|echo|--workload raw-echo -s 65536 -P 16 -c 1 -n $bulk_n"
 	"connect|connect, PING, reset; 8 at a time|resp|--workload connect --reset -c 8 -d $secs"
 	"raw-connect|connect, 64 B echo, reset; 8 at a time|echo|--workload raw-connect --reset -s 64 -c 8 -d $secs"
+)
+# The same through the proxies; proxy-f: tcpd-proxy-faults too.
+proxy_workloads=(
+	"proxy-ping-1|PING, 1 connection|proxy|--workload ping -c 1 -d $secs"
+	"proxy-ping-50|PING, 50 connections|proxy-f|--workload ping -c 50 -d $secs"
+	"proxy-ping-50-p16|PING, 50 connections, pipeline 16|proxy-f|--workload ping -c 50 -P 16 -d $secs"
+	"proxy-bulk|bulk echo, $((bulk_n / 16)) MiB each way, 1 connection|proxy-bulk|--workload raw-echo -s 65536 -P 16 -c 1 -n $bulk_n"
+	"proxy-connect|connect, PING, reset; 8 at a time|proxy|--workload connect --reset -c 8 -d $secs"
 )
 
 runs=$work/runs.csv
@@ -256,16 +350,20 @@ bench_run() {
 }
 
 echo "bench: servers on ${server_cpu:-any CPU}, client on ${client_cpu:-any CPU}" >&2
-for w in "${workloads[@]}"; do
+for w in "${workloads[@]}" "${proxy_workloads[@]}"; do
 	IFS='|' read -r id _ kind args <<<"$w"
 	case $kind in
 	resp) peers=("${resp_peers[@]}") ;;
 	# HELLO 3 first: the servers that speak RESP3 (not epoll-min, nor an older tcpd).
 	resp3) peers=(tcpd); [ -z "${pid_of[redis-server]:-}" ] || peers+=(redis-server) ;;
+	proxy-f) peers=("${proxy_peers[@]}") ;;
+	proxy) peers=("${proxy_peers[@]/tcpd-proxy-faults}") ;;
+	proxy-bulk) peers=("${bulk_peers[@]}") ;;
 	*) peers=("${echo_peers[@]}") ;;
 	esac
 	for round in $(seq "$rounds"); do
 		for peer in "${peers[@]}"; do
+			[ -n "$peer" ] || continue
 			bench_run "$id" "$peer" "$round" "$args"
 		done
 	done
@@ -277,15 +375,18 @@ rss_kib() {
 }
 idle=$work/idle.csv
 echo "peer,connections,rss_before_kib,rss_held_kib,bytes_per_conn" >"$idle"
-for peer in tcpd tcpd-base redis-server; do
+# A proxy's: the pairs (client and upstream connection) it holds, its own RSS.
+for peer in tcpd tcpd-base redis-server tcpd-proxy haproxy; do
 	[ -n "${pid_of[$peer]:-}" ] || continue
+	n=$idle_conns
+	case $peer in tcpd-proxy | haproxy) n=$proxy_idle_conns ;; esac
 	before=$(rss_kib "${pid_of[$peer]}")
-	$client_cpu "$TCPD_CLI" bench -p "${port_of[$peer]}" --workload idle -c "$idle_conns" \
+	$client_cpu "$TCPD_CLI" bench -p "${port_of[$peer]}" --workload idle -c "$n" \
 	    -d "$idle_hold" >"$work/idle.out" 2>"$work/bench.err" &
 	bench_pid=$!
 	held=""
 	for _ in $(seq 600); do
-		if grep -q "^holding $idle_conns " "$work/idle.out"; then
+		if grep -q "^holding $n " "$work/idle.out"; then
 			held=$(rss_kib "${pid_of[$peer]}")
 			break
 		fi
@@ -297,9 +398,9 @@ for peer in tcpd tcpd-base redis-server; do
 		failed=1
 		continue
 	fi
-	echo "$peer,$idle_conns,$before,$held,$(( (held - before) * 1024 / idle_conns ))" >>"$idle"
+	echo "$peer,$n,$before,$held,$(( (held - before) * 1024 / n ))" >>"$idle"
 	printf '  %-12s %-13s %8d bytes per connection\n' idle "$peer" \
-	    $(( (held - before) * 1024 / idle_conns )) >&2
+	    $(( (held - before) * 1024 / n )) >&2
 done
 
 # redis-benchmark, a client nobody here wrote, on the PING workloads.
@@ -328,7 +429,8 @@ fi
 # The timed faults: how exactly they keep time, and what they cost others.
 if ! /usr/bin/python3 scripts/fault_accuracy.py "$TCPD" "$TCPD_CLI" \
     $([ $quick = 1 ] && echo --quick) \
-    $([ -n "$server_cpu" ] && echo --server-cpu 0 --client-cpu 1) >"$work/faults.md"; then
+    $([ -n "$server_cpu" ] && echo --server-cpu 0 --client-cpu 1) \
+    --upstream "${port_of[epoll-min-echo]}" >"$work/faults.md"; then
 	echo "bench: the fault accuracy run failed" >&2
 	failed=1
 fi
@@ -403,7 +505,7 @@ median "$rb" 2 4 >"$work/rb-medians.csv"
 # tcpd's figure for a workload: from the command port or the echo port.
 ratio_table() {	# medians-file: adds tcpd ÷ peer to each line
 	awk -F, -v OFS=, '{ line[NR] = $0; w[NR] = $1; p[NR] = $2; r[NR] = $4 }
-	    $2 == "tcpd" || $2 == "tcpd-echo" { t[$1] = $4 }
+	    $2 ~ /^tcpd(-echo|-proxy|-proxy-bulk)?$/ { t[$1] = $4 }
 	    END { for (i = 1; i <= NR; i++)
 		print line[i], (r[i] > 0 && t[w[i]] > 0) ? sprintf("%.2f", t[w[i]] / r[i]) : "" }' "$1"
 }
@@ -412,6 +514,22 @@ ratio_table "$work/rb-medians.csv" >"$work/rb-ratios.csv"
 
 ratio_of() {	# workload peer
 	awk -F, -v w="$1" -v p="$2" '$1 == w && $2 == p { print $NF }' "$work/ratios.csv"
+}
+
+# A proxy workload's figure on each path (MB/s for bulk), and tcpd's ratios.
+proxy_row() {	# workload-id title direct tcpd haproxy socat
+	awk -F, -v id="$1" -v title="$2" -v d="$3" -v t="$4" -v h="$5" -v s="$6" '
+	    function f(p) { return (p in v) ? sprintf("%.0f", v[p]) : "" }
+	    $1 == id { v[$2] = id == "proxy-bulk" ? $5 : $4; r[$2] = $NF }
+	    END { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", title, f(d), f(t), f(h),
+		f(s), r[h], r[s], r[d] }' "$work/ratios.csv"
+}
+
+# The latency one PING adds on each path over redis-server reached directly.
+added_latency() {	# peer column (6 for p50, 7 for p99)
+	awk -F, -v p="$1" -v col="$2" '$1 == "proxy-ping-1" && $2 == "redis-direct" { d = $col }
+	    $1 == "proxy-ping-1" && $2 == p { v = $col; seen = 1 }
+	    END { if (seen && d != "") printf "%.0f\n", v - d }' "$work/ratios.csv"
 }
 
 # ratio or bytes, the target, and whether it is met
@@ -432,6 +550,14 @@ target_row() {	# text measured goal higher-is-better
 }
 
 idle_bytes=$(awk -F, '$1 == "tcpd" { print $5 }' "$idle")
+pair_bytes=$(awk -F, '$1 == "tcpd-proxy" { print $5 }' "$idle")
+# tcpd-proxy-faults ÷ tcpd-proxy, from tcpd-proxy ÷ tcpd-proxy-faults.
+faults_ratio() {
+	ratio_of "$1" tcpd-proxy-faults | awk '$1 > 0 { printf "%.2f\n", 1 / $1 }'
+}
+# fault_accuracy.py's proxied delay: p99 of the delivered delay over what was asked.
+delay_over=$(sed -n 's/^| delay = 50 on .* proxied connections.* p99 \([-+][0-9.]*\) ms.*/\1/p' \
+    "$work/faults.md")
 version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 {
 	echo "<!-- bench:begin -->"
@@ -492,6 +618,9 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 	echo "| server | connections | RSS before, KiB | RSS holding them, KiB | bytes per connection |"
 	echo "|---|---:|---:|---:|---:|"
 	awk -F, 'NR > 1 { printf "| %s | %d | %d | %d | %d |\n", $1, $2, $3, $4, $5 }' "$idle"
+	echo
+	echo "tcpd-proxy and haproxy hold proxied pairs (a client's connection and its own to"
+	echo "redis-server): their bytes are per pair."
 	if [ "$(wc -l <"$work/rb-ratios.csv")" -gt 0 ]; then
 		echo
 		echo "### redis-benchmark -t ping -c 50 -n $rb_n"
@@ -505,6 +634,81 @@ version() { "$@" 2>&1 | grep -o '[0-9]\+\.[0-9]\+\.[0-9.]\+' | head -n 1; }
 		echo
 		echo "![Throughput of each server relative to tcpd](bench.png)"
 	fi
+	echo
+	echo "### The proxy: tcpd's service = proxy, HAProxy, socat"
+	echo
+	echo "redis-server reached directly, through tcpd (\`service = proxy\`, one reactor),"
+	echo "through HAProxy $(version "$haproxy" -v) (\`mode tcp\`, \`nbthread 1\`) and through socat"
+	echo "(\`TCP-LISTEN:PORT,fork,reuseaddr TCP:127.0.0.1:REDISPORT\`: a process per connection),"
+	echo "each proxy on CPU 0 beside the server. Bulk: \`raw-echo\` with 64 KiB messages, 16 in"
+	echo "flight, to epoll-min's echo (a server that only moves bytes, so the proxy is what is"
+	echo "measured): every byte crosses the proxy twice, once each way, and is checked."
+	echo "haproxy-splice-bulk is the same HAProxy splicing both ways through a pipe"
+	echo "(\`option splice-request\`, \`option splice-response\`; splice-auto saved no CPU"
+	echo "here); tcpd's proxy splices too, on a connection with no fault."
+	echo
+	echo "| target | measured | |"
+	echo "|---|---|---|"
+	for w in ping-50 ping-50-p16 bulk connect; do
+		case $w in
+		ping-50) text="PING, 50 connections" ;;
+		ping-50-p16) text="PING, 50 connections, pipeline 16" ;;
+		bulk) text="bulk echo, 1 connection" ;;
+		connect) text="connect, PING, reset" ;;
+		esac
+		h=haproxy s=socat-proxy
+		[ $w != bulk ] || h=haproxy-bulk s=socat-proxy-bulk
+		target_row "$text: tcpd ≥ 1× HAProxy" "$(ratio_of "proxy-$w" $h)" 1 1
+		target_row "$text: tcpd ≥ 2× socat" "$(ratio_of "proxy-$w" $s)" 2 1
+	done
+	target_row "bulk echo, 1 connection: tcpd ≥ 1× HAProxy splicing" \
+	    "$(ratio_of proxy-bulk haproxy-splice-bulk)" 1 1
+	target_row "latency one PING adds, p50: tcpd's µs < HAProxy's $(added_latency haproxy 6) µs" \
+	    "$(added_latency tcpd-proxy 6)" "$(added_latency haproxy 6)" 0
+	target_row "latency one PING adds, p99: tcpd's µs < HAProxy's $(added_latency haproxy 7) µs" \
+	    "$(added_latency tcpd-proxy 7)" "$(added_latency haproxy 7)" 0
+	target_row "RSS per idle proxied pair at $proxy_idle_conns: < 2048 bytes" "$pair_bytes" 2048 0
+	target_row "PING, 50 connections, a fault profile on another listener: ≥ 0.97× without" \
+	    "$(faults_ratio proxy-ping-50)" 0.97 1
+	target_row "the same, pipeline 16: ≥ 0.97× without" "$(faults_ratio proxy-ping-50-p16)" 0.97 1
+	target_row "delay = 50 on proxied connections: p99 over 50 ms < 2 ms" "$delay_over" 2 0
+	echo
+	echo "| workload | direct | tcpd | HAProxy | socat | tcpd ÷ HAProxy | tcpd ÷ socat" \
+	    "| tcpd ÷ direct |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for w in "${proxy_workloads[@]}"; do
+		IFS='|' read -r id title kind _ <<<"$w"
+		if [ "$kind" = proxy-bulk ]; then
+			proxy_row "$id" "$title, MB/s" echo-direct tcpd-proxy-bulk haproxy-bulk \
+			    socat-proxy-bulk
+		else
+			proxy_row "$id" "$title, req/s" redis-direct tcpd-proxy haproxy socat-proxy
+		fi
+	done
+	echo
+	echo "Latency of one PING on 1 connection, unpipelined, and what each proxy adds:"
+	echo
+	echo "| path | p50 µs | p99 µs | added p50 µs | added p99 µs |"
+	echo "|---|---:|---:|---:|---:|"
+	for peer in "${proxy_peers[@]}"; do
+		[ "$peer" != tcpd-proxy-faults ] || continue
+		awk -F, -v p="$peer" -v a50="$(added_latency "$peer" 6)" -v a99="$(added_latency "$peer" 7)" \
+		    '$1 == "proxy-ping-1" && $2 == p { printf "| %s | %.0f | %.0f | %s | %s |\n",
+			p, $6, $7, a50, a99 }' "$work/ratios.csv"
+	done
+	echo
+	echo "Every run, with each proxy's own CPU (not its server's):"
+	echo
+	echo "| workload | path | req/s | MB/s | p50 µs | p99 µs | proxy CPU | proxy CPU µs/req" \
+	    "| client CPU | tcpd ÷ path |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for w in "${proxy_workloads[@]}"; do
+		IFS='|' read -r id title _ <<<"$w"
+		awk -F, -v id="$id" -v title="$title" '$1 == id {
+			printf "| %s | %s | %.0f | %s | %.0f | %.0f | %d%% | %.2f | %d%% | %s |\n",
+			    title, $2, $4, ($5 > 0 ? sprintf("%.1f", $5) : ""), $6, $7, $8, $9, $10, $NF
+		}' "$work/ratios.csv"
+	done
 	echo
 	echo "### Workers"
 	echo
@@ -534,7 +738,7 @@ mkdir -p "$out"
 # The chart: each peer's req/s as a fraction of tcpd's, per workload.
 if command -v gnuplot >/dev/null; then
 	chart_peers="tcpd ${base_rev:+tcpd-base }epoll-min redis-server xinetd socat"
-	awk -F, -v peers="$chart_peers" '{ peer = $2; sub(/-echo$/, "", peer); r[$1, peer] = $4
+	awk -F, -v peers="$chart_peers" '$1 ~ /^proxy-/ { next } { peer = $2; sub(/-echo$/, "", peer); r[$1, peer] = $4
 		if (!($1 in seen)) { seen[$1]; order[++n] = $1 } }
 	    END { np = split(peers, p, " ")
 		for (i = 1; i <= n; i++) { w = order[i]; t = r[w, "tcpd"]

@@ -1,18 +1,22 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """How exactly tcpd's timed faults keep their promise, and what they cost
-others: the delivered delay under DELAY 100 on many connections, a paced
+others: the delivered delay under DELAY 100 on many connections and under
+a proxy listener's delay = 50 on as many proxied connections, a paced
 stream's bytes against its rate, an unaffected client's PING p99 while
 thousands of connections are delayed, stalled or paced, against the same
 server idle, and tcpd's CPU while they wait. Prints a Markdown table.
 
 usage: fault_accuracy.py TCPD TCPD_CLI [--quick] [--server-cpu N --client-cpu N]
+                         [--upstream PORT]
+  --upstream PORT  an echo server on 127.0.0.1:PORT for the proxied row
 """
 import json
 import os
 import resource
 import selectors
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -23,6 +27,7 @@ tcpd, cli = args[0], args[1]
 quick = "--quick" in args
 server_cpu = args[args.index("--server-cpu") + 1] if "--server-cpu" in args else None
 client_cpu = args[args.index("--client-cpu") + 1] if "--client-cpu" in args else None
+upstream = args[args.index("--upstream") + 1] if "--upstream" in args else None
 
 delayed_conns, delay_secs = (100, 0.3) if quick else (1000, 5)
 rate_secs = 0.3 if quick else 10
@@ -70,7 +75,57 @@ def wait_port(port):
     sys.exit(f"fault_accuracy: tcpd did not listen on {port}")
 
 
-cmd, delayed, paced = free_port(), free_port(), free_port()
+# Not named by Python's socket module before 3.14: Linux's value.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def delivered_delay(port, conns, delay_ms, secs, request, reply):
+    """The delay each reply really got over delay_ms, in ms, sorted.
+
+    Each connection sends its next request when its reply has come. Their
+    first requests are spread over one delay, so that replies fall due a few
+    at a time, as independent clients' would, not all in the same
+    millisecond. A reply's time is the kernel's, when it reached the socket
+    (SO_TIMESTAMPNS), not when this client got round to it: the client's own
+    lag is not the server's.
+    """
+    sel = selectors.DefaultSelector()
+    socks, sent, extra = [], {}, []
+    for _ in range(conns):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        s.setblocking(False)
+        socks.append(s)
+    start = time.monotonic()
+    for i, s in enumerate(socks):
+        time.sleep(max(0, start + delay_ms / 1000 * i / conns - time.monotonic()))
+        sel.register(s, selectors.EVENT_READ)
+        sent[s] = time.time_ns()
+        s.send(request)
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        for key, _ in sel.select(timeout=0.5):
+            s = key.fileobj
+            data, anc, _, _ = s.recvmsg(64, socket.CMSG_SPACE(16))
+            if data != reply:
+                sys.exit(f"fault_accuracy: a reply was {data!r}, not {reply!r}")
+            at = next(struct.unpack("qq", d[:16]) for lvl, typ, d in anc
+                      if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS)
+            extra.append(((at[0] * 10**9 + at[1]) - sent[s]) / 1e6 - delay_ms)
+            sent[s] = time.time_ns()
+            s.send(request)
+    for s in socks:
+        s.close()
+    return sorted(extra)
+
+
+def delay_row(what, extra):
+    return (f"{what}, {len(extra)} replies: delivered delay minus what was asked",
+            f"p50 {extra[len(extra) // 2]:+.2f} ms, p99 {extra[len(extra) * 99 // 100]:+.2f} ms, "
+            f"max {extra[-1]:+.2f} ms, min {extra[0]:+.2f} ms")
+
+
+cmd, delayed, paced, proxied = free_port(), free_port(), free_port(), free_port()
 conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
 conf.write(f"""[tcpd]
 log_level = warning
@@ -88,41 +143,31 @@ bind = 127.0.0.1:{paced}
 service = chargen
 rate = {rate}
 """)
+if upstream is not None:
+    conf.write(f"""[listener.proxied]
+bind = 127.0.0.1:{proxied}
+service = proxy
+upstream = 127.0.0.1:{upstream}
+delay = 50
+""")
 conf.close()
 raise_nofile(held_conns + 1000)
 server = subprocess.Popen(pinned(server_cpu, [tcpd, "-c", conf.name]), stderr=subprocess.DEVNULL)
 rows = []
 try:
-    for p in (cmd, delayed, paced):
+    for p in (cmd, delayed, paced) + ((proxied,) if upstream is not None else ()):
         wait_port(p)
 
-    # The delay each reply really got, over 100 ms, timed by this client to the
-    # microsecond (tcpd-cli bench's histogram buckets are 2 ms wide at 100 ms).
-    sel = selectors.DefaultSelector()
-    sent, extra = {}, []
-    for _ in range(delayed_conns):
-        s = socket.create_connection(("127.0.0.1", delayed))
-        s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ)
-        s.send(b"PING\r\n")
-        sent[s] = time.monotonic()
-    end = time.monotonic() + delay_secs
-    while time.monotonic() < end:
-        for key, _ in sel.select(timeout=0.5):
-            s = key.fileobj
-            if s.recv(64) != b"+PONG\r\n":
-                sys.exit("fault_accuracy: a reply was not +PONG")
-            now = time.monotonic()
-            extra.append((now - sent[s]) * 1000 - 100)
-            s.send(b"PING\r\n")
-            sent[s] = now
-    for key in list(sel.get_map().values()):
-        key.fileobj.close()
-    extra.sort()
-    rows.append((f"DELAY 100 on {delayed_conns} connections, {len(extra)} replies: delivered "
-                 "delay minus 100 ms",
-                 f"p50 {extra[len(extra) // 2]:+.2f} ms, p99 {extra[len(extra) * 99 // 100]:+.2f} ms, "
-                 f"max {extra[-1]:+.2f} ms, min {extra[0]:+.2f} ms"))
+    # The delay each reply really got, timed to the microsecond (tcpd-cli
+    # bench's histogram buckets are 2 ms wide at 100 ms).
+    rows.append(delay_row(f"DELAY 100 on {delayed_conns} connections",
+                          delivered_delay(delayed, delayed_conns, 100, delay_secs, b"PING\r\n",
+                                          b"+PONG\r\n")))
+    # The same through the proxy: tcpd, then the upstream's echo, then the delay.
+    if upstream is not None:
+        rows.append(delay_row(f"delay = 50 on {delayed_conns} proxied connections",
+                              delivered_delay(proxied, delayed_conns, 50, delay_secs,
+                                              b"0123456789\r\n", b"0123456789\r\n")))
 
     # A paced stream: chargen at RATE 1,000,000 bytes a second.
     with socket.create_connection(("127.0.0.1", paced)) as s:

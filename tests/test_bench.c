@@ -102,6 +102,19 @@ Test(bench_script, quick_run_writes_every_table)
 		"PING, 50 connections, pipeline 16: ≥ 0.97× epoll-min",
 		"echo 64 B, 50 connections: ≥ 0.97× epoll-min",
 	};
+	/* The titles of the proxy workloads; bulk's peers are its own listeners. */
+	static const char *const proxy_rows[] = {
+		"PING, 1 connection", "PING, 50 connections", "PING, 50 connections, pipeline 16",
+		"bulk echo, 16 MiB each way, 1 connection", "connect, PING, reset; 8 at a time",
+	};
+	const char *const proxy_peers[] = { "redis-direct", "tcpd-proxy", "haproxy", "socat-proxy" };
+	const char *const bulk_peers[] = { "echo-direct", "tcpd-proxy-bulk", "haproxy-bulk",
+	    "socat-proxy-bulk" };
+	static const char *const proxy_targets[] = {
+		"delay = 50 on proxied connections: p99 over 50 ms < 2 ms",
+		"RSS per idle proxied pair at 200: < 2048 bytes",
+		"PING, 50 connections, a fault profile on another listener: ≥ 0.97× without",
+	};
 	char row[128];
 	const char *text, *runs, *p;
 	char path[160];
@@ -133,7 +146,9 @@ Test(bench_script, quick_run_writes_every_table)
 	for (i = 0; i < sizeof(epoll_min_targets) / sizeof(epoll_min_targets[0]); i++) {
 		snprintf(row, sizeof(row), "\n| %s | ", epoll_min_targets[i]);
 		cr_assert_not_null(p = strstr(text, row), "no row '%s' in:\n%s", row, text);
-		cr_assert(isdigit((unsigned char)p[strlen(row)]), "%s", text);
+		/* A figure (the delay over what was asked has its sign), not "not measured". */
+		p += strlen(row);
+		cr_assert(isdigit((unsigned char)p[*p == '+' || *p == '-']), "%s", text);
 	}
 	if (installed("redis-server")) {
 		cr_assert_not_null(strstr(text, "\n| PING, 50 connections: ≥ 1.2× redis-server | "),
@@ -141,6 +156,35 @@ Test(bench_script, quick_run_writes_every_table)
 		cr_assert_not_null(strstr(text, "\n| redis-server | 200 | "), "%s", text);
 		if (installed("redis-benchmark"))
 			assert_row(text, "PING_MBULK -P 16", "redis-server");
+	}
+	/* The proxy rows: every path to the same servers, and the targets measured. */
+	for (i = 0; i < sizeof(proxy_rows) / sizeof(proxy_rows[0]); i++) {
+		bool bulk = strstr(proxy_rows[i], "bulk") != NULL;
+		const char *const *peers = bulk ? bulk_peers : proxy_peers;
+
+		for (j = 0; j < 4; j++)
+			if ((bulk || installed("redis-server")) &&
+			    (j < 2 || installed(j == 2 ? "haproxy" : "socat")))
+				assert_row(text, proxy_rows[i], peers[j]);
+	}
+	for (i = 0; i < sizeof(proxy_targets) / sizeof(proxy_targets[0]); i++) {
+		/* All but the fault accuracy run go through redis-server. */
+		if (i > 0 && !installed("redis-server"))
+			continue;
+		snprintf(row, sizeof(row), "\n| %s | ", proxy_targets[i]);
+		cr_assert_not_null(p = strstr(text, row), "no row '%s' in:\n%s", row, text);
+		/* A figure (the delay over what was asked has its sign), not "not measured". */
+		p += strlen(row);
+		cr_assert(isdigit((unsigned char)p[*p == '+' || *p == '-']), "%s", text);
+	}
+	if (installed("redis-server"))
+		assert_row(text, "PING, 50 connections", "tcpd-proxy-faults");
+	if (installed("haproxy")) {
+		assert_row(text, "bulk echo, 16 MiB each way, 1 connection", "haproxy-splice-bulk");
+		cr_assert_not_null(p = strstr(text, "\n| bulk echo, 1 connection: tcpd ≥ 1× HAProxy "
+		    "splicing | "), "%s", text);
+		cr_assert(isdigit((unsigned char)p[strlen("\n| bulk echo, 1 connection: tcpd ≥ 1× "
+		    "HAProxy splicing | ")]), "%s", text);
 	}
 	cr_assert_not_null(strstr(text, "\n### Timed faults: accuracy, and the cost to others\n"),
 	    "%s", text);

@@ -93,6 +93,27 @@ Test(proxy_service, a_mebibyte_each_way_then_half_close)
 	free(back);
 }
 
+/* Bulk, which the proxy splices when no fault is on it, keeps to a delay, burst after burst. */
+Test(proxy_service, delay_holds_each_burst_of_bulk)
+{
+	size_t n = 64 * 1024;
+	char *data = random_bytes(n), *back = malloc(n);
+	int fd = tcp_connect(start_echo_proxy("delay = 200ms\n", NULL)), i;
+	double t0, took;
+
+	for (i = 0; i < 2; i++) {
+		t0 = now_ms();
+		send_all(fd, data, n);
+		recv_exact(fd, back, n);
+		took = now_ms() - t0;
+		cr_assert(memcmp(data, back, n) == 0, "burst %d came back changed", i);
+		cr_assert(took >= 199 && took < 2000, "burst %d came back after %.0f ms", i, took);
+	}
+	close(fd);
+	free(data);
+	free(back);
+}
+
 /* The client's FIN reaches the server as EOF; the server's answer after it still arrives. */
 Test(proxy_service, half_close_reaches_the_server)
 {

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +27,12 @@
 
 /* One read per readiness event, into a buffer shared by all connections. */
 #define READ_CHUNK		(64 * 1024)
+/*
+ * A read this big or bigger is bulk, and the next on that side splices: below
+ * it two splices and the pipe cost more than the copies they save (PING,
+ * pipelined 16 deep, took 10% more CPU spliced; 64 KiB echo 20% less).
+ */
+#define SPLICE_MIN		(16 * 1024)
 /*
  * How long a connection that has sent everything and its FIN may wait for
  * the peer's FIN.
@@ -86,6 +93,8 @@ enum {
 	UP_WR_SHUT		= 1 << 3,	/* the client's FIN passed on */
 	UP_PARKED		= 1 << 4,	/* out of epoll: hung up while not read */
 	UP_DELAYED		= 1 << 5,	/* with UP_CONNECTING: no socket yet, the timer starts it */
+	UP_BULK_IN		= 1 << 6,	/* the client's last read was bulk: splice the next */
+	UP_BULK_OUT		= 1 << 7,	/* the upstream's last read was bulk: splice the next */
 };
 
 /*
@@ -242,11 +251,12 @@ static void upstream_close(struct conn *c, bool rst);
 static void upstream_pass_fin(struct conn *c);
 static void upstream_update_mask(struct conn *c);
 static uint64_t upstream_done_at(const struct conn *c);
+static void upstream_wrote(struct conn *c, size_t n);
 
 void
 conns_init(struct conns *conns, struct loop *loop)
 {
-	*conns = (struct conns){ .loop = loop, .next_id = 1 };
+	*conns = (struct conns){ .loop = loop, .next_id = 1, .pipe = { -1, -1 } };
 	/* Only the faults' jitter and choices use it: a poor seed costs nothing worse. */
 	if (getrandom(&conns->random, sizeof(conns->random), GRND_NONBLOCK) == -1)
 		conns->random = (uint64_t)getpid() << 32 ^ loop_now(loop);
@@ -911,6 +921,16 @@ conn_max_line(const struct conn *c)
 	return c->c_max_line;
 }
 
+/* n bytes went to the peer. */
+static void
+wrote(struct conn *c, size_t n)
+{
+	c->c_bytes_out += n;
+	c->c_listener->bytes_out += n;
+	stats.net_output_bytes += n;
+	c->c_active = loop_now(c->c_conns->loop);	/* a peer that only downloads is not idle */
+}
+
 /* One write(); returns bytes written (0: would block), or -1: c closed. */
 static ssize_t
 write_some(struct conn *c, const void *p, size_t n)
@@ -929,10 +949,7 @@ write_some(struct conn *c, const void *p, size_t n)
 			close_errno(c, "write");
 		return -1;
 	}
-	c->c_bytes_out += (uint64_t)w;
-	c->c_listener->bytes_out += (uint64_t)w;
-	stats.net_output_bytes += (uint64_t)w;
-	c->c_active = loop_now(c->c_conns->loop);	/* a peer that only downloads is not idle */
+	wrote(c, (size_t)w);
 	return w;
 }
 
@@ -1173,9 +1190,87 @@ close_if_drained(struct conn *c)
 }
 
 static void
+close_pipe(struct conns *conns)
+{
+	if (conns->pipe[0] == -1)
+		return;
+	close(conns->pipe[0]);
+	close(conns->pipe[1]);
+	conns->pipe[0] = conns->pipe[1] = -1;
+}
+
+/*
+ * Whether c's bytes may be spliced past its service: it passes them on
+ * unchanged and no fault is on c.
+ */
+static bool
+splices(const struct conn *c)
+{
+	return (c->c_service->flags & SERVICE_PASSES) && c->c_filters == NULL &&
+	    c->c_preamble == NULL && c->c_up != NULL;
+}
+
+/*
+ * As read() from one socket then write() to another, through the pipe, the
+ * bytes never copied through user space. Returns what read() would; *left of
+ * them, those the writer did not take (its buffer full, or an error its next
+ * write reports again), are read back into read_chunk for the queues, so the
+ * pipe is empty again and one serves every connection.
+ */
+static ssize_t
+splice_pass(struct conns *conns, int from, int to, size_t room, size_t *left)
+{
+	ssize_t n, w;
+
+	*left = 0;
+	if (conns->pipe[0] == -1 && pipe2(conns->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		/* No descriptor for it: read() it is. */
+		if ((n = read(from, read_chunk, room)) > 0)
+			*left = (size_t)n;
+		return n;
+	}
+	if ((n = splice(from, NULL, conns->pipe[1], NULL, room,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK)) <= 0)
+		return n;
+	do
+		w = splice(conns->pipe[0], NULL, to, NULL, (size_t)n,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (w == -1 && errno == EINTR);
+	*left = (size_t)(n - (w > 0 ? w : 0));
+	/* What a pipe holds comes out in one read(); should it not, no other connection gets it. */
+	if (*left > 0 && read(conns->pipe[0], read_chunk, *left) != (ssize_t)*left) {
+		close_pipe(conns);
+		errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
+/* Whether a side in bulk (flag) stays so after this read of n bytes. */
+static void
+note_bulk(struct upstream *u, unsigned flag, ssize_t n)
+{
+	if (n >= SPLICE_MIN)
+		u->u_flags |= flag;
+	else
+		u->u_flags &= ~flag;
+}
+
+/* The upstream takes c's bytes now, nothing queued before them. */
+static bool
+upstream_takes(const struct conn *c)
+{
+	const struct upstream *u = c->c_up;
+
+	return u->u_fd != -1 && !(u->u_flags & (UP_CONNECTING | UP_WR_SHUT)) &&
+	    buf_len(&u->u_out) == 0;
+}
+
+static void
 conn_read(struct conn *c)
 {
-	size_t room = READ_CHUNK;
+	size_t room = READ_CHUNK, left = 0;
+	bool pass;
 	ssize_t n;
 
 	if (!wants_read(c))
@@ -1187,8 +1282,11 @@ conn_read(struct conn *c)
 		room = c->c_output_limit - fed_len(c);
 	if ((c->c_flags & CONN_FILTER_IN) && c->c_in.max - buf_len(&c->c_in) < room)
 		room = c->c_in.max - buf_len(&c->c_in);
+	pass = splices(c) && (c->c_up->u_flags & UP_BULK_IN) && buf_len(&c->c_in) == 0 &&
+	    !(c->c_flags & (CONN_FINISH | CONN_LINGER)) && upstream_takes(c);
 	do
-		n = read(c->c_fd, read_chunk, room);
+		n = pass ? splice_pass(c->c_conns, c->c_fd, c->c_up->u_fd, room, &left) :
+		    read(c->c_fd, read_chunk, room);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno == EAGAIN) {
@@ -1214,9 +1312,16 @@ conn_read(struct conn *c)
 	/* The bytes just read wait out the upstream delay before the service sees them. */
 	if (c->c_flags & CONN_FILTER_IN)
 		pace_request(&c->c_filters->in, c->c_bytes_in - (uint64_t)n, c->c_active);
+	if (c->c_up != NULL)
+		note_bulk(c->c_up, UP_BULK_IN, n);
+	/* Spliced: the service sees only what the upstream did not take. */
+	if (pass) {
+		upstream_wrote(c, (size_t)n - left);
+		n = (ssize_t)left;
+	}
 	/* A timeout toward the service: read, so nothing stalls, and dropped. */
-	if (!(c->c_flags & CONN_FILTER_IN) || !pace_drops(&c->c_filters->in) ||
-	    c->c_preamble != NULL)
+	if (n > 0 && (!(c->c_flags & CONN_FILTER_IN) || !pace_drops(&c->c_filters->in) ||
+	    c->c_preamble != NULL))
 		input(c, read_chunk, (size_t)n);
 	if (c->c_flags & CONN_CLOSED)
 		return;
@@ -1566,6 +1671,7 @@ conns_close_all(struct conns *conns, const char *reason)
 		conn_close(conns->all, CLOSE_SHUTDOWN, reason);
 	conns->pending = NULL;
 	reap(conns);
+	close_pipe(conns);
 }
 
 /* A proxy's upstream: the bytes from its server may still come. */
@@ -1702,6 +1808,36 @@ upstream_pass_fin(struct conn *c)
 		upstream_close(c, false);
 }
 
+/* n bytes went to the upstream. */
+static void
+upstream_wrote(struct conn *c, size_t n)
+{
+	stats.upstream_output_bytes += n;
+	c->c_active = loop_now(c->c_conns->loop);
+	/* A PROXY header alone asks for no answer: a stop need not wait for one. */
+	if (c->c_bytes_in > 0)
+		c->c_up->u_sent = c->c_active;
+}
+
+/* One write() to the upstream; returns bytes written (0: would block), or -1: c closed. */
+static ssize_t
+upstream_write(struct conn *c, const void *p, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = write(c->c_up->u_fd, p, n);
+	while (w == -1 && errno == EINTR);
+	if (w == -1) {
+		if (errno == EAGAIN)
+			return 0;
+		upstream_lost(c, errno, "write");
+		return -1;
+	}
+	upstream_wrote(c, (size_t)w);
+	return w;
+}
+
 /* Writes what waits for the upstream, then passes on a FIN that waited for it. */
 static void
 upstream_flush(struct conn *c)
@@ -1710,21 +1846,11 @@ upstream_flush(struct conn *c)
 	ssize_t n;
 
 	while (buf_len(&u->u_out) > 0) {
-		do
-			n = write(u->u_fd, buf_data(&u->u_out), buf_len(&u->u_out));
-		while (n == -1 && errno == EINTR);
-		if (n == -1) {
-			if (errno == EAGAIN)
-				break;
-			upstream_lost(c, errno, "write");
+		if ((n = upstream_write(c, buf_data(&u->u_out), buf_len(&u->u_out))) == -1)
 			return;
-		}
+		if (n == 0)
+			break;
 		buf_consume(&u->u_out, (size_t)n);
-		stats.upstream_output_bytes += (uint64_t)n;
-		c->c_active = loop_now(c->c_conns->loop);
-		/* A PROXY header alone asks for no answer: a stop need not wait for one. */
-		if (c->c_bytes_in > 0)
-			u->u_sent = c->c_active;
 	}
 	buf_shrink(&u->u_out);
 	upstream_pass_fin(c);
@@ -1778,13 +1904,15 @@ static void
 upstream_read(struct conn *c)
 {
 	struct upstream *u = c->c_up;
-	size_t room = conn_output_room(c) < READ_CHUNK ? conn_output_room(c) : READ_CHUNK;
+	size_t room = conn_output_room(c) < READ_CHUNK ? conn_output_room(c) : READ_CHUNK, left = 0;
+	bool pass = splices(c) && (u->u_flags & UP_BULK_OUT) && buf_len(&c->c_out) == 0;
 	ssize_t n;
 
 	if (!upstream_wants_read(c))
 		return;
 	do
-		n = read(u->u_fd, read_chunk, room);
+		n = pass ? splice_pass(c->c_conns, u->u_fd, c->c_fd, room, &left) :
+		    read(u->u_fd, read_chunk, room);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno != EAGAIN)
@@ -1802,7 +1930,14 @@ upstream_read(struct conn *c)
 	}
 	stats.upstream_input_bytes += (uint64_t)n;
 	c->c_active = u->u_heard = loop_now(c->c_conns->loop);
-	c->c_service->upstream_input(c, c->c_state, read_chunk, (size_t)n);
+	note_bulk(u, UP_BULK_OUT, n);
+	/* Spliced: the service sees only what the client did not take. */
+	if (pass) {
+		wrote(c, (size_t)n - left);
+		n = (ssize_t)left;
+	}
+	if (n > 0)
+		c->c_service->upstream_input(c, c->c_state, read_chunk, (size_t)n);
 	if (c->c_out.error != 0 && !(c->c_flags & CONN_CLOSED)) {
 		errno = c->c_out.error;
 		close_output_failed(c);
@@ -1823,7 +1958,8 @@ upstream_on_event(struct loop *loop, int fd, void *arg, unsigned events)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	/* A connect's failure, as any error, comes with EPOLLERR: no syscall otherwise. */
+	if ((events & LOOP_ERROR) && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (u->u_flags & UP_CONNECTING) {
 		if (err != 0) {
@@ -1904,6 +2040,7 @@ int
 conn_upstream_send(struct conn *c, const void *p, size_t n)
 {
 	struct upstream *u = c->c_up;
+	ssize_t w = 0;
 
 	if (c->c_flags & CONN_CLOSED)
 		return -1;
@@ -1911,7 +2048,11 @@ conn_upstream_send(struct conn *c, const void *p, size_t n)
 	if (u == NULL || (u->u_fd == -1 && !(u->u_flags & UP_DELAYED)) ||
 	    (u->u_flags & UP_WR_SHUT))
 		return 0;
-	if (buf_append(&u->u_out, p, n) == -1) {
+	/* Nothing queued: straight from the caller's bytes, no copy (as conn_send). */
+	if (buf_len(&u->u_out) == 0 && !(u->u_flags & UP_CONNECTING) &&
+	    (w = upstream_write(c, p, n)) == -1)
+		return -1;
+	if (buf_append(&u->u_out, (const char *)p + w, n - (size_t)w) == -1) {
 		close_output_failed(c);
 		return -1;
 	}

@@ -38,6 +38,7 @@ struct conns {
 	uint64_t		 next_id;
 	uint64_t		 random;	/* seeds each connection's fault jitter */
 	bool			 draining;	/* shutting down: close when done */
+	int			 pipe[2];	/* splice's, made on first use; empty between calls */
 };
 
 void	conns_init(struct conns *conns, struct loop *loop);

@@ -19,6 +19,11 @@ struct conn;
  * parses one), so a fault's delay counts per request, not per read.
  */
 #define SERVICE_REQUESTS	0x2u
+/*
+ * The service passes each side's bytes to the other unchanged (proxy): with
+ * no fault on the connection, conn may splice them past it, no copy.
+ */
+#define SERVICE_PASSES		0x4u
 
 /*
  * What runs over a connection. conn.c moves bytes and keeps time; a service

@@ -60,6 +60,7 @@ proxy_upstream_input(struct conn *c, void *state, const char *data, size_t len)
 
 const struct service service_proxy = {
 	.name = "proxy",
+	.flags = SERVICE_PASSES,
 	.open = proxy_open,
 	.input = proxy_input,
 	.upstream_input = proxy_upstream_input,
