@@ -45,7 +45,7 @@ typedef void (*loop_hook_fn)(struct loop *loop, void *arg);
 
 /* Embedded in its owner, so arming a timer never allocates per timer. */
 struct loop_timer {
-	uint64_t	 when;		/* loop_now() deadline, ms */
+	uint64_t	 when;		/* deadline on the loop's clock, µs */
 	uint64_t	 seq;		/* start order: equal deadlines fire first-in first-out */
 	size_t		 heap_index;	/* position + 1 in the heap, 0 = not in it */
 	/* Due in the pass being run, not yet fired: a doubly linked list. */
@@ -88,6 +88,8 @@ void	 loop_timer_init(struct loop_timer *timer, loop_timer_fn fn, void *arg);
  * one running; timers due at the same ms fire in the order they were armed.
  */
 int	 loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t ms);
+/* The same for the moment at_ms of loop_now()'s clock, its first µs. */
+int	 loop_timer_start_at(struct loop *loop, struct loop_timer *timer, uint64_t at_ms);
 void	 loop_timer_stop(struct loop *loop, struct loop_timer *timer);
 
 static inline bool

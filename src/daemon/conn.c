@@ -593,8 +593,9 @@ start_timer(struct conn *c)
 		loop_timer_stop(c->c_conns->loop, &c->c_timer);
 		return 0;
 	}
-	return loop_timer_start(c->c_conns->loop, &c->c_timer,
-	    when > now ? when - now : 0);
+	/* At the deadline's own ms, not now's ms plus the difference: no later. */
+	return when > now ? loop_timer_start_at(c->c_conns->loop, &c->c_timer, when) :
+	    loop_timer_start(c->c_conns->loop, &c->c_timer, 0);
 }
 
 static void
