@@ -112,7 +112,7 @@ int	 loop_run_once(struct loop *loop, int timeout_ms);
 int	 loop_run(struct loop *loop);
 void	 loop_stop(struct loop *loop);
 
-/* Monotonic clock in ms, read once per iteration. */
+/* Monotonic clock in ms, read once per iteration (timers keep it to the µs). */
 uint64_t loop_now(const struct loop *loop);
 
 #endif
