@@ -241,6 +241,41 @@ Test(loop, timer_rearmed_for_now_fires_once_per_pass, .timeout = 5)
 	loop_free(loop);
 }
 
+static uint64_t fired_us;
+
+static void
+note_the_clock(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct timespec ts;
+
+	(void)loop;
+	(void)t;
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fired_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A deadline on loop_now()'s clock fires from the first µs of its ms on, never before. */
+Test(loop, a_timer_at_a_moment_never_fires_before_it, .timeout = 5)
+{
+	struct loop *loop = loop_new();
+	struct loop_timer t;
+	uint64_t at;
+	int i;
+
+	loop_timer_init(&t, note_the_clock, NULL);
+	for (i = 0; i < 20; i++) {
+		fired_us = 0;
+		at = loop_now(loop) + 2;
+		cr_assert_eq(loop_timer_start_at(loop, &t, at), 0);
+		while (fired_us == 0)
+			cr_assert_geq(loop_run_once(loop, -1), 0);
+		cr_assert_geq(fired_us, at * 1000, "fired %llu µs before its ms",
+		    (unsigned long long)(at * 1000 - fired_us));
+	}
+	loop_free(loop);
+}
+
 Test(loop, equal_deadlines_fire_in_the_order_armed)
 {
 	struct loop *loop = loop_new();
