@@ -686,7 +686,7 @@ Test(hostile, quit_after_a_long_pipeline_delivers_everything_to_a_slow_reader)
 
 		cr_assert_gt(poll(&p, 1, 10000), 0, "stuck at %zu sent, %zu read", sent, got);
 		if ((p.revents & POLLOUT) && sent < len &&
-		    (r = send(fd, req + sent, len - sent, MSG_DONTWAIT)) > 0)
+		    (r = send(fd, req + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
 			sent += (size_t)r;
 		if ((p.revents & POLLIN) && (r = recv(fd, in + got, sizeof(in) - got,
 		    MSG_DONTWAIT)) > 0)
