@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-pkgs="gcc meson ninja-build pkg-config libinih-dev libedit-dev"
+pkgs="gcc meson ninja-build pkg-config libinih-dev libjansson-dev libedit-dev"
 # The peers scripts/bench.sh measures tcpd against, and gnuplot for its chart.
 peers="redis-server redis-tools xinetd socat gnuplot-nox"
 case ${1:-run} in

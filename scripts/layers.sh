@@ -57,7 +57,7 @@ while IFS=$tab read -r files forbidden; do
 		status=1
 	fi
 done <<'RULES'
-src/daemon/conn.[ch] src/daemon/listener.[ch] src/daemon/expo.[ch] src/daemon/preamble.[ch] src/daemon/pace.[ch] src/daemon/service.h	daemon/services/|daemon/server|daemon/daemon|daemon/supervisor
+src/daemon/conn.[ch] src/daemon/listener.[ch] src/daemon/expo.[ch] src/daemon/preamble.[ch] src/daemon/pace.[ch] src/daemon/runtime.[ch] src/daemon/service.h	daemon/services/|daemon/server|daemon/daemon|daemon/supervisor
 src/daemon/config.[ch] src/daemon/stats.[ch] src/daemon/acl.[ch] src/daemon/proxy.[ch] src/daemon/http.[ch]	daemon/supervisor|daemon/server|daemon/daemon|daemon/conn
 src/common/*.c include/tcpd/*.h	daemon/|cli/
 RULES

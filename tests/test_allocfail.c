@@ -84,19 +84,57 @@ port_taken(const char *log)
  * A listener of every kind: a fault profile (each connection's pacing made
  * as it opens), a PROXY header's phase, metrics, the agent, a proxy (its
  * upstream connection, and the PROXY header it sends the PROXY listener
- * behind it); and a second
+ * behind it), the control API (a proxy made at run time); and a second
  * command listener, whose first client is the test's own (the harness's
  * probe is the first command port's): what fails as it is admitted fails
  * in front of a client that reads.
  */
-enum { FLAKY, PROXIED, METRICS, AGENT, SECOND, PROXY, KINDS };
+enum { FLAKY, PROXIED, METRICS, AGENT, SECOND, PROXY, CONTROL, KINDS };
 static uint16_t kind_port[KINDS];
+
+/*
+ * A control API call on a connection of its own: the answer must have
+ * want's status line (or either of want and also), or be a 500 for the
+ * memory, or be none (closed). Returns 1 for want's, -1 for none, 0 for a 500.
+ */
+static int
+control_call(const char *method, const char *path, const char *body, const char *want,
+    const char *also, int n)
+{
+	char req[512], in[2048], *log;
+	int fd = tcp_connect(kind_port[CONTROL]);
+	size_t got = 0;
+	ssize_t r;
+
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nConnection: close\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", method, path, strlen(body), body);
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) == -1) {
+		close(fd);
+		return -1;
+	}
+	/* A connection dropped unmade is reset: no answer, as a close. */
+	while (got < sizeof(in) - 1 && (r = recv(fd, in + got, sizeof(in) - 1 - got, 0)) > 0)
+		got += (size_t)r;
+	in[got] = '\0';
+	close(fd);
+	if (got == 0)
+		return -1;
+	if (strncmp(in, want, strlen(want)) == 0 ||
+	    (also != NULL && strncmp(in, also, strlen(also)) == 0))
+		return 1;
+	log = tcpd_log_text();
+	cr_assert(strncmp(in, "HTTP/1.1 500 ", 13) == 0 && strstr(in, "out of memory") != NULL,
+	    "allocation %d: '%s %s' got '%s'\n%s", n, method, path, in, log);
+	free(log);
+	return 0;
+}
 
 static void
 scenario(int n)
 {
 	int fd, echo, proxied, rc, i;
-	char *log;
+	char *log, body[128];
+	int made;
 
 	/* First, so that a wrong answer to its admission fails the walk early. */
 	fd = tcp_connect(kind_port[SECOND]);
@@ -137,6 +175,14 @@ scenario(int n)
 	fd = tcp_connect(kind_port[AGENT]);
 	exchange(fd, "", "up ", n);
 	close(fd);
+	/* A proxy made through the API, kept through the reload below and freed at the stop. */
+	snprintf(body, sizeof(body), "{\"name\":\"api\",\"listen\":\"127.0.0.1:0\","
+	    "\"upstream\":\"127.0.0.1:%u\"}", kind_port[PROXIED]);
+	made = control_call("POST", "/proxies", body, "HTTP/1.1 201 ", NULL, n);
+	/* Made, not made (a 500), or either when its answer was lost. */
+	control_call("GET", "/proxies/api", "", made == 0 ? "HTTP/1.1 404 " : "HTTP/1.1 200 ",
+	    made == -1 ? "HTTP/1.1 404 " : NULL, n);
+	control_call("POST", "/reset", "", "HTTP/1.1 204 ", NULL, n);
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);
 	fd = tcp_connect(tcpd.port[P_COMMAND]);
@@ -165,8 +211,13 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 
 	cr_assert_not_null(bin, "TCPD_FAULTY_BIN must name tcpd-faulty");
 	for (n = 1; n <= WALK_MAX; n++) {
-		/* Picked anew each run, as the harness picks its own (see port_taken()). */
-		free_ports(kind_port, KINDS);
+		/*
+		 * Picked anew each run, as the harness picks its own (see
+		 * port_taken(), which also retries a port picked twice: the
+		 * harness picks at most NPORTS at once).
+		 */
+		free_ports(kind_port, CONTROL);
+		free_ports(kind_port + CONTROL, KINDS - CONTROL);
 		snprintf(global, sizeof(global), "shutdown_timeout = 1\n[listener.flaky]\n"
 		    "bind = 127.0.0.1:%u\nservice = echo\nslice = 2\n[listener.proxied]\n"
 		    "bind = 127.0.0.1:%u\nservice = command\nproxy_protocol = v1\n"
@@ -175,9 +226,10 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 		    "[listener.agent]\nbind = 127.0.0.1:%u\nservice = agent\n"
 		    "[listener.second]\nbind = 127.0.0.1:%u\nservice = command\n"
 		    "[listener.proxy]\nbind = 127.0.0.1:%u\nservice = proxy\n"
-		    "upstream = 127.0.0.1:%u\nupstream_proxy_protocol = v1\n",
+		    "upstream = 127.0.0.1:%u\nupstream_proxy_protocol = v1\n"
+		    "[listener.control]\nbind = 127.0.0.1:%u\nservice = control\n",
 		    kind_port[FLAKY], kind_port[PROXIED], kind_port[METRICS], kind_port[AGENT],
-		    kind_port[SECOND], kind_port[PROXY], kind_port[PROXIED]);
+		    kind_port[SECOND], kind_port[PROXY], kind_port[PROXIED], kind_port[CONTROL]);
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);
 		/* A drain that waits for a half-sent request ends after 1 s. */

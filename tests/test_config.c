@@ -162,7 +162,7 @@ Test(config, bad_values)
 	    "invalid backlog '70000': expected an integer from 1 to 65535");
 	expect_error("[listener.e]\nbind = 127.0.0.1:7\nservice = ssh\n", 3,
 	    "invalid service 'ssh': expected echo, discard, chargen, daytime, "
-	    "time, command, metrics, agent or proxy");
+	    "time, command, metrics, agent, proxy or control");
 }
 
 Test(config, bad_binds)
@@ -1013,4 +1013,15 @@ Test(config, proxy_upstream_errors)
 	expect_error(PROXY_LISTENER "upstream = 127.0.0.1:6379\nconnect_timeout = 2x\n", 5,
 	    "invalid connect_timeout '2x': expected milliseconds (500) or a duration (250ms, "
 	    "1.5s, 5m, 1h), from 1 ms to 3600000 ms");
+}
+
+/* The proxies a control listener makes live in one process. */
+Test(config, control_needs_one_worker)
+{
+	expect_error("[tcpd]\nworkers = 2\n[listener.c]\nbind = 127.0.0.1:8474\nservice = control\n", 5,
+	    "service control needs workers = 1: the proxies it makes live in one process");
+	expect_error("[tcpd]\nworkers = auto\n[listener.c]\nbind = 127.0.0.1:8474\nservice = control\n",
+	    5, "service control needs workers = 1: the proxies it makes live in one process");
+	cr_assert_eq(config_load_string(&cfg, "[listener.c]\nbind = 127.0.0.1:8474\n"
+	    "service = control\n", &errs), 0);
 }

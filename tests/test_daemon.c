@@ -452,7 +452,7 @@ Test(daemon, command_line_listeners_are_checked_like_a_file)
 	cr_assert_str_eq(out, "command line: configuration ok\n");
 	cr_assert_eq(run_capture(bad, out, sizeof(out)), 1);
 	cr_assert_str_eq(out, "tcpd: --service bogus: invalid service 'bogus': "
-	    "expected echo, discard, chargen, daytime, time, command, metrics, agent or proxy\n");
+	    "expected echo, discard, chargen, daytime, time, command, metrics, agent, proxy or control\n");
 	/* Option text is never pasted into a config: a newline adds no key, no listener. */
 	cr_assert_eq(run_capture(faults_on, out, sizeof(out)), 1, "%s", out);
 	cr_assert_eq(strncmp(out, "tcpd: --service command\\nfaults = on: invalid service "

@@ -60,10 +60,17 @@ Test(http, connection_header_decides_keep_alive)
 Test(http, a_body_is_noted)
 {
 	parse(S("POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\n"), 8192);
-	cr_assert_eq(req.method, HTTP_OTHER);
+	cr_assert_eq(req.method, HTTP_POST);
 	cr_assert(req.has_body);
+	cr_assert_eq(req.content_length, 3);
+	cr_assert_not(req.chunked);
 	parse(S("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 8192);
 	cr_assert(req.has_body);
+	cr_assert(req.chunked);
+	parse(S("DELETE /x HTTP/1.1\r\n\r\n"), 8192);
+	cr_assert_eq(req.method, HTTP_DELETE);
+	parse(S("PUT /x HTTP/1.1\r\n\r\n"), 8192);
+	cr_assert_eq(req.method, HTTP_OTHER);
 	parse(S("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), 8192);
 	cr_assert_not(req.has_body);
 }

@@ -18,6 +18,7 @@
 #include <ini.h>
 
 #include "daemon/config.h"
+#include "daemon/listener.h"
 #include "daemon/services/service.h"
 #include "tcpd/num.h"
 
@@ -224,20 +225,6 @@ current_listener(struct parser *p)
 	return &p->cfg->listeners[p->cfg->nlisteners - 1];
 }
 
-static bool
-valid_listener_name(const char *name)
-{
-	size_t i, len = strlen(name);
-
-	if (len == 0 || len >= CONFIG_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
-		    name[i] != '-')
-			return false;
-	return true;
-}
-
 /*
  * Where something is, for a message about something else: "line 3" in a
  * text, "FILE:3" in a file (main is the main file's name, or NULL for a
@@ -303,16 +290,33 @@ file_name(struct name_index *ix, const struct config *cfg, size_t i)
 	return (ssize_t)i;
 }
 
+void
+config_listener_defaults(struct listener_config *l)
+{
+	size_t i;
+
+	pace_profile_init(&l->profile);
+	pace_profile_init(&l->upstream);
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].section != SECTION_LISTENER)
+			continue;
+		if (is_unsigned(&keys[i]))
+			*(unsigned *)(void *)((char *)l + keys[i].offset) = keys[i].def;
+		else if (keys[i].type == KEY_BOOL)
+			*(bool *)(void *)((char *)l + keys[i].offset) = keys[i].def != 0;
+	}
+}
+
 static void
 start_listener(struct parser *p, const char *name)
 {
 	struct config *cfg = p->cfg;
 	struct listener_config *l;
 	char text[96], first[CONFIG_FILE_MAX + 16];
-	size_t i, n = cfg->nlisteners;
+	size_t n = cfg->nlisteners;
 	ssize_t dup;
 
-	if (!valid_listener_name(name)) {
+	if (!listener_name_valid(name, strlen(name))) {
 		add_error(p->errs, p->lineno, "invalid listener name '%s': use "
 		    "1-%d letters, digits, '-' or '_'", shown(text, sizeof(text), name),
 		    CONFIG_NAME_MAX - 1);
@@ -344,16 +348,7 @@ start_listener(struct parser *p, const char *name)
 		return;
 	}
 	cfg->nlisteners++;
-	pace_profile_init(&l->profile);
-	pace_profile_init(&l->upstream);
-	for (i = 0; i < NKEYS; i++) {
-		if (keys[i].section != SECTION_LISTENER)
-			continue;
-		if (is_unsigned(&keys[i]))
-			*(unsigned *)(void *)((char *)l + keys[i].offset) = keys[i].def;
-		else if (keys[i].type == KEY_BOOL)
-			*(bool *)(void *)((char *)l + keys[i].offset) = keys[i].def != 0;
-	}
+	config_listener_defaults(l);
 	p->section = SECTION_LISTENER;
 }
 
@@ -1470,6 +1465,14 @@ check_listeners(struct config *cfg, const char *main, struct config_errors *errs
 		    l->upstream_line != 0)
 			add_error(errs, l->upstream_line, "upstream is for a proxy listener "
 			    "(this one serves %s)", l->service->name);
+		/*
+		 * The proxies a control listener makes live in its process only:
+		 * with workers, each would see a different set.
+		 */
+		if (l->service != NULL && strcmp(l->service->name, "control") == 0 &&
+		    cfg->workers != 1)
+			add_error(errs, l->service_line, "service control needs workers = 1: "
+			    "the proxies it makes live in one process");
 		/* Otherwise anyone could claim any address. */
 		if (l->proxy_protocol != 0 && l->proxy_trusted.n == 0)
 			add_error(errs, l->proxy_line, "proxy_protocol needs proxy_trusted: "

@@ -140,6 +140,9 @@ int	config_load_options(struct config *cfg, const struct config_option *opts,
 	    size_t n, struct config_errors *errs);
 void	config_free(struct config *cfg);
 
+/* A listener with every key at its default (no name, bind or service). */
+void	config_listener_defaults(struct listener_config *lc);
+
 /*
  * lc's fault profile in one line, each key as the config names it
  * ("downstream delay=100ms jitter=10ms; upstream limit_data=1000; seed 7"),

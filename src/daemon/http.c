@@ -96,8 +96,10 @@ header(struct http_request *req, const char *s, size_t n, bool *close, bool *kee
 		if (num_parse(v, vlen, 0, INT64_MAX, &length) == -1)
 			return fail(req, 400, "invalid Content-Length");
 		req->has_body |= length > 0;
+		req->content_length = (uint64_t)length;
 	} else if (name_len == 17 && strncasecmp(s, "transfer-encoding", 17) == 0) {
 		req->has_body = true;
+		req->chunked = true;
 	}
 	return 0;
 }
@@ -117,7 +119,9 @@ request_line(struct http_request *req, const char *s, size_t n)
 	if (mlen == 0 || tlen == 0)
 		return fail(req, 400, "the request line is not METHOD TARGET HTTP/1.x");
 	req->method = mlen == 3 && memcmp(s, "GET", 3) == 0 ? HTTP_GET :
-	    mlen == 4 && memcmp(s, "HEAD", 4) == 0 ? HTTP_HEAD : HTTP_OTHER;
+	    mlen == 4 && memcmp(s, "HEAD", 4) == 0 ? HTTP_HEAD :
+	    mlen == 4 && memcmp(s, "POST", 4) == 0 ? HTTP_POST :
+	    mlen == 6 && memcmp(s, "DELETE", 6) == 0 ? HTTP_DELETE : HTTP_OTHER;
 	if ((size_t)(s + n - (sp2 + 1)) != 8 || memcmp(sp2 + 1, "HTTP/", 5) != 0 ||
 	    sp2[7] != '.' || sp2[6] < '0' || sp2[6] > '9' || sp2[8] < '0' || sp2[8] > '9')
 		return fail(req, 400, "the request line is not METHOD TARGET HTTP/1.x");
@@ -175,12 +179,19 @@ http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Unknown";

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -14,7 +15,8 @@
 #define HTTP_INCOMPLETE	(-2)
 #define HTTP_ERROR	(-1)
 
-enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
+/* The methods a service here tells apart; the rest are HTTP_OTHER. */
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_DELETE, HTTP_OTHER };
 
 /* How far an incomplete head was searched for its end: zero it per request. */
 struct http_state {
@@ -28,6 +30,8 @@ struct http_request {
 	unsigned	 minor;		/* HTTP/1.minor */
 	bool		 keep_alive;	/* what the client asked, by version and Connection */
 	bool		 has_body;	/* Content-Length > 0 or Transfer-Encoding */
+	uint64_t	 content_length;	/* the body after the head, without chunking */
+	bool		 chunked;	/* Transfer-Encoding: its length is unknown */
 	int		 status;	/* on HTTP_ERROR: 400, 414, 431 or 505 */
 	const char	*why;		/* on HTTP_ERROR: a static explanation */
 };

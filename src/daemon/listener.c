@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,19 @@ listener_new(void)
 		all = l;
 	}
 	return l;
+}
+
+bool
+listener_name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= CONFIG_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
 }
 
 struct listener *

@@ -59,6 +59,12 @@ struct listener {
 	uint64_t	 closed[CLOSE_REASONS];
 };
 
+/*
+ * Whether s (len bytes) may name a listener: 1 to CONFIG_NAME_MAX - 1
+ * letters, digits, '-' or '_' (it goes into logs, journal fields and labels).
+ */
+bool	listener_name_valid(const char *s, size_t len);
+
 /* A new listener with no reference yet, or NULL (ENOMEM). */
 struct listener *listener_new(void);
 

@@ -16,6 +16,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/listener.h"
+#include "daemon/runtime.h"
 #include "daemon/server.h"
 #include "daemon/services/service.h"
 #include "daemon/sockets.h"
@@ -69,6 +70,11 @@ struct server {
 	/* Held for the moment descriptors run out: see shed_queue(). */
 	int			  reserve_fd;
 	struct log_rate		  shed_log;
+	/*
+	 * The configuration last applied, its listeners copied: what the
+	 * runtime listeners (runtime.h) run beside when they change.
+	 */
+	struct config		  base;
 };
 
 /*
@@ -494,21 +500,27 @@ find_listener(struct server *srv, const struct listener_config *lc)
 	return NULL;
 }
 
-/* A socket of the running server bound to addr, not yet claimed, not passed. */
+/*
+ * A socket of the running server bound to addr, not yet claimed, not
+ * passed: l's own first, so that of two listeners on port 0 the one kept
+ * keeps its port when the other goes.
+ */
 static struct listen_socket *
-find_socket(struct server *srv, const struct net_addr *addr)
+find_socket(struct server *srv, const struct net_addr *addr, const struct listener *l)
 {
-	size_t i;
+	size_t i, pass;
 
-	for (i = 0; i < srv->nsockets; i++) {
-		struct listen_socket *s = srv->sockets[i];
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < srv->nsockets; i++) {
+			struct listen_socket *s = srv->sockets[i];
 
-		if (!s->s_plan.claimed && s->s_passed_name[0] == '\0' &&
-		    net_addr_equal(&s->s_addr, addr)) {
-			s->s_plan.claimed = true;
-			return s;
+			if (!s->s_plan.claimed && s->s_passed_name[0] == '\0' &&
+			    (pass == 1 || s->s_listener == l) &&
+			    net_addr_equal(&s->s_addr, addr)) {
+				s->s_plan.claimed = true;
+				return s;
+			}
 		}
-	}
 	return NULL;
 }
 
@@ -707,7 +719,7 @@ plan_make(struct server *srv, const struct config *cfg, struct plan *p,
 		}
 		adopted = p->nsockets > passed;
 		for (j = 0; j < lc->nbinds && !adopted; j++) {
-			struct listen_socket *s = find_socket(srv, &lc->binds[j]);
+			struct listen_socket *s = find_socket(srv, &lc->binds[j], p->listeners[i]);
 
 			if (s == NULL && (held = port_held_otherwise(srv, &lc->binds[j])) != NULL) {
 				net_addr_format(&lc->binds[j], text, sizeof(text));
@@ -813,19 +825,79 @@ plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 	count_gates(cfg);
 }
 
-int
-server_reconfigure(struct server *srv, const struct config *cfg, char *err,
-    size_t errlen)
+/*
+ * Runs cfg's listeners and the runtime ones (lcs, n) as one configuration;
+ * a runtime listener named as one of cfg's is left out, the file wins.
+ */
+static int
+apply(struct server *srv, const struct config *cfg, const struct listener_config *lcs,
+    size_t n, char *err, size_t errlen)
 {
+	struct config all = *cfg;
 	struct plan p;
+	size_t i, j;
+	int rc = -1;
 
 	if (srv->draining) {
 		snprintf(err, errlen, "shutting down");
 		return -1;
 	}
-	if (plan_make(srv, cfg, &p, err, errlen) == -1)
+	if ((all.listeners = calloc(cfg->nlisteners + n, sizeof(*all.listeners))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	plan_commit(srv, cfg, &p);
+	}
+	memcpy(all.listeners, cfg->listeners, cfg->nlisteners * sizeof(*all.listeners));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cfg->nlisteners; j++)
+			if (strcmp(cfg->listeners[j].name, lcs[i].name) == 0)
+				break;
+		if (j < cfg->nlisteners)
+			log_warning("listener %s: the configuration has one of that name; "
+			    "the one made at run time is left out", lcs[i].name);
+		else
+			all.listeners[all.nlisteners++] = lcs[i];
+	}
+	if (plan_make(srv, &all, &p, err, errlen) == 0) {
+		plan_commit(srv, &all, &p);
+		rc = 0;
+	}
+	free(all.listeners);
+	return rc;
+}
+
+static int
+apply_runtime(void *arg, const struct listener_config *lcs, size_t n, char *err,
+    size_t errlen)
+{
+	struct server *srv = arg;
+
+	return apply(srv, &srv->base, lcs, n, err, errlen);
+}
+
+int
+server_reconfigure(struct server *srv, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct listener_config *copy;
+	const struct listener_config *extra;
+	size_t n;
+
+	if ((copy = calloc(cfg->nlisteners, sizeof(*copy))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	extra = runtime_listeners(&n);
+	if (apply(srv, cfg, extra, n, err, errlen) == -1) {
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, cfg->listeners, cfg->nlisteners * sizeof(*copy));
+	free(srv->base.listeners);
+	srv->base = *cfg;
+	srv->base.listeners = copy;
+	/* Not ours: the daemon keeps the file names. */
+	srv->base.files = NULL;
+	srv->base.nfiles = 0;
 	return 0;
 }
 
@@ -882,6 +954,7 @@ struct server *
 server_new(struct loop *loop, const struct config *cfg,
     const struct activation *act, char *err, size_t errlen)
 {
+	struct listener_config defaults = { .name = "" };
 	struct activation valid;
 	struct server *srv = NULL;
 	size_t i;
@@ -910,6 +983,8 @@ server_new(struct loop *loop, const struct config *cfg,
 	if (server_reconfigure(srv, cfg, err, errlen) == -1)
 		goto fail;
 	loop_set_before_sleep(loop, before_sleep, srv);
+	config_listener_defaults(&defaults);
+	runtime_set_applier(apply_runtime, srv, &defaults);
 	return srv;
 fail:
 	if (srv->reserve_fd != -1)
@@ -961,7 +1036,9 @@ server_free(struct server *srv)
 	conns_close_all(&srv->conns, "server exiting");
 	release_listeners(srv);
 	loop_set_before_sleep(srv->loop, NULL, NULL);
+	runtime_set_applier(NULL, NULL, NULL);
 	if (srv->reserve_fd != -1)
 		close(srv->reserve_fd);
+	free(srv->base.listeners);
 	free(srv);
 }

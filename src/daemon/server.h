@@ -29,7 +29,10 @@ struct server	*server_new(struct loop *loop, const struct config *cfg,
  * sockets by address (an address kept keeps its socket, so no queued
  * connection is lost), new addresses are bound, dropped ones closed. Limits
  * apply to connections accepted from now on; open connections go on as they
- * are. Returns 0, or -1 with a message in err and the server unchanged.
+ * are. The listeners made at run time (runtime.h) go on beside cfg's, which
+ * the server keeps a copy of to run them beside when they change; it is
+ * their applier from server_new() to server_free(). Returns 0, or -1 with a
+ * message in err and the server unchanged.
  */
 int		 server_reconfigure(struct server *srv, const struct config *cfg,
 		    char *err, size_t errlen);

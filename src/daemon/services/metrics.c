@@ -64,7 +64,7 @@ serve(struct conn *c, const struct http_request *req)
 
 	if (req->has_body) {
 		respond_text(c, req, 400, "request bodies are not accepted here\n", false);
-	} else if (req->method == HTTP_OTHER) {
+	} else if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
 		static const char why[] = "only GET and HEAD are served here\n";
 
 		respond(c, req, 405, text_type, "Allow: GET, HEAD\r\n", why, sizeof(why) - 1,

@@ -7,7 +7,7 @@
 
 extern const struct service service_echo, service_discard, service_chargen,
     service_daytime, service_time, service_command, service_metrics,
-    service_agent, service_proxy;
+    service_agent, service_proxy, service_control;
 
 static const struct service *const services[] = {
 	&service_echo,
@@ -19,6 +19,7 @@ static const struct service *const services[] = {
 	&service_metrics,
 	&service_agent,
 	&service_proxy,
+	&service_control,
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * service = control: Toxiproxy's HTTP API, so its client libraries drive
+ * tcpd's fault proxy unchanged. Each proxy is a runtime listener of
+ * service proxy in this process (runtime.h), gone on restart. JSON through
+ * jansson; the request head through http.c; head and body within max_line.
+ */
+#include <netinet/in.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/conn.h"
+#include "daemon/http.h"
+#include "daemon/listener.h"
+#include "daemon/runtime.h"
+#include "daemon/services/control.h"
+#include "daemon/services/service.h"
+#include "tcpd/buf.h"
+#include "tcpd/net.h"
+#include "tcpd_build.h"
+
+extern const struct service service_proxy;
+
+/* Proxies one process keeps: each change copies them all. */
+#define CONTROL_MAX_PROXIES	256
+
+struct control_state {
+	struct http_state	 http;
+	/* A head parsed whose body is still coming: not parsed again per read. */
+	size_t			 head;
+	size_t			 path_off;
+	struct http_request	 req;
+};
+
+enum control_target
+control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX])
+{
+	static const char proxies[] = "/proxies/";
+
+	if (len == 8 && memcmp(path, "/version", 8) == 0)
+		return CONTROL_VERSION;
+	if (len == 6 && memcmp(path, "/reset", 6) == 0)
+		return CONTROL_RESET;
+	if (len == 8 && memcmp(path, "/proxies", 8) == 0)
+		return CONTROL_PROXIES;
+	if (len > 9 && memcmp(path, proxies, 9) == 0 && listener_name_valid(path + 9, len - 9)) {
+		memcpy(name, path + 9, len - 9);
+		name[len - 9] = '\0';
+		return CONTROL_PROXY;
+	}
+	return CONTROL_NONE;
+}
+
+/* 127.0.0.0/8 and ::1, also as a v4-mapped address. */
+static bool
+is_loopback(const struct net_addr *a)
+{
+	const uint8_t *v6 = a->u.in6.sin6_addr.s6_addr;
+
+	if (a->u.sa.sa_family == AF_INET)
+		return (ntohl(a->u.in.sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr) ||
+	    (net_addr_is_v4mapped(a) && v6[12] == 127);
+}
+
+/* "HOST:PORT" with "localhost" as 127.0.0.1, the name Toxiproxy's users write. */
+static int
+parse_addr(struct net_addr *addr, const char *s)
+{
+	char text[NET_ADDRSTRLEN + 16];
+	const char *why;
+
+	if (strncmp(s, "localhost:", 10) == 0 &&
+	    snprintf(text, sizeof(text), "127.0.0.1:%s", s + 10) < (int)sizeof(text))
+		s = text;
+	return net_addr_parse(addr, s, strlen(s), &why);
+}
+
+int
+control_proxy_parse(const char *body, size_t len, bool create, struct listener_config *lc,
+    const char **why)
+{
+	json_t *root, *name, *listen, *upstream, *enabled;
+	json_error_t error;
+	int status = 400;
+
+	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error)) == NULL) {
+		*why = "the body is not valid JSON";
+		return 400;
+	}
+	if (!json_is_object(root)) {
+		*why = "the body must be a JSON object";
+		goto bad;
+	}
+	name = json_object_get(root, "name");
+	listen = json_object_get(root, "listen");
+	upstream = json_object_get(root, "upstream");
+	enabled = json_object_get(root, "enabled");
+	*why = "name, listen and upstream are required";
+	if (create && (name == NULL || listen == NULL || upstream == NULL))
+		goto bad;
+	*why = "name, listen and upstream must be strings, enabled a boolean";
+	if ((name != NULL && !json_is_string(name)) ||
+	    (listen != NULL && !json_is_string(listen)) ||
+	    (upstream != NULL && !json_is_string(upstream)) ||
+	    (enabled != NULL && !json_is_boolean(enabled)))
+		goto bad;
+	*why = "name: 1-31 letters, digits, '-' or '_'";
+	if (name != NULL && !listener_name_valid(json_string_value(name), json_string_length(name)))
+		goto bad;
+	/* An update cannot rename: the name is the proxy's key. */
+	if (name != NULL && !create && strcmp(json_string_value(name), lc->name) != 0)
+		goto bad;
+	if (name != NULL)
+		snprintf(lc->name, sizeof(lc->name), "%s", json_string_value(name));
+	*why = "listen: expected HOST:PORT with a numeric host (or localhost)";
+	if (listen != NULL && parse_addr(&lc->binds[0], json_string_value(listen)) == -1)
+		goto bad;
+	if (listen != NULL && !is_loopback(&lc->binds[0])) {
+		*why = "listen: only loopback addresses (127.0.0.0/8, ::1) are served";
+		status = 403;
+		goto bad;
+	}
+	lc->nbinds = 1;
+	*why = "upstream: expected HOST:PORT with a numeric host (or localhost)";
+	if (upstream != NULL && parse_addr(&lc->upstream_addr, json_string_value(upstream)) == -1)
+		goto bad;
+	if (enabled != NULL)
+		lc->refuse = !json_is_true(enabled);
+	json_decref(root);
+	return 0;
+bad:
+	json_decref(root);
+	return status;
+}
+
+/* Queues one response; closes after it when the client asks or close is set. */
+static void
+respond(struct conn *c, int status, const char *body, bool keep_alive)
+{
+	struct buf *out = conn_output(c);
+	size_t len = body != NULL ? strlen(body) : 0;
+
+	buf_appendf(out, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n%s\r\n", status,
+	    http_reason(status), body != NULL ? "Content-Type: application/json\r\n" : "",
+	    len, keep_alive ? "" : "Connection: close\r\n");
+	buf_append(out, body, len);
+	if (!keep_alive)
+		conn_finish(c, "HTTP response sent");
+}
+
+/* Toxiproxy's error shape: {"error":"...","status":N}. */
+static void
+respond_error(struct conn *c, int status, const char *why, bool keep_alive)
+{
+	json_t *j = json_pack("{s:s, s:i}", "error", why, "status", status);
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (text == NULL)
+		respond(c, 500, NULL, false);
+	else
+		respond(c, status, text, keep_alive);
+	free(text);
+	json_decref(j);
+}
+
+/* Sends j (taken) as the body, or a 500 when it could not be made. */
+static void
+respond_json(struct conn *c, int status, json_t *j, bool keep_alive)
+{
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (text == NULL)
+		respond_error(c, 500, "out of memory", false);
+	else
+		respond(c, status, text, keep_alive);
+	free(text);
+	json_decref(j);
+}
+
+/* The address a proxy listens on, the port the kernel chose for a port 0. */
+static void
+format_listen(const struct listener_config *lc, char *dst, size_t size)
+{
+	const struct listener *l;
+	struct net_addr got;
+
+	for (l = listener_first(); l != NULL; l = l->all_next)
+		if (l->serving && strcmp(l->name, lc->name) == 0 && l->nfds > 0 &&
+		    net_local_addr(l->fds[0], &got) == 0) {
+			net_addr_format(&got, dst, size);
+			return;
+		}
+	net_addr_format(&lc->binds[0], dst, size);
+}
+
+static json_t *
+proxy_json(const struct listener_config *lc)
+{
+	char listen[NET_ADDRSTRLEN], upstream[NET_ADDRSTRLEN];
+
+	format_listen(lc, listen, sizeof(listen));
+	net_addr_format(&lc->upstream_addr, upstream, sizeof(upstream));
+	return json_pack("{s:s, s:s, s:s, s:b, s:[]}", "name", lc->name, "listen", listen,
+	    "upstream", upstream, "enabled", !lc->refuse, "toxics");
+}
+
+static ssize_t
+find_proxy(const struct listener_config *lcs, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(lcs[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Whether a listener of the configuration (not the API's) has this name. */
+static bool
+configured_name(const char *name)
+{
+	const struct listener_config *lcs;
+	const struct listener *l;
+	size_t n;
+
+	lcs = runtime_listeners(&n);
+	for (l = listener_first(); l != NULL; l = l->all_next)
+		if (l->serving && strcmp(l->name, name) == 0)
+			return find_proxy(lcs, n, name) == -1;
+	return false;
+}
+
+/*
+ * The runtime listeners with lcs[at] replaced by lc (at == n: added; lc
+ * NULL: removed), applied. Returns 0, or -1 with a message in err.
+ */
+static int
+change(size_t at, const struct listener_config *lc, char *err, size_t errlen)
+{
+	const struct listener_config *old;
+	struct listener_config *next;
+	size_t n, m;
+	int rc;
+
+	old = runtime_listeners(&n);
+	m = lc == NULL ? n - 1 : at == n ? n + 1 : n;
+	if ((next = calloc(m != 0 ? m : 1, sizeof(*next))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (n > 0)
+		memcpy(next, old, at * sizeof(*next));
+	if (lc != NULL)
+		next[at] = *lc;
+	if (at < n)
+		memcpy(next + at + (lc != NULL), old + at + 1, (n - at - 1) * sizeof(*next));
+	rc = runtime_replace(next, m, err, errlen);
+	free(next);
+	return rc;
+}
+
+/* A change at notice, by whom; listen as it was (a proxy deleted has none now), or NULL. */
+static void
+log_change(struct conn *c, const char *what, const struct listener_config *lc,
+    const char *was)
+{
+	char listen[NET_ADDRSTRLEN], upstream[NET_ADDRSTRLEN];
+
+	if (was != NULL)
+		snprintf(listen, sizeof(listen), "%s", was);
+	else
+		format_listen(lc, listen, sizeof(listen));
+	net_addr_format(&lc->upstream_addr, upstream, sizeof(upstream));
+	conn_log(c, LOG_LEVEL_NOTICE, "control: %s proxy %s listen %s upstream %s %s", what,
+	    lc->name, listen, upstream, lc->refuse ? "disabled" : "enabled");
+}
+
+static void
+create_proxy(struct conn *c, const char *body, size_t len, bool keep_alive)
+{
+	const struct listener_config *defaults = runtime_defaults(), *lcs;
+	struct listener_config lc;
+	char err[256];
+	const char *why;
+	size_t n;
+	int status;
+
+	if (defaults == NULL) {
+		respond_error(c, 503, "not serving", false);
+		return;
+	}
+	lc = *defaults;
+	lc.service = &service_proxy;
+	if ((status = control_proxy_parse(body, len, true, &lc, &why)) != 0) {
+		respond_error(c, status, why, keep_alive);
+		return;
+	}
+	lcs = runtime_listeners(&n);
+	if (find_proxy(lcs, n, lc.name) != -1 || configured_name(lc.name)) {
+		respond_error(c, 409, "proxy already exists", keep_alive);
+		return;
+	}
+	if (n >= CONTROL_MAX_PROXIES) {
+		respond_error(c, 400, "too many proxies (256)", keep_alive);
+		return;
+	}
+	if (change(n, &lc, err, sizeof(err)) == -1) {
+		respond_error(c, 500, err, keep_alive);
+		return;
+	}
+	log_change(c, "created", &lc, NULL);
+	respond_json(c, 201, proxy_json(&lc), keep_alive);
+}
+
+static void
+serve_proxy(struct conn *c, const struct http_request *req, const char *name,
+    const char *body, size_t len)
+{
+	const struct listener_config *lcs;
+	struct listener_config lc;
+	char err[256], listen[NET_ADDRSTRLEN];
+	const char *why;
+	ssize_t at;
+	size_t n;
+	int status;
+
+	lcs = runtime_listeners(&n);
+	if ((at = find_proxy(lcs, n, name)) == -1) {
+		respond_error(c, 404, "proxy not found", req->keep_alive);
+		return;
+	}
+	lc = lcs[at];
+	switch (req->method) {
+	case HTTP_GET:
+		respond_json(c, 200, proxy_json(&lc), req->keep_alive);
+		return;
+	case HTTP_POST:
+		if ((status = control_proxy_parse(body, len, false, &lc, &why)) != 0) {
+			respond_error(c, status, why, req->keep_alive);
+			return;
+		}
+		if (change((size_t)at, &lc, err, sizeof(err)) == -1) {
+			respond_error(c, 500, err, req->keep_alive);
+			return;
+		}
+		log_change(c, "updated", &lc, NULL);
+		respond_json(c, 200, proxy_json(&lc), req->keep_alive);
+		return;
+	case HTTP_DELETE:
+		format_listen(&lc, listen, sizeof(listen));
+		if (change((size_t)at, NULL, err, sizeof(err)) == -1) {
+			respond_error(c, 500, err, req->keep_alive);
+			return;
+		}
+		log_change(c, "deleted", &lc, listen);
+		respond(c, 204, NULL, req->keep_alive);
+		return;
+	default:
+		respond_error(c, 405, "method not allowed", req->keep_alive);
+	}
+}
+
+static void
+list_proxies(struct conn *c, bool keep_alive)
+{
+	const struct listener_config *lcs;
+	json_t *all = json_object();
+	size_t i, n;
+
+	lcs = runtime_listeners(&n);
+	for (i = 0; i < n && all != NULL; i++)
+		if (json_object_set_new(all, lcs[i].name, proxy_json(&lcs[i])) == -1) {
+			json_decref(all);
+			all = NULL;
+		}
+	respond_json(c, 200, all, keep_alive);
+}
+
+/* Every proxy enabled and without faults, as Toxiproxy's reset. */
+static void
+reset(struct conn *c, bool keep_alive)
+{
+	const struct listener_config *lcs;
+	struct listener_config *next;
+	char err[256];
+	size_t i, n;
+
+	lcs = runtime_listeners(&n);
+	if ((next = calloc(n != 0 ? n : 1, sizeof(*next))) == NULL) {
+		respond_error(c, 500, "out of memory", false);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		next[i] = lcs[i];
+		next[i].refuse = false;
+		pace_profile_init(&next[i].profile);
+		pace_profile_init(&next[i].upstream);
+	}
+	if (runtime_replace(next, n, err, sizeof(err)) == -1) {
+		respond_error(c, 500, err, keep_alive);
+	} else {
+		conn_log(c, LOG_LEVEL_NOTICE, "control: reset %zu proxies", n);
+		respond(c, 204, NULL, keep_alive);
+	}
+	free(next);
+}
+
+static void
+serve(struct conn *c, const struct http_request *req, const char *body, size_t len)
+{
+	char name[CONFIG_NAME_MAX];
+	bool keep = req->keep_alive;
+	json_t *j;
+
+	switch (control_route(req->path, req->path_len, name)) {
+	case CONTROL_VERSION:
+		if (req->method != HTTP_GET)
+			break;
+		j = json_pack("{s:s}", "version", TCPD_VERSION);
+		respond_json(c, 200, j, keep);
+		return;
+	case CONTROL_PROXIES:
+		if (req->method == HTTP_GET)
+			list_proxies(c, keep);
+		else if (req->method == HTTP_POST)
+			create_proxy(c, body, len, keep);
+		else
+			break;
+		return;
+	case CONTROL_PROXY:
+		serve_proxy(c, req, name, body, len);
+		return;
+	case CONTROL_RESET:
+		if (req->method != HTTP_POST)
+			break;
+		reset(c, keep);
+		return;
+	case CONTROL_NONE:
+		respond_error(c, 404, "not found", keep);
+		return;
+	}
+	respond_error(c, 405, "method not allowed", keep);
+}
+
+/* Only loopback clients, unless the listener's allow names others. */
+static int
+control_open(struct conn *c, void *state)
+{
+	(void)state;
+	if (conn_listener(c)->allow.n == 0 && !conn_peer_loopback(c))
+		respond_error(c, 403, "the control API serves loopback clients only "
+		    "(set allow to admit others)", false);
+	return 0;
+}
+
+static size_t
+control_input(struct conn *c, void *state, const char *data, size_t len)
+{
+	struct control_state *st = state;
+	size_t used = 0, n, max = conn_max_line(c);
+	const char *p;
+	ssize_t h;
+
+	while (used < len && !conn_finishing(c) && conn_output_room(c) > 0) {
+		p = data + used;
+		n = len - used;
+		if (st->head == 0) {
+			h = http_parse(&st->http, p, n, max, &st->req);
+			if (h == HTTP_INCOMPLETE) {
+				conn_request_partial(c);
+				return used;
+			}
+			if (h == HTTP_ERROR) {
+				respond_error(c, st->req.status, st->req.why, false);
+				return len;
+			}
+			if (st->req.chunked) {
+				respond_error(c, 411, "a body needs Content-Length", false);
+				return len;
+			}
+			/* The body waits in conn's input buffer, which keeps max_line. */
+			if (st->req.content_length > max - (size_t)h) {
+				respond_error(c, 413, "the request is longer than the limit "
+				    "(max_line)", false);
+				return len;
+			}
+			st->head = (size_t)h;
+			st->path_off = (size_t)(st->req.path - p);
+		}
+		if (n - st->head < st->req.content_length) {
+			conn_request_partial(c);
+			return used;
+		}
+		st->req.path = p + st->path_off;
+		conn_request_complete(c);
+		serve(c, &st->req, p + st->head, (size_t)st->req.content_length);
+		used += st->head + (size_t)st->req.content_length;
+		st->head = 0;
+	}
+	return used;
+}
+
+static void
+control_input_too_big(struct conn *c, void *state)
+{
+	(void)state;
+	respond_error(c, 431, "the request head is longer than the limit (max_line)", false);
+}
+
+static void
+control_request_timeout(struct conn *c, void *state)
+{
+	(void)state;
+	respond_error(c, 408, "request timeout", false);
+}
+
+const struct service service_control = {
+	.name = "control",
+	.state_size = sizeof(struct control_state),
+	.refusal = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+	    "Connection: close\r\n\r\n",
+	.open = control_open,
+	.input = control_input,
+	.input_too_big = control_input_too_big,
+	.request_timeout = control_request_timeout,
+};

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TCPD_SERVICES_CONTROL_H
+#define TCPD_SERVICES_CONTROL_H
+
+#include <stddef.h>
+
+#include "daemon/config.h"
+
+/*
+ * service = control: Toxiproxy's HTTP API (version 2) over the runtime
+ * listeners (runtime.h). The pure parts, apart from any connection, for
+ * the tests: where a path leads, and a proxy's JSON onto a listener.
+ */
+
+enum control_target {
+	CONTROL_NONE,		/* no such path: 404 */
+	CONTROL_VERSION,	/* /version */
+	CONTROL_PROXIES,	/* /proxies */
+	CONTROL_PROXY,		/* /proxies/{name} */
+	CONTROL_RESET,		/* /reset */
+};
+
+/*
+ * The target of path (len bytes, up to any '?'), with the proxy's name
+ * into name for CONTROL_PROXY. A name that is no listener name (1-31
+ * letters, digits, '-' or '_') leads nowhere.
+ */
+enum control_target control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX]);
+
+/*
+ * A proxy's JSON (len bytes: an object with name, listen, upstream,
+ * enabled) onto lc, which holds the proxy as it is (or the defaults for a
+ * new one): the fields present replace lc's. create asks for a name,
+ * listen and upstream. Returns 0; or an HTTP status (400 malformed or
+ * invalid, 403 a listen address off loopback) with why set to a static
+ * explanation.
+ */
+int	control_proxy_parse(const char *body, size_t len, bool create,
+	    struct listener_config *lc, const char **why);
+
+#endif

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * service = control against the real tcpd: Toxiproxy's endpoints with
+ * their exact status lines and JSON, a proxy made through the API passing
+ * bytes to a server the test plays, enabled=false refusing, /reset, hostile
+ * requests answered 4xx in Toxiproxy's shape with tcpd still serving.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+TestSuite(control, .fini = tcpd_teardown, .timeout = 60);
+
+static uint16_t ctl;
+static char resp[1 << 16];
+
+static void
+start(const char *bind_host)
+{
+	char extra[256];
+
+	free_ports(&ctl, 1);
+	snprintf(extra, sizeof(extra), "[listener.ctl]\nbind = %s:%u\nservice = control\n",
+	    bind_host, ctl);
+	tcpd_start(extra);
+}
+
+/* One request on its own connection; the whole response, NUL-ended. */
+static const char *
+call(const char *method, const char *path, const char *body)
+{
+	char *req;
+	size_t n = strlen(body) + 256;
+
+	cr_assert_not_null(req = malloc(n));
+	snprintf(req, n, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", method, path, strlen(body), body);
+	exchange_to_eof(ctl, req, resp, sizeof(resp));
+	free(req);
+	return resp;
+}
+
+/* Asserts the response is status with a JSON body exactly body ("" for none). */
+static void
+assert_response_at(const char *got, const char *status, const char *body, int line)
+{
+	char expect[8192];
+
+	if (body[0] == '\0')
+		snprintf(expect, sizeof(expect), "HTTP/1.1 %s\r\nContent-Length: 0\r\n"
+		    "Connection: close\r\n\r\n", status);
+	else
+		snprintf(expect, sizeof(expect), "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", status, strlen(body), body);
+	cr_assert_str_eq(got, expect, "line %d", line);
+}
+
+#define assert_response(got, status, body) assert_response_at(got, status, body, __LINE__)
+
+/* The port in a proxy's "listen":"127.0.0.1:PORT". */
+static uint16_t
+listen_port(const char *json)
+{
+	const char *p = strstr(json, "\"listen\":\"127.0.0.1:");
+
+	cr_assert_not_null(p, "%s", json);
+	return (uint16_t)atoi(p + 20);
+}
+
+/* A proxy p in front of the test's own server on upstream; returns its port. */
+static uint16_t
+create(const char *p, uint16_t upstream, const char *enabled)
+{
+	char body[256], expect[512];
+	uint16_t port;
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"listen\":\"127.0.0.1:0\","
+	    "\"upstream\":\"127.0.0.1:%u\"%s}", p, upstream, enabled);
+	call("POST", "/proxies", body);
+	port = listen_port(resp);
+	snprintf(expect, sizeof(expect), "{\"name\":\"%s\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:%u\",\"enabled\":%s,\"toxics\":[]}", p, port, upstream,
+	    strstr(enabled, "false") != NULL ? "false" : "true");
+	assert_response(resp, "201 Created", expect);
+	return port;
+}
+
+/* Bytes both ways through the proxy on port to the test's server lfd. */
+static void
+assert_proxies(uint16_t port, int lfd)
+{
+	int c = tcp_connect(port), s = accept_peer(lfd);
+	char in[16];
+
+	send_all(c, "ping\n", 5);
+	recv_exact(s, in, 5);
+	assert_bytes(in, 5, "ping\n", 5);
+	send_all(s, "pong\n", 5);
+	recv_exact(c, in, 5);
+	assert_bytes(in, 5, "pong\n", 5);
+	close(c);
+	close(s);
+}
+
+static int
+connect_errno(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_STREAM, 0), err = 0;
+
+	cr_assert_neq(s, -1);
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		err = errno;
+	close(s);
+	return err;
+}
+
+Test(control, version_and_unknown_paths)
+{
+	start("127.0.0.1");
+	cr_assert_not_null(strstr(call("GET", "/version", ""), "{\"version\":\""), "%s", resp);
+	cr_assert_eq(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", resp);
+	assert_response(call("GET", "/nothing", ""), "404 Not Found",
+	    "{\"error\":\"not found\",\"status\":404}");
+	assert_response(call("GET", "/proxies/none", ""), "404 Not Found",
+	    "{\"error\":\"proxy not found\",\"status\":404}");
+	assert_response(call("PUT", "/proxies", ""), "405 Method Not Allowed",
+	    "{\"error\":\"method not allowed\",\"status\":405}");
+	assert_response(call("GET", "/proxies", ""), "200 OK", "{}");
+}
+
+Test(control, a_proxy_made_updated_and_deleted)
+{
+	char expect[1024];
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16);
+
+	start("127.0.0.1");
+	port = create("redis", up, "");
+	cr_assert_eq(tcpd_log_await("control: created proxy redis listen 127.0.0.1:", 1), 1);
+	cr_assert_eq(tcpd_log_count("notice: conn "), 1, "%s", tcpd_log_text());
+	assert_proxies(port, lfd);
+
+	snprintf(expect, sizeof(expect), "{\"name\":\"redis\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":[]}", port, up);
+	assert_response(call("GET", "/proxies/redis", ""), "200 OK", expect);
+	snprintf(expect, sizeof(expect), "{\"redis\":{\"name\":\"redis\",\"listen\":"
+	    "\"127.0.0.1:%u\",\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":[]}}",
+	    port, up);
+	assert_response(call("GET", "/proxies", ""), "200 OK", expect);
+
+	/* Disabled: refused at once, the port kept; enabled again: served. */
+	snprintf(expect, sizeof(expect), "{\"name\":\"redis\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:%u\",\"enabled\":false,\"toxics\":[]}", port, up);
+	assert_response(call("POST", "/proxies/redis", "{\"enabled\":false}"), "200 OK", expect);
+	cr_assert_eq(connect_errno(port), ECONNREFUSED);
+	cr_assert_eq(tcpd_log_count("control: updated proxy redis"), 1);
+	snprintf(expect, sizeof(expect), "{\"name\":\"redis\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":[]}", port, up);
+	assert_response(call("POST", "/proxies/redis", "{\"enabled\":true}"), "200 OK", expect);
+	assert_proxies(port, lfd);
+
+	/* Disabled, then /reset enables it. */
+	call("POST", "/proxies/redis", "{\"enabled\":false}");
+	cr_assert_eq(connect_errno(port), ECONNREFUSED);
+	assert_response(call("POST", "/reset", ""), "204 No Content", "");
+	assert_proxies(port, lfd);
+	cr_assert_eq(tcpd_log_count("control: reset 1 proxies"), 1);
+
+	assert_response(call("DELETE", "/proxies/redis", ""), "204 No Content", "");
+	cr_assert_eq(connect_errno(port), ECONNREFUSED);
+	assert_response(call("GET", "/proxies", ""), "200 OK", "{}");
+	cr_assert_eq(tcpd_log_count("control: deleted proxy redis listen 127.0.0.1:"), 1);
+	close(lfd);
+}
+
+/* Two proxies on port 0: deleting the first leaves the second on its port. */
+Test(control, a_proxy_keeps_its_port_when_another_goes)
+{
+	uint16_t up, a, b;
+	int lfd = tcp_listen_loopback(&up, 16);
+
+	start("127.0.0.1");
+	a = create("a", up, "");
+	b = create("b", up, ",\"enabled\":false");
+	cr_assert_eq(connect_errno(b), ECONNREFUSED);
+	assert_response(call("DELETE", "/proxies/a", ""), "204 No Content", "");
+	cr_assert_eq(connect_errno(a), ECONNREFUSED);
+	cr_assert_eq(connect_errno(b), ECONNREFUSED);
+	assert_response(call("POST", "/reset", ""), "204 No Content", "");
+	assert_proxies(b, lfd);
+	close(lfd);
+}
+
+Test(control, hostile_requests_get_4xx_in_toxiproxys_shape)
+{
+	static const char body_limit[] = "HTTP/1.1 413 Content Too Large\r\nContent-Type: "
+	    "application/json\r\nContent-Length: 72\r\nConnection: close\r\n\r\n"
+	    "{\"error\":\"the request is longer than the limit (max_line)\",\"status\":413}";
+	char taken[128], *deep;
+	uint16_t up;
+	int lfd = tcp_listen_loopback(&up, 16), fd;
+	size_t i;
+
+	start("127.0.0.1");
+	create("taken", up, "");
+	assert_response(call("POST", "/proxies", "{\"name\":"), "400 Bad Request",
+	    "{\"error\":\"the body is not valid JSON\",\"status\":400}");
+	assert_response(call("POST", "/proxies", "[]"), "400 Bad Request",
+	    "{\"error\":\"the body must be a JSON object\",\"status\":400}");
+	assert_response(call("POST", "/proxies", "{\"name\":\"x\",\"listen\":\"10.1.2.3:0\","
+	    "\"upstream\":\"127.0.0.1:1\"}"), "403 Forbidden", "{\"error\":\"listen: only "
+	    "loopback addresses (127.0.0.0/8, ::1) are served\",\"status\":403}");
+	assert_response(call("POST", "/proxies", "{\"name\":\"taken\",\"listen\":\"127.0.0.1:0\","
+	    "\"upstream\":\"127.0.0.1:1\"}"), "409 Conflict",
+	    "{\"error\":\"proxy already exists\",\"status\":409}");
+	/* A configured listener's name is taken too. */
+	assert_response(call("POST", "/proxies", "{\"name\":\"ctl\",\"listen\":\"127.0.0.1:0\","
+	    "\"upstream\":\"127.0.0.1:1\"}"), "409 Conflict",
+	    "{\"error\":\"proxy already exists\",\"status\":409}");
+	/* A port in use. */
+	snprintf(taken, sizeof(taken), "{\"name\":\"y\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:1\"}", up);
+	cr_assert_eq(strncmp(call("POST", "/proxies", taken), "HTTP/1.1 500 ", 13), 0, "%s", resp);
+	cr_assert_not_null(strstr(resp, "Address already in use\",\"status\":500}"), "%s", resp);
+	/* 60,000 nested arrays: jansson's depth limit, not the stack. */
+	cr_assert_not_null(deep = malloc(60001));
+	for (i = 0; i < 60000; i++)
+		deep[i] = '[';
+	deep[i] = '\0';
+	assert_response(call("POST", "/proxies", deep), "400 Bad Request",
+	    "{\"error\":\"the body is not valid JSON\",\"status\":400}");
+	free(deep);
+	/* A body over max_line is refused from its Content-Length, before it comes. */
+	fd = tcp_connect(ctl);
+	send_all(fd, "POST /proxies HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n{", 55);
+	cr_assert_eq(recv_all(fd, resp, sizeof(resp) - 1), sizeof(body_limit) - 1);
+	assert_reply(resp, sizeof(body_limit) - 1, body_limit);
+	close(fd);
+	assert_response(call("POST", "/proxies", "{\"name\":\"x\"}"), "400 Bad Request",
+	    "{\"error\":\"name, listen and upstream are required\",\"status\":400}");
+	fd = tcp_connect(ctl);
+	send_all(fd, "GET /version HTTP/9.9\r\n\r\n", 25);
+	resp[recv_all(fd, resp, sizeof(resp) - 1)] = '\0';
+	cr_assert_not_null(strstr(resp, "\r\n\r\n{\"error\":\"only HTTP/1.0 and HTTP/1.1 are "
+	    "spoken here\",\"status\":505}"), "%s", resp);
+	close(fd);
+	/* Still serving, the one good proxy untouched. */
+	cr_assert_eq(strncmp(call("GET", "/version", ""), "HTTP/1.1 200 OK\r\n", 17), 0);
+	cr_assert_not_null(strstr(call("GET", "/proxies", ""), "\"taken\":{"), "%s", resp);
+	cr_assert_null(strstr(resp, "\"x\""), "%s", resp);
+	close(lfd);
+}
+
+/* Keep-alive, as the client libraries use it: two requests, two answers, one connection. */
+Test(control, keep_alive_with_bodies)
+{
+	static const char req[] = "POST /proxies HTTP/1.1\r\nContent-Length: 2\r\n\r\n[]"
+	    "GET /proxies HTTP/1.1\r\nConnection: close\r\n\r\n";
+	static const char expect[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: "
+	    "application/json\r\nContent-Length: 55\r\n\r\n"
+	    "{\"error\":\"the body must be a JSON object\",\"status\":400}"
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+	    "Connection: close\r\n\r\n{}";
+	int fd;
+	size_t i, n;
+
+	start("127.0.0.1");
+	/* Whole, then a byte at a time: the body may come after the head. */
+	for (i = 0; i < 2; i++) {
+		fd = tcp_connect(ctl);
+		if (i == 0)
+			send_all(fd, req, sizeof(req) - 1);
+		else
+			for (n = 0; n < sizeof(req) - 1; n++)
+				send_all(fd, req + n, 1);
+		n = recv_all(fd, resp, sizeof(resp));
+		assert_reply(resp, n, expect);
+		close(fd);
+	}
+}
+
+/* A client off loopback gets a 403 unless allow admits it. */
+Test(control, only_loopback_clients)
+{
+	struct ifaddrs *ifs, *i;
+	char host[INET_ADDRSTRLEN] = "";
+	static const char refused[] = "HTTP/1.1 403 Forbidden\r\nContent-Type: "
+	    "application/json\r\nContent-Length: 97\r\nConnection: close\r\n\r\n"
+	    "{\"error\":\"the control API serves loopback clients only (set allow to admit "
+	    "others)\",\"status\":403}";
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	size_t n;
+	int fd;
+
+	cr_assert_eq(getifaddrs(&ifs), 0);
+	for (i = ifs; i != NULL && host[0] == '\0'; i = i->ifa_next)
+		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET &&
+		    (ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 24) != 127)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, host,
+			    sizeof(host));
+	freeifaddrs(ifs);
+	if (host[0] == '\0')
+		cr_skip_test("no IPv4 address off loopback on this host");
+	start("0.0.0.0");
+	inet_pton(AF_INET, host, &sin.sin_addr);
+	sin.sin_port = htons(ctl);
+	cr_assert_neq(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0, "%s", strerror(errno));
+	send_all(fd, "GET /proxies HTTP/1.1\r\n\r\n", 25);
+	n = recv_all(fd, resp, sizeof(resp));
+	assert_reply(resp, n, refused);
+	close(fd);
+	/* From loopback, the same listener answers. */
+	assert_response(call("GET", "/proxies", ""), "200 OK", "{}");
+}
+
+/* A reload keeps the proxies made through the API, on their ports. */
+Test(control, a_reload_keeps_the_proxies)
+{
+	char extra[256], text[8192];
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16);
+
+	start("127.0.0.1");
+	port = create("kept", up, "");
+	snprintf(extra, sizeof(extra), "[listener.ctl]\nbind = 127.0.0.1:%u\nservice = control\n",
+	    ctl);
+	tcpd_config_text(text, sizeof(text), extra, NULL);
+	cr_assert_eq(tcpd_reload(text), 0, "%s", tcpd_log_text());
+	assert_proxies(port, lfd);
+	cr_assert_eq(listen_port(call("GET", "/proxies/kept", "")), port);
+	close(lfd);
+}

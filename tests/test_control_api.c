@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* The control service's pure parts: where a path leads, a proxy's JSON onto a listener. */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "daemon/config.h"
+#include "daemon/services/control.h"
+#include "tcpd/net.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+
+static char name[CONFIG_NAME_MAX];
+static struct listener_config lc;
+static const char *why;
+
+static void
+setup(void)
+{
+	memset(&lc, 0, sizeof(lc));
+	config_listener_defaults(&lc);
+	why = NULL;
+}
+
+TestSuite(control_api, .init = setup);
+
+Test(control_api, routes)
+{
+	cr_assert_eq(control_route(S("/version"), name), CONTROL_VERSION);
+	cr_assert_eq(control_route(S("/reset"), name), CONTROL_RESET);
+	cr_assert_eq(control_route(S("/proxies"), name), CONTROL_PROXIES);
+	cr_assert_eq(control_route(S("/proxies/redis_1-a"), name), CONTROL_PROXY);
+	cr_assert_str_eq(name, "redis_1-a");
+	cr_assert_eq(control_route(S("/"), name), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/"), name), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/a/b"), name), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/a.b"), name), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/0123456789012345678901234567890123"), name),
+	    CONTROL_NONE);
+	cr_assert_eq(control_route(S("/versions"), name), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxiesx"), name), CONTROL_NONE);
+}
+
+Test(control_api, a_proxy_is_made_from_its_json)
+{
+	char text[NET_ADDRSTRLEN];
+
+	cr_assert_eq(control_proxy_parse(S("{\"name\":\"redis\",\"listen\":\"localhost:26379\","
+	    "\"upstream\":\"127.0.0.1:6379\",\"enabled\":false,\"other\":1}"), true, &lc, &why), 0);
+	cr_assert_str_eq(lc.name, "redis");
+	cr_assert_eq(lc.nbinds, 1);
+	net_addr_format(&lc.binds[0], text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:26379");
+	net_addr_format(&lc.upstream_addr, text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:6379");
+	cr_assert(lc.refuse);
+	/* An update changes only what it names. */
+	cr_assert_eq(control_proxy_parse(S("{\"enabled\":true}"), false, &lc, &why), 0);
+	cr_assert_not(lc.refuse);
+	cr_assert_str_eq(lc.name, "redis");
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"[::1]:0\"}"), false, &lc, &why), 0);
+	net_addr_format(&lc.binds[0], text, sizeof(text));
+	cr_assert_str_eq(text, "[::1]:0");
+}
+
+Test(control_api, every_bad_proxy_and_its_status)
+{
+	static const struct { const char *body; bool create; int status; const char *why; } bad[] = {
+		{ "", true, 400, "the body is not valid JSON" },
+		{ "{\"name\":", true, 400, "the body is not valid JSON" },
+		{ "{\"name\":\"a\",\"name\":\"b\"}", true, 400, "the body is not valid JSON" },
+		{ "[1]", true, 400, "the body must be a JSON object" },
+		{ "{\"name\":\"a\",\"listen\":\"127.0.0.1:0\"}", true, 400,
+		    "name, listen and upstream are required" },
+		{ "{\"name\":1,\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:1\"}", true, 400,
+		    "name, listen and upstream must be strings, enabled a boolean" },
+		{ "{\"enabled\":\"yes\"}", false, 400,
+		    "name, listen and upstream must be strings, enabled a boolean" },
+		{ "{\"name\":\"a b\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:1\"}", true,
+		    400, "name: 1-31 letters, digits, '-' or '_'" },
+		{ "{\"name\":\"a\",\"listen\":\"example.com:80\",\"upstream\":\"127.0.0.1:1\"}", true,
+		    400, "listen: expected HOST:PORT with a numeric host (or localhost)" },
+		{ "{\"name\":\"a\",\"listen\":\"0.0.0.0:8080\",\"upstream\":\"127.0.0.1:1\"}", true,
+		    403, "listen: only loopback addresses (127.0.0.0/8, ::1) are served" },
+		{ "{\"name\":\"a\",\"listen\":\"[::]:8080\",\"upstream\":\"127.0.0.1:1\"}", true,
+		    403, "listen: only loopback addresses (127.0.0.0/8, ::1) are served" },
+		{ "{\"name\":\"a\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"x\"}", true, 400,
+		    "upstream: expected HOST:PORT with a numeric host (or localhost)" },
+		/* An update cannot rename. */
+		{ "{\"name\":\"b\"}", false, 400, "name: 1-31 letters, digits, '-' or '_'" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setup();
+		strcpy(lc.name, "a");
+		cr_assert_eq(control_proxy_parse(bad[i].body, strlen(bad[i].body), bad[i].create,
+		    &lc, &why), bad[i].status, "%s", bad[i].body);
+		cr_assert_str_eq(why, bad[i].why, "%s", bad[i].body);
+	}
+}
+
+Test(control_api, loopback_listen_addresses_are_taken)
+{
+	static const char *const ok[] = { "127.0.0.1:0", "127.1.2.3:80", "[::1]:0",
+	    "[::ffff:127.0.0.1]:0" };
+	char body[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int n = snprintf(body, sizeof(body), "{\"listen\":\"%s\"}", ok[i]);
+
+		cr_assert_eq(control_proxy_parse(body, (size_t)n, false, &lc, &why), 0, "%s", ok[i]);
+	}
+}
