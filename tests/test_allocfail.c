@@ -182,6 +182,9 @@ scenario(int n)
 	/* Made, not made (a 500), or either when its answer was lost. */
 	control_call("GET", "/proxies/api", "", made == 0 ? "HTTP/1.1 404 " : "HTTP/1.1 200 ",
 	    made == -1 ? "HTTP/1.1 404 " : NULL, n);
+	control_call("POST", "/proxies/api/toxics", "{\"type\":\"latency\",\"attributes\":"
+	    "{\"latency\":1}}", made == 0 ? "HTTP/1.1 404 " : "HTTP/1.1 200 ",
+	    made == -1 ? "HTTP/1.1 404 " : NULL, n);
 	control_call("POST", "/reset", "", "HTTP/1.1 204 ", NULL, n);
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);

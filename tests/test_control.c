@@ -250,7 +250,7 @@ Test(control, hostile_requests_get_4xx_in_toxiproxys_shape)
 	assert_reply(resp, sizeof(body_limit) - 1, body_limit);
 	close(fd);
 	assert_response(call("POST", "/proxies", "{\"name\":\"x\"}"), "400 Bad Request",
-	    "{\"error\":\"name, listen and upstream are required\",\"status\":400}");
+	    "{\"error\":\"name and upstream are required\",\"status\":400}");
 	fd = tcp_connect(ctl);
 	send_all(fd, "GET /version HTTP/9.9\r\n\r\n", 25);
 	resp[recv_all(fd, resp, sizeof(resp) - 1)] = '\0';
@@ -342,5 +342,139 @@ Test(control, a_reload_keeps_the_proxies)
 	cr_assert_eq(tcpd_reload(text), 0, "%s", tcpd_log_text());
 	assert_proxies(port, lfd);
 	cr_assert_eq(listen_port(call("GET", "/proxies/kept", "")), port);
+	close(lfd);
+}
+
+/* The time from a request through proxy port to the test's server's answer, in ms. */
+static double
+round_trip_ms(uint16_t port, int lfd)
+{
+	int c = tcp_connect(port), s = accept_peer(lfd);
+	char in[8];
+	double t0 = now_ms();
+
+	send_all(c, "ping\n", 5);
+	recv_exact(s, in, 5);
+	send_all(s, "pong\n", 5);
+	recv_exact(c, in, 5);
+	close(c);
+	close(s);
+	return now_ms() - t0;
+}
+
+/* The time the test's server waits for a client's bytes through proxy port, in ms. */
+static double
+one_way_up_ms(uint16_t port, int lfd)
+{
+	int c = tcp_connect(port), s = accept_peer(lfd);
+	char in[8];
+	double t0 = now_ms();
+
+	send_all(c, "ping\n", 5);
+	recv_exact(s, in, 5);
+	t0 = now_ms() - t0;
+	close(c);
+	close(s);
+	return t0;
+}
+
+Test(control, a_latency_toxic_delays_new_connections_until_removed)
+{
+	static const char toxic[] = "{\"name\":\"latency_downstream\",\"type\":\"latency\","
+	    "\"stream\":\"downstream\",\"toxicity\":1.0,\"attributes\":{\"latency\":300,"
+	    "\"jitter\":0}}";
+	char expect[1024];
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16);
+	double ms;
+
+	start("127.0.0.1");
+	port = create("redis", up, "");
+	assert_response(call("POST", "/proxies/redis/toxics", "{\"type\":\"latency\","
+	    "\"attributes\":{\"latency\":300}}"), "200 OK", toxic);
+	cr_assert_eq(tcpd_log_count("control: proxy redis: set toxic latency_downstream "
+	    "(latency downstream)"), 1, "%s", tcpd_log_text());
+	ms = round_trip_ms(port, lfd);
+	cr_assert_geq(ms, 300, "%.1f ms", ms);
+	/* Downstream: the bytes toward the server are not held. */
+	ms = one_way_up_ms(port, lfd);
+	cr_assert_lt(ms, 100, "%.1f ms", ms);
+	snprintf(expect, sizeof(expect), "[%s]", toxic);
+	assert_response(call("GET", "/proxies/redis/toxics", ""), "200 OK", expect);
+	assert_response(call("GET", "/proxies/redis/toxics/latency_downstream", ""), "200 OK",
+	    toxic);
+	snprintf(expect, sizeof(expect), "{\"name\":\"redis\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":[%s]}", port, up, toxic);
+	assert_response(call("GET", "/proxies/redis", ""), "200 OK", expect);
+	assert_response(call("DELETE", "/proxies/redis/toxics/latency_downstream", ""),
+	    "204 No Content", "");
+	ms = round_trip_ms(port, lfd);
+	cr_assert_lt(ms, 100, "%.1f ms", ms);
+	assert_response(call("GET", "/proxies/redis/toxics", ""), "200 OK", "[]");
+	close(lfd);
+}
+
+Test(control, an_upstream_toxic_holds_the_bytes_toward_the_server)
+{
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16);
+	double ms;
+
+	start("127.0.0.1");
+	port = create("db", up, "");
+	cr_assert_eq(strncmp(call("POST", "/proxies/db/toxics", "{\"type\":\"latency\","
+	    "\"stream\":\"upstream\",\"attributes\":{\"latency\":300}}"), "HTTP/1.1 200 OK\r\n",
+	    17), 0, "%s", resp);
+	cr_assert_not_null(strstr(resp, "\"name\":\"latency_upstream\""), "%s", resp);
+	ms = one_way_up_ms(port, lfd);
+	cr_assert_geq(ms, 300, "%.1f ms", ms);
+	/* Upstream: the replies toward the client are not held. */
+	ms = round_trip_ms(port, lfd);
+	cr_assert_lt(ms, 400, "%.1f ms", ms);
+	/* Toxicity 0: no connection gets it; PATCH as POST. */
+	assert_response(call("PATCH", "/proxies/db/toxics/latency_upstream", "{\"toxicity\":0}"),
+	    "200 OK", "{\"name\":\"latency_upstream\",\"type\":\"latency\",\"stream\":"
+	    "\"upstream\",\"toxicity\":0.0,\"attributes\":{\"latency\":300,\"jitter\":0}}");
+	ms = one_way_up_ms(port, lfd);
+	cr_assert_lt(ms, 100, "%.1f ms", ms);
+	call("POST", "/proxies/db/toxics/latency_upstream", "{\"toxicity\":1}");
+	ms = one_way_up_ms(port, lfd);
+	cr_assert_geq(ms, 300, "%.1f ms", ms);
+	/* /reset takes every toxic off. */
+	assert_response(call("POST", "/reset", ""), "204 No Content", "");
+	assert_response(call("GET", "/proxies/db/toxics", ""), "200 OK", "[]");
+	ms = one_way_up_ms(port, lfd);
+	cr_assert_lt(ms, 100, "%.1f ms", ms);
+	close(lfd);
+}
+
+Test(control, bad_toxics_get_4xx_in_toxiproxys_shape)
+{
+	uint16_t up;
+	int lfd = tcp_listen_loopback(&up, 16);
+
+	start("127.0.0.1");
+	create("p", up, "");
+	assert_response(call("POST", "/proxies/p/toxics", "{\"type\":\"lag\"}"),
+	    "400 Bad Request", "{\"error\":\"invalid toxic type\",\"status\":400}");
+	assert_response(call("POST", "/proxies/p/toxics", "{\"type\":\"latency\",\"attributes\":"
+	    "{\"lag\":1}}"), "400 Bad Request",
+	    "{\"error\":\"unknown attribute for this toxic type\",\"status\":400}");
+	assert_response(call("POST", "/proxies/p/toxics", "{\"type\":"), "400 Bad Request",
+	    "{\"error\":\"the body is not valid JSON\",\"status\":400}");
+	assert_response(call("POST", "/proxies/none/toxics", "{\"type\":\"latency\"}"),
+	    "404 Not Found", "{\"error\":\"proxy not found\",\"status\":404}");
+	assert_response(call("GET", "/proxies/p/toxics/none", ""), "404 Not Found",
+	    "{\"error\":\"toxic not found\",\"status\":404}");
+	cr_assert_eq(strncmp(call("POST", "/proxies/p/toxics", "{\"type\":\"limit_data\"}"),
+	    "HTTP/1.1 200 OK\r\n", 17), 0, "%s", resp);
+	assert_response(call("POST", "/proxies/p/toxics", "{\"type\":\"limit_data\",\"name\":"
+	    "\"again\"}"), "409 Conflict", "{\"error\":\"toxic already exists\",\"status\":409}");
+	assert_response(call("POST", "/proxies/p/toxics", "{\"type\":\"reset_peer\"}"),
+	    "400 Bad Request", "{\"error\":\"a connection ends once: reset_peer, limit_data "
+	    "and timeout exclude one another on a stream\",\"status\":400}");
+	/* Still serving. */
+	cr_assert_not_null(strstr(call("GET", "/proxies/p/toxics", ""), "\"limit_data\""), "%s",
+	    resp);
 	close(lfd);
 }

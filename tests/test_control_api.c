@@ -11,7 +11,7 @@
 
 #define S(lit) lit, sizeof(lit) - 1
 
-static char name[CONFIG_NAME_MAX];
+static char name[CONFIG_NAME_MAX], toxic[TOXIC_NAME_MAX];
 static struct listener_config lc;
 static const char *why;
 
@@ -27,19 +27,29 @@ TestSuite(control_api, .init = setup);
 
 Test(control_api, routes)
 {
-	cr_assert_eq(control_route(S("/version"), name), CONTROL_VERSION);
-	cr_assert_eq(control_route(S("/reset"), name), CONTROL_RESET);
-	cr_assert_eq(control_route(S("/proxies"), name), CONTROL_PROXIES);
-	cr_assert_eq(control_route(S("/proxies/redis_1-a"), name), CONTROL_PROXY);
+	cr_assert_eq(control_route(S("/version"), name, toxic), CONTROL_VERSION);
+	cr_assert_eq(control_route(S("/reset"), name, toxic), CONTROL_RESET);
+	cr_assert_eq(control_route(S("/proxies"), name, toxic), CONTROL_PROXIES);
+	cr_assert_eq(control_route(S("/proxies/redis_1-a"), name, toxic), CONTROL_PROXY);
 	cr_assert_str_eq(name, "redis_1-a");
-	cr_assert_eq(control_route(S("/"), name), CONTROL_NONE);
-	cr_assert_eq(control_route(S("/proxies/"), name), CONTROL_NONE);
-	cr_assert_eq(control_route(S("/proxies/a/b"), name), CONTROL_NONE);
-	cr_assert_eq(control_route(S("/proxies/a.b"), name), CONTROL_NONE);
-	cr_assert_eq(control_route(S("/proxies/0123456789012345678901234567890123"), name),
-	    CONTROL_NONE);
-	cr_assert_eq(control_route(S("/versions"), name), CONTROL_NONE);
-	cr_assert_eq(control_route(S("/proxiesx"), name), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/a/b"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/a.b"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/0123456789012345678901234567890123"), name,
+	    toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/versions"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxiesx"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/p/toxics"), name, toxic), CONTROL_TOXICS);
+	cr_assert_str_eq(name, "p");
+	cr_assert_eq(control_route(S("/proxies/q/toxics/latency_down.1"), name, toxic),
+	    CONTROL_TOXIC);
+	cr_assert_str_eq(name, "q");
+	cr_assert_str_eq(toxic, "latency_down.1");
+	cr_assert_eq(control_route(S("/proxies/p/toxics/"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/p/toxics/a/b"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/p/toxicsx"), name, toxic), CONTROL_NONE);
+	cr_assert_eq(control_route(S("/proxies/p/"), name, toxic), CONTROL_NONE);
 }
 
 Test(control_api, a_proxy_is_made_from_its_json)
@@ -72,7 +82,7 @@ Test(control_api, every_bad_proxy_and_its_status)
 		{ "{\"name\":\"a\",\"name\":\"b\"}", true, 400, "the body is not valid JSON" },
 		{ "[1]", true, 400, "the body must be a JSON object" },
 		{ "{\"name\":\"a\",\"listen\":\"127.0.0.1:0\"}", true, 400,
-		    "name, listen and upstream are required" },
+		    "name and upstream are required" },
 		{ "{\"name\":1,\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:1\"}", true, 400,
 		    "name, listen and upstream must be strings, enabled a boolean" },
 		{ "{\"enabled\":\"yes\"}", false, 400,
@@ -99,6 +109,16 @@ Test(control_api, every_bad_proxy_and_its_status)
 		    &lc, &why), bad[i].status, "%s", bad[i].body);
 		cr_assert_str_eq(why, bad[i].why, "%s", bad[i].body);
 	}
+}
+
+Test(control_api, listen_defaults_to_a_free_loopback_port)
+{
+	char text[NET_ADDRSTRLEN];
+
+	cr_assert_eq(control_proxy_parse(S("{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"}"),
+	    true, &lc, &why), 0, "%s", why);
+	net_addr_format(&lc.binds[0], text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:0");
 }
 
 Test(control_api, loopback_listen_addresses_are_taken)

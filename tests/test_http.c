@@ -69,6 +69,8 @@ Test(http, a_body_is_noted)
 	cr_assert(req.chunked);
 	parse(S("DELETE /x HTTP/1.1\r\n\r\n"), 8192);
 	cr_assert_eq(req.method, HTTP_DELETE);
+	parse(S("PATCH /x HTTP/1.1\r\n\r\n"), 8192);
+	cr_assert_eq(req.method, HTTP_PATCH);
 	parse(S("PUT /x HTTP/1.1\r\n\r\n"), 8192);
 	cr_assert_eq(req.method, HTTP_OTHER);
 	parse(S("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), 8192);

@@ -121,6 +121,7 @@ request_line(struct http_request *req, const char *s, size_t n)
 	req->method = mlen == 3 && memcmp(s, "GET", 3) == 0 ? HTTP_GET :
 	    mlen == 4 && memcmp(s, "HEAD", 4) == 0 ? HTTP_HEAD :
 	    mlen == 4 && memcmp(s, "POST", 4) == 0 ? HTTP_POST :
+	    mlen == 5 && memcmp(s, "PATCH", 5) == 0 ? HTTP_PATCH :
 	    mlen == 6 && memcmp(s, "DELETE", 6) == 0 ? HTTP_DELETE : HTTP_OTHER;
 	if ((size_t)(s + n - (sp2 + 1)) != 8 || memcmp(sp2 + 1, "HTTP/", 5) != 0 ||
 	    sp2[7] != '.' || sp2[6] < '0' || sp2[6] > '9' || sp2[8] < '0' || sp2[8] > '9')

@@ -16,7 +16,7 @@
 #define HTTP_ERROR	(-1)
 
 /* The methods a service here tells apart; the rest are HTTP_OTHER. */
-enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_DELETE, HTTP_OTHER };
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PATCH, HTTP_DELETE, HTTP_OTHER };
 
 /* How far an incomplete head was searched for its end: zero it per request. */
 struct http_state {

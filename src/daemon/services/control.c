@@ -18,6 +18,7 @@
 #include "daemon/runtime.h"
 #include "daemon/services/control.h"
 #include "daemon/services/service.h"
+#include "daemon/services/toxics.h"
 #include "tcpd/buf.h"
 #include "tcpd/net.h"
 #include "tcpd_build.h"
@@ -26,6 +27,13 @@ extern const struct service service_proxy;
 
 /* Proxies one process keeps: each change copies them all. */
 #define CONTROL_MAX_PROXIES	256
+
+/*
+ * The names of each proxy's toxics, by stream and type ("" for none), in
+ * the order of the runtime listeners (change() keeps them so): the values
+ * live in the listeners' profiles, the names only here.
+ */
+static char toxic_names[CONTROL_MAX_PROXIES][TOXIC_STREAMS][TOXIC_TYPES][TOXIC_NAME_MAX];
 
 struct control_state {
 	struct http_state	 http;
@@ -36,9 +44,10 @@ struct control_state {
 };
 
 enum control_target
-control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX])
+control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX],
+    char toxic[TOXIC_NAME_MAX])
 {
-	static const char proxies[] = "/proxies/";
+	const char *end = path + len, *p, *slash;
 
 	if (len == 8 && memcmp(path, "/version", 8) == 0)
 		return CONTROL_VERSION;
@@ -46,12 +55,26 @@ control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX])
 		return CONTROL_RESET;
 	if (len == 8 && memcmp(path, "/proxies", 8) == 0)
 		return CONTROL_PROXIES;
-	if (len > 9 && memcmp(path, proxies, 9) == 0 && listener_name_valid(path + 9, len - 9)) {
-		memcpy(name, path + 9, len - 9);
-		name[len - 9] = '\0';
+	if (len <= 9 || memcmp(path, "/proxies/", 9) != 0)
+		return CONTROL_NONE;
+	p = path + 9;
+	if ((slash = memchr(p, '/', (size_t)(end - p))) == NULL)
+		slash = end;
+	if (!listener_name_valid(p, (size_t)(slash - p)))
+		return CONTROL_NONE;
+	memcpy(name, p, (size_t)(slash - p));
+	name[slash - p] = '\0';
+	if (slash == end)
 		return CONTROL_PROXY;
-	}
-	return CONTROL_NONE;
+	p = slash;
+	if (end - p == 7 && memcmp(p, "/toxics", 7) == 0)
+		return CONTROL_TOXICS;
+	if (end - p <= 8 || memcmp(p, "/toxics/", 8) != 0 ||
+	    !toxic_name_valid(p + 8, (size_t)(end - p - 8)))
+		return CONTROL_NONE;
+	memcpy(toxic, p + 8, (size_t)(end - p - 8));
+	toxic[end - p - 8] = '\0';
+	return CONTROL_TOXIC;
 }
 
 /* 127.0.0.0/8 and ::1, also as a v4-mapped address. */
@@ -99,8 +122,8 @@ control_proxy_parse(const char *body, size_t len, bool create, struct listener_c
 	listen = json_object_get(root, "listen");
 	upstream = json_object_get(root, "upstream");
 	enabled = json_object_get(root, "enabled");
-	*why = "name, listen and upstream are required";
-	if (create && (name == NULL || listen == NULL || upstream == NULL))
+	*why = "name and upstream are required";
+	if (create && (name == NULL || upstream == NULL))
 		goto bad;
 	*why = "name, listen and upstream must be strings, enabled a boolean";
 	if ((name != NULL && !json_is_string(name)) ||
@@ -116,6 +139,9 @@ control_proxy_parse(const char *body, size_t len, bool create, struct listener_c
 		goto bad;
 	if (name != NULL)
 		snprintf(lc->name, sizeof(lc->name), "%s", json_string_value(name));
+	/* Toxiproxy's listen may be left out: any free port, here on loopback. */
+	if (create && listen == NULL)
+		(void)parse_addr(&lc->binds[0], "127.0.0.1:0");
 	*why = "listen: expected HOST:PORT with a numeric host (or localhost)";
 	if (listen != NULL && parse_addr(&lc->binds[0], json_string_value(listen)) == -1)
 		goto bad;
@@ -197,15 +223,48 @@ format_listen(const struct listener_config *lc, char *dst, size_t size)
 	net_addr_format(&lc->binds[0], dst, size);
 }
 
+/* The profile of a proxy's stream: downstream toward the client, upstream toward the server. */
+static struct pace_profile *
+stream_profile(struct listener_config *lc, enum toxic_stream stream)
+{
+	return stream == TOXIC_UPSTREAM ? &lc->upstream : &lc->profile;
+}
+
+/* Proxy at's toxics, as Toxiproxy lists them; NULL when out of memory. */
 static json_t *
-proxy_json(const struct listener_config *lc)
+toxics_json(const struct listener_config *lc, size_t at)
+{
+	json_t *all = json_array();
+	struct listener_config copy = *lc;
+	struct toxic t;
+	int s, k;
+
+	for (s = 0; s < TOXIC_STREAMS && all != NULL; s++)
+		for (k = 0; k < TOXIC_TYPES && all != NULL; k++) {
+			if (toxic_names[at][s][k][0] == '\0')
+				continue;
+			toxic_read((enum toxic_type)k, (enum toxic_stream)s, toxic_names[at][s][k],
+			    stream_profile(&copy, (enum toxic_stream)s), &t);
+			if (json_array_append_new(all, toxic_json(&t)) == -1) {
+				json_decref(all);
+				all = NULL;
+			}
+		}
+	return all;
+}
+
+static json_t *
+proxy_json(const struct listener_config *lc, size_t at)
 {
 	char listen[NET_ADDRSTRLEN], upstream[NET_ADDRSTRLEN];
+	json_t *toxics = toxics_json(lc, at);
 
+	if (toxics == NULL)
+		return NULL;
 	format_listen(lc, listen, sizeof(listen));
 	net_addr_format(&lc->upstream_addr, upstream, sizeof(upstream));
-	return json_pack("{s:s, s:s, s:s, s:b, s:[]}", "name", lc->name, "listen", listen,
-	    "upstream", upstream, "enabled", !lc->refuse, "toxics");
+	return json_pack("{s:s, s:s, s:s, s:b, s:o}", "name", lc->name, "listen", listen,
+	    "upstream", upstream, "enabled", !lc->refuse, "toxics", toxics);
 }
 
 static ssize_t
@@ -260,6 +319,10 @@ change(size_t at, const struct listener_config *lc, char *err, size_t errlen)
 		memcpy(next + at + (lc != NULL), old + at + 1, (n - at - 1) * sizeof(*next));
 	rc = runtime_replace(next, m, err, errlen);
 	free(next);
+	if (rc == 0 && lc == NULL)
+		memmove(toxic_names[at], toxic_names[at + 1], (n - at - 1) * sizeof(toxic_names[0]));
+	else if (rc == 0 && at == n)
+		memset(toxic_names[at], 0, sizeof(toxic_names[0]));
 	return rc;
 }
 
@@ -313,12 +376,133 @@ create_proxy(struct conn *c, const char *body, size_t len, bool keep_alive)
 		return;
 	}
 	log_change(c, "created", &lc, NULL);
-	respond_json(c, 201, proxy_json(&lc), keep_alive);
+	respond_json(c, 201, proxy_json(&lc, n), keep_alive);
 }
 
+/* The stream and type of proxy at's toxic named name; false when it has none. */
+static bool
+find_toxic(size_t at, const char *name, enum toxic_stream *stream, enum toxic_type *type)
+{
+	int s, k;
+
+	for (s = 0; s < TOXIC_STREAMS; s++)
+		for (k = 0; k < TOXIC_TYPES; k++)
+			if (strcmp(toxic_names[at][s][k], name) == 0) {
+				*stream = (enum toxic_stream)s;
+				*type = (enum toxic_type)k;
+				return true;
+			}
+	return false;
+}
+
+/*
+ * Proxy at (lc) with toxic t set (or, del, its type taken off t's stream),
+ * applied, and the change logged. Returns 0, or -1 with the error sent.
+ */
+static int
+change_toxic(struct conn *c, size_t at, struct listener_config *lc, const struct toxic *t,
+    bool del, bool keep_alive)
+{
+	struct pace_profile *pp = stream_profile(lc, t->stream);
+	char err[256];
+
+	if (del)
+		toxic_clear(t->type, pp);
+	else
+		toxic_apply(t, pp);
+	if (change(at, lc, err, sizeof(err)) == -1) {
+		respond_error(c, 500, err, keep_alive);
+		return -1;
+	}
+	snprintf(toxic_names[at][t->stream][t->type], TOXIC_NAME_MAX, "%s", del ? "" : t->name);
+	conn_log(c, LOG_LEVEL_NOTICE, "control: proxy %s: %s toxic %s (%s %s)", lc->name,
+	    del ? "removed" : "set", t->name, toxic_type_name(t->type),
+	    toxic_stream_name(t->stream));
+	return 0;
+}
+
+/* POST /proxies/{p}/toxics: a new toxic, one of its type per stream. */
 static void
-serve_proxy(struct conn *c, const struct http_request *req, const char *name,
-    const char *body, size_t len)
+create_toxic(struct conn *c, size_t at, struct listener_config *lc, const char *body,
+    size_t len, bool keep_alive)
+{
+	enum toxic_stream stream;
+	enum toxic_type type;
+	const char *why;
+	struct toxic t;
+	int status;
+
+	if ((status = toxic_parse(body, len, NULL, &t, &why)) != 0) {
+		respond_error(c, status, why, keep_alive);
+		return;
+	}
+	if (find_toxic(at, t.name, &stream, &type) || toxic_names[at][t.stream][t.type][0] != '\0') {
+		respond_error(c, 409, "toxic already exists", keep_alive);
+		return;
+	}
+	/* Its slot is free, so whatever ends the stream now is another toxic. */
+	if ((why = toxic_conflict(&t, stream_profile(lc, t.stream))) != NULL) {
+		respond_error(c, 400, why, keep_alive);
+		return;
+	}
+	if (change_toxic(c, at, lc, &t, false, keep_alive) == 0)
+		respond_json(c, 200, toxic_json(&t), keep_alive);
+}
+
+/* /proxies/{p}/toxics and /proxies/{p}/toxics/{t}. */
+static void
+serve_toxics(struct conn *c, const struct http_request *req, size_t at,
+    struct listener_config *lc, const char *toxic, const char *body, size_t len)
+{
+	enum toxic_stream stream;
+	enum toxic_type type;
+	struct toxic old, t;
+	const char *why;
+	json_t *all;
+	int status;
+
+	if (toxic == NULL && req->method == HTTP_GET) {
+		all = toxics_json(lc, at);
+		respond_json(c, 200, all, req->keep_alive);
+		return;
+	}
+	if (toxic == NULL && req->method == HTTP_POST) {
+		create_toxic(c, at, lc, body, len, req->keep_alive);
+		return;
+	}
+	if (toxic == NULL) {
+		respond_error(c, 405, "method not allowed", req->keep_alive);
+		return;
+	}
+	if (!find_toxic(at, toxic, &stream, &type)) {
+		respond_error(c, 404, "toxic not found", req->keep_alive);
+		return;
+	}
+	toxic_read(type, stream, toxic, stream_profile(lc, stream), &old);
+	switch (req->method) {
+	case HTTP_GET:
+		respond_json(c, 200, toxic_json(&old), req->keep_alive);
+		return;
+	case HTTP_POST:
+	case HTTP_PATCH:
+		if ((status = toxic_parse(body, len, &old, &t, &why)) != 0)
+			respond_error(c, status, why, req->keep_alive);
+		else if (change_toxic(c, at, lc, &t, false, req->keep_alive) == 0)
+			respond_json(c, 200, toxic_json(&t), req->keep_alive);
+		return;
+	case HTTP_DELETE:
+		if (change_toxic(c, at, lc, &old, true, req->keep_alive) == 0)
+			respond(c, 204, NULL, req->keep_alive);
+		return;
+	default:
+		respond_error(c, 405, "method not allowed", req->keep_alive);
+	}
+}
+
+/* /proxies/{name}, and its toxics when target says so (toxic: the one named, or NULL). */
+static void
+serve_proxy(struct conn *c, const struct http_request *req, enum control_target target,
+    const char *name, const char *toxic, const char *body, size_t len)
 {
 	const struct listener_config *lcs;
 	struct listener_config lc;
@@ -334,11 +518,17 @@ serve_proxy(struct conn *c, const struct http_request *req, const char *name,
 		return;
 	}
 	lc = lcs[at];
+	if (target != CONTROL_PROXY) {
+		serve_toxics(c, req, (size_t)at, &lc, target == CONTROL_TOXIC ? toxic : NULL, body,
+		    len);
+		return;
+	}
 	switch (req->method) {
 	case HTTP_GET:
-		respond_json(c, 200, proxy_json(&lc), req->keep_alive);
+		respond_json(c, 200, proxy_json(&lc, (size_t)at), req->keep_alive);
 		return;
 	case HTTP_POST:
+	case HTTP_PATCH:
 		if ((status = control_proxy_parse(body, len, false, &lc, &why)) != 0) {
 			respond_error(c, status, why, req->keep_alive);
 			return;
@@ -348,7 +538,7 @@ serve_proxy(struct conn *c, const struct http_request *req, const char *name,
 			return;
 		}
 		log_change(c, "updated", &lc, NULL);
-		respond_json(c, 200, proxy_json(&lc), req->keep_alive);
+		respond_json(c, 200, proxy_json(&lc, (size_t)at), req->keep_alive);
 		return;
 	case HTTP_DELETE:
 		format_listen(&lc, listen, sizeof(listen));
@@ -373,7 +563,7 @@ list_proxies(struct conn *c, bool keep_alive)
 
 	lcs = runtime_listeners(&n);
 	for (i = 0; i < n && all != NULL; i++)
-		if (json_object_set_new(all, lcs[i].name, proxy_json(&lcs[i])) == -1) {
+		if (json_object_set_new(all, lcs[i].name, proxy_json(&lcs[i], i)) == -1) {
 			json_decref(all);
 			all = NULL;
 		}
@@ -403,6 +593,7 @@ reset(struct conn *c, bool keep_alive)
 	if (runtime_replace(next, n, err, sizeof(err)) == -1) {
 		respond_error(c, 500, err, keep_alive);
 	} else {
+		memset(toxic_names, 0, sizeof(toxic_names));
 		conn_log(c, LOG_LEVEL_NOTICE, "control: reset %zu proxies", n);
 		respond(c, 204, NULL, keep_alive);
 	}
@@ -412,11 +603,12 @@ reset(struct conn *c, bool keep_alive)
 static void
 serve(struct conn *c, const struct http_request *req, const char *body, size_t len)
 {
-	char name[CONFIG_NAME_MAX];
+	char name[CONFIG_NAME_MAX], toxic[TOXIC_NAME_MAX];
 	bool keep = req->keep_alive;
+	enum control_target target;
 	json_t *j;
 
-	switch (control_route(req->path, req->path_len, name)) {
+	switch (target = control_route(req->path, req->path_len, name, toxic)) {
 	case CONTROL_VERSION:
 		if (req->method != HTTP_GET)
 			break;
@@ -432,7 +624,9 @@ serve(struct conn *c, const struct http_request *req, const char *body, size_t l
 			break;
 		return;
 	case CONTROL_PROXY:
-		serve_proxy(c, req, name, body, len);
+	case CONTROL_TOXICS:
+	case CONTROL_TOXIC:
+		serve_proxy(c, req, target, name, toxic, body, len);
 		return;
 	case CONTROL_RESET:
 		if (req->method != HTTP_POST)

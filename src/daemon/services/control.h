@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "daemon/config.h"
+#include "daemon/services/toxics.h"
 
 /*
  * service = control: Toxiproxy's HTTP API (version 2) over the runtime
@@ -18,22 +19,27 @@ enum control_target {
 	CONTROL_PROXIES,	/* /proxies */
 	CONTROL_PROXY,		/* /proxies/{name} */
 	CONTROL_RESET,		/* /reset */
+	CONTROL_TOXICS,		/* /proxies/{name}/toxics */
+	CONTROL_TOXIC,		/* /proxies/{name}/toxics/{toxic} */
 };
 
 /*
  * The target of path (len bytes, up to any '?'), with the proxy's name
- * into name for CONTROL_PROXY. A name that is no listener name (1-31
- * letters, digits, '-' or '_') leads nowhere.
+ * into name (CONTROL_PROXY, CONTROL_TOXICS, CONTROL_TOXIC) and the toxic's
+ * into toxic (CONTROL_TOXIC). A name that is no listener name (1-31
+ * letters, digits, '-' or '_') or no toxic name (toxic_name_valid()) leads
+ * nowhere.
  */
-enum control_target control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX]);
+enum control_target control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX],
+	    char toxic[TOXIC_NAME_MAX]);
 
 /*
  * A proxy's JSON (len bytes: an object with name, listen, upstream,
  * enabled) onto lc, which holds the proxy as it is (or the defaults for a
- * new one): the fields present replace lc's. create asks for a name,
- * listen and upstream. Returns 0; or an HTTP status (400 malformed or
- * invalid, 403 a listen address off loopback) with why set to a static
- * explanation.
+ * new one): the fields present replace lc's. create asks for a name and an
+ * upstream; its listen defaults to 127.0.0.1:0. Returns 0; or an HTTP
+ * status (400 malformed or invalid, 403 a listen address off loopback) with
+ * why set to a static explanation.
  */
 int	control_proxy_parse(const char *body, size_t len, bool create,
 	    struct listener_config *lc, const char **why);
