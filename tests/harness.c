@@ -547,11 +547,17 @@ tcpd_try_start(const char *bin, const char *global_extra, const char *listener_e
 int
 tcpd_stop(void)
 {
-	int status, i;
-
 	if (tcpd.pid <= 0)
 		return -1;
 	kill(tcpd.pid, SIGTERM);
+	return tcpd_await_exit();
+}
+
+int
+tcpd_await_exit(void)
+{
+	int status, i;
+
 	for (i = 0; i < 1000; i++) {
 		if (waitpid(tcpd.pid, &status, WNOHANG) == tcpd.pid) {
 			tcpd.pid = 0;
@@ -566,7 +572,7 @@ tcpd_stop(void)
 	waitpid(tcpd.pid, &status, 0);
 	tcpd.pid = 0;
 	dump_log();
-	cr_assert_fail("tcpd did not exit within 10 s of SIGTERM");
+	cr_assert_fail("tcpd did not exit within 10 s");
 	return -1;
 }
 
