@@ -78,11 +78,30 @@ bound_socket(int family, uint16_t port)
 	return fd;
 }
 
-/* Ports free on both 127.0.0.1 and ::1; held until all are picked. */
+/*
+ * Every port free_ports() gave this test. A test picks its own ports, lets
+ * them go, then tcpd_start() picks the standard ones: the kernel may hand back
+ * a port just closed, and the config would bind it twice.
+ */
+static uint16_t given[256];
+static size_t ngiven;
+
+static bool
+given_before(uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < ngiven && i < sizeof(given) / sizeof(given[0]); i++)
+		if (given[i] == port)
+			return true;
+	return false;
+}
+
+/* Ports free on both 127.0.0.1 and ::1, none given to this test before; held until all are picked. */
 void
 free_ports(uint16_t *ports, size_t n)
 {
-	int held[2 * NPORTS];
+	int held[4 * NPORTS];
 	size_t i, nheld = 0;
 
 	for (i = 0; i < n; i++) {
@@ -94,7 +113,16 @@ free_ports(uint16_t *ports, size_t n)
 			cr_assert_geq(v4, 0);
 			getsockname(v4, (struct sockaddr *)&sin, &len);
 			ports[i] = ntohs(sin.sin_port);
+			if (given_before(ports[i])) {
+				/* Held, so that this call is not given it again. */
+				if (nheld < sizeof(held) / sizeof(held[0]) - 2 * (n - i))
+					held[nheld++] = v4;
+				else
+					close(v4);
+				continue;
+			}
 			if ((v6 = bound_socket(AF_INET6, ports[i])) >= 0) {
+				given[ngiven++ % (sizeof(given) / sizeof(given[0]))] = ports[i];
 				held[nheld++] = v4;
 				held[nheld++] = v6;
 				break;
@@ -519,11 +547,17 @@ tcpd_try_start(const char *bin, const char *global_extra, const char *listener_e
 int
 tcpd_stop(void)
 {
-	int status, i;
-
 	if (tcpd.pid <= 0)
 		return -1;
 	kill(tcpd.pid, SIGTERM);
+	return tcpd_await_exit();
+}
+
+int
+tcpd_await_exit(void)
+{
+	int status, i;
+
 	for (i = 0; i < 1000; i++) {
 		if (waitpid(tcpd.pid, &status, WNOHANG) == tcpd.pid) {
 			tcpd.pid = 0;
@@ -538,7 +572,7 @@ tcpd_stop(void)
 	waitpid(tcpd.pid, &status, 0);
 	tcpd.pid = 0;
 	dump_log();
-	cr_assert_fail("tcpd did not exit within 10 s of SIGTERM");
+	cr_assert_fail("tcpd did not exit within 10 s");
 	return -1;
 }
 

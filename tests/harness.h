@@ -52,8 +52,10 @@ int	tcpd_log_await(const char *needle, int n);
 char	*tcpd_log_text(void);
 /* CPU seconds the daemon has used (user + system). */
 double	tcpd_cpu_seconds(void);
-/* SIGTERM, then waits; returns the exit status (or 128 + signal). */
+/* SIGTERM, then tcpd_await_exit(). */
 int	tcpd_stop(void);
+/* Waits up to 10 s for the daemon to exit; returns its exit status (or 128 + signal). */
+int	tcpd_await_exit(void);
 /*
  * Starts bin on the standard config (with global_extra and listener_extra) as tcpd_start_with()
  * does, but tolerates its exiting at start: false then, with the wait

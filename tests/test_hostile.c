@@ -478,7 +478,7 @@ Test(hostile, graceful_shutdown_mid_echo)
 {
 	enum { N = 100, SIZE = 48 * 1024 };
 	static unsigned char out[N][SIZE], in[SIZE];
-	int fds[N], i, status, late;
+	int fds[N], i, late;
 	size_t j;
 
 	tcpd_start(NULL);
@@ -510,9 +510,7 @@ Test(hostile, graceful_shutdown_mid_echo)
 		cr_assert(recv_eof(fds[i]), "client %d: closed once it was owed nothing", i);
 		close(fds[i]);
 	}
-	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
-	tcpd.pid = 0;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(tcpd_await_exit(), 0);
 }
 
 Test(hostile, shutdown_timeout_and_second_signal)
@@ -527,9 +525,7 @@ Test(hostile, shutdown_timeout_and_second_signal)
 	sleep_s(0.1);
 	t0 = now_s();
 	kill(tcpd.pid, SIGTERM);
-	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
-	tcpd.pid = 0;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(tcpd_await_exit(), 0);
 	cr_assert(now_s() - t0 > 0.8 && now_s() - t0 < 3, "%.2f s", now_s() - t0);
 	close(fd);
 
@@ -542,9 +538,7 @@ Test(hostile, shutdown_timeout_and_second_signal)
 	sleep_s(0.3);
 	cr_assert_eq(waitpid(tcpd.pid, &status, WNOHANG), 0, "still draining");
 	kill(tcpd.pid, SIGTERM);
-	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
-	tcpd.pid = 0;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(tcpd_await_exit(), 0);
 	cr_assert_lt(now_s() - t0, 2.0, "the second SIGTERM exits at once");
 	close(fd);
 }

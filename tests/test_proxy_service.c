@@ -416,7 +416,7 @@ Test(proxy_service, a_connect_delay_holds_the_upstream_connect)
 Test(proxy_service, a_stop_during_the_connect_delay_still_serves_the_request)
 {
 	uint16_t up;
-	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, status;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	char upstream[32], in[4], c;
 
 	snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", up);
@@ -433,9 +433,7 @@ Test(proxy_service, a_stop_during_the_connect_delay_still_serves_the_request)
 	cr_assert(recv_eof(fd), "no FIN after the reply");
 	close(fd);
 	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
-	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
-	tcpd.pid = 0;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(tcpd_await_exit(), 0);
 	close(sfd);
 	close(lfd);
 }
@@ -568,7 +566,7 @@ Test(proxy_service, a_stop_waits_for_the_servers_reply)
 	size_t n = 256 << 10;
 	char *reply = random_bytes(n), *in = malloc(n), upstream[32], req[4], c;
 	uint16_t up;
-	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, status;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	struct timespec pause = { .tv_nsec = 50 * 1000000 };
 	double t0;
 
@@ -590,9 +588,7 @@ Test(proxy_service, a_stop_waits_for_the_servers_reply)
 	cr_assert_lt(now_ms() - t0, 1500);
 	close(fd);
 	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
-	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
-	tcpd.pid = 0;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(tcpd_await_exit(), 0);
 	close(sfd);
 	close(lfd);
 	free(reply);
@@ -662,7 +658,7 @@ Test(proxy_service, a_stop_does_not_wait_for_an_answer_to_the_header)
 {
 	char upstream[64], expect[128], in[128], c;
 	uint16_t up, port;
-	int lfd = tcp_listen_loopback(&up, 16), fd, sfd, status;
+	int lfd = tcp_listen_loopback(&up, 16), fd, sfd;
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
 	double t0;
@@ -682,9 +678,7 @@ Test(proxy_service, a_stop_does_not_wait_for_an_answer_to_the_header)
 	/* The drain's 1 s grace for a client that sent nothing, not shutdown_timeout's 10. */
 	cr_assert_lt(now_ms() - t0, 2500);
 	cr_assert_eq(recv(sfd, &c, 1, 0), 0, "the server got no FIN: %s", strerror(errno));
-	cr_assert_eq(waitpid(tcpd.pid, &status, 0), tcpd.pid);
-	tcpd.pid = 0;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(tcpd_await_exit(), 0);
 	close(fd);
 	close(sfd);
 	close(lfd);
