@@ -36,7 +36,7 @@ fuzz_one() {
 
 status=0
 cores=$(nproc)
-set -- resp inline config addr reply args http proxy pace uri
+set -- resp inline config addr reply args http proxy pace uri control
 while [ $# -gt 0 ]; do
 	batch= pids=
 	while [ $# -gt 0 ] && [ "$(echo $batch | wc -w)" -lt "$cores" ]; do
