@@ -8,12 +8,16 @@
 #include <sys/types.h>
 
 /*
- * HTTP/1.x request heads, as much as a monitoring endpoint needs: a pure
+ * HTTP/1.x request heads, as much as /metrics and the control API need: a pure
  * parser over bytes that knows no socket.
  */
 
 #define HTTP_INCOMPLETE	(-2)
 #define HTTP_ERROR	(-1)
+
+/* What an HTTP service's listener sends a client it refuses (over a limit). */
+#define HTTP_REFUSAL	"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n" \
+	"Connection: close\r\n\r\n"
 
 /* The methods a service here tells apart; the rest are HTTP_OTHER. */
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PATCH, HTTP_DELETE, HTTP_OTHER };

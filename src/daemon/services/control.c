@@ -715,8 +715,7 @@ control_request_timeout(struct conn *c, void *state)
 const struct service service_control = {
 	.name = "control",
 	.state_size = sizeof(struct control_state),
-	.refusal = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-	    "Connection: close\r\n\r\n",
+	.refusal = HTTP_REFUSAL,
 	.open = control_open,
 	.input = control_input,
 	.input_too_big = control_input_too_big,

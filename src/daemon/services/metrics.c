@@ -134,8 +134,7 @@ metrics_request_timeout(struct conn *c, void *state)
 const struct service service_metrics = {
 	.name = "metrics",
 	.state_size = sizeof(struct http_state),
-	.refusal = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-	    "Connection: close\r\n\r\n",
+	.refusal = HTTP_REFUSAL,
 	.input = metrics_input,
 	.input_too_big = metrics_input_too_big,
 	.request_timeout = metrics_request_timeout,
