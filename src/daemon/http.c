@@ -93,12 +93,14 @@ header(struct http_request *req, const char *s, size_t n, bool *close, bool *kee
 		*close |= has_token(v, vlen, "close");
 		*keep |= has_token(v, vlen, "keep-alive");
 	} else if (name_len == 14 && strncasecmp(s, "content-length", 14) == 0) {
+		/* Two lengths: which one a proxy in front of us took is unknown (RFC 9112 6.3). */
+		if (req->length_given)
+			return fail(req, 400, "more than one Content-Length");
 		if (num_parse(v, vlen, 0, INT64_MAX, &length) == -1)
 			return fail(req, 400, "invalid Content-Length");
-		req->has_body |= length > 0;
+		req->length_given = true;
 		req->content_length = (uint64_t)length;
 	} else if (name_len == 17 && strncasecmp(s, "transfer-encoding", 17) == 0) {
-		req->has_body = true;
 		req->chunked = true;
 	}
 	return 0;

@@ -33,12 +33,19 @@ struct http_request {
 	size_t		 path_len;
 	unsigned	 minor;		/* HTTP/1.minor */
 	bool		 keep_alive;	/* what the client asked, by version and Connection */
-	bool		 has_body;	/* Content-Length > 0 or Transfer-Encoding */
+	bool		 length_given;	/* a Content-Length: a second one is refused */
 	uint64_t	 content_length;	/* the body after the head, without chunking */
 	bool		 chunked;	/* Transfer-Encoding: its length is unknown */
 	int		 status;	/* on HTTP_ERROR: 400, 414, 431 or 505 */
 	const char	*why;		/* on HTTP_ERROR: a static explanation */
 };
+
+/* Whether a body follows the head: a Content-Length over 0, or chunks. */
+static inline bool
+http_has_body(const struct http_request *req)
+{
+	return req->content_length > 0 || req->chunked;
+}
 
 /*
  * Parses the request head at the start of buf (request line, headers, the

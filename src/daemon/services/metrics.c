@@ -62,7 +62,7 @@ serve(struct conn *c, const struct http_request *req)
 {
 	struct buf body;
 
-	if (req->has_body) {
+	if (http_has_body(req)) {
 		respond_text(c, req, 400, "request bodies are not accepted here\n", false);
 	} else if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
 		static const char why[] = "only GET and HEAD are served here\n";
