@@ -38,7 +38,7 @@ proxy(const char *body, size_t len, bool create)
 
 	memset(&lc, 0, sizeof(lc));
 	config_listener_defaults(&lc);
-	status = control_proxy_parse(body, len, create, &lc, &why);
+	status = control_proxy_parse(body, len, create, &lc, NULL, &why);
 	if (status != 0 && ((status != 400 && status != 403) || why == NULL))
 		abort();
 }

@@ -11,6 +11,10 @@
 
 #define S(lit) lit, sizeof(lit) - 1
 
+#define OFF_LOOPBACK \
+	"listen: only loopback addresses (127.0.0.0/8, ::1) and those of proxy_listen_allow " \
+	"are served"
+
 static char name[CONFIG_NAME_MAX], toxic[TOXIC_NAME_MAX];
 static struct listener_config lc;
 static const char *why;
@@ -57,7 +61,7 @@ Test(control_api, a_proxy_is_made_from_its_json)
 	char text[NET_ADDRSTRLEN];
 
 	cr_assert_eq(control_proxy_parse(S("{\"name\":\"redis\",\"listen\":\"localhost:26379\","
-	    "\"upstream\":\"127.0.0.1:6379\",\"enabled\":false,\"other\":1}"), true, &lc, &why), 0);
+	    "\"upstream\":\"127.0.0.1:6379\",\"enabled\":false,\"other\":1}"), true, &lc, NULL, &why), 0);
 	cr_assert_str_eq(lc.name, "redis");
 	cr_assert_eq(lc.nbinds, 1);
 	net_addr_format(&lc.binds[0], text, sizeof(text));
@@ -66,10 +70,10 @@ Test(control_api, a_proxy_is_made_from_its_json)
 	cr_assert_str_eq(text, "127.0.0.1:6379");
 	cr_assert(lc.refuse);
 	/* An update changes only what it names. */
-	cr_assert_eq(control_proxy_parse(S("{\"enabled\":true}"), false, &lc, &why), 0);
+	cr_assert_eq(control_proxy_parse(S("{\"enabled\":true}"), false, &lc, NULL, &why), 0);
 	cr_assert_not(lc.refuse);
 	cr_assert_str_eq(lc.name, "redis");
-	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"[::1]:0\"}"), false, &lc, &why), 0);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"[::1]:0\"}"), false, &lc, NULL, &why), 0);
 	net_addr_format(&lc.binds[0], text, sizeof(text));
 	cr_assert_str_eq(text, "[::1]:0");
 }
@@ -92,9 +96,9 @@ Test(control_api, every_bad_proxy_and_its_status)
 		{ "{\"name\":\"a\",\"listen\":\"example.com:80\",\"upstream\":\"127.0.0.1:1\"}", true,
 		    400, "listen: expected HOST:PORT with a numeric host (or localhost)" },
 		{ "{\"name\":\"a\",\"listen\":\"0.0.0.0:8080\",\"upstream\":\"127.0.0.1:1\"}", true,
-		    403, "listen: only loopback addresses (127.0.0.0/8, ::1) are served" },
+		    403, OFF_LOOPBACK },
 		{ "{\"name\":\"a\",\"listen\":\"[::]:8080\",\"upstream\":\"127.0.0.1:1\"}", true,
-		    403, "listen: only loopback addresses (127.0.0.0/8, ::1) are served" },
+		    403, OFF_LOOPBACK },
 		{ "{\"name\":\"a\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"x\"}", true, 400,
 		    "upstream: expected HOST:PORT with a numeric host (or localhost)" },
 		/* An update cannot rename. */
@@ -106,9 +110,29 @@ Test(control_api, every_bad_proxy_and_its_status)
 		setup();
 		strcpy(lc.name, "a");
 		cr_assert_eq(control_proxy_parse(bad[i].body, strlen(bad[i].body), bad[i].create,
-		    &lc, &why), bad[i].status, "%s", bad[i].body);
+		    &lc, NULL, &why), bad[i].status, "%s", bad[i].body);
 		cr_assert_str_eq(why, bad[i].why, "%s", bad[i].body);
 	}
+}
+
+/* proxy_listen_allow = 10.0.0.0/8, ::/0: those too, nothing else. */
+Test(control_api, proxy_listen_allow_adds_addresses)
+{
+	static const char *const blocks[] = { "10.0.0.0/8", "::/0" };
+	struct cidr_list allowed = { .n = 2 };
+	const char *bad;
+
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_eq(cidr_parse(&allowed.v[i], blocks[i], strlen(blocks[i]), &bad), 0);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"10.1.2.3:80\"}"), false, &lc, &allowed,
+	    &why), 0, "%s", why);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"[::]:80\"}"), false, &lc, &allowed,
+	    &why), 0, "%s", why);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"192.168.1.1:80\"}"), false, &lc,
+	    &allowed, &why), 403);
+	cr_assert_str_eq(why, OFF_LOOPBACK);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"10.1.2.3:80\"}"), false, &lc, NULL,
+	    &why), 403);
 }
 
 Test(control_api, listen_defaults_to_a_free_loopback_port)
@@ -116,7 +140,7 @@ Test(control_api, listen_defaults_to_a_free_loopback_port)
 	char text[NET_ADDRSTRLEN];
 
 	cr_assert_eq(control_proxy_parse(S("{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"}"),
-	    true, &lc, &why), 0, "%s", why);
+	    true, &lc, NULL, &why), 0, "%s", why);
 	net_addr_format(&lc.binds[0], text, sizeof(text));
 	cr_assert_str_eq(text, "127.0.0.1:0");
 }
@@ -131,6 +155,7 @@ Test(control_api, loopback_listen_addresses_are_taken)
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		int n = snprintf(body, sizeof(body), "{\"listen\":\"%s\"}", ok[i]);
 
-		cr_assert_eq(control_proxy_parse(body, (size_t)n, false, &lc, &why), 0, "%s", ok[i]);
+		cr_assert_eq(control_proxy_parse(body, (size_t)n, false, &lc, NULL, &why), 0, "%s",
+		    ok[i]);
 	}
 }

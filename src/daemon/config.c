@@ -98,6 +98,7 @@ static const struct key_desc keys[] = {
 	L(blackhole,		KEY_BOOL,	0,		0, 1),
 	L(upstream_proxy_protocol, KEY_SEND_PROXY, 0,		0, 0),
 	L(upstream_connect_delay, KEY_MILLIS,	0,		0, 3600000),
+	L(proxy_listen_allow,	KEY_CIDRS,	0,		0, 0),
 	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
 	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
 	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
@@ -1122,12 +1123,25 @@ check_auth(struct parser *p)
 		    "serves %s)", lc->service->name);
 }
 
+/* A control listener's proxies are the only ones that listen where it lets them. */
+static void
+check_control(struct parser *p)
+{
+	const struct listener_config *lc = current_listener(p);
+	unsigned line = key_line(p, "proxy_listen_allow");
+
+	if (line != 0 && lc->service != NULL && strcmp(lc->service->name, "control") != 0)
+		add_error(p->errs, line, "proxy_listen_allow is for a control listener (this "
+		    "one serves %s)", lc->service->name);
+}
+
 /* A listener section's keys, once all are read: what they mean together. */
 static void
 check_section_end(struct parser *p)
 {
 	check_profile(p);
 	check_auth(p);
+	check_control(p);
 }
 
 static void
@@ -1272,7 +1286,9 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	case KEY_CIDRS:
 		if (*value == '\0')
 			add_error(p->errs, p->lineno, "%s needs at least one "
-			    "ADDRESS[/PREFIX]; leave it out to allow everyone", k->name);
+			    "ADDRESS[/PREFIX]; leave it out %s", k->name,
+			    k->offset == offsetof(struct listener_config, proxy_listen_allow) ?
+			    "for loopback only" : "to allow everyone");
 		else
 			parse_list(p, k, field, value);
 		break;

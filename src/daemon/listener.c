@@ -73,6 +73,7 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->connect_timeout = lc->connect_timeout;
 	l->upstream_proxy_protocol = lc->upstream_proxy_protocol;
 	l->upstream_connect_delay = lc->upstream_connect_delay;
+	l->proxy_listen_allow = lc->proxy_listen_allow;
 }
 
 static void

@@ -41,6 +41,7 @@ struct listener {
 	unsigned	 connect_timeout;	/* ms, for the connect to upstream_addr */
 	unsigned	 upstream_proxy_protocol;	/* the header it sends first: 0, PROXY_V1 or PROXY_V2 */
 	unsigned	 upstream_connect_delay;	/* ms from a client's accept to its connect */
+	struct cidr_list proxy_listen_allow;	/* service = control: besides loopback */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;

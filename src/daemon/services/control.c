@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/acl.h"
 #include "daemon/conn.h"
 #include "daemon/http.h"
 #include "daemon/listener.h"
@@ -102,9 +103,25 @@ parse_addr(struct net_addr *addr, const char *s)
 	return net_addr_parse(addr, s, strlen(s), &why);
 }
 
+/* Loopback, or a block of the control listener's proxy_listen_allow. */
+static bool
+may_listen_on(const struct net_addr *a, const struct cidr_list *allowed)
+{
+	uint8_t key[16];
+	size_t i;
+
+	if (is_loopback(a))
+		return true;
+	cidr_key(a, key);
+	for (i = 0; allowed != NULL && i < allowed->n; i++)
+		if (cidr_match(&allowed->v[i], key))
+			return true;
+	return false;
+}
+
 int
 control_proxy_parse(const char *body, size_t len, bool create, struct listener_config *lc,
-    const char **why)
+    const struct cidr_list *may_listen, const char **why)
 {
 	json_t *root, *name, *listen, *upstream, *enabled;
 	json_error_t error;
@@ -145,8 +162,9 @@ control_proxy_parse(const char *body, size_t len, bool create, struct listener_c
 	*why = "listen: expected HOST:PORT with a numeric host (or localhost)";
 	if (listen != NULL && parse_addr(&lc->binds[0], json_string_value(listen)) == -1)
 		goto bad;
-	if (listen != NULL && !is_loopback(&lc->binds[0])) {
-		*why = "listen: only loopback addresses (127.0.0.0/8, ::1) are served";
+	if (listen != NULL && !may_listen_on(&lc->binds[0], may_listen)) {
+		*why = "listen: only loopback addresses (127.0.0.0/8, ::1) and those of "
+		    "proxy_listen_allow are served";
 		status = 403;
 		goto bad;
 	}
@@ -358,7 +376,8 @@ create_proxy(struct conn *c, const char *body, size_t len, bool keep_alive)
 	}
 	lc = *defaults;
 	lc.service = &service_proxy;
-	if ((status = control_proxy_parse(body, len, true, &lc, &why)) != 0) {
+	if ((status = control_proxy_parse(body, len, true, &lc,
+	    &conn_listener(c)->proxy_listen_allow, &why)) != 0) {
 		respond_error(c, status, why, keep_alive);
 		return;
 	}
@@ -529,7 +548,8 @@ serve_proxy(struct conn *c, const struct http_request *req, enum control_target 
 		return;
 	case HTTP_POST:
 	case HTTP_PATCH:
-		if ((status = control_proxy_parse(body, len, false, &lc, &why)) != 0) {
+		if ((status = control_proxy_parse(body, len, false, &lc,
+		    &conn_listener(c)->proxy_listen_allow, &why)) != 0) {
 			respond_error(c, status, why, req->keep_alive);
 			return;
 		}

@@ -37,11 +37,12 @@ enum control_target control_route(const char *path, size_t len, char name[CONFIG
  * A proxy's JSON (len bytes: an object with name, listen, upstream,
  * enabled) onto lc, which holds the proxy as it is (or the defaults for a
  * new one): the fields present replace lc's. create asks for a name and an
- * upstream; its listen defaults to 127.0.0.1:0. Returns 0; or an HTTP
- * status (400 malformed or invalid, 403 a listen address off loopback) with
- * why set to a static explanation.
+ * upstream; its listen defaults to 127.0.0.1:0. A listen address is on
+ * loopback or in may_listen (the control listener's proxy_listen_allow;
+ * NULL: none). Returns 0; or an HTTP status (400 malformed or invalid, 403
+ * a listen address not allowed) with why set to a static explanation.
  */
 int	control_proxy_parse(const char *body, size_t len, bool create,
-	    struct listener_config *lc, const char **why);
+	    struct listener_config *lc, const struct cidr_list *may_listen, const char **why);
 
 #endif
