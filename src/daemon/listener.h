@@ -62,9 +62,12 @@ struct listener {
 };
 
 /*
- * Whether s (len bytes) may name a listener: 1 to CONFIG_NAME_MAX - 1
- * letters, digits, '-' or '_' (it goes into logs, journal fields and labels).
+ * Whether s (len bytes) is a name that goes into logs, journal fields,
+ * labels and URL paths as it is: 1 to max - 1 letters, digits, '-', '_'
+ * or a byte of also.
  */
+bool	name_valid(const char *s, size_t len, size_t max, const char *also);
+/* A listener's: name_valid() up to CONFIG_NAME_MAX, nothing else. */
 bool	listener_name_valid(const char *s, size_t len);
 
 /* A new listener with no reference yet, or NULL (ENOMEM). */

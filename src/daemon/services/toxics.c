@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/listener.h"
 #include "daemon/services/toxics.h"
 
 /* Each type: its name, the fault it is (its toxicity that fault's die), its attributes. */
@@ -46,15 +47,7 @@ toxic_stream_name(enum toxic_stream stream)
 bool
 toxic_name_valid(const char *s, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len >= TOXIC_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
+	return name_valid(s, len, TOXIC_NAME_MAX, ".");
 }
 
 /* The index of s among n names, or -1. */
