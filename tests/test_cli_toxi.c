@@ -6,10 +6,12 @@
  * toxic delays a new connection, a removed one no longer does).
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,4 +295,69 @@ Test(cli_toxi, usage_errors)
 	cr_assert_eq(run_capture(CTL("toxic", "delete"), out, sizeof(out)), 3);
 	cr_assert_eq(strncmp(out, "tcpd-cli: toxic: which command? (tcpd-cli --help)\n", 50), 0,
 	    "%s", out);
+}
+
+/*
+ * A control port that answers wrong: on 127.0.0.1:*port, for each client,
+ * reads the request's head, sends answer and closes.
+ */
+static pid_t
+fake_control(uint16_t *port, const char *answer)
+{
+	int lfd = tcp_listen_loopback(port, 4), fd;
+	char head[4096];
+	size_t n;
+	ssize_t r;
+	pid_t pid;
+
+	if ((pid = test_fork(SIGKILL)) == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		alarm(30);
+		while ((fd = accept(lfd, NULL, NULL)) != -1) {
+			for (n = 0; n < sizeof(head) - 1 &&
+			    (r = recv(fd, head + n, sizeof(head) - 1 - n, 0)) > 0; n += (size_t)r) {
+				head[n + (size_t)r] = '\0';
+				if (strstr(head, "\r\n\r\n") != NULL)
+					break;
+			}
+			send(fd, answer, strlen(answer), MSG_NOSIGNAL);
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(lfd);
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+Test(cli_toxi, a_wrong_answer_is_said_not_taken)
+{
+	static const struct {
+		const char *answer, *said;
+	} cases[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+		  "tcpd-cli: the control API's answer is not JSON: '[' or '{' expected near 'hello'\n" },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 8388609\r\n\r\n{",
+		  "tcpd-cli: the answer's body is larger than the limit\n" },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",
+		  "tcpd-cli: the control API closed the connection before its answer was "
+		  "complete\n" },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]",
+		  "tcpd-cli: the control API's answer is not an object of proxies\n" },
+		{ "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+		  "ERR no error text (503)\n" },
+	};
+	char p[8];
+	uint16_t port;
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pid = fake_control(&port, cases[i].answer);
+		snprintf(p, sizeof(p), "%u", port);
+		assert_run(((const char *const[]){ cli_bin(), "-p", p, "proxy", "list", NULL }),
+		    cases[i].said[0] == 'E' ? 1 : 2, cases[i].said);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 }
