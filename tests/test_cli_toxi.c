@@ -165,7 +165,7 @@ Test(cli_toxi, proxy_commands_drive_a_real_proxy)
 	assert_run(CTL("proxy", "inspect", "redis"), 1, "ERR proxy not found (404)\n");
 	assert_run(CTL("proxy", "toggle", "redis"), 1, "ERR proxy not found (404)\n");
 	snprintf(expect, sizeof(expect), "ERR listen: only loopback addresses (127.0.0.0/8, ::1) "
-	    "are served (403)\n");
+	    "and those of proxy_listen_allow are served (403)\n");
 	assert_run(CTL("proxy", "create", "x", "-l", "10.1.2.3:0", "-u", upstream), 1, expect);
 	close(lfd);
 }
