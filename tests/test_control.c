@@ -11,6 +11,7 @@
 #include <ifaddrs.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,6 +533,35 @@ Test(control, a_deleted_proxys_connections_keep_their_faults)
 	cr_assert(recv_eof(c), "limit_data closes after its 7 bytes");
 	close(c);
 	close(s);
+	close(lfd);
+}
+
+/* tcpd's own toxics: a stall, put on and taken off an open connection; a slow accept. */
+Test(control, stall_and_accept_delay_toxics)
+{
+	struct pollfd p;
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16), c, s;
+	char in[8];
+	double ms;
+
+	start("127.0.0.1");
+	port = create("hang", up, "");
+	c = tcp_connect(port);
+	s = accept_peer(lfd);
+	call("POST", "/proxies/hang/toxics", "{\"type\":\"stall\",\"attributes\":{\"timeout\":0}}");
+	send_all(s, "x", 1);
+	p = (struct pollfd){ .fd = c, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 300), 0, "a stalled connection passed bytes on");
+	assert_response(call("DELETE", "/proxies/hang/toxics/stall_downstream", ""),
+	    "204 No Content", "");
+	recv_exact(c, in, 1);
+	close(c);
+	close(s);
+	call("POST", "/proxies/hang/toxics", "{\"type\":\"accept_delay\",\"attributes\":"
+	    "{\"delay\":300}}");
+	ms = one_way_up_ms(port, lfd);
+	cr_assert_geq(ms, 300, "%.1f ms", ms);
 	close(lfd);
 }
 
