@@ -147,8 +147,6 @@ static const struct key_desc keys[] = {
 /* A config file larger than this is refused: /dev/zero is not a config. */
 #define CONFIG_MAX_BYTES	(1024 * 1024)
 
-/* Mixed into the seed for the upstream direction: its draws are not the downstream's. */
-#define UPSTREAM_SEED		0x75707374726561ull	/* "upstrea" */
 
 /* The listeners' names: a hash table of listener index + 1, 0 for empty. */
 struct name_index {
@@ -1001,17 +999,7 @@ check_profile(struct parser *p)
 		add_error(p->errs, line, "seed without a fault to replay: set delay, rate, "
 		    "slice, close_after, reset_after, reset_probability, stall_after, "
 		    "accept_delay or an upstream_ key");
-	config_seed(current_listener(p), pp->seeded, pp->seed);
-}
-
-void
-config_seed(struct listener_config *lc, bool seeded, uint64_t seed)
-{
-	lc->profile.seeded = seeded;
-	lc->profile.seed = seed;
-	/* The other direction replays from the same seed, on a sequence of its own. */
-	lc->upstream.seeded = seeded;
-	lc->upstream.seed = seed ^ UPSTREAM_SEED;
+	pace_profiles_seed(pp, up, pp->seeded, pp->seed);
 }
 
 /* Where key k's field is: in the downstream profile, the upstream one, or neither. */

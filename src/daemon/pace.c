@@ -83,6 +83,19 @@ pace_profile_empty(const struct pace_profile *pp)
 	return true;
 }
 
+/* Mixed into the seed for the upstream direction: its draws are not the downstream's. */
+#define UPSTREAM_SEED		0x75707374726561ull	/* "upstrea" */
+
+void
+pace_profiles_seed(struct pace_profile *down, struct pace_profile *up, bool seeded,
+    uint64_t seed)
+{
+	down->seeded = seeded;
+	down->seed = seed;
+	up->seeded = seeded;
+	up->seed = seed ^ UPSTREAM_SEED;
+}
+
 bool
 pace_profile_equal(const struct pace_profile *a, const struct pace_profile *b)
 {

@@ -62,6 +62,14 @@ struct pace_profile {
 	uint64_t	 seed;
 };
 
+/*
+ * A listener's seed (seed = N; seeded false: none) in both directions'
+ * profiles: connection k draws the same faults on every run, each
+ * direction from a sequence of its own.
+ */
+void	pace_profiles_seed(struct pace_profile *down, struct pace_profile *up, bool seeded,
+	    uint64_t seed);
+
 /* A profile with no fault: the "never" values set, every fault certain. */
 void	pace_profile_init(struct pace_profile *pp);
 bool	pace_profile_empty(const struct pace_profile *pp);

@@ -184,8 +184,8 @@ control_proxy_parse(const char *body, size_t len, bool create, struct listener_c
 	if (blackhole != NULL)
 		lc->blackhole = json_is_true(blackhole);
 	if (seed != NULL)
-		config_seed(lc, !json_is_null(seed), json_is_null(seed) ? 0 :
-		    (uint64_t)json_integer_value(seed));
+		pace_profiles_seed(&lc->profile, &lc->upstream, !json_is_null(seed),
+		    json_is_null(seed) ? 0 : (uint64_t)json_integer_value(seed));
 	json_decref(root);
 	return 0;
 bad:
@@ -633,7 +633,8 @@ reset(struct conn *c, bool keep_alive)
 		pace_profile_init(&next[i].profile);
 		pace_profile_init(&next[i].upstream);
 		/* A proxy's seed is no fault: it stays, as its name does. */
-		config_seed(&next[i], lcs[i].profile.seeded, lcs[i].profile.seed);
+		pace_profiles_seed(&next[i].profile, &next[i].upstream, lcs[i].profile.seeded,
+		    lcs[i].profile.seed);
 	}
 	if (runtime_replace(next, n, err, sizeof(err)) == -1) {
 		respond_error(c, 500, err, keep_alive);
