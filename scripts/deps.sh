@@ -17,8 +17,9 @@ test)
 	# systemd-container the container test; mandoc checks the man pages;
 	# with the peers, the test of scripts/bench.sh runs all of it;
 	# postgresql and psycopg2 for tests/test_postgres.c, which starts a
-	# server of its own (the package's cluster is not used).
-	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev systemd \
+	# server of its own (the package's cluster is not used); curl drives the
+	# control API as Toxiproxy's README does (tests/test_toxiproxy.c).
+	pkgs="$pkgs curl libcriterion-dev clang libclang-rt-14-dev systemd \
 	    systemd-container mandoc prometheus prometheus-redis-exporter haproxy python3-redis \
 	    postgresql python3-psycopg2 $peers" ;;
 bench) pkgs="$pkgs $peers" ;;
