@@ -345,11 +345,10 @@ Test(control, a_reload_keeps_the_proxies)
 	close(lfd);
 }
 
-/* The time from a request through proxy port to the test's server's answer, in ms. */
+/* A ping from client c to server s and its pong back, through a proxy, in ms. */
 static double
-round_trip_ms(uint16_t port, int lfd)
+pair_round_trip_ms(int c, int s)
 {
-	int c = tcp_connect(port), s = accept_peer(lfd);
 	char in[8];
 	double t0 = now_ms();
 
@@ -357,9 +356,31 @@ round_trip_ms(uint16_t port, int lfd)
 	recv_exact(s, in, 5);
 	send_all(s, "pong\n", 5);
 	recv_exact(c, in, 5);
+	return now_ms() - t0;
+}
+
+/* The time server s waits for client c's bytes through a proxy, in ms. */
+static double
+pair_up_ms(int c, int s)
+{
+	char in[8];
+	double t0 = now_ms();
+
+	send_all(c, "ping\n", 5);
+	recv_exact(s, in, 5);
+	return now_ms() - t0;
+}
+
+/* The time from a request through proxy port to the test's server's answer, in ms. */
+static double
+round_trip_ms(uint16_t port, int lfd)
+{
+	int c = tcp_connect(port), s = accept_peer(lfd);
+	double ms = pair_round_trip_ms(c, s);
+
 	close(c);
 	close(s);
-	return now_ms() - t0;
+	return ms;
 }
 
 /* The time the test's server waits for a client's bytes through proxy port, in ms. */
@@ -367,15 +388,11 @@ static double
 one_way_up_ms(uint16_t port, int lfd)
 {
 	int c = tcp_connect(port), s = accept_peer(lfd);
-	char in[8];
-	double t0 = now_ms();
+	double ms = pair_up_ms(c, s);
 
-	send_all(c, "ping\n", 5);
-	recv_exact(s, in, 5);
-	t0 = now_ms() - t0;
 	close(c);
 	close(s);
-	return t0;
+	return ms;
 }
 
 Test(control, a_latency_toxic_delays_new_connections_until_removed)
@@ -411,6 +428,83 @@ Test(control, a_latency_toxic_delays_new_connections_until_removed)
 	ms = round_trip_ms(port, lfd);
 	cr_assert_lt(ms, 100, "%.1f ms", ms);
 	assert_response(call("GET", "/proxies/redis/toxics", ""), "200 OK", "[]");
+	close(lfd);
+}
+
+/* As Toxiproxy's: a toxic put on or taken off reaches the connections open then. */
+Test(control, toxics_reach_open_connections)
+{
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16), c, s;
+	char in[16];
+	double ms;
+
+	start("127.0.0.1");
+	port = create("live", up, "");
+	c = tcp_connect(port);
+	s = accept_peer(lfd);
+	ms = pair_round_trip_ms(c, s);
+	cr_assert_lt(ms, 100, "%.1f ms", ms);
+	call("POST", "/proxies/live/toxics", "{\"type\":\"latency\",\"attributes\":"
+	    "{\"latency\":300}}");
+	ms = pair_round_trip_ms(c, s);
+	cr_assert_geq(ms, 300, "%.1f ms", ms);
+	/* The first input filter of an open connection: toward the server. */
+	call("POST", "/proxies/live/toxics", "{\"type\":\"latency\",\"stream\":\"upstream\","
+	    "\"attributes\":{\"latency\":300}}");
+	ms = pair_up_ms(c, s);
+	cr_assert_geq(ms, 300, "%.1f ms", ms);
+	send_all(s, "pong\n", 5);
+	recv_exact(c, in, 5);
+	assert_response(call("POST", "/reset", ""), "204 No Content", "");
+	ms = pair_round_trip_ms(c, s);
+	cr_assert_lt(ms, 100, "%.1f ms", ms);
+	/* limit_data counts from the toxic's coming: 10 bytes passed before it. */
+	call("POST", "/proxies/live/toxics", "{\"type\":\"limit_data\",\"attributes\":"
+	    "{\"bytes\":7}}");
+	send_all(s, "0123456789", 10);
+	recv_exact(c, in, 7);
+	assert_bytes(in, 7, "0123456", 7);
+	cr_assert(recv_eof(c), "limit_data closes after its 7 bytes");
+	close(c);
+	close(s);
+	/* And reset_peer, on a connection open before it. */
+	call("DELETE", "/proxies/live/toxics/limit_data_downstream", "");
+	c = tcp_connect(port);
+	s = accept_peer(lfd);
+	ms = pair_round_trip_ms(c, s);
+	cr_assert_lt(ms, 100, "%.1f ms", ms);
+	call("POST", "/proxies/live/toxics", "{\"type\":\"reset_peer\",\"attributes\":"
+	    "{\"timeout\":0}}");
+	assert_reset(c);
+	close(c);
+	close(s);
+	close(lfd);
+}
+
+/* A proxy deleted leaves its open connections the faults they have, counts and all. */
+Test(control, a_deleted_proxys_connections_keep_their_faults)
+{
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16), c, s;
+	char in[16];
+
+	start("127.0.0.1");
+	port = create("gone", up, "");
+	call("POST", "/proxies/gone/toxics", "{\"type\":\"limit_data\",\"attributes\":"
+	    "{\"bytes\":7}}");
+	c = tcp_connect(port);
+	s = accept_peer(lfd);
+	send_all(s, "01234", 5);
+	recv_exact(c, in, 5);
+	assert_response(call("DELETE", "/proxies/gone", ""), "204 No Content", "");
+	create("other", up, "");
+	send_all(s, "56789", 5);
+	recv_exact(c, in, 2);
+	assert_bytes(in, 2, "56", 2);
+	cr_assert(recv_eof(c), "limit_data closes after its 7 bytes");
+	close(c);
+	close(s);
 	close(lfd);
 }
 

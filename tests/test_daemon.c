@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
+#include "tcpd_build.h"
 
 static char out[8192];
 
@@ -430,6 +431,38 @@ Test(daemon, runs_from_the_command_line_on_free_ports)
 	close(from);
 }
 
+/* toxiproxy-server's stand-in: one option, Toxiproxy's API on the port it names. */
+Test(daemon, control_from_the_command_line)
+{
+	const char *argv[] = { tcpd_bin(), "--control", "0", NULL };
+	const char *twice[] = { tcpd_bin(), "--control", "0", "--service", "echo", "-t", NULL };
+	static const char req[] = "GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static char text[8192];
+	char reply[512], expect[512];
+	unsigned port;
+	int to, from, status;
+	size_t len = 0;
+	pid_t pid = run_piped(argv, &to, &from);
+
+	text[0] = '\0';
+	read_until(from, text, sizeof(text), &len, "listener cli0: serving control on 127.0.0.1:");
+	read_until(from, text, sizeof(text), &len, "\n");
+	cr_assert_eq(sscanf(strstr(text, "listener cli0: "),
+	    "listener cli0: serving control on 127.0.0.1:%u\n", &port), 1, "%s", text);
+	exchange_to_eof((uint16_t)port, req, reply, sizeof(reply));
+	snprintf(expect, sizeof(expect), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n{\"version\":\"%s\"}",
+	    strlen(TCPD_VERSION) + 14, TCPD_VERSION);
+	cr_assert_str_eq(reply, expect);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	close(to);
+	close(from);
+	cr_assert_eq(run_capture(twice, out, sizeof(out)), 1, "%s", out);
+	cr_assert_str_eq(out, "tcpd: --service echo: service is set twice for this listener\n");
+}
+
 Test(daemon, command_line_listeners_are_checked_like_a_file)
 {
 	const char *check[] = { tcpd_bin(), "--listen", "localhost:0", "--service", "echo",
@@ -472,7 +505,7 @@ Test(daemon, command_line_listeners_are_checked_like_a_file)
 	cr_assert_eq(run_capture(unpaired, out, sizeof(out)), 1);
 	cr_assert_str_eq(out, "tcpd: --listen 7: needs a --service after it\n");
 	cr_assert_eq(run_capture(both, out, sizeof(out)), 2);
-	cr_assert_eq(strncmp(out, "tcpd: --listen and --config are exclusive\n", 42), 0, "%s",
+	cr_assert_eq(strncmp(out, "tcpd: --listen (or --control) and --config are exclusive\n", 57), 0, "%s",
 	    out);
 }
 

@@ -553,3 +553,44 @@ Test(pace, a_timeout_drops_then_closes)
 	cr_assert_eq(pace_wake(&p, 0, true, 1000), PACE_NEVER);
 	cr_assert_not(pace_profile_empty(&pp));
 }
+
+/* A toxic put on an open connection: its counts start where the stream is. */
+Test(pace, a_restart_counts_from_the_stream_as_it_is)
+{
+	struct pace_profile pp = profile(), none = profile();
+	unsigned got;
+
+	pp.end = PACE_END_CLOSE;
+	pp.end_bytes = 7;
+	pp.stall_ms = 40;
+	pace_start(&p, &none, 0, 1000, 7);
+	got = pace_restart(&p, &pp, 5, 10, 2000, 7);
+	cr_assert_eq(got, 1u << PACE_CLOSE | 1u << PACE_STALL);
+	cr_assert_eq(pace_ending(&p, 16, 2000), PACE_END_NONE);
+	cr_assert_eq(pace_ending(&p, 17, 2000), PACE_END_CLOSE);
+	cr_assert(pace_reads(&p, 2039));
+	cr_assert_not(pace_reads(&p, 2040));
+	/* Taken off again: nothing ends it, and the close line still names what it had. */
+	cr_assert_eq(pace_restart(&p, &none, 5, 12, 2050, 7), 0);
+	cr_assert_eq(pace_ending(&p, 17, 2050), PACE_END_NONE);
+	cr_assert(pace_reads(&p, 2050));
+	cr_assert_eq(p.applied, 1u << PACE_CLOSE | 1u << PACE_STALL);
+}
+
+Test(pace, a_restart_keeps_what_is_held_and_the_accept_behind_it)
+{
+	struct pace_profile pp = profile(), none = profile();
+
+	pp.accept_delay_ms = 250;
+	pp.delay_ms = 100;
+	pace_start(&p, &none, 0, 1000, 7);
+	pace_hold(&p, 5, 1500);
+	cr_assert_eq(pace_restart(&p, &pp, 0, 5, 1100, 7), 1u << PACE_DELAY);
+	cr_assert(pace_reads(&p, 1100));
+	cr_assert_eq(pace_allow(&p, 5, 1499), 0);
+	cr_assert_eq(pace_allow(&p, 5, 1500), PACE_NEVER);
+	/* The delay reaches the next request. */
+	pace_request(&p, 9, 1600);
+	cr_assert_eq(pace_allow(&p, 9, 1700), 0);
+	cr_assert_eq(pace_allow(&p, 9, 1701), PACE_NEVER);
+}

@@ -1724,7 +1724,7 @@ config_load_options(struct config *cfg, const struct config_option *opts, size_t
 			add_error(errs, 0, "out of memory");
 			break;
 		}
-		if (strcmp(opts[i].name, "listen") != 0) {
+		if (strcmp(opts[i].name, "listen") != 0 && strcmp(opts[i].name, "control") != 0) {
 			if (p.section != SECTION_LISTENER) {
 				add_error(errs, 0, "comes before any --listen: put it after the "
 				    "--listen of the listener it is for");
@@ -1750,6 +1750,12 @@ config_load_options(struct config *cfg, const struct config_option *opts, size_t
 			l = addr;
 		/* One address, never a list: the option is one ADDR:PORT. */
 		add_bind(&p, current_listener(&p), l, strlen(l));
+		/* --control ADDR: --listen ADDR --service control, toxiproxy-server's stand-in. */
+		if (strcmp(opts[i].name, "control") == 0) {
+			p.lineno = 1;
+			set_option(&p, "service=control", 15, false);
+			p.lineno = 0;
+		}
 	}
 	if (p.section == SECTION_LISTENER)
 		end_option_listener(&p);

@@ -119,9 +119,10 @@ int	config_load_string(struct config *cfg, const char *text,
 /*
  * One command-line option that builds the configuration, in the order given:
  * name is "listen" (starts listener cliN on one ADDR:PORT, a bare port
- * meaning 127.0.0.1), "service", "set" (KEY=VALUE, any listener key),
- * "fault" (K=V[,K=V...], fault keys only), "upstream" or "seed"; each
- * option after a "listen" sets a key of that listener.
+ * meaning 127.0.0.1), "control" (a "listen" with service control),
+ * "service", "set" (KEY=VALUE, any listener key), "fault" (K=V[,K=V...],
+ * fault keys only), "upstream" or "seed"; each option after a "listen"
+ * sets a key of that listener.
  */
 struct config_option {
 	const char	*name;

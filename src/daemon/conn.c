@@ -1484,24 +1484,40 @@ count_applied(unsigned applied, uint64_t counts[PACE_FAULTS])
 			counts[f]++;
 }
 
+/* The filters of c with room for an input filter when in; NULL when out of memory. */
+static struct filters *
+filters_of(struct conn *c, bool in)
+{
+	struct filters *f;
+
+	if (c->c_filters != NULL && (!in || (c->c_flags & CONN_FILTER_IN)))
+		return c->c_filters;
+	if ((f = realloc(c->c_filters, in ? sizeof(*f) : FILTERS_OUT_ONLY)) == NULL)
+		return NULL;
+	if (c->c_filters == NULL)
+		pace_init(&f->out, 0);
+	if (in) {
+		pace_init(&f->in, 0);
+		f->in_held = 0;
+		c->c_flags |= CONN_FILTER_IN;
+	}
+	return c->c_filters = f;
+}
+
 /* The listener's fault profile, for its next connection. */
 static int
 start_profile(struct conn *c)
 {
 	struct listener *l = c->c_listener;
-
 	bool in = !pace_profile_empty(&l->upstream);
 
-	if ((c->c_filters = malloc(in ? sizeof(struct filters) : FILTERS_OUT_ONLY)) == NULL)
+	if (filters_of(c, in) == NULL)
 		return -1;
 	pace_start(&c->c_filters->out, &l->profile, l->accepted, c->c_opened,
 	    pace_next_random(&c->c_conns->random));
-	if (in) {
-		c->c_flags |= CONN_FILTER_IN;
-		c->c_filters->in_held = 0;
+	if (in)
 		pace_start(&c->c_filters->in, &l->upstream, l->accepted, c->c_opened,
 		    pace_next_random(&c->c_conns->random));
-	}
 	if (l->profile.slice != 0 && conn_set_nodelay(c) == -1)
 		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
 	stats.fault_profile_connections++;
@@ -1509,6 +1525,55 @@ start_profile(struct conn *c)
 	if (in)
 		count_applied(c->c_filters->in.applied, stats.faults_applied[1]);
 	return 0;
+}
+
+/*
+ * An open connection given its listener's profile as it is now, each
+ * direction counting from its next byte. Its number among the listener's
+ * is gone, so a seeded profile draws with its id. Out of memory, it keeps
+ * the faults it had, which the log says.
+ */
+static void
+restart_profile(struct conn *c)
+{
+	struct listener *l = c->c_listener;
+	uint64_t now = loop_now(c->c_conns->loop);
+	bool in = !pace_profile_empty(&l->upstream) || (c->c_flags & CONN_FILTER_IN);
+	struct filters *f;
+
+	if (c->c_filters == NULL && !l->paced)
+		return;
+	if ((f = filters_of(c, in)) == NULL) {
+		conn_log(c, LOG_LEVEL_WARNING, "its listener's new faults are not applied: %m");
+		return;
+	}
+	count_applied(pace_restart(&f->out, &l->profile, c->c_id, c->c_bytes_out, now,
+	    pace_next_random(&c->c_conns->random)), stats.faults_applied[0]);
+	if (in)
+		count_applied(pace_restart(&f->in, &l->upstream, c->c_id,
+		    c->c_bytes_in - f->in_held, now, pace_next_random(&c->c_conns->random)),
+		    stats.faults_applied[1]);
+	if (l->profile.slice != 0 && conn_set_nodelay(c) == -1)
+		conn_log(c, LOG_LEVEL_DEBUG, "TCP_NODELAY: %m");
+	/*
+	 * A fault taken off may free what it held, one put on may end it now:
+	 * the timer, due at once then, does it in the connection's own turn.
+	 */
+	arm_timer(c);
+	schedule_flush(c);
+	update_mask(c);
+}
+
+void
+conns_refault(struct conns *conns)
+{
+	struct conn *c, *next;
+
+	for (c = conns->all; c != NULL; c = next) {
+		next = c->c_next;
+		if (c->c_listener->refaulted)
+			restart_profile(c);
+	}
 }
 
 /* A PROXY listener's connection reads the header first: nothing runs until then. */

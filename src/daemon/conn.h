@@ -52,6 +52,13 @@ void	conns_before_sleep(struct conns *conns);
  */
 void	conns_drain(struct conns *conns);
 
+/*
+ * Each open connection of a listener whose faults changed at the last
+ * configure (listener.h's refaulted) takes them, as Toxiproxy's toxics
+ * reach the connections they find (pace_restart()).
+ */
+void	conns_refault(struct conns *conns);
+
 /* Closes every connection at once and frees them. */
 void	conns_close_all(struct conns *conns, const char *reason);
 

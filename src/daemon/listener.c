@@ -64,6 +64,8 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->proxy_timeout = lc->proxy_timeout;
 	l->faults = lc->faults;
 	memcpy(l->requirepass, lc->requirepass, sizeof(l->requirepass));
+	l->refaulted = !pace_profile_equal(&l->profile, &lc->profile) ||
+	    !pace_profile_equal(&l->upstream, &lc->upstream);
 	l->profile = lc->profile;
 	l->upstream = lc->upstream;
 	l->paced = !pace_profile_empty(&lc->profile) || !pace_profile_empty(&lc->upstream);

@@ -36,6 +36,7 @@ struct listener {
 	struct pace_profile profile;	/* faults for every connection */
 	struct pace_profile upstream;	/* on the bytes toward the service */
 	bool		 paced;		/* either profile has any */
+	bool		 refaulted;	/* either profile changed at the last configure */
 	struct net_addr	 upstream_addr;	/* service = proxy: its server */
 	unsigned	 connect_timeout;	/* ms, for the connect to upstream_addr */
 	unsigned	 upstream_proxy_protocol;	/* the header it sends first: 0, PROXY_V1 or PROXY_V2 */

@@ -26,6 +26,7 @@ usage(FILE *out)
 	    "usage: tcpd [-c FILE] [-t] [-V] [-h]\n"
 	    "       tcpd --listen [ADDR:]PORT --service NAME [--set KEY=VALUE ...]\n"
 	    "            [--listen ...] [-t]\n"
+	    "       tcpd --control [ADDR:]PORT [--set KEY=VALUE ...] [--listen ...]\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
 	    "  -t, --check-config    validate the configuration and exit\n"
 	    "      --listen [ADDR:]PORT  serve on ADDR (default 127.0.0.1) and PORT, 0 for\n"
@@ -33,6 +34,8 @@ usage(FILE *out)
 	    "      --service NAME    what the --listen before it serves: %s\n"
 	    "      --set KEY=VALUE   any listener key of tcpd.conf(5), for the --listen\n"
 	    "                        before it\n"
+	    "      --control [ADDR:]PORT  --listen [ADDR:]PORT --service control: Toxiproxy's\n"
+	    "                        API, in place of toxiproxy-server (127.0.0.1:8474)\n"
 	    "      --fault K=V[,K=V...]  fault keys (delay, jitter, rate, ...) the same way\n"
 	    "      --upstream ADDR:PORT|unix:PATH  --set upstream=ADDR:PORT\n"
 	    "      --seed N          --set seed=N\n"
@@ -91,6 +94,7 @@ main(int argc, char *argv[])
 		{ "version",		no_argument,		NULL, 'V' },
 		{ "help",		no_argument,		NULL, 'h' },
 		{ "listen",		required_argument,	NULL, 'l' },
+		{ "control",		required_argument,	NULL, 'C' },
 		{ "service",		required_argument,	NULL, 's' },
 		{ "set",		required_argument,	NULL, 'S' },
 		{ "fault",		required_argument,	NULL, 'F' },
@@ -118,14 +122,15 @@ main(int argc, char *argv[])
 			path_given = true;
 			break;
 		case 'l':
+		case 'C':
 		case 's':
 		case 'S':
 		case 'F':
 		case 'U':
 		case 'E':
 			if (nadhoc == ADHOC_MAX) {
-				fprintf(stderr, "tcpd: at most %d --listen, --service, --set, "
-				    "--fault, --upstream and --seed\n", ADHOC_MAX);
+				fprintf(stderr, "tcpd: at most %d --listen, --control, --service, "
+				    "--set, --fault, --upstream and --seed\n", ADHOC_MAX);
 				return 2;
 			}
 			adhoc[nadhoc++] = (struct config_option){ options[which].name,
@@ -152,7 +157,7 @@ main(int argc, char *argv[])
 	}
 
 	if (path_given && nadhoc > 0) {
-		fprintf(stderr, "tcpd: --listen and --config are exclusive\n");
+		fprintf(stderr, "tcpd: --listen (or --control) and --config are exclusive\n");
 		usage(stderr);
 		return 2;
 	}

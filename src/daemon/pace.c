@@ -83,6 +83,20 @@ pace_profile_empty(const struct pace_profile *pp)
 	return true;
 }
 
+bool
+pace_profile_equal(const struct pace_profile *a, const struct pace_profile *b)
+{
+	return a->delay_ms == b->delay_ms && a->jitter_ms == b->jitter_ms &&
+	    a->rate == b->rate && a->slice == b->slice &&
+	    a->slice_variation == b->slice_variation && a->slice_gap_ms == b->slice_gap_ms &&
+	    a->end == b->end && a->end_bytes == b->end_bytes && a->end_ms == b->end_ms &&
+	    a->stall_bytes == b->stall_bytes && a->stall_ms == b->stall_ms &&
+	    a->slow_close_ms == b->slow_close_ms && a->timeout_ms == b->timeout_ms &&
+	    a->accept_delay_ms == b->accept_delay_ms &&
+	    memcmp(a->ppm, b->ppm, sizeof(a->ppm)) == 0 && a->seeded == b->seeded &&
+	    a->seed == b->seed;
+}
+
 void
 pace_init(struct pace *p, uint64_t random)
 {
@@ -102,14 +116,25 @@ draw_slice(struct pace *p)
 	    low + pace_next_random(&p->random) % (p->slice + p->slice_variation - low + 1);
 }
 
-void
-pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t now,
+/* Offset by pos: a count from there, or still never. */
+static uint64_t
+from_pos(uint64_t pos, uint64_t bytes)
+{
+	return bytes == PACE_NEVER ? PACE_NEVER : pos + bytes;
+}
+
+/*
+ * pp's faults onto p (fresh from pace_init()), for output from pos on and
+ * moments from now on. Returns the faults the dice gave.
+ */
+static unsigned
+cast(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t pos, uint64_t now,
     uint64_t random)
 {
 	uint64_t state = pp->seeded ? pp->seed ^ (k * 0xd1342543de82ef95u) : random;
 	unsigned f, on = 0;
 
-	pace_init(p, pace_next_random(&state));
+	p->random = pace_next_random(&state);
 	/*
 	 * Every die is cast, certain or not, in the same order: a fault added
 	 * or made likelier leaves the other faults' draws and the jitter alone.
@@ -117,21 +142,20 @@ pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t n
 	for (f = 0; f < PACE_FAULTS; f++)
 		if (pace_next_random(&state) % PACE_CERTAIN < pp->ppm[f] && pace_profile_has(pp, f))
 			on |= 1u << f;
-	p->applied = on;
 	if (on & 1u << PACE_DELAY)
 		pace_set_delay(p, pp->delay_ms, pp->jitter_ms);
 	if (on & 1u << PACE_RATE)
-		pace_set_rate(p, pp->rate, now, 0, 0);
+		pace_set_rate(p, pp->rate, now, pos, pos);
 	if (on & 1u << PACE_SLICE) {
-		pace_set_slice(p, pp->slice, pp->slice_gap_ms, 0, 0);
+		pace_set_slice(p, pp->slice, pp->slice_gap_ms, pos, pos);
 		p->slice_variation = pp->slice_variation;
 		draw_slice(p);
 	}
 	if (on & (1u << PACE_CLOSE | 1u << PACE_RESET))
-		pace_set_end(p, pp->end, pp->end_bytes,
+		pace_set_end(p, pp->end, from_pos(pos, pp->end_bytes),
 		    pp->end_ms == PACE_NEVER ? PACE_NEVER : now + pp->end_ms);
 	if (on & 1u << PACE_STALL) {
-		p->stall_pos = pp->stall_bytes;
+		p->stall_pos = from_pos(pos, pp->stall_bytes);
 		if (pp->stall_ms != PACE_NEVER)
 			p->stall_from = now + pp->stall_ms;
 	}
@@ -143,10 +167,38 @@ pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t n
 		if (pp->timeout_ms != 0)
 			pace_set_end(p, PACE_END_CLOSE, PACE_NEVER, now + pp->timeout_ms);
 	}
-	if (on & 1u << PACE_ACCEPT_DELAY) {
+	return on;
+}
+
+void
+pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t now,
+    uint64_t random)
+{
+	pace_init(p, 0);
+	p->applied = cast(p, pp, k, 0, now, random);
+	if (p->applied & 1u << PACE_ACCEPT_DELAY) {
 		p->reads_from = now + pp->accept_delay_ms;
 		pace_hold(p, 0, p->reads_from);	/* a greeting waits too */
 	}
+}
+
+unsigned
+pace_restart(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t pos,
+    uint64_t now, uint64_t random)
+{
+	struct pace was = *p;
+	unsigned on;
+
+	pace_init(p, 0);
+	on = cast(p, pp, k, pos, now, random) & ~(1u << PACE_ACCEPT_DELAY);
+	/* What is held keeps its moment: no byte goes early, none out of order. */
+	memcpy(p->marks, was.marks, sizeof(p->marks));
+	p->first = was.first;
+	p->count = was.count;
+	p->fin_at = was.fin_at;
+	p->reads_from = was.reads_from;
+	p->applied = was.applied | on;
+	return on;
 }
 
 void

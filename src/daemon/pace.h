@@ -65,6 +65,8 @@ struct pace_profile {
 /* A profile with no fault: the "never" values set, every fault certain. */
 void	pace_profile_init(struct pace_profile *pp);
 bool	pace_profile_empty(const struct pace_profile *pp);
+/* Field by field: the padding of two copies may differ. */
+bool	pace_profile_equal(const struct pace_profile *a, const struct pace_profile *b);
 /* Whether pp holds fault f at all, whatever its probability. */
 bool	pace_profile_has(const struct pace_profile *pp, enum pace_fault f);
 
@@ -115,6 +117,17 @@ void	pace_init(struct pace *p, uint64_t random);
  * on every run. p->applied says which it got.
  */
 void	pace_start(struct pace *p, const struct pace_profile *pp, uint64_t k,
+	    uint64_t now, uint64_t random);
+
+/*
+ * The same connection, open, given pp's faults instead (a proxy's toxic
+ * added, changed or taken off): cast anew as pace_start() does, counting
+ * from pos (the direction's next byte) and now, as if it started there;
+ * output held keeps its moment, a FIN's hold and accept_delay (the accept
+ * is past) stay. Returns the faults this cast gave; p->applied keeps every
+ * fault the connection has had, for its close line.
+ */
+unsigned pace_restart(struct pace *p, const struct pace_profile *pp, uint64_t k, uint64_t pos,
 	    uint64_t now, uint64_t random);
 
 /* Output from pos on waits until at, or until everything before it has gone. */

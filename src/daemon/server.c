@@ -760,8 +760,12 @@ log_faults(const struct listener_config *lc)
 static void
 plan_commit(struct server *srv, const struct config *cfg, struct plan *p)
 {
+	struct listener *any;
 	size_t i;
 
+	/* Only this commit's changes: a listener gone keeps none from an older one. */
+	for (any = listener_first(); any != NULL; any = any->all_next)
+		any->refaulted = false;
 	for (i = 0; i < cfg->nlisteners; i++) {
 		listener_configure(p->listeners[i], &cfg->listeners[i]);
 		listener_hold(p->listeners[i]);	/* the server's own reference */
@@ -871,7 +875,15 @@ apply_runtime(void *arg, const struct listener_config *lcs, size_t n, char *err,
 {
 	struct server *srv = arg;
 
-	return apply(srv, &srv->base, lcs, n, err, errlen);
+	if (apply(srv, &srv->base, lcs, n, err, errlen) == -1)
+		return -1;
+	/*
+	 * Toxiproxy's toxics reach the connections open when they come and
+	 * go, and its clients' tests count on it; a reload of the file's
+	 * faults, as documented, reaches new connections only.
+	 */
+	conns_refault(&srv->conns);
+	return 0;
 }
 
 int
