@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcpd's control listener driven as Toxiproxy is, in front of a real
- * redis-server: curl for each request (tests/clients/toxiproxy_curl.py),
- * each answer's status and JSON fields and types compared with
- * Toxiproxy's. The test asserts every line the script prints.
+ * tcpd's control listener driven as Toxiproxy is: by toxiproxy-node-client
+ * (npm, pinned in tests/clients/package-lock.json, installed by
+ * scripts/deps.sh test) in a Toxiproxy-style test, tests/clients/
+ * toxiproxy_node.js, with node-redis's one connection to a real
+ * redis-server through the proxy it makes; and the same scenario with curl
+ * for each request (tests/clients/toxiproxy_curl.py), each answer's status
+ * and JSON fields and types compared with Toxiproxy's. The tests assert
+ * every line the scripts print.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +37,18 @@ setup(void)
 
 TestSuite(toxiproxy, .init = setup, .fini = tcpd_teardown, .timeout = 90);
 
+/* As tests/test_clients.c: the lock's packages installed, or a failure, never a skip. */
+static void
+require_npm_packages(void)
+{
+	char cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s/tests/clients/package-lock.json' "
+	    "'%s/tests/clients/node_modules/.tcpd-lock'", source_root(), source_root());
+	cr_assert_eq(system(cmd), 0, "the npm packages of tests/clients are not installed "
+	    "from its package-lock.json: run scripts/deps.sh test (npm ci there)");
+}
+
 /* Runs a script of tests/clients/ under interp with both ports, bounded; its output. */
 static const char *
 run_script(const char *interp, const char *name)
@@ -49,6 +65,37 @@ run_script(const char *interp, const char *name)
 	rc = run_capture(argv, text, sizeof(text));
 	cr_assert_eq(rc, 0, "%s exited %d:\n%s", name, rc, text);
 	return text;
+}
+
+Test(toxiproxy, node_client_drives_a_proxy_to_redis_server)
+{
+	require_npm_packages();
+	cr_assert_str_eq(run_script("node", "toxiproxy_node.js"),
+	    "createProxy: redis listen 127.0.0.1:a port upstream redis-server enabled true\n"
+	    "get: v\n"
+	    "addToxic: latency_downstream latency downstream toxicity 1 "
+	    "{\"latency\":500,\"jitter\":0}\n"
+	    "get with 500 ms: v, at least 500 ms\n"
+	    "update: latency 700\n"
+	    "get with 700 ms: v, at least 700 ms\n"
+	    "remove: v, under 200 ms\n"
+	    "same connection: true\n"
+	    "addToxic: reset_peer_downstream reset_peer downstream\n"
+	    "reset_peer: Error ECONNRESET\n"
+	    "reset: redis listen 127.0.0.1:a port upstream redis-server enabled true\n"
+	    "get after /reset: v, reconnected true\n"
+	    "populate: redis listen 127.0.0.1:a port upstream redis-server enabled true, "
+	    "redis_replica listen 127.0.0.1:a port upstream redis-server enabled true\n"
+	    "populate again: the same\n"
+	    "get after populate: v, same connection true\n"
+	    "update enabled false: redis listen 127.0.0.1:a port upstream redis-server "
+	    "enabled false\n"
+	    "new connection: ECONNREFUSED\n"
+	    "update enabled true: redis listen 127.0.0.1:a port upstream redis-server "
+	    "enabled true\n"
+	    "new client: v\n"
+	    "proxies left: 0\n");
+	cr_assert_eq(tcpd_log_count("control: created proxy redis listen 127.0.0.1:"), 1);
 }
 
 /* Every endpoint with curl: Toxiproxy's status codes, fields and JSON types. */
