@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <poll.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -693,4 +694,54 @@ Test(control, populate_creates_keeps_and_replaces)
 	free(before);
 	close(lfd);
 	close(lfd2);
+}
+
+/* /metrics from the listener m of port, NUL-ended in a static buffer. */
+static const char *
+scrape(uint16_t port)
+{
+	static char text[1 << 16];
+
+	return exchange_to_eof(port, "GET /metrics HTTP/1.0\r\n\r\n", text, sizeof(text));
+}
+
+/*
+ * A proxy made through the API is a listener as any other: its own series
+ * in /metrics while it lives, none once deleted; INFO (which has no
+ * per-listener section) counts its connections under service_proxy.
+ */
+Test(control, api_proxies_have_their_series_in_metrics_and_info)
+{
+	static const char *const series[] = {
+		"\ntcpd_connections_accepted_total{listener=\"made\",service=\"proxy\"} 1\n",
+		"\ntcpd_received_bytes_total{listener=\"made\"} 5\n",
+		"\ntcpd_sent_bytes_total{listener=\"made\"} 5\n",
+		"\ntcpd_connections_active{listener=\"made\"} 0\n",
+	};
+	char extra[256], body[256];
+	uint16_t up, ports[2], port;
+	int lfd = tcp_listen_loopback(&up, 16), i;
+	size_t k;
+	const char *m;
+
+	free_ports(ports, 2);
+	ctl = ports[0];
+	snprintf(extra, sizeof(extra), "[listener.ctl]\nbind = 127.0.0.1:%u\nservice = control\n"
+	    "[listener.m]\nbind = 127.0.0.1:%u\nservice = metrics\n", ctl, ports[1]);
+	tcpd_start(extra);
+	snprintf(body, sizeof(body), "[{\"name\":\"made\",\"upstream\":\"127.0.0.1:%u\"}]", up);
+	port = port_of(call("POST", "/populate", body), "made");
+	assert_proxies(port, lfd);
+	/* The close reaches tcpd a moment after the test's. */
+	for (i = 0; i < 50 && strstr(scrape(ports[1]), series[3]) == NULL; i++)
+		poll(NULL, 0, 100);
+	m = scrape(ports[1]);
+	for (k = 0; k < sizeof(series) / sizeof(series[0]); k++)
+		cr_assert_not_null(strstr(m, series[k]), "%s not in\n%s", series[k], m);
+	cr_assert_not_null(strstr(tcpd_info(), "\r\nservice_proxy:connected=0,total=1\r\n"),
+	    "%s", tcpd_info());
+	assert_response(call("DELETE", "/proxies/made", ""), "204 No Content", "");
+	m = scrape(ports[1]);
+	cr_assert_null(strstr(m, "listener=\"made\""), "%s", m);
+	close(lfd);
 }
