@@ -38,7 +38,7 @@ proxy(const char *body, size_t len, bool create)
 
 	memset(&lc, 0, sizeof(lc));
 	config_listener_defaults(&lc);
-	status = control_proxy_parse(body, len, create, &lc, &why);
+	status = control_proxy_parse(body, len, create, &lc, NULL, &why);
 	if (status != 0 && ((status != 400 && status != 403) || why == NULL))
 		abort();
 }
@@ -54,7 +54,7 @@ populate(const char *body, size_t len)
 
 	memset(&d, 0, sizeof(d));
 	config_listener_defaults(&d);
-	status = control_populate_parse(body, len, &d, lcs, 4, &n, why, sizeof(why));
+	status = control_populate_parse(body, len, &d, NULL, lcs, 4, &n, why, sizeof(why));
 	if (status != 0) {
 		if ((status != 400 && status != 403) || why[0] == '\0')
 			abort();

@@ -6,6 +6,10 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1047,4 +1051,55 @@ redis_server_start(uint16_t port, const char *const *extra)
 	kill(pid, SIGKILL);
 	cr_assert_fail("redis-server did not answer on port %s within 5 s", p);
 	return 0;
+}
+
+void
+tcp_buffers(uint16_t local, uint16_t remote, int *rcvbuf, int *sndbuf)
+{
+	struct {
+		struct nlmsghdr		h;
+		struct inet_diag_req_v2	r;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		    .nlmsg_flags = NLM_F_REQUEST },
+		.r = { .sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
+		    .idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1), .idiag_states = ~0u,
+		    .id = { .idiag_sport = htons(local), .idiag_dport = htons(remote),
+		    .idiag_src = { htonl(INADDR_LOOPBACK) },
+		    .idiag_dst = { htonl(INADDR_LOOPBACK) },
+		    .idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } } },
+	};
+	/* Aligned for the headers it holds. */
+	union {
+		struct nlmsghdr	h;
+		char		bytes[4096];
+	} in;
+	struct nlmsghdr *h = &in.h;
+	struct rtattr *a;
+	const uint32_t *mem;
+	ssize_t n;
+	int fd, len;
+
+	cr_assert_geq(fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), 0,
+	    "netlink socket: %s", strerror(errno));
+	cr_assert_eq(send(fd, &req, sizeof(req), 0), (ssize_t)sizeof(req), "sock_diag: %s",
+	    strerror(errno));
+	n = recv(fd, &in, sizeof(in), 0);
+	close(fd);
+	cr_assert(n > 0 && NLMSG_OK(h, (size_t)n) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY,
+	    "no TCP socket 127.0.0.1:%u to 127.0.0.1:%u (%s)", local, remote,
+	    h->nlmsg_type == NLMSG_ERROR ? strerror(-((struct nlmsgerr *)NLMSG_DATA(h))->error) :
+	    "no answer");
+	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(struct inet_diag_msg)));
+	for (a = (struct rtattr *)((char *)NLMSG_DATA(h) + sizeof(struct inet_diag_msg));
+	    RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != INET_DIAG_SKMEMINFO ||
+		    RTA_PAYLOAD(a) < SK_MEMINFO_VARS * sizeof(uint32_t))
+			continue;
+		mem = RTA_DATA(a);
+		*rcvbuf = (int)mem[SK_MEMINFO_RCVBUF];
+		*sndbuf = (int)mem[SK_MEMINFO_SNDBUF];
+		return;
+	}
+	cr_assert_fail("sock_diag gave no memory figures for 127.0.0.1:%u", local);
 }

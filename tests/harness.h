@@ -111,6 +111,12 @@ int	tcp_connect_admitted(uint16_t port);
 int	tcp_connect_from(const char *source, uint16_t port);
 /* With a 4 KiB receive buffer, so what tcpd sends backs up inside tcpd. */
 int	tcp_connect_small_window(uint16_t port);
+/*
+ * The receive and send buffer sizes (as SO_RCVBUF and SO_SNDBUF give them)
+ * of any process's TCP socket from 127.0.0.1:local to 127.0.0.1:remote, as
+ * sock_diag reports them: how tests size what tcpd's sockets can hold.
+ */
+void	tcp_buffers(uint16_t local, uint16_t remote, int *rcvbuf, int *sndbuf);
 void	send_all(int fd, const void *p, size_t n);
 /* Reads until EOF or max bytes; returns the count. */
 size_t	recv_all(int fd, void *dst, size_t max);

@@ -31,6 +31,71 @@ TestSuite(allocfail, .timeout = 600);
 /* The walk stops here at the latest: far more than the scenario allocates. */
 #define WALK_MAX	2000
 
+/* What a failure shows of the run's log: its end, where the failure is. */
+#define TAIL_MAX	6000
+
+/*
+ * The last TAIL_MAX bytes of the run's log, with its path (a failed run's
+ * directory is kept); a static buffer the next call reuses.
+ */
+static const char *
+log_tail(void)
+{
+	static char out[TAIL_MAX + 200];
+	char *log = tcpd_log_text();
+	size_t len = strlen(log);
+
+	snprintf(out, sizeof(out), "---- the end of %s\n%s", tcpd.log,
+	    log + (len > TAIL_MAX ? len - TAIL_MAX : 0));
+	free(log);
+	return out;
+}
+
+/* A client of port for run n: a refusal fails the walk naming n, with the log. */
+static int
+connect_at(uint16_t port, int n)
+{
+	int fd = tcp_try_connect(port);
+
+	cr_assert_geq(fd, 0, "allocation %d: connect 127.0.0.1:%u: %s\n%s", n, port,
+	    strerror(errno), log_tail());
+	return fd;
+}
+
+/*
+ * tcpd_try_start() returns once the command port accepts, but tcpd listens
+ * on each socket as it binds it: a start-up that fails on a later one (the
+ * allocation of the next listener) had the command port open for a moment
+ * and exits after. Started is the log's line that every listener is live
+ * (ready): a process that exits first failed its start, with *status. What
+ * fails (what, n) names the run in a failure.
+ */
+static bool
+start(const char *bin, const char *global, const char *listener, const char *ready,
+    const char *what, int n, int *status)
+{
+	int i;
+
+	if (!tcpd_try_start(bin, global, listener, status))
+		return false;
+	for (i = 0; i < 500; i++) {
+		if (tcpd_log_count(ready) > 0)
+			return true;
+		if (waitpid(tcpd.pid, status, WNOHANG) == tcpd.pid) {
+			tcpd.pid = 0;
+			return false;
+		}
+		usleep(10000);
+	}
+	cr_assert_fail("%s %d: '%s' not logged within 5 s of the first accept\n%s", what, n,
+	    ready, log_tail());
+	return false;
+}
+
+/* The lines start() waits for: one process's, a supervisor's (it binds, then forks). */
+#define READY		" ready (config "
+#define READY_WORKERS	"starting 2 workers"
+
 /*
  * Sends req; the reply must be want, an out-of-memory error reply, or the
  * connection closed without one.
@@ -38,7 +103,7 @@ TestSuite(allocfail, .timeout = 600);
 static void
 exchange(int fd, const char *req, const char *want, int n)
 {
-	char in[256], *log;
+	char in[256];
 	size_t got = 0;
 
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) == -1)
@@ -48,11 +113,9 @@ exchange(int fd, const char *req, const char *want, int n)
 	    got < strlen(want)))) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
-		if (poll(&p, 1, 3000) != 1) {
-			log = tcpd_log_text();
+		if (poll(&p, 1, 3000) != 1)
 			cr_assert_fail("allocation %d: no reply to '%s' and no close\n%s", n,
-			    req, log);
-		}
+			    req, log_tail());
 		if (recv(fd, in + got, 1, 0) <= 0)
 			break;
 		got++;
@@ -63,7 +126,7 @@ exchange(int fd, const char *req, const char *want, int n)
 	if (in[0] == '-' && strstr(in, "out of memory") != NULL)
 		return;
 	cr_assert(got == strlen(want) && memcmp(in, want, got) == 0,
-	    "allocation %d: '%s' got '%s'\n%s", n, req, in, tcpd_log_text());
+	    "allocation %d: '%s' got '%s'\n%s", n, req, in, log_tail());
 }
 
 /*
@@ -102,7 +165,7 @@ control_call(const char *method, const char *path, const char *body, const char 
     const char *also, int n)
 {
 	char req[512], in[2048], *log;
-	int fd = tcp_connect(kind_port[CONTROL]);
+	int fd = connect_at(kind_port[CONTROL], n);
 	size_t got = 0;
 	ssize_t r;
 
@@ -137,10 +200,10 @@ scenario(int n)
 	int made;
 
 	/* First, so that a wrong answer to its admission fails the walk early. */
-	fd = tcp_connect(kind_port[SECOND]);
+	fd = connect_at(kind_port[SECOND], n);
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
 	close(fd);
-	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	fd = connect_at(tcpd.port[P_COMMAND], n);
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
 	exchange(fd, "*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n", n);
 	/* A timed fault makes the connection's pacing; then replies go through it. */
@@ -148,14 +211,14 @@ scenario(int n)
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
 	exchange(fd, "INFO clients\r\n", "$", n);	/* the rest unread: last on fd */
 	close(fd);
-	echo = tcp_connect(tcpd.port[P_ECHO]);
+	echo = connect_at(tcpd.port[P_ECHO], n);
 	exchange(echo, "abc", "abc", n);
-	fd = tcp_connect(kind_port[FLAKY]);
+	fd = connect_at(kind_port[FLAKY], n);
 	exchange(fd, "abcd", "abcd", n);
 	close(fd);
 	/* One at a time per client: a failure after admission gives its count back. */
 	for (i = 0; i < 2; i++) {
-		fd = tcp_connect(kind_port[PROXIED]);
+		fd = connect_at(kind_port[PROXIED], n);
 		exchange(fd, "PROXY TCP4 10.0.0.1 10.0.0.2 1234 80\r\nPING\r\n", "+PONG\r\n",
 		    n);
 		close(fd);
@@ -163,16 +226,16 @@ scenario(int n)
 	}
 	/* Its upstream counts as the PROXIED listener's one client from 127.0.0.1. */
 	for (i = 0; i < 2; i++) {
-		fd = tcp_connect(kind_port[PROXY]);
+		fd = connect_at(kind_port[PROXY], n);
 		exchange(fd, "PING\r\n", "+PONG\r\n", n);
 		exchange(fd, "*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n", n);
 		close(fd);
 		usleep(20000);
 	}
-	fd = tcp_connect(kind_port[METRICS]);
+	fd = connect_at(kind_port[METRICS], n);
 	exchange(fd, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 ", n);
 	close(fd);
-	fd = tcp_connect(kind_port[AGENT]);
+	fd = connect_at(kind_port[AGENT], n);
 	exchange(fd, "", "up ", n);
 	close(fd);
 	/* A proxy made through the API, kept through the reload below and freed at the stop. */
@@ -188,11 +251,11 @@ scenario(int n)
 	control_call("POST", "/reset", "", "HTTP/1.1 204 ", NULL, n);
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);
-	fd = tcp_connect(tcpd.port[P_COMMAND]);
+	fd = connect_at(tcpd.port[P_COMMAND], n);
 	exchange(fd, "PING\r\n", "+PONG\r\n", n);
 	/* Drain with clients connected: they get their replies, then tcpd exits. */
 	send(fd, "PI", 2, MSG_NOSIGNAL);
-	proxied = tcp_connect(kind_port[PROXY]);
+	proxied = connect_at(kind_port[PROXY], n);
 	send(proxied, "PING\r\n", 6, MSG_NOSIGNAL);
 	rc = tcpd_stop();
 	close(fd);
@@ -236,11 +299,13 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);
 		/* A drain that waits for a half-sent request ends after 1 s. */
-		if (!tcpd_try_start(bin, global, "faults = loopback", &status)) {
+		if (!start(bin, global, "faults = loopback", READY, "allocation", n,
+		    &status)) {
 			/* Start-up may give up, but only with an exit status and a reason. */
 			log = tcpd_log_text();
 			if (port_taken(log) && retries++ < RETRIES_MAX) {
 				free(log);
+				temp_dir_remove(tcpd.dir);
 				n--;
 				continue;
 			}
@@ -250,6 +315,7 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 			    strstr(log, "Cannot allocate memory") != NULL,
 			    "allocation %d: no reason given\n%s", n, log);
 			free(log);
+			temp_dir_remove(tcpd.dir);
 			failed_at_start++;
 			continue;
 		}
@@ -258,6 +324,8 @@ Test(allocfail, every_allocation_fails_once_without_harm)
 		log = tcpd_log_text();
 		reached = strstr(log, "alloc-fail: allocation ") != NULL;
 		free(log);
+		/* Only a failed run's directory is kept, for its log. */
+		temp_dir_remove(tcpd.dir);
 		/* A run in which no allocation failed: every N has been walked. */
 		if (!reached)
 			break;
@@ -295,17 +363,18 @@ Test(allocfail, every_table_growth_fails_once_under_many_connections)
 		    "proxy_trusted = 127.0.0.1\n", port);
 		snprintf(num, sizeof(num), "%d", k);
 		setenv("TCPD_FAIL_REALLOC", num, 1);
-		if (!tcpd_try_start(bin, global, NULL, &status)) {
+		if (!start(bin, global, NULL, READY, "realloc", k, &status)) {
 			log = tcpd_log_text();
 			cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 			    "realloc %d: start-up ended with status %d\n%s", k, status, log);
 			free(log);
+			temp_dir_remove(tcpd.dir);
 			continue;
 		}
 		for (i = 0; i < MANY; i++) {
 			struct timeval tv = { .tv_sec = 2 };
 
-			fds[i] = tcp_connect(port);
+			fds[i] = connect_at(port, k);
 			setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		}
 		answered = 0;
@@ -335,6 +404,7 @@ Test(allocfail, every_table_growth_fails_once_under_many_connections)
 		cr_assert(rc == 0 || rc == 1, "realloc %d: exit status %d\n%s", k, rc, log);
 		reached = strstr(log, "alloc-fail: realloc ") != NULL;
 		free(log);
+		temp_dir_remove(tcpd.dir);
 	}
 	unsetenv("TCPD_FAIL_REALLOC");
 	cr_assert(!reached, "the walk did not end");
@@ -500,7 +570,8 @@ Test(allocfail, every_allocation_of_the_supervisor_and_its_workers_fails_once)
 	for (n = 1; reached && n <= WALK_MAX; n++) {
 		snprintf(num, sizeof(num), "%d", n);
 		setenv("TCPD_FAIL_ALLOC", num, 1);
-		if (!tcpd_try_start(bin, "workers = 2\nshutdown_timeout = 1", NULL, &status)) {
+		if (!start(bin, "workers = 2\nshutdown_timeout = 1", NULL, READY_WORKERS,
+		    "allocation", n, &status)) {
 			log = tcpd_log_text();
 			if (port_taken(log) && retries++ < RETRIES_MAX) {
 				free(log);
@@ -515,8 +586,8 @@ Test(allocfail, every_allocation_of_the_supervisor_and_its_workers_fails_once)
 			    "allocation %d: no reason given\n%s", n, log);
 			failed_at_start++;
 		} else {
-			fd = tcp_connect(tcpd.port[P_COMMAND]);
-			fd2 = tcp_connect(tcpd.port[P_COMMAND]);
+			fd = connect_at(tcpd.port[P_COMMAND], n);
+			fd2 = connect_at(tcpd.port[P_COMMAND], n);
 			exchange(fd, "PING\r\n", "+PONG\r\n", n);
 			exchange(fd2, "PING\r\n", "+PONG\r\n", n);
 			close(fd2);

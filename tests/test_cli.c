@@ -1753,3 +1753,58 @@ Test(cli, resp3_and_a_password_against_tcpd, .init = NULL)
 	cr_assert_str_eq(out, "AUTH failed: WRONGPASS invalid username-password pair or user "
 	    "is disabled.\nNOAUTH Authentication required.\n\n");
 }
+
+/*
+ * -d's span begins once every connection is made and has its HELLO
+ * answered: a server that takes 600 ms over the handshake, then answers
+ * each PING at once, gets 0.3 s of requests, where a span begun at the
+ * first connect would have ended, empty, before the handshake did.
+ */
+Test(cli, bench_measures_from_the_end_of_the_handshakes, .init = NULL)
+{
+	static const char hello[] = "%1\r\n$7\r\nmodules\r\n*0\r\n";
+	static const char ping[] = "*1\r\n$4\r\nPING\r\n";
+	char p[8], in[4096], report[1024], *at;
+	const char *argv[] = { cli_bin(), "bench", "-3", "-p", p, "-c", "1", "-d", "0.3",
+	    NULL };
+	size_t got = 0, answered = 0, len = 0;
+	unsigned long long requests;
+	int lfd, fd, to, from, status;
+	uint16_t up;
+	double secs;
+	ssize_t n;
+	pid_t pid;
+
+	lfd = tcp_listen_loopback(&up, 16);
+	snprintf(p, sizeof(p), "%u", up);
+	pid = run_piped(argv, &to, &from);
+	close(to);
+	close(accept_peer(lfd));	/* bench's check of the address */
+	fd = accept_peer(lfd);
+	recv_exact(fd, in, 9);
+	assert_reply(in, 9, "HELLO 3\r\n");
+	usleep(600000);
+	send_all(fd, hello, sizeof(hello) - 1);
+	/* Until bench closes at its deadline: each whole PING gets its PONG. */
+	while ((n = recv(fd, in, sizeof(in), 0)) > 0) {
+		got += (size_t)n;
+		for (; answered < got / (sizeof(ping) - 1); answered++)
+			send_all(fd, "+PONG\r\n", 7);
+	}
+	close(fd);
+	close(lfd);
+	while (len < sizeof(report) - 1 &&
+	    (n = read(from, report + len, sizeof(report) - 1 - len)) > 0)
+		len += (size_t)n;
+	report[len] = '\0';
+	close(from);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status,
+	    report);
+	cr_assert_not_null(at = strstr(report, "pipeline 1: "), "%s", report);
+	cr_assert_eq(sscanf(at, "pipeline 1: %llu requests in %lf s", &requests, &secs), 2,
+	    "%s", report);
+	cr_assert(requests > 0 && requests <= answered, "%llu requests, %zu answered:\n%s",
+	    requests, answered, report);
+	cr_assert(secs >= 0.29 && secs < 0.6, "a span of %.2f s:\n%s", secs, report);
+}

@@ -1025,3 +1025,18 @@ Test(config, control_needs_one_worker)
 	cr_assert_eq(config_load_string(&cfg, "[listener.c]\nbind = 127.0.0.1:8474\n"
 	    "service = control\n", &errs), 0);
 }
+
+/* Where a control listener's proxies may listen besides loopback: its key only. */
+Test(config, proxy_listen_allow_is_a_control_listeners)
+{
+	cr_assert_eq(config_load_string(&cfg, "[listener.c]\nbind = 127.0.0.1:8474\n"
+	    "service = control\nproxy_listen_allow = 10.0.0.0/8, ::/0\n", &errs), 0);
+	cr_assert_eq(cfg.listeners[0].proxy_listen_allow.n, 2);
+	config_free(&cfg);
+	expect_error(LISTENER "proxy_listen_allow = 10.0.0.0/8\n", 4,
+	    "proxy_listen_allow is for a control listener (this one serves echo)");
+	expect_error("[listener.c]\nbind = 127.0.0.1:8474\nservice = control\n"
+	    "proxy_listen_allow =\n", 4,
+	    "proxy_listen_allow needs at least one ADDRESS[/PREFIX]; leave it out for loopback "
+	    "only");
+}

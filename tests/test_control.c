@@ -12,6 +12,7 @@
 #include <poll.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +224,8 @@ Test(control, hostile_requests_get_4xx_in_toxiproxys_shape)
 	    "{\"error\":\"the body must be a JSON object\",\"status\":400}");
 	assert_response(call("POST", "/proxies", "{\"name\":\"x\",\"listen\":\"10.1.2.3:0\","
 	    "\"upstream\":\"127.0.0.1:1\"}"), "403 Forbidden", "{\"error\":\"listen: only "
-	    "loopback addresses (127.0.0.0/8, ::1) are served\",\"status\":403}");
+	    "loopback addresses (127.0.0.0/8, ::1) and those of proxy_listen_allow are served\","
+	    "\"status\":403}");
 	assert_response(call("POST", "/proxies", "{\"name\":\"taken\",\"listen\":\"127.0.0.1:0\","
 	    "\"upstream\":\"127.0.0.1:1\"}"), "409 Conflict",
 	    "{\"error\":\"proxy already exists\",\"status\":409}");
@@ -329,6 +331,32 @@ Test(control, only_loopback_clients)
 }
 
 /* A reload keeps the proxies made through the API, on their ports. */
+/* proxy_listen_allow lets a proxy listen where it names, and nowhere else. */
+Test(control, proxy_listen_allow_opens_other_addresses)
+{
+	char extra[256];
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16);
+
+	free_ports(&ctl, 1);
+	snprintf(extra, sizeof(extra), "[listener.ctl]\nbind = 127.0.0.1:%u\nservice = control\n"
+	    "proxy_listen_allow = 0.0.0.0/32\n", ctl);
+	tcpd_start(extra);
+	snprintf(extra, sizeof(extra), "{\"name\":\"any\",\"listen\":\"0.0.0.0:0\","
+	    "\"upstream\":\"127.0.0.1:%u\"}", up);
+	call("POST", "/proxies", extra);
+	cr_assert_eq(strncmp(resp, "HTTP/1.1 201 Created\r\n", 22), 0, "%s", resp);
+	cr_assert_not_null(strstr(resp, "\"listen\":\"0.0.0.0:"), "%s", resp);
+	port = (uint16_t)atoi(strstr(resp, "\"listen\":\"0.0.0.0:") + 18);
+	/* Reached over loopback only: a test sends nothing anywhere else. */
+	assert_proxies(port, lfd);
+	snprintf(extra, sizeof(extra), "{\"name\":\"other\",\"listen\":\"[::]:0\","
+	    "\"upstream\":\"127.0.0.1:%u\"}", up);
+	cr_assert_eq(strncmp(call("POST", "/proxies", extra), "HTTP/1.1 403 Forbidden\r\n", 24),
+	    0, "%s", resp);
+	close(lfd);
+}
+
 Test(control, a_reload_keeps_the_proxies)
 {
 	char extra[256], text[8192];
@@ -506,6 +534,35 @@ Test(control, a_deleted_proxys_connections_keep_their_faults)
 	cr_assert(recv_eof(c), "limit_data closes after its 7 bytes");
 	close(c);
 	close(s);
+	close(lfd);
+}
+
+/* tcpd's own toxics: a stall, put on and taken off an open connection; a slow accept. */
+Test(control, stall_and_accept_delay_toxics)
+{
+	struct pollfd p;
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16), c, s;
+	char in[8];
+	double ms;
+
+	start("127.0.0.1");
+	port = create("hang", up, "");
+	c = tcp_connect(port);
+	s = accept_peer(lfd);
+	call("POST", "/proxies/hang/toxics", "{\"type\":\"stall\",\"attributes\":{\"timeout\":0}}");
+	send_all(s, "x", 1);
+	p = (struct pollfd){ .fd = c, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 300), 0, "a stalled connection passed bytes on");
+	assert_response(call("DELETE", "/proxies/hang/toxics/stall_downstream", ""),
+	    "204 No Content", "");
+	recv_exact(c, in, 1);
+	close(c);
+	close(s);
+	call("POST", "/proxies/hang/toxics", "{\"type\":\"accept_delay\",\"attributes\":"
+	    "{\"delay\":300}}");
+	ms = one_way_up_ms(port, lfd);
+	cr_assert_geq(ms, 300, "%.1f ms", ms);
 	close(lfd);
 }
 

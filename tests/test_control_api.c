@@ -14,6 +14,10 @@
 
 #define S(lit) lit, sizeof(lit) - 1
 
+#define OFF_LOOPBACK \
+	"listen: only loopback addresses (127.0.0.0/8, ::1) and those of proxy_listen_allow " \
+	"are served"
+
 static char name[CONFIG_NAME_MAX], toxic[TOXIC_NAME_MAX];
 static struct listener_config lc;
 static const char *why;
@@ -62,7 +66,7 @@ Test(control_api, a_proxy_is_made_from_its_json)
 	char text[NET_ADDRSTRLEN];
 
 	cr_assert_eq(control_proxy_parse(S("{\"name\":\"redis\",\"listen\":\"localhost:26379\","
-	    "\"upstream\":\"127.0.0.1:6379\",\"enabled\":false,\"other\":1}"), true, &lc, &why), 0);
+	    "\"upstream\":\"127.0.0.1:6379\",\"enabled\":false,\"other\":1}"), true, &lc, NULL, &why), 0);
 	cr_assert_str_eq(lc.name, "redis");
 	cr_assert_eq(lc.nbinds, 1);
 	net_addr_format(&lc.binds[0], text, sizeof(text));
@@ -71,10 +75,10 @@ Test(control_api, a_proxy_is_made_from_its_json)
 	cr_assert_str_eq(text, "127.0.0.1:6379");
 	cr_assert(lc.refuse);
 	/* An update changes only what it names. */
-	cr_assert_eq(control_proxy_parse(S("{\"enabled\":true}"), false, &lc, &why), 0);
+	cr_assert_eq(control_proxy_parse(S("{\"enabled\":true}"), false, &lc, NULL, &why), 0);
 	cr_assert_not(lc.refuse);
 	cr_assert_str_eq(lc.name, "redis");
-	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"[::1]:0\"}"), false, &lc, &why), 0);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"[::1]:0\"}"), false, &lc, NULL, &why), 0);
 	net_addr_format(&lc.binds[0], text, sizeof(text));
 	cr_assert_str_eq(text, "[::1]:0");
 }
@@ -97,9 +101,9 @@ Test(control_api, every_bad_proxy_and_its_status)
 		{ "{\"name\":\"a\",\"listen\":\"example.com:80\",\"upstream\":\"127.0.0.1:1\"}", true,
 		    400, "listen: expected HOST:PORT with a numeric host (or localhost)" },
 		{ "{\"name\":\"a\",\"listen\":\"0.0.0.0:8080\",\"upstream\":\"127.0.0.1:1\"}", true,
-		    403, "listen: only loopback addresses (127.0.0.0/8, ::1) are served" },
+		    403, OFF_LOOPBACK },
 		{ "{\"name\":\"a\",\"listen\":\"[::]:8080\",\"upstream\":\"127.0.0.1:1\"}", true,
-		    403, "listen: only loopback addresses (127.0.0.0/8, ::1) are served" },
+		    403, OFF_LOOPBACK },
 		{ "{\"name\":\"a\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"x\"}", true, 400,
 		    "upstream: expected HOST:PORT with a numeric host (or localhost)" },
 		/* An update cannot rename. */
@@ -111,9 +115,29 @@ Test(control_api, every_bad_proxy_and_its_status)
 		setup();
 		strcpy(lc.name, "a");
 		cr_assert_eq(control_proxy_parse(bad[i].body, strlen(bad[i].body), bad[i].create,
-		    &lc, &why), bad[i].status, "%s", bad[i].body);
+		    &lc, NULL, &why), bad[i].status, "%s", bad[i].body);
 		cr_assert_str_eq(why, bad[i].why, "%s", bad[i].body);
 	}
+}
+
+/* proxy_listen_allow = 10.0.0.0/8, ::/0: those too, nothing else. */
+Test(control_api, proxy_listen_allow_adds_addresses)
+{
+	static const char *const blocks[] = { "10.0.0.0/8", "::/0" };
+	struct cidr_list allowed = { .n = 2 };
+	const char *bad;
+
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_eq(cidr_parse(&allowed.v[i], blocks[i], strlen(blocks[i]), &bad), 0);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"10.1.2.3:80\"}"), false, &lc, &allowed,
+	    &why), 0, "%s", why);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"[::]:80\"}"), false, &lc, &allowed,
+	    &why), 0, "%s", why);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"192.168.1.1:80\"}"), false, &lc,
+	    &allowed, &why), 403);
+	cr_assert_str_eq(why, OFF_LOOPBACK);
+	cr_assert_eq(control_proxy_parse(S("{\"listen\":\"10.1.2.3:80\"}"), false, &lc, NULL,
+	    &why), 403);
 }
 
 Test(control_api, listen_defaults_to_a_free_loopback_port)
@@ -121,7 +145,7 @@ Test(control_api, listen_defaults_to_a_free_loopback_port)
 	char text[NET_ADDRSTRLEN];
 
 	cr_assert_eq(control_proxy_parse(S("{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"}"),
-	    true, &lc, &why), 0, "%s", why);
+	    true, &lc, NULL, &why), 0, "%s", why);
 	net_addr_format(&lc.binds[0], text, sizeof(text));
 	cr_assert_str_eq(text, "127.0.0.1:0");
 }
@@ -136,7 +160,8 @@ Test(control_api, loopback_listen_addresses_are_taken)
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		int n = snprintf(body, sizeof(body), "{\"listen\":\"%s\"}", ok[i]);
 
-		cr_assert_eq(control_proxy_parse(body, (size_t)n, false, &lc, &why), 0, "%s", ok[i]);
+		cr_assert_eq(control_proxy_parse(body, (size_t)n, false, &lc, NULL, &why), 0, "%s",
+		    ok[i]);
 	}
 }
 
@@ -149,7 +174,7 @@ Test(control_api, a_populate_is_made_from_its_array)
 
 	cr_assert_eq(control_populate_parse(S("[{\"name\":\"a\",\"upstream\":\"127.0.0.1:6379\"},"
 	    "{\"name\":\"b\",\"listen\":\"[::1]:26379\",\"upstream\":\"localhost:1\","
-	    "\"enabled\":false}]"), &lc, lcs, 4, &n, err, sizeof(err)), 0, "%s", err);
+	    "\"enabled\":false}]"), &lc, NULL, lcs, 4, &n, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(lcs[0].name, "a");
 	net_addr_format(&lcs[0].binds[0], text, sizeof(text));
@@ -161,7 +186,7 @@ Test(control_api, a_populate_is_made_from_its_array)
 	net_addr_format(&lcs[1].upstream_addr, text, sizeof(text));
 	cr_assert_str_eq(text, "127.0.0.1:1");
 	cr_assert(lcs[1].refuse);
-	cr_assert_eq(control_populate_parse(S("[]"), &lc, lcs, 4, &n, err, sizeof(err)), 0);
+	cr_assert_eq(control_populate_parse(S("[]"), &lc, NULL, lcs, 4, &n, err, sizeof(err)), 0);
 	cr_assert_eq(n, 0);
 }
 
@@ -176,7 +201,8 @@ Test(control_api, every_bad_populate_and_its_status)
 		{ "[{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"},1]", 400,
 		    "proxy 2: the body must be a JSON object" },
 		{ "[{\"name\":\"a\",\"listen\":\"10.0.0.1:80\",\"upstream\":\"127.0.0.1:1\"}]", 403,
-		    "proxy 1: listen: only loopback addresses (127.0.0.0/8, ::1) are served" },
+		    "proxy 1: listen: only loopback addresses (127.0.0.0/8, ::1) and those of "
+		    "proxy_listen_allow are served" },
 		{ "[{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"},{\"name\":\"b\",\"upstream\":"
 		    "\"127.0.0.1:1\"},{\"name\":\"a\",\"upstream\":\"127.0.0.1:2\"}]", 400,
 		    "proxy 3: a is named twice" },
@@ -188,7 +214,7 @@ Test(control_api, every_bad_populate_and_its_status)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		cr_assert_eq(control_populate_parse(bad[i].body, strlen(bad[i].body), &lc, lcs, 4,
+		cr_assert_eq(control_populate_parse(bad[i].body, strlen(bad[i].body), &lc, NULL, lcs, 4,
 		    &n, err, sizeof(err)), bad[i].status, "%s", bad[i].body);
 		cr_assert_str_eq(err, bad[i].why, "%s", bad[i].body);
 	}

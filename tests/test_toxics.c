@@ -82,6 +82,10 @@ Test(toxics, every_type_onto_the_profile_and_back)
 		    "{\"average_size\":10,\"size_variation\":4,\"delay\":2000}" },
 		{ "{\"type\":\"limit_data\",\"attributes\":{\"bytes\":1000}}",
 		    "{\"bytes\":1000}" },
+		{ "{\"type\":\"stall\",\"attributes\":{\"timeout\":0}}",
+		    "{\"timeout\":0}" },
+		{ "{\"type\":\"accept_delay\",\"attributes\":{\"delay\":250}}",
+		    "{\"delay\":250}" },
 	};
 	struct toxic back;
 	json_t *j;
@@ -114,6 +118,17 @@ Test(toxics, every_type_onto_the_profile_and_back)
 	cr_assert_eq(pp.end, PACE_END_CLOSE);
 	cr_assert_eq(pp.end_bytes, 9);
 	cr_assert_eq(pp.ppm[PACE_CLOSE], PACE_CERTAIN);
+	/* tcpd's own: a stall by time only, an accept held. */
+	cr_assert_eq(toxic_parse(S("{\"type\":\"stall\",\"toxicity\":0.25,\"attributes\":"
+	    "{\"timeout\":40}}"), NULL, &t, &why), 0);
+	toxic_apply(&t, &pp);
+	cr_assert_eq(pp.stall_ms, 40);
+	cr_assert_eq(pp.stall_bytes, PACE_NEVER);
+	cr_assert_eq(pp.ppm[PACE_STALL], 250000);
+	cr_assert_eq(toxic_parse(S("{\"type\":\"accept_delay\",\"attributes\":{\"delay\":7}}"),
+	    NULL, &t, &why), 0);
+	toxic_apply(&t, &pp);
+	cr_assert_eq(pp.accept_delay_ms, 7);
 }
 
 Test(toxics, an_update_keeps_what_it_does_not_name)
@@ -160,6 +175,10 @@ Test(toxics, every_bad_toxic_and_why)
 		{ "{\"type\":\"bandwidth\"}", "an attribute is not an integer in its range" },
 		{ "{\"type\":\"slicer\",\"attributes\":{\"average_size\":0}}",
 		    "an attribute is not an integer in its range" },
+		{ "{\"type\":\"accept_delay\",\"attributes\":{\"delay\":0}}",
+		    "an attribute is not an integer in its range" },
+		{ "{\"type\":\"accept_delay\",\"stream\":\"upstream\",\"attributes\":"
+		    "{\"delay\":5}}", "accept_delay is downstream only" },
 	};
 	size_t i;
 

@@ -76,6 +76,7 @@ struct bconn {
 	uint64_t	 sent_total;
 	size_t		 reply_off;	/* into the expected reply */
 	unsigned	 hello_seen;	/* -3: bytes of HELLO_END matched, sizeof when done */
+	bool		 ready;		/* made, and with -3 its HELLO answered */
 	uint64_t	*sent_at;	/* ring of pipeline send times, ns */
 	unsigned	 head;
 };
@@ -93,12 +94,14 @@ struct bench {
 	unsigned long long resets, closes, late;	/* --expect-faults */
 	unsigned	 dead_idle;	/* idle pace: connections lost before holding */
 	bool		 holding;	/* idle pace: every connection answered */
+	unsigned	 nready;	/* connections ready (see struct bconn) */
+	bool		 started;	/* the measured span has begun */
 	uint64_t	 start_ns, end_ns;	/* the measured span, wall clock */
 	uint64_t	 start_cpu_ns, end_cpu_ns;	/* and this process's CPU time */
 	bool		 tty;
 	struct hist	 hist;
 	struct bconn	*conns;
-	struct loop_timer progress, deadline;
+	struct loop_timer progress, deadline, warmup;
 };
 
 static uint64_t
@@ -128,6 +131,9 @@ stop_clock(struct bench *b)
 
 static void conn_start(struct bconn *c);
 static void on_deadline(struct loop *loop, struct loop_timer *t, void *arg);
+static void queue_requests(struct bconn *c);
+static void update_interest(struct bconn *c);
+static void write_requests(struct bconn *c);
 
 static bool
 budget_left(const struct bench *b)
@@ -167,6 +173,72 @@ conn_close(struct bconn *c)
 	loop_del_fd(c->b->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
+	if (c->ready)
+		c->b->nready--;
+	c->ready = false;
+}
+
+/*
+ * The measured span, and -d's, begin. The workloads that keep their
+ * connections begin once every connection is made and, with -3, has its
+ * HELLO answered (or at the warm-up's end), as redis-benchmark starts its
+ * clock with its clients connected: how fast a server takes connections and
+ * handshakes is not its request rate, and a slow start must not eat a short
+ * -d. The connections ready start their requests now.
+ */
+static void
+start_measuring(struct bench *b)
+{
+	unsigned i;
+
+	b->started = true;
+	loop_timer_stop(b->loop, &b->warmup);
+	b->start_ns = now_ns();
+	b->start_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	if (b->o.seconds > 0 && b->o.workload->pace != P_IDLE) {
+		loop_timer_init(&b->deadline, on_deadline, b);
+		loop_timer_start(b->loop, &b->deadline, (uint64_t)(b->o.seconds * 1000));
+	}
+	for (i = 0; i < b->o.conns && b->end_ns == 0; i++)
+		if (b->conns[i].ready) {
+			queue_requests(&b->conns[i]);
+			write_requests(&b->conns[i]);
+		}
+}
+
+/* The warm-up's limit: the connections still being made start when they are. */
+static void
+on_warmup_over(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct bench *b = arg;
+
+	(void)loop;
+	(void)t;
+	fprintf(stderr, "%stcpd-cli bench: %u of %u connections ready after %d ms; "
+	    "measuring from now\n", b->tty ? "\n" : "", b->nready, b->o.conns,
+	    b->o.connect_timeout_ms);
+	start_measuring(b);
+}
+
+/*
+ * c is made, and with -3 speaks RESP3. Returns whether it goes on to its
+ * requests now: not while others are still being made, nor when it was the
+ * last of them (start_measuring() started every one).
+ */
+static bool
+conn_ready(struct bconn *c)
+{
+	struct bench *b = c->b;
+
+	c->ready = true;
+	b->nready++;
+	if (b->started)
+		return true;
+	if (b->nready == b->o.conns)
+		start_measuring(b);
+	else
+		update_interest(c);
+	return false;
 }
 
 /* A connection that died is replaced (the idle pace counts it instead). */
@@ -445,6 +517,8 @@ on_conn(struct loop *loop, int fd, void *arg, unsigned events)
 		update_interest(c);
 		return;
 	}
+	if (!c->ready && !conn_ready(c))
+		return;
 	queue_requests(c);
 	write_requests(c);
 }
@@ -468,7 +542,8 @@ conn_start(struct bconn *c)
 		return;
 	}
 	/* The connect workload times from here: connect, request, reply. */
-	queue_requests(c);
+	if (b->o.workload->pace != P_KEEP)
+		queue_requests(c);
 }
 
 static void
@@ -601,7 +676,8 @@ bench_usage(FILE *out)
 	    "  -P PIPELINE     requests in flight per connection (default 1)\n"
 	    "  -n REQUESTS     stop after this many replies\n"
 	    "  -d SECONDS      stop after this long; with -n, whichever comes first\n"
-	    "                  (neither: -n 100000)\n"
+	    "                  (neither: -n 100000); timed from when every connection is\n"
+	    "                  made (-3: and its HELLO answered; 5 s at most of that)\n"
 	    "  --workload W    ping: RESP PING, expects +PONG (default)\n"
 	    "                  echo: RESP ECHO of SIZE bytes, expects them back\n"
 	    "                  raw-echo: SIZE raw bytes to an echo service, expects them back\n"
@@ -784,17 +860,18 @@ bench_main(int argc, char *argv[])
 		goto out;
 	}
 	b->tty = isatty(STDERR_FILENO);
+	/* A run that ends before it measures reports the time it took. */
 	b->start_ns = now_ns();
 	b->start_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	loop_timer_init(&b->warmup, on_warmup_over, b);
+	if (b->o.workload->pace != P_KEEP ||
+	    loop_timer_start(b->loop, &b->warmup, (uint64_t)b->o.connect_timeout_ms) == -1)
+		start_measuring(b);
 	for (i = 0; i < b->o.conns; i++)
 		conn_start(&b->conns[i]);
 	if (b->tty) {
 		loop_timer_init(&b->progress, on_progress, b);
 		loop_timer_start(b->loop, &b->progress, 500);
-	}
-	if (b->o.seconds > 0 && b->o.workload->pace != P_IDLE) {
-		loop_timer_init(&b->deadline, on_deadline, b);
-		loop_timer_start(b->loop, &b->deadline, (uint64_t)(b->o.seconds * 1000));
 	}
 	if (b->end_ns == 0 && loop_run(b->loop) == -1)
 		fprintf(stderr, "tcpd-cli bench: event loop: %s\n", strerror(errno));

@@ -20,6 +20,8 @@
 #include "cli/args.h"
 #include "cli/bench.h"
 #include "cli/reply.h"
+#include "cli/toxi.h"
+#include "cli/toxicmd.h"
 #include "cli/uri.h"
 #include "tcpd/buf.h"
 #include "tcpd/net.h"
@@ -35,6 +37,7 @@
 #define CLI_LATENCY_SAMPLE_MS	10	/* --latency: a PING every 10 ms, as redis-cli */
 #define CLI_LATENCY_RANGE_MS	15000	/* --latency-history's range without -i */
 #define CLI_LATENCY_PLAIN_MS	1000	/* --latency into a pipe: how long it samples */
+#define CLI_CONTROL_PORT	"8474"	/* proxy and toxic: Toxiproxy's API port */
 
 enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_CONNECTION = 2, EXIT_USAGE = 3 };
 
@@ -67,9 +70,11 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: tcpd-cli [options] [CMD [ARG...]]\n"
 	    "       tcpd-cli [-h HOST] [-p PORT] [--timeout MS] pipe\n"
-	    "       tcpd-cli bench [options]   (tcpd-cli bench --help)\n"
+	    "       tcpd-cli bench [options]   (tcpd-cli bench --help)\n");
+	toxicmd_usage(out);
+	fprintf(out,
 	    "  -h, --host HOST          server name or address (default 127.0.0.1)\n"
-	    "  -p, --port PORT          server port (default 7070)\n"
+	    "  -p, --port PORT          server port (default 7070; 8474 for proxy and toxic)\n"
 	    "      --connect-timeout MS give up connecting after MS ms (default 5000)\n"
 	    "      --timeout MS         give up waiting for a reply after MS ms (default: never)\n"
 	    "      --max-reply BYTES    refuse a reply larger than this (default 536870912)\n"
@@ -978,7 +983,8 @@ main(int argc, char *argv[])
 	static struct uri uri;
 	const char *why;
 	int64_t v;
-	bool byte_pipe = false, auth_warning = true;
+	bool byte_pipe = false, auth_warning = true, port_given = false, uri_given = false;
+	bool control;
 	int ch, rc, latency = 0;
 
 	if (argc > 1 && strcmp(argv[1], "bench") == 0)
@@ -1010,6 +1016,7 @@ main(int argc, char *argv[])
 				return EXIT_USAGE;
 			}
 			c.port = optarg;
+			port_given = true;
 			break;
 		case OPT_CONNECT_TIMEOUT:
 		case OPT_TIMEOUT:
@@ -1057,6 +1064,7 @@ main(int argc, char *argv[])
 				fprintf(stderr, "tcpd-cli: -u: %s\n", why);
 				return EXIT_USAGE;
 			}
+			uri_given = true;
 			/* What the URI names; what it leaves out stays as it was. */
 			if (uri.host[0] != '\0')
 				c.host = uri.host;
@@ -1103,6 +1111,21 @@ main(int argc, char *argv[])
 	if ((c.last_from_stdin || c.repeat != 1) && (byte_pipe || optind == argc)) {
 		fprintf(stderr, "tcpd-cli: -r and -x go with a command: tcpd-cli -r 3 PING\n");
 		return EXIT_USAGE;
+	}
+	control = !byte_pipe && optind < argc &&
+	    (strcmp(argv[optind], "proxy") == 0 || strcmp(argv[optind], "toxic") == 0);
+	if (control && (c.repeat != 1 || c.last_from_stdin || c.pass != NULL || c.user != NULL ||
+	    c.resp3 || uri_given)) {
+		fprintf(stderr, "tcpd-cli: proxy and toxic take -h, -p, --connect-timeout and "
+		    "--timeout only\n");
+		return EXIT_USAGE;
+	}
+	if (control) {
+		struct toxi_server s = { .host = c.host,
+		    .port = port_given ? c.port : CLI_CONTROL_PORT,
+		    .connect_timeout_ms = c.connect_timeout_ms, .timeout_ms = c.timeout_ms };
+
+		return toxicmd_main(&s, argc - optind, argv + optind);
 	}
 	/* As redis-cli: the warning for a password typed, then the variable's when none was. */
 	if (c.pass != NULL && auth_warning)

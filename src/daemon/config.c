@@ -47,9 +47,10 @@ struct key_desc {
 /* A listener's fault profile (pace.h): a field of struct pace_profile. */
 #define F(name, type, field, max) \
 	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, profile.field), 0, 0, 0, max }
-/* The same for the bytes on their way to the service. */
+/* The same for the bytes on their way to the service, its name after "upstream_". */
 #define U(name, type, field, max) \
-	{ #name, SECTION_LISTENER, type, offsetof(struct listener_config, upstream.field), 0, 0, 0, max }
+	{ "upstream_" #name, SECTION_LISTENER, type, \
+	    offsetof(struct listener_config, upstream.field), 0, 0, 0, max }
 /*
  * An end or a stall, at a byte or a moment, of one direction's profile: def
  * is the end (PACE_END_NONE: a stall), min 1 takes bytes only (limit_data).
@@ -58,11 +59,34 @@ struct key_desc {
 	{ #name, SECTION_LISTENER, KEY_AFTER, offsetof(struct listener_config, profile), how, \
 	    bytes_only, 0, 0 }
 #define UA(name, how, bytes_only) \
-	{ #name, SECTION_LISTENER, KEY_AFTER, offsetof(struct listener_config, upstream), how, \
-	    bytes_only, 0, 0 }
+	{ "upstream_" #name, SECTION_LISTENER, KEY_AFTER, \
+	    offsetof(struct listener_config, upstream), how, bytes_only, 0, 0 }
 /* A fault's probability, named after it (enum pace_fault). */
 #define FP(name, fault)		F(name, KEY_CHANCE, ppm[fault], 0)
 #define UP(name, fault)		U(name, KEY_CHANCE, ppm[fault], 0)
+/* The faults both directions have, written once: X a field's key, A an end's. */
+#define FAULT_KEYS(X, A) \
+	X(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX), \
+	X(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX), \
+	X(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX), \
+	X(slice,		KEY_SIZE,	slice,		1u << 30), \
+	X(slice_gap,		KEY_MS,		slice_gap_ms,	PACE_MS_MAX), \
+	X(slice_variation,	KEY_SIZE,	slice_variation, 1u << 30), \
+	A(close_after,		PACE_END_CLOSE,	0), \
+	A(limit_data,		PACE_END_CLOSE,	1),	/* Toxiproxy's name */ \
+	A(reset_after,		PACE_END_RESET,	0), \
+	A(stall_after,		PACE_END_NONE,	0), \
+	X(slow_close,		KEY_MS,		slow_close_ms,	PACE_MS_MAX), \
+	X(timeout,		KEY_TIMEOUT,	timeout_ms,	PACE_MS_MAX)
+#define FAULT_CHANCES(P) \
+	P(delay_probability,	PACE_DELAY), \
+	P(rate_probability,	PACE_RATE), \
+	P(slice_probability,	PACE_SLICE), \
+	P(close_probability,	PACE_CLOSE), \
+	P(reset_probability,	PACE_RESET), \
+	P(stall_probability,	PACE_STALL), \
+	P(slow_close_probability, PACE_SLOW_CLOSE), \
+	P(timeout_probability,	PACE_TIMEOUT)
 
 static const struct key_desc keys[] = {
 	G(log_level,		KEY_LEVEL,	LOG_LEVEL_INFO,	0, 0),
@@ -98,49 +122,14 @@ static const struct key_desc keys[] = {
 	L(blackhole,		KEY_BOOL,	0,		0, 1),
 	L(upstream_proxy_protocol, KEY_SEND_PROXY, 0,		0, 0),
 	L(upstream_connect_delay, KEY_MILLIS,	0,		0, 3600000),
-	F(delay,		KEY_MS,		delay_ms,	PACE_MS_MAX),
-	F(jitter,		KEY_MS,		jitter_ms,	PACE_MS_MAX),
-	F(rate,			KEY_SIZE,	rate,		PACE_RATE_MAX),
-	F(slice,		KEY_SIZE,	slice,		1u << 30),
-	F(slice_gap,		KEY_MS,		slice_gap_ms,	PACE_MS_MAX),
-	F(slice_variation,	KEY_SIZE,	slice_variation, 1u << 30),
-	FA(close_after,		PACE_END_CLOSE,	0),
-	FA(limit_data,		PACE_END_CLOSE,	1),	/* Toxiproxy's name */
-	FA(reset_after,		PACE_END_RESET,	0),
-	FA(stall_after,		PACE_END_NONE,	0),
-	F(slow_close,		KEY_MS,		slow_close_ms,	PACE_MS_MAX),
-	F(timeout,		KEY_TIMEOUT,	timeout_ms,	PACE_MS_MAX),
+	L(proxy_listen_allow,	KEY_CIDRS,	0,		0, 0),
+	FAULT_KEYS(F, FA),
 	F(accept_delay,		KEY_MS,		accept_delay_ms, PACE_MS_MAX),
-	FP(delay_probability,	PACE_DELAY),
-	FP(rate_probability,	PACE_RATE),
-	FP(slice_probability,	PACE_SLICE),
-	FP(close_probability,	PACE_CLOSE),
-	FP(reset_probability,	PACE_RESET),
-	FP(stall_probability,	PACE_STALL),
-	FP(slow_close_probability, PACE_SLOW_CLOSE),
-	FP(timeout_probability,	PACE_TIMEOUT),
+	FAULT_CHANCES(FP),
 	FP(accept_delay_probability, PACE_ACCEPT_DELAY),
 	F(seed,			KEY_SEED,	seed,		0),
-	U(upstream_delay,	KEY_MS,		delay_ms,	PACE_MS_MAX),
-	U(upstream_jitter,	KEY_MS,		jitter_ms,	PACE_MS_MAX),
-	U(upstream_rate,	KEY_SIZE,	rate,		PACE_RATE_MAX),
-	U(upstream_slice,	KEY_SIZE,	slice,		1u << 30),
-	U(upstream_slice_gap,	KEY_MS,		slice_gap_ms,	PACE_MS_MAX),
-	U(upstream_slice_variation, KEY_SIZE,	slice_variation, 1u << 30),
-	UA(upstream_close_after, PACE_END_CLOSE, 0),
-	UA(upstream_limit_data,	PACE_END_CLOSE,	1),
-	UA(upstream_reset_after, PACE_END_RESET, 0),
-	UA(upstream_stall_after, PACE_END_NONE,	0),
-	U(upstream_slow_close,	KEY_MS,		slow_close_ms,	PACE_MS_MAX),
-	U(upstream_timeout,	KEY_TIMEOUT,	timeout_ms,	PACE_MS_MAX),
-	UP(upstream_delay_probability, PACE_DELAY),
-	UP(upstream_rate_probability, PACE_RATE),
-	UP(upstream_slice_probability, PACE_SLICE),
-	UP(upstream_close_probability, PACE_CLOSE),
-	UP(upstream_reset_probability, PACE_RESET),
-	UP(upstream_stall_probability, PACE_STALL),
-	UP(upstream_slow_close_probability, PACE_SLOW_CLOSE),
-	UP(upstream_timeout_probability, PACE_TIMEOUT),
+	FAULT_KEYS(U, UA),
+	FAULT_CHANCES(UP),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -152,6 +141,8 @@ static const struct key_desc keys[] = {
 #undef UA
 #undef FP
 #undef UP
+#undef FAULT_KEYS
+#undef FAULT_CHANCES
 
 /* A config file larger than this is refused: /dev/zero is not a config. */
 #define CONFIG_MAX_BYTES	(1024 * 1024)
@@ -1122,12 +1113,25 @@ check_auth(struct parser *p)
 		    "serves %s)", lc->service->name);
 }
 
+/* A control listener's proxies are the only ones that listen where it lets them. */
+static void
+check_control(struct parser *p)
+{
+	const struct listener_config *lc = current_listener(p);
+	unsigned line = key_line(p, "proxy_listen_allow");
+
+	if (line != 0 && lc->service != NULL && strcmp(lc->service->name, "control") != 0)
+		add_error(p->errs, line, "proxy_listen_allow is for a control listener (this "
+		    "one serves %s)", lc->service->name);
+}
+
 /* A listener section's keys, once all are read: what they mean together. */
 static void
 check_section_end(struct parser *p)
 {
 	check_profile(p);
 	check_auth(p);
+	check_control(p);
 }
 
 static void
@@ -1272,7 +1276,9 @@ set_value(struct parser *p, const struct key_desc *k, const char *value)
 	case KEY_CIDRS:
 		if (*value == '\0')
 			add_error(p->errs, p->lineno, "%s needs at least one "
-			    "ADDRESS[/PREFIX]; leave it out to allow everyone", k->name);
+			    "ADDRESS[/PREFIX]; leave it out %s", k->name,
+			    k->offset == offsetof(struct listener_config, proxy_listen_allow) ?
+			    "for loopback only" : "to allow everyone");
 		else
 			parse_list(p, k, field, value);
 		break;
@@ -1703,6 +1709,18 @@ apply_option(struct parser *p, const struct config_option *o)
 	}
 }
 
+/*
+ * An option after its --listen, as a key of that listener: its line,
+ * nonzero as in a file, lets the checks between keys see it.
+ */
+static void
+listener_option(struct parser *p, const struct config_option *o)
+{
+	p->lineno = 1;
+	apply_option(p, o);
+	p->lineno = 0;
+}
+
 int
 config_load_options(struct config *cfg, const struct config_option *opts, size_t n,
     struct config_errors *errs)
@@ -1730,10 +1748,7 @@ config_load_options(struct config *cfg, const struct config_option *opts, size_t
 				    "--listen of the listener it is for");
 				continue;
 			}
-			/* A key's line, nonzero as in a file: the checks between keys see it. */
-			p.lineno = 1;
-			apply_option(&p, &opts[i]);
-			p.lineno = 0;
+			listener_option(&p, &opts[i]);
 			continue;
 		}
 		if (p.section == SECTION_LISTENER)
@@ -1751,11 +1766,8 @@ config_load_options(struct config *cfg, const struct config_option *opts, size_t
 		/* One address, never a list: the option is one ADDR:PORT. */
 		add_bind(&p, current_listener(&p), l, strlen(l));
 		/* --control ADDR: --listen ADDR --service control, toxiproxy-server's stand-in. */
-		if (strcmp(opts[i].name, "control") == 0) {
-			p.lineno = 1;
-			set_option(&p, "service=control", 15, false);
-			p.lineno = 0;
-		}
+		if (strcmp(opts[i].name, "control") == 0)
+			listener_option(&p, &(const struct config_option){ "service", "control" });
 	}
 	if (p.section == SECTION_LISTENER)
 		end_option_listener(&p);

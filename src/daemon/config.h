@@ -61,6 +61,8 @@ struct listener_config {
 	bool		 blackhole;
 	unsigned	 upstream_proxy_protocol;	/* 0 off, PROXY_V1 or PROXY_V2 */
 	unsigned	 upstream_connect_delay;	/* ms before each connect */
+	/* service = control: where its proxies may listen besides loopback. */
+	struct cidr_list proxy_listen_allow;
 };
 
 /* Who may inject faults on a command listener. */

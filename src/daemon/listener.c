@@ -31,16 +31,23 @@ listener_new(void)
 }
 
 bool
-listener_name_valid(const char *s, size_t len)
+name_valid(const char *s, size_t len, size_t max, const char *also)
 {
 	size_t i;
 
-	if (len == 0 || len >= CONFIG_NAME_MAX)
+	if (len == 0 || len >= max)
 		return false;
 	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
+		    (s[i] == '\0' || strchr(also, s[i]) == NULL))
 			return false;
 	return true;
+}
+
+bool
+listener_name_valid(const char *s, size_t len)
+{
+	return name_valid(s, len, CONFIG_NAME_MAX, "");
 }
 
 struct listener *
@@ -73,6 +80,7 @@ listener_configure(struct listener *l, const struct listener_config *lc)
 	l->connect_timeout = lc->connect_timeout;
 	l->upstream_proxy_protocol = lc->upstream_proxy_protocol;
 	l->upstream_connect_delay = lc->upstream_connect_delay;
+	l->proxy_listen_allow = lc->proxy_listen_allow;
 }
 
 static void

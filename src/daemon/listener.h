@@ -41,6 +41,7 @@ struct listener {
 	unsigned	 connect_timeout;	/* ms, for the connect to upstream_addr */
 	unsigned	 upstream_proxy_protocol;	/* the header it sends first: 0, PROXY_V1 or PROXY_V2 */
 	unsigned	 upstream_connect_delay;	/* ms from a client's accept to its connect */
+	struct cidr_list proxy_listen_allow;	/* service = control: besides loopback */
 	struct ipcount	 per_ip;	/* open connections per peer address */
 	unsigned	 refs;
 	struct log_rate	 reject_log;
@@ -61,9 +62,12 @@ struct listener {
 };
 
 /*
- * Whether s (len bytes) may name a listener: 1 to CONFIG_NAME_MAX - 1
- * letters, digits, '-' or '_' (it goes into logs, journal fields and labels).
+ * Whether s (len bytes) is a name that goes into logs, journal fields,
+ * labels and URL paths as it is: 1 to max - 1 letters, digits, '-', '_'
+ * or a byte of also.
  */
+bool	name_valid(const char *s, size_t len, size_t max, const char *also);
+/* A listener's: name_valid() up to CONFIG_NAME_MAX, nothing else. */
 bool	listener_name_valid(const char *s, size_t len);
 
 /* A new listener with no reference yet, or NULL (ENOMEM). */

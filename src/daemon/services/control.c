@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/acl.h"
 #include "daemon/conn.h"
 #include "daemon/http.h"
 #include "daemon/listener.h"
@@ -104,9 +105,26 @@ parse_addr(struct net_addr *addr, const char *s)
 	return net_addr_parse(addr, s, strlen(s), &why);
 }
 
+/* Loopback, or a block of the control listener's proxy_listen_allow. */
+static bool
+may_listen_on(const struct net_addr *a, const struct cidr_list *allowed)
+{
+	uint8_t key[16];
+	size_t i;
+
+	if (is_loopback(a))
+		return true;
+	cidr_key(a, key);
+	for (i = 0; allowed != NULL && i < allowed->n; i++)
+		if (cidr_match(&allowed->v[i], key))
+			return true;
+	return false;
+}
+
 /* A proxy's JSON object onto lc, as control_proxy_parse() says. */
 static int
-proxy_from_json(json_t *root, bool create, struct listener_config *lc, const char **why)
+proxy_from_json(json_t *root, bool create, struct listener_config *lc,
+    const struct cidr_list *may_listen, const char **why)
 {
 	json_t *name, *listen, *upstream, *enabled;
 
@@ -141,8 +159,9 @@ proxy_from_json(json_t *root, bool create, struct listener_config *lc, const cha
 	*why = "listen: expected HOST:PORT with a numeric host (or localhost)";
 	if (listen != NULL && parse_addr(&lc->binds[0], json_string_value(listen)) == -1)
 		return 400;
-	if (listen != NULL && !is_loopback(&lc->binds[0])) {
-		*why = "listen: only loopback addresses (127.0.0.0/8, ::1) are served";
+	if (listen != NULL && !may_listen_on(&lc->binds[0], may_listen)) {
+		*why = "listen: only loopback addresses (127.0.0.0/8, ::1) and those of "
+		    "proxy_listen_allow are served";
 		return 403;
 	}
 	lc->nbinds = 1;
@@ -156,7 +175,7 @@ proxy_from_json(json_t *root, bool create, struct listener_config *lc, const cha
 
 int
 control_proxy_parse(const char *body, size_t len, bool create, struct listener_config *lc,
-    const char **why)
+    const struct cidr_list *may_listen, const char **why)
 {
 	json_error_t error;
 	json_t *root;
@@ -166,14 +185,15 @@ control_proxy_parse(const char *body, size_t len, bool create, struct listener_c
 		*why = "the body is not valid JSON";
 		return 400;
 	}
-	status = proxy_from_json(root, create, lc, why);
+	status = proxy_from_json(root, create, lc, may_listen, why);
 	json_decref(root);
 	return status;
 }
 
 int
 control_populate_parse(const char *body, size_t len, const struct listener_config *defaults,
-    struct listener_config *lcs, size_t max, size_t *n, char *why, size_t whylen)
+    const struct cidr_list *may_listen, struct listener_config *lcs, size_t max, size_t *n,
+    char *why, size_t whylen)
 {
 	json_error_t error;
 	const char *what;
@@ -196,7 +216,7 @@ control_populate_parse(const char *body, size_t len, const struct listener_confi
 	json_array_foreach(root, i, v) {
 		lcs[i] = *defaults;
 		/* Numbered from 1, as Toxiproxy's "name at proxy 1". */
-		if ((status = proxy_from_json(v, true, &lcs[i], &what)) != 0) {
+		if ((status = proxy_from_json(v, true, &lcs[i], may_listen, &what)) != 0) {
 			snprintf(why, whylen, "proxy %zu: %s", i + 1, what);
 			goto bad;
 		}
@@ -434,7 +454,8 @@ create_proxy(struct conn *c, const char *body, size_t len, bool keep_alive)
 	}
 	lc = *defaults;
 	lc.service = &service_proxy;
-	if ((status = control_proxy_parse(body, len, true, &lc, &why)) != 0) {
+	if ((status = control_proxy_parse(body, len, true, &lc,
+	    &conn_listener(c)->proxy_listen_allow, &why)) != 0) {
 		respond_error(c, status, why, keep_alive);
 		return;
 	}
@@ -605,7 +626,8 @@ serve_proxy(struct conn *c, const struct http_request *req, enum control_target 
 		return;
 	case HTTP_POST:
 	case HTTP_PATCH:
-		if ((status = control_proxy_parse(body, len, false, &lc, &why)) != 0) {
+		if ((status = control_proxy_parse(body, len, false, &lc,
+		    &conn_listener(c)->proxy_listen_allow, &why)) != 0) {
 			respond_error(c, status, why, req->keep_alive);
 			return;
 		}
@@ -676,8 +698,8 @@ populate(struct conn *c, const char *body, size_t len, bool keep_alive)
 		snprintf(why, sizeof(why), "out of memory");
 		goto bad;
 	}
-	status = control_populate_parse(body, len, &d, want, CONTROL_MAX_PROXIES, &nwant, why,
-	    sizeof(why));
+	status = control_populate_parse(body, len, &d, &conn_listener(c)->proxy_listen_allow, want,
+	    CONTROL_MAX_PROXIES, &nwant, why, sizeof(why));
 	if (n > 0)
 		memcpy(next, lcs, n * sizeof(*next));
 	for (i = 0, m = n; i < nwant && status == 0; i++) {

@@ -40,22 +40,24 @@ enum control_target control_route(const char *path, size_t len, char name[CONFIG
  * A proxy's JSON (len bytes: an object with name, listen, upstream,
  * enabled) onto lc, which holds the proxy as it is (or the defaults for a
  * new one): the fields present replace lc's. create asks for a name and an
- * upstream; its listen defaults to 127.0.0.1:0. Returns 0; or an HTTP
- * status (400 malformed or invalid, 403 a listen address off loopback) with
- * why set to a static explanation.
+ * upstream; its listen defaults to 127.0.0.1:0. A listen address is on
+ * loopback or in may_listen (the control listener's proxy_listen_allow;
+ * NULL: none). Returns 0; or an HTTP status (400 malformed or invalid, 403
+ * a listen address not allowed) with why set to a static explanation.
  */
 int	control_proxy_parse(const char *body, size_t len, bool create,
-	    struct listener_config *lc, const char **why);
+	    struct listener_config *lc, const struct cidr_list *may_listen, const char **why);
 
 /*
  * A populate's body (len bytes: a JSON array of proxies' objects, at most
  * max) into lcs, *n of them, each from defaults as control_proxy_parse()
- * makes a new one; no two with one name. Returns 0; or an HTTP status (400,
- * 403) with why ("proxy N: ...", N counted from 1) written into why.
+ * makes a new one with may_listen; no two with one name. Returns 0; or an
+ * HTTP status (400, 403) with why ("proxy N: ...", N counted from 1)
+ * written into why.
  */
 int	control_populate_parse(const char *body, size_t len,
-	    const struct listener_config *defaults, struct listener_config *lcs, size_t max,
-	    size_t *n, char *why, size_t whylen);
+	    const struct listener_config *defaults, const struct cidr_list *may_listen,
+	    struct listener_config *lcs, size_t max, size_t *n, char *why, size_t whylen);
 
 /*
  * Whether a proxy listening on bound serves a populate's want: the same

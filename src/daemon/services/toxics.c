@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/listener.h"
 #include "daemon/services/toxics.h"
 
 /* Each type: its name, the fault it is (its toxicity that fault's die), its attributes. */
@@ -27,6 +28,10 @@ static const struct {
 	[TOXIC_SLICER] = { "slicer", PACE_SLICE, { "average_size", "size_variation", "delay" },
 	    { 1, 0, 0 }, { 1u << 30, 1u << 30, PACE_MS_MAX * 1000ull } },
 	[TOXIC_LIMIT_DATA] = { "limit_data", PACE_CLOSE, { "bytes" }, { 0 }, { PACE_BYTES_MAX } },
+	/* tcpd's: a hang from timeout ms on; a slow accept, delay ms long. */
+	[TOXIC_STALL] = { "stall", PACE_STALL, { "timeout" }, { 0 }, { PACE_MS_MAX } },
+	[TOXIC_ACCEPT_DELAY] = { "accept_delay", PACE_ACCEPT_DELAY, { "delay" }, { 1 },
+	    { PACE_MS_MAX } },
 };
 
 static const char *const streams[TOXIC_STREAMS] = { "downstream", "upstream" };
@@ -46,15 +51,7 @@ toxic_stream_name(enum toxic_stream stream)
 bool
 toxic_name_valid(const char *s, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len >= TOXIC_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
+	return name_valid(s, len, TOXIC_NAME_MAX, ".");
 }
 
 /* The index of s among n names, or -1. */
@@ -111,6 +108,11 @@ check(struct toxic *t, const char **why)
 		}
 	if (t->type == TOXIC_LATENCY && t->attr[1] > t->attr[0]) {
 		*why = "jitter is more than latency";
+		return 400;
+	}
+	/* The accept is the client's side: nothing toward the server waits on it. */
+	if (t->type == TOXIC_ACCEPT_DELAY && t->stream != TOXIC_DOWNSTREAM) {
+		*why = "accept_delay is downstream only";
 		return 400;
 	}
 	return 0;
@@ -215,6 +217,13 @@ toxic_clear(enum toxic_type type, struct pace_profile *pp)
 		pp->slice_variation = none.slice_variation;
 		pp->slice_gap_ms = none.slice_gap_ms;
 		break;
+	case TOXIC_STALL:
+		pp->stall_bytes = none.stall_bytes;
+		pp->stall_ms = none.stall_ms;
+		break;
+	case TOXIC_ACCEPT_DELAY:
+		pp->accept_delay_ms = none.accept_delay_ms;
+		break;
 	default:	/* TOXIC_RESET_PEER, TOXIC_LIMIT_DATA: the end */
 		pp->end = none.end;
 		pp->end_bytes = none.end_bytes;
@@ -252,6 +261,12 @@ toxic_apply(const struct toxic *t, struct pace_profile *pp)
 		pp->slice = a[0];
 		pp->slice_variation = a[1];
 		pp->slice_gap_ms = a[2] / 1000;
+		break;
+	case TOXIC_STALL:
+		pp->stall_ms = a[0];
+		break;
+	case TOXIC_ACCEPT_DELAY:
+		pp->accept_delay_ms = a[0];
 		break;
 	default:	/* TOXIC_LIMIT_DATA */
 		pp->end = PACE_END_CLOSE;
@@ -305,6 +320,12 @@ toxic_read(enum toxic_type type, enum toxic_stream stream, const char *name,
 		a[0] = pp->slice;
 		a[1] = pp->slice_variation;
 		a[2] = pp->slice_gap_ms * 1000;
+		break;
+	case TOXIC_STALL:
+		a[0] = pp->stall_ms;
+		break;
+	case TOXIC_ACCEPT_DELAY:
+		a[0] = pp->accept_delay_ms;
 		break;
 	default:	/* TOXIC_LIMIT_DATA */
 		a[0] = pp->end_bytes;

@@ -18,9 +18,14 @@
  * in, profile fields out, and back.
  */
 
+/*
+ * Toxiproxy's types, then tcpd's own where Toxiproxy has no word for the
+ * fault: a stall (the peer hangs, neither reading nor writing) and
+ * accept_delay (a server slow to accept; downstream only, new connections).
+ */
 enum toxic_type {
 	TOXIC_LATENCY, TOXIC_BANDWIDTH, TOXIC_SLOW_CLOSE, TOXIC_TIMEOUT, TOXIC_RESET_PEER,
-	TOXIC_SLICER, TOXIC_LIMIT_DATA, TOXIC_TYPES
+	TOXIC_SLICER, TOXIC_LIMIT_DATA, TOXIC_STALL, TOXIC_ACCEPT_DELAY, TOXIC_TYPES
 };
 
 /* A toxic's name with its NUL: letters, digits, '-', '_' and '.'. */
