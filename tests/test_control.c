@@ -566,6 +566,38 @@ Test(control, stall_and_accept_delay_toxics)
 	close(lfd);
 }
 
+/* tcpd's own proxy fields: shown only when set, a seed kept by /reset, a blackhole not. */
+Test(control, blackhole_and_seed_proxies)
+{
+	struct pollfd p;
+	char expect[512];
+	uint16_t up, port;
+	int lfd = tcp_listen_loopback(&up, 16), c;
+
+	start("127.0.0.1");
+	port = create("bh", up, "");
+	snprintf(expect, sizeof(expect), "{\"name\":\"bh\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":[],\"blackhole\":true,"
+	    "\"seed\":7}", port, up);
+	assert_response(call("POST", "/proxies/bh", "{\"blackhole\":true,\"seed\":7}"), "200 OK",
+	    expect);
+	c = tcp_connect(port);
+	send_all(c, "ping\n", 5);
+	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 300), 0, "a blackholed proxy accepted and connected");
+	close(c);
+	assert_response(call("POST", "/reset", ""), "204 No Content", "");
+	snprintf(expect, sizeof(expect), "{\"name\":\"bh\",\"listen\":\"127.0.0.1:%u\","
+	    "\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":[],\"seed\":7}", port,
+	    up);
+	assert_response(call("GET", "/proxies/bh", ""), "200 OK", expect);
+	/* The connect queued while it was a blackhole may come first: any client is fine. */
+	c = tcp_connect(port);
+	close(accept_peer(lfd));
+	close(c);
+	close(lfd);
+}
+
 Test(control, an_upstream_toxic_holds_the_bytes_toward_the_server)
 {
 	uint16_t up, port;

@@ -140,6 +140,24 @@ Test(control_api, proxy_listen_allow_adds_addresses)
 	    &why), 403);
 }
 
+/* tcpd's own proxy fields: blackhole, and a seed for both directions (null: none). */
+Test(control_api, blackhole_and_seed)
+{
+	cr_assert_eq(control_proxy_parse(S("{\"blackhole\":true,\"seed\":7}"), false, &lc, NULL,
+	    &why), 0, "%s", why);
+	cr_assert(lc.blackhole);
+	cr_assert(lc.profile.seeded && lc.upstream.seeded);
+	cr_assert_eq(lc.profile.seed, 7);
+	cr_assert_neq(lc.upstream.seed, 7);
+	cr_assert_eq(control_proxy_parse(S("{\"blackhole\":false,\"seed\":null}"), false, &lc,
+	    NULL, &why), 0, "%s", why);
+	cr_assert_not(lc.blackhole);
+	cr_assert_not(lc.profile.seeded || lc.upstream.seeded);
+	cr_assert_eq(control_proxy_parse(S("{\"seed\":-1}"), false, &lc, NULL, &why), 400);
+	cr_assert_str_eq(why, "blackhole must be a boolean, seed an integer from 0 or null");
+	cr_assert_eq(control_proxy_parse(S("{\"blackhole\":1}"), false, &lc, NULL, &why), 400);
+}
+
 Test(control_api, listen_defaults_to_a_free_loopback_port)
 {
 	char text[NET_ADDRSTRLEN];

@@ -1001,9 +1001,17 @@ check_profile(struct parser *p)
 		add_error(p->errs, line, "seed without a fault to replay: set delay, rate, "
 		    "slice, close_after, reset_after, reset_probability, stall_after, "
 		    "accept_delay or an upstream_ key");
+	config_seed(current_listener(p), pp->seeded, pp->seed);
+}
+
+void
+config_seed(struct listener_config *lc, bool seeded, uint64_t seed)
+{
+	lc->profile.seeded = seeded;
+	lc->profile.seed = seed;
 	/* The other direction replays from the same seed, on a sequence of its own. */
-	up->seeded = pp->seeded;
-	up->seed = pp->seed ^ UPSTREAM_SEED;
+	lc->upstream.seeded = seeded;
+	lc->upstream.seed = seed ^ UPSTREAM_SEED;
 }
 
 /* Where key k's field is: in the downstream profile, the upstream one, or neither. */

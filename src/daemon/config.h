@@ -143,6 +143,12 @@ int	config_load_options(struct config *cfg, const struct config_option *opts,
 	    size_t n, struct config_errors *errs);
 void	config_free(struct config *cfg);
 
+/*
+ * A listener's seed (seed = N; seeded false: none), for both directions:
+ * connection k draws the same faults on every run.
+ */
+void	config_seed(struct listener_config *lc, bool seeded, uint64_t seed);
+
 /* A listener with every key at its default (no name, bind or service). */
 void	config_listener_defaults(struct listener_config *lc);
 

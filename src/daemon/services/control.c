@@ -126,7 +126,7 @@ static int
 proxy_from_json(json_t *root, bool create, struct listener_config *lc,
     const struct cidr_list *may_listen, const char **why)
 {
-	json_t *name, *listen, *upstream, *enabled;
+	json_t *name, *listen, *upstream, *enabled, *blackhole, *seed;
 
 	if (!json_is_object(root)) {
 		*why = "the body must be a JSON object";
@@ -136,6 +136,8 @@ proxy_from_json(json_t *root, bool create, struct listener_config *lc,
 	listen = json_object_get(root, "listen");
 	upstream = json_object_get(root, "upstream");
 	enabled = json_object_get(root, "enabled");
+	blackhole = json_object_get(root, "blackhole");
+	seed = json_object_get(root, "seed");
 	*why = "name and upstream are required";
 	if (create && (name == NULL || upstream == NULL))
 		return 400;
@@ -170,6 +172,16 @@ proxy_from_json(json_t *root, bool create, struct listener_config *lc,
 		return 400;
 	if (enabled != NULL)
 		lc->refuse = !json_is_true(enabled);
+	/* tcpd's own: connects queued and never accepted; each connection's faults replayed. */
+	*why = "blackhole must be a boolean, seed an integer from 0 or null";
+	if ((blackhole != NULL && !json_is_boolean(blackhole)) || (seed != NULL &&
+	    !json_is_null(seed) && (!json_is_integer(seed) || json_integer_value(seed) < 0)))
+		return 400;
+	if (blackhole != NULL)
+		lc->blackhole = json_is_true(blackhole);
+	if (seed != NULL)
+		config_seed(lc, !json_is_null(seed), json_is_null(seed) ? 0 :
+		    (uint64_t)json_integer_value(seed));
 	return 0;
 }
 
@@ -357,10 +369,20 @@ proxy_json(const struct listener_config *lc, size_t at)
 
 	if (toxics == NULL)
 		return NULL;
+	json_t *j;
+
 	format_listen(lc, listen, sizeof(listen));
 	net_addr_format(&lc->upstream_addr, upstream, sizeof(upstream));
-	return json_pack("{s:s, s:s, s:s, s:b, s:o}", "name", lc->name, "listen", listen,
+	j = json_pack("{s:s, s:s, s:s, s:b, s:o}", "name", lc->name, "listen", listen,
 	    "upstream", upstream, "enabled", !lc->refuse, "toxics", toxics);
+	/* tcpd's fields only when set: a proxy made as Toxiproxy's reads back as one. */
+	if (j != NULL && ((lc->blackhole && json_object_set_new(j, "blackhole",
+	    json_true()) == -1) || (lc->profile.seeded && json_object_set_new(j, "seed",
+	    json_integer((json_int_t)lc->profile.seed)) == -1))) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
 static ssize_t
@@ -787,8 +809,11 @@ reset(struct conn *c, bool keep_alive)
 	for (i = 0; i < n; i++) {
 		next[i] = lcs[i];
 		next[i].refuse = false;
+		next[i].blackhole = false;
 		pace_profile_init(&next[i].profile);
 		pace_profile_init(&next[i].upstream);
+		/* A proxy's seed is no fault: it stays, as its name does. */
+		config_seed(&next[i], lcs[i].profile.seeded, lcs[i].profile.seed);
 	}
 	if (runtime_replace(next, n, err, sizeof(err)) == -1) {
 		respond_error(c, 500, err, keep_alive);
