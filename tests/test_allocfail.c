@@ -154,6 +154,8 @@ port_taken(const char *log)
  */
 enum { FLAKY, PROXIED, METRICS, AGENT, SECOND, PROXY, CONTROL, KINDS };
 static uint16_t kind_port[KINDS];
+/* The last control_call()'s answer. */
+static char answer[2048];
 
 /*
  * A control API call on a connection of its own: the answer must have
@@ -164,7 +166,7 @@ static int
 control_call(const char *method, const char *path, const char *body, const char *want,
     const char *also, int n)
 {
-	char req[512], in[2048], *log;
+	char req[512], *in = answer, *log;
 	int fd = connect_at(kind_port[CONTROL], n);
 	size_t got = 0;
 	ssize_t r;
@@ -176,7 +178,8 @@ control_call(const char *method, const char *path, const char *body, const char 
 		return -1;
 	}
 	/* A connection dropped unmade is reset: no answer, as a close. */
-	while (got < sizeof(in) - 1 && (r = recv(fd, in + got, sizeof(in) - 1 - got, 0)) > 0)
+	while (got < sizeof(answer) - 1 &&
+	    (r = recv(fd, in + got, sizeof(answer) - 1 - got, 0)) > 0)
 		got += (size_t)r;
 	in[got] = '\0';
 	close(fd);
@@ -195,8 +198,8 @@ control_call(const char *method, const char *path, const char *body, const char 
 static void
 scenario(int n)
 {
-	int fd, echo, proxied, rc, i;
-	char *log, body[128];
+	int fd, echo, proxied, rc, i, live = -1;
+	char *log, body[128], *at;
 	int made;
 
 	/* First, so that a wrong answer to its admission fails the walk early. */
@@ -240,15 +243,26 @@ scenario(int n)
 	close(fd);
 	/* A proxy made through the API, kept through the reload below and freed at the stop. */
 	snprintf(body, sizeof(body), "{\"name\":\"api\",\"listen\":\"127.0.0.1:0\","
-	    "\"upstream\":\"127.0.0.1:%u\"}", kind_port[PROXIED]);
+	    "\"upstream\":\"127.0.0.1:%u\"}", tcpd.port[P_ECHO]);
 	made = control_call("POST", "/proxies", body, "HTTP/1.1 201 ", NULL, n);
+	/* A connection open through it while toxics come and go: its filters remade. */
+	if (made == 1 && (at = strstr(answer, "\"listen\":\"127.0.0.1:")) != NULL) {
+		live = connect_at((uint16_t)atoi(at + 20), n);
+		exchange(live, "abc", "abc", n);
+	}
 	/* Made, not made (a 500), or either when its answer was lost. */
 	control_call("GET", "/proxies/api", "", made == 0 ? "HTTP/1.1 404 " : "HTTP/1.1 200 ",
 	    made == -1 ? "HTTP/1.1 404 " : NULL, n);
 	control_call("POST", "/proxies/api/toxics", "{\"type\":\"latency\",\"attributes\":"
 	    "{\"latency\":1}}", made == 0 ? "HTTP/1.1 404 " : "HTTP/1.1 200 ",
 	    made == -1 ? "HTTP/1.1 404 " : NULL, n);
+	if (live != -1)
+		exchange(live, "def", "def", n);
 	control_call("POST", "/reset", "", "HTTP/1.1 204 ", NULL, n);
+	if (live != -1) {
+		exchange(live, "ghi", "ghi", n);
+		close(live);
+	}
 	kill(tcpd.pid, SIGHUP);
 	usleep(50000);
 	fd = connect_at(tcpd.port[P_COMMAND], n);
