@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The control service's untrusted input past jansson: a path, a proxy's JSON
- * and a toxic's JSON. A toxic taken must go onto its profile and read back as
+ * The control service's untrusted input past jansson: a path, a proxy's JSON,
+ * a populate's array and a toxic's JSON. A toxic taken must go onto its profile and read back as
  * itself (its toxicity and type), and a refusal always says why.
  */
 #include <stddef.h>
@@ -43,6 +43,32 @@ proxy(const char *body, size_t len, bool create)
 		abort();
 }
 
+/* Each proxy taken is named, on loopback; no two share a name. */
+static void
+populate(const char *body, size_t len)
+{
+	static struct listener_config d, lcs[4];
+	char why[256] = "";
+	size_t i, j, n = 0;
+	int status;
+
+	memset(&d, 0, sizeof(d));
+	config_listener_defaults(&d);
+	status = control_populate_parse(body, len, &d, NULL, lcs, 4, &n, why, sizeof(why));
+	if (status != 0) {
+		if ((status != 400 && status != 403) || why[0] == '\0')
+			abort();
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (lcs[i].name[0] == '\0' || lcs[i].nbinds != 1)
+			abort();
+		for (j = 0; j < i; j++)
+			if (strcmp(lcs[i].name, lcs[j].name) == 0)
+				abort();
+	}
+}
+
 static void
 toxic(const char *body, size_t len, bool update)
 {
@@ -82,11 +108,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The first byte picks the input's kind; the rest is the input. */
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: route(rest, size - 1); break;
 	case 1: proxy(rest, size - 1, true); break;
 	case 2: proxy(rest, size - 1, false); break;
 	case 3: toxic(rest, size - 1, false); break;
+	case 5: populate(rest, size - 1); break;
 	default: toxic(rest, size - 1, true); break;
 	}
 	return 0;

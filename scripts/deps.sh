@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages tcpd needs that are missing; a no-op when all are there.
-# With test, also the npm packages of tests/clients/ (node-redis, ioredis) exactly as
-# its package-lock.json pins them, with `npm ci`; a no-op when that lock is installed.
+# With test, also the npm packages of tests/clients/ (node-redis, ioredis,
+# toxiproxy-node-client) exactly as its package-lock.json pins them, with
+# `npm ci`; a no-op when that lock is installed.
 # usage: scripts/deps.sh [run|test|bench]
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,8 +18,9 @@ test)
 	# systemd-container the container test; mandoc checks the man pages;
 	# with the peers, the test of scripts/bench.sh runs all of it;
 	# postgresql and psycopg2 for tests/test_postgres.c, which starts a
-	# server of its own (the package's cluster is not used).
-	pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev systemd \
+	# server of its own (the package's cluster is not used); curl drives the
+	# control API as Toxiproxy's README does (tests/test_toxiproxy.c).
+	pkgs="$pkgs curl libcriterion-dev clang libclang-rt-14-dev systemd \
 	    systemd-container mandoc prometheus prometheus-redis-exporter haproxy python3-redis \
 	    postgresql python3-psycopg2 $peers" ;;
 bench) pkgs="$pkgs $peers" ;;
@@ -39,7 +41,8 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $missing
 fi
 
-# The Redis clients of tests/test_clients.c. Node.js 20 or later (both packages
+# The Redis clients of tests/test_clients.c and Toxiproxy's node client of
+# tests/test_toxiproxy.c. Node.js 20 or later (node-redis and ioredis
 # require it; Debian 12's nodejs is 18) and npm come from outside this script.
 # node_modules/.tcpd-lock is the package-lock.json last installed: the same
 # lock, nothing to do; and a failed `npm ci` leaves no stamp, so the test fails.

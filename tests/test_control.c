@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <poll.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -667,5 +668,177 @@ Test(control, bad_toxics_get_4xx_in_toxiproxys_shape)
 	/* Still serving. */
 	cr_assert_not_null(strstr(call("GET", "/proxies/p/toxics", ""), "\"limit_data\""), "%s",
 	    resp);
+	close(lfd);
+}
+
+/* The port of proxy name in a reply listing proxies. */
+static uint16_t
+port_of(const char *json, const char *name)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "{\"name\":\"%s\",", name);
+	cr_assert_not_null(p = strstr(json, key), "%s in %s", name, json);
+	return listen_port(p);
+}
+
+/* GET /proxies now; free() it. */
+static char *
+all_proxies(void)
+{
+	char *text;
+
+	cr_assert_not_null(text = strdup(call("GET", "/proxies", "")));
+	return text;
+}
+
+/* Asserts GET /proxies answers as it did when was was taken. */
+static void
+assert_proxies_unchanged(const char *was)
+{
+	char *now = all_proxies();
+
+	cr_assert_str_eq(now, was);
+	free(now);
+}
+
+/*
+ * POST /populate: the missing made, the same kept (their toxics too, the
+ * second call answering byte for byte as the first), the different made
+ * anew on their port; a bad entry anywhere changes nothing.
+ */
+Test(control, populate_creates_keeps_and_replaces)
+{
+	char body[512], expect[2048], *first, *before;
+	uint16_t up, up2, a, b;
+	int lfd = tcp_listen_loopback(&up, 16), lfd2 = tcp_listen_loopback(&up2, 16);
+
+	start("127.0.0.1");
+	snprintf(body, sizeof(body), "[{\"name\":\"a\",\"listen\":\"127.0.0.1:0\",\"upstream\":"
+	    "\"127.0.0.1:%u\"},{\"name\":\"b\",\"upstream\":\"localhost:%u\",\"enabled\":true}]",
+	    up, up);
+	call("POST", "/populate", body);
+	a = port_of(resp, "a");
+	b = port_of(resp, "b");
+	cr_assert_neq(a, b);
+	snprintf(expect, sizeof(expect), "{\"proxies\":[{\"name\":\"a\",\"listen\":"
+	    "\"127.0.0.1:%u\",\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":[]},"
+	    "{\"name\":\"b\",\"listen\":\"127.0.0.1:%u\",\"upstream\":\"127.0.0.1:%u\","
+	    "\"enabled\":true,\"toxics\":[]}]}", a, up, b, up);
+	assert_response(resp, "201 Created", expect);
+	cr_assert_not_null(first = strdup(resp));
+	assert_proxies(a, lfd);
+	assert_proxies(b, lfd);
+	cr_assert_eq(tcpd_log_count("control: created proxy a listen 127.0.0.1:"), 1);
+
+	/* Again: nothing changes, the reply is the same bytes. */
+	cr_assert_str_eq(call("POST", "/populate", body), first);
+	cr_assert_eq(tcpd_log_count("control: created proxy"), 2);
+	cr_assert_eq(tcpd_log_count("control: replaced proxy"), 0);
+	free(first);
+
+	/*
+	 * A toxic on each; then a given the port it has, and b its port with
+	 * another upstream: b is made anew on the socket it has.
+	 */
+	call("POST", "/proxies/a/toxics", "{\"type\":\"latency\",\"attributes\":{\"latency\":1}}");
+	call("POST", "/proxies/b/toxics", "{\"type\":\"latency\",\"attributes\":{\"latency\":1}}");
+	snprintf(body, sizeof(body), "[{\"name\":\"a\",\"listen\":\"127.0.0.1:%u\",\"upstream\":"
+	    "\"127.0.0.1:%u\"},{\"name\":\"b\",\"listen\":\"127.0.0.1:%u\",\"upstream\":"
+	    "\"127.0.0.1:%u\"}]", a, up, b, up2);
+	snprintf(expect, sizeof(expect), "{\"proxies\":[{\"name\":\"a\",\"listen\":"
+	    "\"127.0.0.1:%u\",\"upstream\":\"127.0.0.1:%u\",\"enabled\":true,\"toxics\":"
+	    "[{\"name\":\"latency_downstream\",\"type\":\"latency\",\"stream\":\"downstream\","
+	    "\"toxicity\":1.0,\"attributes\":{\"latency\":1,\"jitter\":0}}]},"
+	    "{\"name\":\"b\",\"listen\":\"127.0.0.1:%u\",\"upstream\":\"127.0.0.1:%u\","
+	    "\"enabled\":true,\"toxics\":[]}]}", a, up, b, up2);
+	assert_response(call("POST", "/populate", body), "201 Created", expect);
+	cr_assert_eq(tcpd_log_count("control: replaced proxy b listen 127.0.0.1:"), 1);
+	assert_proxies(b, lfd2);
+
+	/* Disabled, then populated as enabled: served again. */
+	call("POST", "/proxies/a", "{\"enabled\":false}");
+	cr_assert_eq(connect_errno(a), ECONNREFUSED);
+	call("POST", "/populate", body);
+	cr_assert_eq(strncmp(resp, "HTTP/1.1 201 Created\r\n", 22), 0, "%s", resp);
+	assert_proxies(a, lfd);
+
+	/* All or nothing: a bad third entry leaves c unmade and b as it was. */
+	before = all_proxies();
+	snprintf(body, sizeof(body), "[{\"name\":\"c\",\"upstream\":\"127.0.0.1:%u\"},"
+	    "{\"name\":\"b\",\"upstream\":\"127.0.0.1:%u\"},{\"name\":\"d\"}]", up, up);
+	assert_response(call("POST", "/populate", body), "400 Bad Request",
+	    "{\"error\":\"proxy 3: name and upstream are required\",\"status\":400,"
+	    "\"proxies\":null}");
+	assert_proxies_unchanged(before);
+	/* Nor when a bind fails: c's port is taken. */
+	snprintf(body, sizeof(body), "[{\"name\":\"c\",\"upstream\":\"127.0.0.1:%u\"},"
+	    "{\"name\":\"d\",\"listen\":\"127.0.0.1:%u\",\"upstream\":\"127.0.0.1:%u\"}]", up, up,
+	    up);
+	cr_assert_eq(strncmp(call("POST", "/populate", body), "HTTP/1.1 500 ", 13), 0, "%s", resp);
+	cr_assert_not_null(strstr(resp, "Address already in use\",\"status\":500,"
+	    "\"proxies\":null}"), "%s", resp);
+	assert_proxies_unchanged(before);
+	assert_response(call("POST", "/populate", "[{\"name\":\"e\",\"upstream\":"
+	    "\"127.0.0.1:1\"},{\"name\":\"ctl\",\"upstream\":\"127.0.0.1:1\"}]"), "409 Conflict",
+	    "{\"error\":\"proxy 2: ctl is a listener of the configuration\",\"status\":409,"
+	    "\"proxies\":null}");
+	assert_response(call("POST", "/populate", "[]"), "201 Created", "{\"proxies\":[]}");
+	assert_response(call("GET", "/populate", ""), "405 Method Not Allowed",
+	    "{\"error\":\"method not allowed\",\"status\":405}");
+	assert_proxies_unchanged(before);
+	free(before);
+	close(lfd);
+	close(lfd2);
+}
+
+/* /metrics from the listener m of port, NUL-ended in a static buffer. */
+static const char *
+scrape(uint16_t port)
+{
+	static char text[1 << 16];
+
+	return exchange_to_eof(port, "GET /metrics HTTP/1.0\r\n\r\n", text, sizeof(text));
+}
+
+/*
+ * A proxy made through the API is a listener as any other: its own series
+ * in /metrics while it lives, none once deleted; INFO (which has no
+ * per-listener section) counts its connections under service_proxy.
+ */
+Test(control, api_proxies_have_their_series_in_metrics_and_info)
+{
+	static const char *const series[] = {
+		"\ntcpd_connections_accepted_total{listener=\"made\",service=\"proxy\"} 1\n",
+		"\ntcpd_received_bytes_total{listener=\"made\"} 5\n",
+		"\ntcpd_sent_bytes_total{listener=\"made\"} 5\n",
+		"\ntcpd_connections_active{listener=\"made\"} 0\n",
+	};
+	char extra[256], body[256];
+	uint16_t up, ports[2], port;
+	int lfd = tcp_listen_loopback(&up, 16), i;
+	size_t k;
+	const char *m;
+
+	free_ports(ports, 2);
+	ctl = ports[0];
+	snprintf(extra, sizeof(extra), "[listener.ctl]\nbind = 127.0.0.1:%u\nservice = control\n"
+	    "[listener.m]\nbind = 127.0.0.1:%u\nservice = metrics\n", ctl, ports[1]);
+	tcpd_start(extra);
+	snprintf(body, sizeof(body), "[{\"name\":\"made\",\"upstream\":\"127.0.0.1:%u\"}]", up);
+	port = port_of(call("POST", "/populate", body), "made");
+	assert_proxies(port, lfd);
+	/* The close reaches tcpd a moment after the test's. */
+	for (i = 0; i < 50 && strstr(scrape(ports[1]), series[3]) == NULL; i++)
+		poll(NULL, 0, 100);
+	m = scrape(ports[1]);
+	for (k = 0; k < sizeof(series) / sizeof(series[0]); k++)
+		cr_assert_not_null(strstr(m, series[k]), "%s not in\n%s", series[k], m);
+	cr_assert_not_null(strstr(tcpd_info(), "\r\nservice_proxy:connected=0,total=1\r\n"),
+	    "%s", tcpd_info());
+	assert_response(call("DELETE", "/proxies/made", ""), "204 No Content", "");
+	m = scrape(ports[1]);
+	cr_assert_null(strstr(m, "listener=\"made\""), "%s", m);
 	close(lfd);
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The control service's pure parts: where a path leads, a proxy's JSON onto a listener. */
+/*
+ * The control service's pure parts: where a path leads, a proxy's JSON onto a
+ * listener, a populate's array onto listeners.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +37,8 @@ Test(control_api, routes)
 	cr_assert_eq(control_route(S("/version"), name, toxic), CONTROL_VERSION);
 	cr_assert_eq(control_route(S("/reset"), name, toxic), CONTROL_RESET);
 	cr_assert_eq(control_route(S("/proxies"), name, toxic), CONTROL_PROXIES);
+	cr_assert_eq(control_route(S("/populate"), name, toxic), CONTROL_POPULATE);
+	cr_assert_eq(control_route(S("/populates"), name, toxic), CONTROL_NONE);
 	cr_assert_eq(control_route(S("/proxies/redis_1-a"), name, toxic), CONTROL_PROXY);
 	cr_assert_str_eq(name, "redis_1-a");
 	cr_assert_eq(control_route(S("/"), name, toxic), CONTROL_NONE);
@@ -175,5 +180,84 @@ Test(control_api, loopback_listen_addresses_are_taken)
 
 		cr_assert_eq(control_proxy_parse(body, (size_t)n, false, &lc, NULL, &why), 0, "%s",
 		    ok[i]);
+	}
+}
+
+/* A populate's array: each entry made as POST /proxies makes one, in order. */
+Test(control_api, a_populate_is_made_from_its_array)
+{
+	static struct listener_config lcs[4];
+	char text[NET_ADDRSTRLEN], err[256];
+	size_t n = 9;
+
+	cr_assert_eq(control_populate_parse(S("[{\"name\":\"a\",\"upstream\":\"127.0.0.1:6379\"},"
+	    "{\"name\":\"b\",\"listen\":\"[::1]:26379\",\"upstream\":\"localhost:1\","
+	    "\"enabled\":false}]"), &lc, NULL, lcs, 4, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(lcs[0].name, "a");
+	net_addr_format(&lcs[0].binds[0], text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:0");
+	cr_assert_not(lcs[0].refuse);
+	cr_assert_str_eq(lcs[1].name, "b");
+	net_addr_format(&lcs[1].binds[0], text, sizeof(text));
+	cr_assert_str_eq(text, "[::1]:26379");
+	net_addr_format(&lcs[1].upstream_addr, text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:1");
+	cr_assert(lcs[1].refuse);
+	cr_assert_eq(control_populate_parse(S("[]"), &lc, NULL, lcs, 4, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 0);
+}
+
+Test(control_api, every_bad_populate_and_its_status)
+{
+	static const struct { const char *body; int status; const char *why; } bad[] = {
+		{ "", 400, "the body is not valid JSON" },
+		{ "{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"}", 400,
+		    "the body must be a JSON array of proxies" },
+		{ "[{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"},{\"upstream\":\"127.0.0.1:1\"}]", 400,
+		    "proxy 2: name and upstream are required" },
+		{ "[{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"},1]", 400,
+		    "proxy 2: the body must be a JSON object" },
+		{ "[{\"name\":\"a\",\"listen\":\"10.0.0.1:80\",\"upstream\":\"127.0.0.1:1\"}]", 403,
+		    "proxy 1: listen: only loopback addresses (127.0.0.0/8, ::1) and those of "
+		    "proxy_listen_allow are served" },
+		{ "[{\"name\":\"a\",\"upstream\":\"127.0.0.1:1\"},{\"name\":\"b\",\"upstream\":"
+		    "\"127.0.0.1:1\"},{\"name\":\"a\",\"upstream\":\"127.0.0.1:2\"}]", 400,
+		    "proxy 3: a is named twice" },
+		{ "[{},{},{},{},{}]", 400, "too many proxies (4)" },
+	};
+	static struct listener_config lcs[4];
+	char err[256];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(control_populate_parse(bad[i].body, strlen(bad[i].body), &lc, NULL, lcs, 4,
+		    &n, err, sizeof(err)), bad[i].status, "%s", bad[i].body);
+		cr_assert_str_eq(err, bad[i].why, "%s", bad[i].body);
+	}
+}
+
+/* A populate's listen with port 0 is served by any port on its host. */
+Test(control_api, a_listen_on_port_0_matches_any_port)
+{
+	static const struct { const char *bound, *want; bool matches; } cases[] = {
+		{ "127.0.0.1:41000", "127.0.0.1:0", true },
+		{ "127.0.0.1:41000", "127.0.0.1:41000", true },
+		{ "127.0.0.1:41000", "127.0.0.1:41001", false },
+		{ "127.0.0.1:41000", "127.0.0.2:0", false },
+		{ "127.0.0.1:41000", "[::1]:0", false },
+		{ "[::1]:41000", "[::1]:0", true },
+		{ "[::1]:41000", "[::1]:41001", false },
+	};
+	struct net_addr bound, want;
+	const char *w;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(net_addr_parse(&bound, cases[i].bound, strlen(cases[i].bound), &w), 0);
+		cr_assert_eq(net_addr_parse(&want, cases[i].want, strlen(cases[i].want), &w), 0);
+		cr_assert_eq(control_listen_matches(&bound, &want), cases[i].matches, "%s %s",
+		    cases[i].bound, cases[i].want);
 	}
 }

@@ -56,6 +56,8 @@ control_route(const char *path, size_t len, char name[CONFIG_NAME_MAX],
 		return CONTROL_RESET;
 	if (len == 8 && memcmp(path, "/proxies", 8) == 0)
 		return CONTROL_PROXIES;
+	if (len == 9 && memcmp(path, "/populate", 9) == 0)
+		return CONTROL_POPULATE;
 	if (len <= 9 || memcmp(path, "/proxies/", 9) != 0)
 		return CONTROL_NONE;
 	p = path + 9;
@@ -119,21 +121,16 @@ may_listen_on(const struct net_addr *a, const struct cidr_list *allowed)
 	return false;
 }
 
-int
-control_proxy_parse(const char *body, size_t len, bool create, struct listener_config *lc,
+/* A proxy's JSON object onto lc, as control_proxy_parse() says. */
+static int
+proxy_from_json(json_t *root, bool create, struct listener_config *lc,
     const struct cidr_list *may_listen, const char **why)
 {
-	json_t *root, *name, *listen, *upstream, *enabled, *blackhole, *seed;
-	json_error_t error;
-	int status = 400;
+	json_t *name, *listen, *upstream, *enabled, *blackhole, *seed;
 
-	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error)) == NULL) {
-		*why = "the body is not valid JSON";
-		return 400;
-	}
 	if (!json_is_object(root)) {
 		*why = "the body must be a JSON object";
-		goto bad;
+		return 400;
 	}
 	name = json_object_get(root, "name");
 	listen = json_object_get(root, "listen");
@@ -143,19 +140,19 @@ control_proxy_parse(const char *body, size_t len, bool create, struct listener_c
 	seed = json_object_get(root, "seed");
 	*why = "name and upstream are required";
 	if (create && (name == NULL || upstream == NULL))
-		goto bad;
+		return 400;
 	*why = "name, listen and upstream must be strings, enabled a boolean";
 	if ((name != NULL && !json_is_string(name)) ||
 	    (listen != NULL && !json_is_string(listen)) ||
 	    (upstream != NULL && !json_is_string(upstream)) ||
 	    (enabled != NULL && !json_is_boolean(enabled)))
-		goto bad;
+		return 400;
 	*why = "name: 1-31 letters, digits, '-' or '_'";
 	if (name != NULL && !listener_name_valid(json_string_value(name), json_string_length(name)))
-		goto bad;
+		return 400;
 	/* An update cannot rename: the name is the proxy's key. */
 	if (name != NULL && !create && strcmp(json_string_value(name), lc->name) != 0)
-		goto bad;
+		return 400;
 	if (name != NULL)
 		snprintf(lc->name, sizeof(lc->name), "%s", json_string_value(name));
 	/* Toxiproxy's listen may be left out: any free port, here on loopback. */
@@ -163,34 +160,116 @@ control_proxy_parse(const char *body, size_t len, bool create, struct listener_c
 		(void)parse_addr(&lc->binds[0], "127.0.0.1:0");
 	*why = "listen: expected HOST:PORT with a numeric host (or localhost)";
 	if (listen != NULL && parse_addr(&lc->binds[0], json_string_value(listen)) == -1)
-		goto bad;
+		return 400;
 	if (listen != NULL && !may_listen_on(&lc->binds[0], may_listen)) {
 		*why = "listen: only loopback addresses (127.0.0.0/8, ::1) and those of "
 		    "proxy_listen_allow are served";
-		status = 403;
-		goto bad;
+		return 403;
 	}
 	lc->nbinds = 1;
 	*why = "upstream: expected HOST:PORT with a numeric host (or localhost)";
 	if (upstream != NULL && parse_addr(&lc->upstream_addr, json_string_value(upstream)) == -1)
-		goto bad;
+		return 400;
 	if (enabled != NULL)
 		lc->refuse = !json_is_true(enabled);
 	/* tcpd's own: connects queued and never accepted; each connection's faults replayed. */
 	*why = "blackhole must be a boolean, seed an integer from 0 or null";
 	if ((blackhole != NULL && !json_is_boolean(blackhole)) || (seed != NULL &&
 	    !json_is_null(seed) && (!json_is_integer(seed) || json_integer_value(seed) < 0)))
-		goto bad;
+		return 400;
 	if (blackhole != NULL)
 		lc->blackhole = json_is_true(blackhole);
 	if (seed != NULL)
 		pace_profiles_seed(&lc->profile, &lc->upstream, !json_is_null(seed),
 		    json_is_null(seed) ? 0 : (uint64_t)json_integer_value(seed));
+	return 0;
+}
+
+int
+control_proxy_parse(const char *body, size_t len, bool create, struct listener_config *lc,
+    const struct cidr_list *may_listen, const char **why)
+{
+	json_error_t error;
+	json_t *root;
+	int status;
+
+	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error)) == NULL) {
+		*why = "the body is not valid JSON";
+		return 400;
+	}
+	status = proxy_from_json(root, create, lc, may_listen, why);
+	json_decref(root);
+	return status;
+}
+
+int
+control_populate_parse(const char *body, size_t len, const struct listener_config *defaults,
+    const struct cidr_list *may_listen, struct listener_config *lcs, size_t max, size_t *n,
+    char *why, size_t whylen)
+{
+	json_error_t error;
+	const char *what;
+	json_t *root, *v;
+	size_t i, j;
+	int status = 400;
+
+	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error)) == NULL) {
+		snprintf(why, whylen, "the body is not valid JSON");
+		return 400;
+	}
+	if (!json_is_array(root)) {
+		snprintf(why, whylen, "the body must be a JSON array of proxies");
+		goto bad;
+	}
+	if (json_array_size(root) > max) {
+		snprintf(why, whylen, "too many proxies (%zu)", max);
+		goto bad;
+	}
+	json_array_foreach(root, i, v) {
+		lcs[i] = *defaults;
+		/* Numbered from 1, as Toxiproxy's "name at proxy 1". */
+		if ((status = proxy_from_json(v, true, &lcs[i], may_listen, &what)) != 0) {
+			snprintf(why, whylen, "proxy %zu: %s", i + 1, what);
+			goto bad;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(lcs[j].name, lcs[i].name) == 0) {
+				snprintf(why, whylen, "proxy %zu: %s is named twice", i + 1,
+				    lcs[i].name);
+				status = 400;
+				goto bad;
+			}
+	}
+	*n = json_array_size(root);
 	json_decref(root);
 	return 0;
 bad:
 	json_decref(root);
 	return status;
+}
+
+/* addr with its port set to port. */
+static struct net_addr
+with_port(const struct net_addr *addr, uint16_t port)
+{
+	struct net_addr a = *addr;
+
+	if (a.u.sa.sa_family == AF_INET6)
+		a.u.in6.sin6_port = htons(port);
+	else
+		a.u.in.sin_port = htons(port);
+	return a;
+}
+
+bool
+control_listen_matches(const struct net_addr *bound, const struct net_addr *want)
+{
+	struct net_addr any;
+
+	if (net_addr_port(want) != 0)
+		return net_addr_equal(bound, want);
+	any = with_port(want, net_addr_port(bound));
+	return net_addr_equal(bound, &any);
 }
 
 /* Queues one response; closes after it when the client asks or close is set. */
@@ -208,11 +287,10 @@ respond(struct conn *c, int status, const char *body, bool keep_alive)
 		conn_finish(c, "HTTP response sent");
 }
 
-/* Toxiproxy's error shape: {"error":"...","status":N}. */
+/* Sends j (taken) as the body, or a bare 500 when it could not be made. */
 static void
-respond_error(struct conn *c, int status, const char *why, bool keep_alive)
+respond_json(struct conn *c, int status, json_t *j, bool keep_alive)
 {
-	json_t *j = json_pack("{s:s, s:i}", "error", why, "status", status);
 	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	if (text == NULL)
@@ -223,34 +301,34 @@ respond_error(struct conn *c, int status, const char *why, bool keep_alive)
 	json_decref(j);
 }
 
-/* Sends j (taken) as the body, or a 500 when it could not be made. */
+/* Toxiproxy's error shape: {"error":"...","status":N}. */
 static void
-respond_json(struct conn *c, int status, json_t *j, bool keep_alive)
+respond_error(struct conn *c, int status, const char *why, bool keep_alive)
 {
-	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-
-	if (text == NULL)
-		respond_error(c, 500, "out of memory", false);
-	else
-		respond(c, status, text, keep_alive);
-	free(text);
-	json_decref(j);
+	respond_json(c, status, json_pack("{s:s, s:i}", "error", why, "status", status),
+	    keep_alive);
 }
 
-/* The address a proxy listens on, the port the kernel chose for a port 0. */
-static void
-format_listen(const struct listener_config *lc, char *dst, size_t size)
+/* The address a proxy listens on: the port the kernel chose for a port 0. */
+static struct net_addr
+bound_addr(const struct listener_config *lc)
 {
 	const struct listener *l;
 	struct net_addr got;
 
 	for (l = listener_first(); l != NULL; l = l->all_next)
 		if (l->serving && strcmp(l->name, lc->name) == 0 && l->nfds > 0 &&
-		    net_local_addr(l->fds[0], &got) == 0) {
-			net_addr_format(&got, dst, size);
-			return;
-		}
-	net_addr_format(&lc->binds[0], dst, size);
+		    net_local_addr(l->fds[0], &got) == 0)
+			return got;
+	return lc->binds[0];
+}
+
+static void
+format_listen(const struct listener_config *lc, char *dst, size_t size)
+{
+	struct net_addr a = bound_addr(lc);
+
+	net_addr_format(&a, dst, size);
 }
 
 /* The profile of a proxy's stream: downstream toward the client, upstream toward the server. */
@@ -596,6 +674,108 @@ serve_proxy(struct conn *c, const struct http_request *req, enum control_target 
 	}
 }
 
+/*
+ * Whether want, an entry of a populate, asks more than lc (a proxy now,
+ * listening on bound) gives: Toxiproxy's "differs", with enabled counted
+ * too, so a populate also undoes a disable.
+ */
+static bool
+differs(const struct listener_config *lc, const struct net_addr *bound,
+    const struct listener_config *want)
+{
+	return !control_listen_matches(bound, &want->binds[0]) ||
+	    !net_addr_equal(&lc->upstream_addr, &want->upstream_addr) ||
+	    lc->refuse != want->refuse;
+}
+
+/*
+ * POST /populate, Toxiproxy's: each proxy of the array made when missing,
+ * made anew (its toxics gone, as Toxiproxy replaces it) when it differs,
+ * kept as it is otherwise; all applied at once or, on any bad entry or a
+ * failed bind, nothing. 201 with the proxies in the request's order.
+ */
+static void
+populate(struct conn *c, const char *body, size_t len, bool keep_alive)
+{
+	const struct listener_config *defaults = runtime_defaults(), *lcs;
+	struct listener_config *want = NULL, *next = NULL, d;
+	size_t i, n, m, nwant = 0, where[CONTROL_MAX_PROXIES];
+	bool fresh[CONTROL_MAX_PROXIES] = { false };
+	char why[256];
+	struct net_addr bound;
+	ssize_t at;
+	json_t *all;
+	int status = 0;
+
+	if (defaults == NULL) {
+		respond_error(c, 503, "not serving", false);
+		return;
+	}
+	d = *defaults;
+	d.service = &service_proxy;
+	lcs = runtime_listeners(&n);
+	if ((want = calloc(CONTROL_MAX_PROXIES, sizeof(*want))) == NULL ||
+	    (next = calloc(n + CONTROL_MAX_PROXIES, sizeof(*next))) == NULL) {
+		status = 500;
+		snprintf(why, sizeof(why), "out of memory");
+		goto bad;
+	}
+	status = control_populate_parse(body, len, &d, &conn_listener(c)->proxy_listen_allow, want,
+	    CONTROL_MAX_PROXIES, &nwant, why, sizeof(why));
+	if (n > 0)
+		memcpy(next, lcs, n * sizeof(*next));
+	for (i = 0, m = n; i < nwant && status == 0; i++) {
+		if (configured_name(want[i].name)) {
+			snprintf(why, sizeof(why), "proxy %zu: %s is a listener of the "
+			    "configuration", i + 1, want[i].name);
+			status = 409;
+		} else if ((at = find_proxy(lcs, n, want[i].name)) == -1 &&
+		    m == CONTROL_MAX_PROXIES) {
+			snprintf(why, sizeof(why), "too many proxies (%d)", CONTROL_MAX_PROXIES);
+			status = 400;
+		} else if (at == -1) {
+			where[i] = m;
+			fresh[i] = true;
+			next[m++] = want[i];
+		} else {
+			where[i] = (size_t)at;
+			bound = bound_addr(&lcs[at]);
+			if (!differs(&lcs[at], &bound, &want[i]))
+				continue;
+			/* The same address keeps its socket: a new bind would collide. */
+			if (control_listen_matches(&bound, &want[i].binds[0]))
+				want[i].binds[0] = lcs[at].binds[0];
+			fresh[i] = true;
+			next[at] = want[i];
+		}
+	}
+	if (status == 0 && runtime_replace(next, m, why, sizeof(why)) == -1)
+		status = 500;
+	if (status != 0)
+		goto bad;
+	for (i = 0; i < nwant; i++)
+		if (fresh[i]) {
+			memset(toxic_names[where[i]], 0, sizeof(toxic_names[0]));
+			log_change(c, where[i] >= n ? "created" : "replaced", &next[where[i]], NULL);
+		}
+	all = json_array();
+	for (i = 0; i < nwant && all != NULL; i++)
+		if (json_array_append_new(all, proxy_json(&next[where[i]], where[i])) == -1) {
+			json_decref(all);
+			all = NULL;
+		}
+	respond_json(c, 201, all != NULL ? json_pack("{s:o}", "proxies", all) : NULL, keep_alive);
+	free(want);
+	free(next);
+	return;
+bad:
+	/* Toxiproxy's populate adds "proxies":null to its error shape. */
+	respond_json(c, status, json_pack("{s:s, s:i, s:n}", "error", why, "status", status,
+	    "proxies"), keep_alive);
+	free(want);
+	free(next);
+}
+
 static void
 list_proxies(struct conn *c, bool keep_alive)
 {
@@ -673,6 +853,11 @@ serve(struct conn *c, const struct http_request *req, const char *body, size_t l
 	case CONTROL_TOXICS:
 	case CONTROL_TOXIC:
 		serve_proxy(c, req, target, name, toxic, body, len);
+		return;
+	case CONTROL_POPULATE:
+		if (req->method != HTTP_POST)
+			break;
+		populate(c, body, len, keep);
 		return;
 	case CONTROL_RESET:
 		if (req->method != HTTP_POST)

@@ -7,6 +7,8 @@
 #include "daemon/config.h"
 #include "daemon/services/toxics.h"
 
+struct net_addr;
+
 /*
  * service = control: Toxiproxy's HTTP API (version 2) over the runtime
  * listeners (runtime.h). The pure parts, apart from any connection, for
@@ -17,6 +19,7 @@ enum control_target {
 	CONTROL_NONE,		/* no such path: 404 */
 	CONTROL_VERSION,	/* /version */
 	CONTROL_PROXIES,	/* /proxies */
+	CONTROL_POPULATE,	/* /populate */
 	CONTROL_PROXY,		/* /proxies/{name} */
 	CONTROL_RESET,		/* /reset */
 	CONTROL_TOXICS,		/* /proxies/{name}/toxics */
@@ -44,5 +47,22 @@ enum control_target control_route(const char *path, size_t len, char name[CONFIG
  */
 int	control_proxy_parse(const char *body, size_t len, bool create,
 	    struct listener_config *lc, const struct cidr_list *may_listen, const char **why);
+
+/*
+ * A populate's body (len bytes: a JSON array of proxies' objects, at most
+ * max) into lcs, *n of them, each from defaults as control_proxy_parse()
+ * makes a new one with may_listen; no two with one name. Returns 0; or an
+ * HTTP status (400, 403) with why ("proxy N: ...", N counted from 1)
+ * written into why.
+ */
+int	control_populate_parse(const char *body, size_t len,
+	    const struct listener_config *defaults, const struct cidr_list *may_listen,
+	    struct listener_config *lcs, size_t max, size_t *n, char *why, size_t whylen);
+
+/*
+ * Whether a proxy listening on bound serves a populate's want: the same
+ * address, or want's host with port 0 (any port).
+ */
+bool	control_listen_matches(const struct net_addr *bound, const struct net_addr *want);
 
 #endif
