@@ -290,6 +290,36 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+void
+assert_proxies(uint16_t port, int lfd)
+{
+	int c = tcp_connect(port), s = accept_peer(lfd);
+	char in[16];
+
+	send_all(c, "ping\n", 5);
+	recv_exact(s, in, 5);
+	assert_bytes(in, 5, "ping\n", 5);
+	send_all(s, "pong\n", 5);
+	recv_exact(c, in, 5);
+	assert_bytes(in, 5, "pong\n", 5);
+	close(c);
+	close(s);
+}
+
+int
+connect_errno(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_STREAM, 0), err = 0;
+
+	cr_assert_neq(s, -1);
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		err = errno;
+	close(s);
+	return err;
+}
+
 int
 tcp_connect(uint16_t port)
 {
@@ -784,12 +814,19 @@ ping_ok(void)
 const char *
 tcpd_info(void)
 {
+	return tcpd_info_section("");
+}
+
+const char *
+tcpd_info_section(const char *section)
+{
 	static char text[8192];
-	char head[16];
+	char head[16], req[64];
 	size_t i = 0;
 	int fd = tcp_connect(tcpd.port[P_COMMAND]), len;
 
-	send_all(fd, "INFO\r\n", 6);
+	snprintf(req, sizeof(req), "INFO %s\r\n", section);
+	send_all(fd, req, strlen(req));
 	/* "$<len>\r\n", then exactly len bytes and CRLF. */
 	do
 		recv_exact(fd, head + i, 1);

@@ -139,12 +139,18 @@ void	assert_reset(int fd);
 char	*random_bytes(size_t n);
 /* The monotonic clock, in ms. */
 double	now_ms(void);
+/* Bytes both ways through the proxy on port to the test's server lfd (ping, pong). */
+void	assert_proxies(uint16_t port, int lfd);
+/* A connect to 127.0.0.1:port: 0, or the errno it failed with (ECONNREFUSED). */
+int	connect_errno(uint16_t port);
 /* Sends PING on fd and requires +PONG. */
 void	assert_ping(int fd);
 /* The same on a new command connection, closed after. */
 void	ping_ok(void);
 /* The INFO text, over a new command connection; a static buffer. */
 const char *tcpd_info(void);
+/* The same for one section ("proxies"; "" for the default ones). */
+const char *tcpd_info_section(const char *section);
 /*
  * Sends without blocking until the socket stays unwritable for 300 ms (the
  * peer stopped reading) or all n bytes are sent. Returns the bytes sent.

@@ -62,37 +62,6 @@ assert_run_at(const char *const argv[], int status, const char *expect, int line
 
 #define assert_run(argv, status, expect) assert_run_at(argv, status, expect, __LINE__)
 
-/* Bytes both ways through the proxy on port to the test's server lfd. */
-static void
-assert_proxies(uint16_t port, int lfd)
-{
-	int c = tcp_connect(port), s = accept_peer(lfd);
-	char in[16];
-
-	send_all(c, "ping\n", 5);
-	recv_exact(s, in, 5);
-	assert_bytes(in, 5, "ping\n", 5);
-	send_all(s, "pong\n", 5);
-	recv_exact(c, in, 5);
-	assert_bytes(in, 5, "pong\n", 5);
-	close(c);
-	close(s);
-}
-
-static int
-connect_errno(uint16_t port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int s = socket(AF_INET, SOCK_STREAM, 0), err = 0;
-
-	cr_assert_neq(s, -1);
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		err = errno;
-	close(s);
-	return err;
-}
-
 /* The time from a request through the proxy on port to the test's server's answer, in ms. */
 static double
 round_trip_ms(uint16_t port, int lfd)

@@ -98,37 +98,6 @@ create(const char *p, uint16_t upstream, const char *enabled)
 	return port;
 }
 
-/* Bytes both ways through the proxy on port to the test's server lfd. */
-static void
-assert_proxies(uint16_t port, int lfd)
-{
-	int c = tcp_connect(port), s = accept_peer(lfd);
-	char in[16];
-
-	send_all(c, "ping\n", 5);
-	recv_exact(s, in, 5);
-	assert_bytes(in, 5, "ping\n", 5);
-	send_all(s, "pong\n", 5);
-	recv_exact(c, in, 5);
-	assert_bytes(in, 5, "pong\n", 5);
-	close(c);
-	close(s);
-}
-
-static int
-connect_errno(uint16_t port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int s = socket(AF_INET, SOCK_STREAM, 0), err = 0;
-
-	cr_assert_neq(s, -1);
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		err = errno;
-	close(s);
-	return err;
-}
-
 Test(control, version_and_unknown_paths)
 {
 	start("127.0.0.1");
@@ -400,29 +369,22 @@ pair_up_ms(int c, int s)
 	return now_ms() - t0;
 }
 
+/* A pair's timing on a new connection through proxy port to the test's server lfd. */
+static double
+new_pair_ms(uint16_t port, int lfd, double (*timed)(int c, int s))
+{
+	int c = tcp_connect(port), s = accept_peer(lfd);
+	double ms = timed(c, s);
+
+	close(c);
+	close(s);
+	return ms;
+}
+
 /* The time from a request through proxy port to the test's server's answer, in ms. */
-static double
-round_trip_ms(uint16_t port, int lfd)
-{
-	int c = tcp_connect(port), s = accept_peer(lfd);
-	double ms = pair_round_trip_ms(c, s);
-
-	close(c);
-	close(s);
-	return ms;
-}
-
+#define round_trip_ms(port, lfd)	new_pair_ms(port, lfd, pair_round_trip_ms)
 /* The time the test's server waits for a client's bytes through proxy port, in ms. */
-static double
-one_way_up_ms(uint16_t port, int lfd)
-{
-	int c = tcp_connect(port), s = accept_peer(lfd);
-	double ms = pair_up_ms(c, s);
-
-	close(c);
-	close(s);
-	return ms;
-}
+#define one_way_up_ms(port, lfd)	new_pair_ms(port, lfd, pair_up_ms)
 
 Test(control, a_latency_toxic_delays_new_connections_until_removed)
 {
@@ -837,7 +799,13 @@ Test(control, api_proxies_have_their_series_in_metrics_and_info)
 		cr_assert_not_null(strstr(m, series[k]), "%s not in\n%s", series[k], m);
 	cr_assert_not_null(strstr(tcpd_info(), "\r\nservice_proxy:connected=0,total=1\r\n"),
 	    "%s", tcpd_info());
+	/* INFO's own section: each proxy the API made, where it listens, what it holds. */
+	snprintf(body, sizeof(body), "# Proxies\r\nproxies:1\r\nproxy_made:listen=127.0.0.1:%u,"
+	    "upstream=127.0.0.1:%u,enabled=1,blackhole=0,connections=0\r\n", port, up);
+	cr_assert_str_eq(tcpd_info_section("proxies"), body);
+	cr_assert_not_null(strstr(tcpd_info_section("everything"), body));
 	assert_response(call("DELETE", "/proxies/made", ""), "204 No Content", "");
+	cr_assert_str_eq(tcpd_info_section("proxies"), "# Proxies\r\nproxies:0\r\n");
 	m = scrape(ports[1]);
 	cr_assert_null(strstr(m, "listener=\"made\""), "%s", m);
 	close(lfd);

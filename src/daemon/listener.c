@@ -56,6 +56,17 @@ listener_first(void)
 	return all;
 }
 
+const struct listener *
+listener_serving(const char *name)
+{
+	const struct listener *l;
+
+	for (l = all; l != NULL; l = l->all_next)
+		if (l->serving && strcmp(l->name, name) == 0)
+			return l;
+	return NULL;
+}
+
 void
 listener_configure(struct listener *l, const struct listener_config *lc)
 {

@@ -101,6 +101,8 @@ void	listener_uncount_peer(struct listener *l, const uint8_t key[16]);
 
 /* The first of every live listener (then ->all_next), for /metrics. */
 struct listener *listener_first(void);
+/* The serving listener named name, or NULL. */
+const struct listener *listener_serving(const char *name);
 
 /* The listening sockets l serves, for its queue length. */
 void	listener_attach_fd(struct listener *l, int fd);

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/listener.h"
 #include "daemon/runtime.h"
+#include "tcpd/buf.h"
 
 static struct {
 	runtime_applier		 fn;
@@ -64,4 +66,37 @@ runtime_replace(const struct listener_config *lcs, size_t n, char *err, size_t e
 	rt.lcs = copy;
 	rt.n = n;
 	return 0;
+}
+
+struct net_addr
+runtime_bound(const struct listener_config *lc)
+{
+	const struct listener *l = listener_serving(lc->name);
+	struct net_addr got;
+
+	if (l != NULL && l->nfds > 0 && net_local_addr(l->fds[0], &got) == 0)
+		return got;
+	return lc->binds[0];
+}
+
+int
+runtime_format_info(struct buf *out)
+{
+	char listen[NET_ADDRSTRLEN], upstream[NET_ADDRSTRLEN];
+	const struct listener *l;
+	struct net_addr bound;
+	size_t i;
+	int rc;
+
+	rc = buf_appendf(out, "# Proxies\r\nproxies:%zu\r\n", rt.n);
+	for (i = 0; i < rt.n; i++) {
+		bound = runtime_bound(&rt.lcs[i]);
+		net_addr_format(&bound, listen, sizeof(listen));
+		net_addr_format(&rt.lcs[i].upstream_addr, upstream, sizeof(upstream));
+		l = listener_serving(rt.lcs[i].name);
+		rc |= buf_appendf(out, "proxy_%s:listen=%s,upstream=%s,enabled=%d,blackhole=%d,"
+		    "connections=%llu\r\n", rt.lcs[i].name, listen, upstream, !rt.lcs[i].refuse,
+		    rt.lcs[i].blackhole, (unsigned long long)(l != NULL ? l->active : 0));
+	}
+	return rc;
 }

@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+#include "tcpd/net.h"
+
+struct buf;
 struct listener_config;
 
 /*
@@ -30,6 +33,19 @@ void	runtime_set_applier(runtime_applier fn, void *arg,
 
 /* What runtime_set_applier() was given as defaults, or NULL without a server. */
 const struct listener_config *runtime_defaults(void);
+
+/*
+ * The address runtime listener lc listens on: its socket's, with the port
+ * the kernel chose for a port 0 (lc's bind when it has none).
+ */
+struct net_addr runtime_bound(const struct listener_config *lc);
+
+/*
+ * INFO's Proxies section: the runtime listeners, one line each (name,
+ * listen, upstream, enabled, blackhole, connections open). Returns 0, or
+ * -1 (out full).
+ */
+int	runtime_format_info(struct buf *out);
 
 /* The runtime listeners now, n of them (NULL for none). */
 const struct listener_config *runtime_listeners(size_t *n);

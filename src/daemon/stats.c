@@ -434,7 +434,7 @@ stats_info_section(const char *name, size_t len)
 		{ "server", INFO_SERVER }, { "clients", INFO_CLIENTS }, { "stats", INFO_STATS },
 		{ "commandstats", INFO_COMMANDSTATS }, { "latencystats", INFO_LATENCYSTATS },
 		{ "errorstats", INFO_ERRORSTATS }, { "faults", INFO_FAULTS },
-		{ "workers", INFO_WORKERS },
+		{ "workers", INFO_WORKERS }, { "proxies", INFO_PROXIES },
 		{ "default", INFO_DEFAULT },
 		{ "all", INFO_ALL }, { "everything", INFO_ALL },
 	};

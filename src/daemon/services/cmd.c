@@ -19,6 +19,7 @@
 #include "daemon/services/cmd.h"
 #include "daemon/services/session.h"
 #include "daemon/services/faults/fault.h"
+#include "daemon/runtime.h"
 #include "daemon/stats.h"
 #include "tcpd/buf.h"
 #include "tcpd/num.h"
@@ -288,7 +289,10 @@ cmd_info(const struct cmd_client *client, const struct resp_request *req,
 	}
 	buf_init(&text, 64 * 1024);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (stats_format_info(&text, sections, now.tv_sec) == -1)
+	/* Proxies last: the runtime listeners, which the counters know nothing of. */
+	if (stats_format_info(&text, sections, now.tv_sec) == -1 || ((sections & INFO_PROXIES) &&
+	    (buf_append(&text, "\r\n", buf_len(&text) > 0 ? 2 : 0) == -1 ||
+	    runtime_format_info(&text) == -1)))
 		resp_add_error(out, "ERR out of memory for the INFO text");
 	else
 		resp_add_verbatim(out, buf_data(&text), buf_len(&text), client->session->proto);

@@ -309,24 +309,10 @@ respond_error(struct conn *c, int status, const char *why, bool keep_alive)
 	    keep_alive);
 }
 
-/* The address a proxy listens on: the port the kernel chose for a port 0. */
-static struct net_addr
-bound_addr(const struct listener_config *lc)
-{
-	const struct listener *l;
-	struct net_addr got;
-
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		if (l->serving && strcmp(l->name, lc->name) == 0 && l->nfds > 0 &&
-		    net_local_addr(l->fds[0], &got) == 0)
-			return got;
-	return lc->binds[0];
-}
-
 static void
 format_listen(const struct listener_config *lc, char *dst, size_t size)
 {
-	struct net_addr a = bound_addr(lc);
+	struct net_addr a = runtime_bound(lc);
 
 	net_addr_format(&a, dst, size);
 }
@@ -401,14 +387,10 @@ static bool
 configured_name(const char *name)
 {
 	const struct listener_config *lcs;
-	const struct listener *l;
 	size_t n;
 
 	lcs = runtime_listeners(&n);
-	for (l = listener_first(); l != NULL; l = l->all_next)
-		if (l->serving && strcmp(l->name, name) == 0)
-			return find_proxy(lcs, n, name) == -1;
-	return false;
+	return listener_serving(name) != NULL && find_proxy(lcs, n, name) == -1;
 }
 
 /*
@@ -739,7 +721,7 @@ populate(struct conn *c, const char *body, size_t len, bool keep_alive)
 			next[m++] = want[i];
 		} else {
 			where[i] = (size_t)at;
-			bound = bound_addr(&lcs[at]);
+			bound = runtime_bound(&lcs[at]);
 			if (!differs(&lcs[at], &bound, &want[i]))
 				continue;
 			/* The same address keeps its socket: a new bind would collide. */
