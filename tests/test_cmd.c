@@ -220,6 +220,15 @@ Test(cmd, info_commandstats_latencystats_errorstats)
 	out = RUN("INFO\r\n");
 	cr_assert_null(strstr(out, "# Commandstats"));
 	cr_assert_not_null(strstr(out, "# Errorstats"));
+	/* Each prefix on its own line, as Redis counts them. */
+	session.authed = false;
+	RUN("PING\r\n");
+	session.authed = true;
+	RUN("HELLO 4\r\n");
+	cr_assert_str_eq(RUN("INFO errorstats\r\n"), "$90\r\n# Errorstats\r\n"
+	    "errorstat_ERR:count=3\r\nerrorstat_NOAUTH:count=1\r\nerrorstat_NOPROTO:count=1\r\n"
+	    "\r\n");
+	cr_assert_not_null(strstr(RUN("INFO stats\r\n"), "total_error_replies:5\r\n"));
 }
 
 Test(cmd, config_get_answers_what_redis_tools_ask)

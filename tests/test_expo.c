@@ -81,6 +81,7 @@ Test(expo, errors_unknown_commands_and_faults_in_both)
 
 	stats_reset(0);
 	stats.error_replies = 3;
+	stats.errorstats[ERROR_ERR] = 3;
 	stats.unknown_commands = 2;
 	stats.auth_failures = 5;
 	faults_register_stats();

@@ -203,6 +203,24 @@ at(const struct stats_slot *s, size_t offset)
 	return (const uint64_t *)(const void *)((const char *)s + offset);
 }
 
+static const char *const error_prefixes[ERROR_PREFIXES] = {
+	[ERROR_ERR] = "ERR", [ERROR_NOAUTH] = "NOAUTH", [ERROR_NOPROTO] = "NOPROTO",
+	[ERROR_WRONGPASS] = "WRONGPASS",
+};
+
+enum error_prefix
+stats_error_prefix(const char *text, size_t len)
+{
+	size_t word = 0, i;
+
+	while (word < len && text[word] != ' ' && text[word] != '\r')
+		word++;
+	for (i = 0; i < ERROR_PREFIXES; i++)
+		if (strlen(error_prefixes[i]) == word && memcmp(text, error_prefixes[i], word) == 0)
+			return (enum error_prefix)i;
+	return ERROR_ERR;
+}
+
 /* The uint64_t at offset in every slot, summed; this process's own without a board. */
 static uint64_t
 sum(size_t offset)
@@ -477,6 +495,7 @@ static int
 format_commands(struct buf *out, unsigned sections, bool *any)
 {
 	struct stats_command c;
+	uint64_t errors;
 	size_t i;
 	int rc = 0;
 
@@ -523,12 +542,12 @@ format_commands(struct buf *out, unsigned sections, bool *any)
 		rc |= workers_section(out);
 	}
 	if (sections & INFO_ERRORSTATS) {
-		uint64_t errors = sum(offsetof(struct stats_slot, error_replies));
-
 		rc |= section(out, any, "Errorstats");
-		if (errors > 0)
-			rc |= buf_appendf(out, "errorstat_ERR:count=%llu\r\n",
-			    (unsigned long long)errors);
+		for (i = 0; i < ERROR_PREFIXES; i++)
+			if ((errors = sum(offsetof(struct stats_slot, errorstats) +
+			    i * sizeof(uint64_t))) > 0)
+				rc |= buf_appendf(out, "errorstat_%s:count=%llu\r\n",
+				    error_prefixes[i], (unsigned long long)errors);
 	}
 	return rc;
 }

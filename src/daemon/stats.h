@@ -115,6 +115,15 @@ struct stats_published {
  * worker reads them all and shows the sums. One thread, so no atomics on
  * the request path; readers of another slot may see it one update behind.
  */
+/* The first words of tcpd's error replies, each counted as Redis's INFO errorstats does. */
+enum error_prefix { ERROR_ERR, ERROR_NOAUTH, ERROR_NOPROTO, ERROR_WRONGPASS, ERROR_PREFIXES };
+
+/*
+ * The prefix of an error reply's text (after its '-', len bytes): its
+ * first word, ERR for one tcpd does not send.
+ */
+enum error_prefix stats_error_prefix(const char *text, size_t len);
+
 struct stats_slot {
 	int32_t		pid;			/* on the board: 0 while not running */
 	time_t		start_time;		/* CLOCK_MONOTONIC seconds */
@@ -134,7 +143,8 @@ struct stats_slot {
 	int		worker;			/* this worker's number, or -1: no workers */
 	bool		draining;
 	uint64_t	ops_per_sec;		/* commands, over the last sample */
-	uint64_t	error_replies;		/* -ERR replies: Redis's errorstat_ERR */
+	uint64_t	error_replies;		/* every error reply to a command */
+	uint64_t	errorstats[ERROR_PREFIXES];	/* ...by its prefix: Redis's errorstat_ */
 	uint64_t	unknown_commands;
 	uint64_t	auth_failures;	/* AUTH and HELLO AUTH refused */
 	uint64_t	log_lines_dropped;	/* log_dropped(), as of the last publish */

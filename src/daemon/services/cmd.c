@@ -812,6 +812,20 @@ subcommand(const struct command *cmd, const struct resp_arg *name, struct buf *o
 	return NULL;
 }
 
+/*
+ * The error reply written to out from before on, counted by its prefix as
+ * Redis does (as ERR when a full buffer took none of it).
+ */
+static void
+count_error(const struct buf *out, size_t before)
+{
+	size_t n = buf_len(out) - before;
+
+	stats.error_replies++;
+	stats.errorstats[n > 1 ? stats_error_prefix(buf_data(out) + before + 1, n - 1) :
+	    ERROR_ERR]++;
+}
+
 enum cmd_result
 cmd_execute(const struct cmd_client *client, const struct resp_request *req,
     struct buf *out, uint64_t *since)
@@ -827,29 +841,28 @@ cmd_execute(const struct cmd_client *client, const struct resp_request *req,
 	/* After the lookup's call: one load of the board's pointer serves both counts. */
 	stats.commands_processed++;
 	if (i == NCOMMANDS) {
-		stats.error_replies++;
 		stats.unknown_commands++;
 		resp_add_error(out, "ERR unknown command '%.*s'", shown, name->ptr);
+		count_error(out, before);
 		return CMD_CONTINUE;
 	}
 	run = cmd = &commands[i];
 	counters = &stats.commands[i];
 	client->session->last = (uint8_t)i;
 	if (!client->session->authed && !(cmd->flags & CMD_F_NOAUTH)) {
-		stats.error_replies++;
 		counters->rejected++;
 		resp_add_error(out, "NOAUTH Authentication required.");
+		count_error(out, before);
 		return CMD_CONTINUE;
 	}
 	/* A container runs its subcommand; COMMAND alone is a command too. */
 	if (cmd->subcommands != NULL && req->argc >= 2 &&
 	    (run = subcommand(cmd, &req->argv[1], out)) == NULL) {
-		stats.error_replies++;
+		count_error(out, before);
 		counters->rejected++;
 		return CMD_CONTINUE;
 	}
 	if (req->argc < run->min_argc || req->argc > run->max_argc || run->fn == NULL) {
-		stats.error_replies++;
 		counters->rejected++;
 		if (run == cmd)
 			resp_add_error(out, "ERR wrong number of arguments for '%s' command",
@@ -857,6 +870,7 @@ cmd_execute(const struct cmd_client *client, const struct resp_request *req,
 		else
 			resp_add_error(out, "ERR wrong number of arguments for '%s|%s' command",
 			    cmd->name, run->name);
+		count_error(out, before);
 		return CMD_CONTINUE;
 	}
 	start = *since != 0 ? *since : cmd_clock_ns();
@@ -868,7 +882,7 @@ cmd_execute(const struct cmd_client *client, const struct resp_request *req,
 	stats_observe(&counters->duration, stats_command_bounds, ns);
 	if (buf_len(out) > before && buf_data(out)[before] == '-') {
 		counters->failed++;
-		stats.error_replies++;
+		count_error(out, before);
 	}
 	return rc;
 }
