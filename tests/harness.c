@@ -825,7 +825,7 @@ tcpd_info_section(const char *section)
 	size_t i = 0;
 	int fd = tcp_connect(tcpd.port[P_COMMAND]), len;
 
-	snprintf(req, sizeof(req), "INFO %s\r\n", section);
+	snprintf(req, sizeof(req), "INFO%s%s\r\n", section[0] != '\0' ? " " : "", section);
 	send_all(fd, req, strlen(req));
 	/* "$<len>\r\n", then exactly len bytes and CRLF. */
 	do
