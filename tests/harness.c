@@ -290,6 +290,19 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+double
+pair_round_trip_ms(int c, int s)
+{
+	char in[8];
+	double t0 = now_ms();
+
+	send_all(c, "ping\n", 5);
+	recv_exact(s, in, 5);
+	send_all(s, "pong\n", 5);
+	recv_exact(c, in, 5);
+	return now_ms() - t0;
+}
+
 void
 assert_proxies(uint16_t port, int lfd)
 {

@@ -139,6 +139,8 @@ void	assert_reset(int fd);
 char	*random_bytes(size_t n);
 /* The monotonic clock, in ms. */
 double	now_ms(void);
+/* A ping from client c to server s and its pong back, through a proxy, in ms. */
+double	pair_round_trip_ms(int c, int s);
 /* Bytes both ways through the proxy on port to the test's server lfd (ping, pong). */
 void	assert_proxies(uint16_t port, int lfd);
 /* A connect to 127.0.0.1:port: 0, or the errno it failed with (ECONNREFUSED). */

@@ -343,20 +343,6 @@ Test(control, a_reload_keeps_the_proxies)
 	close(lfd);
 }
 
-/* A ping from client c to server s and its pong back, through a proxy, in ms. */
-static double
-pair_round_trip_ms(int c, int s)
-{
-	char in[8];
-	double t0 = now_ms();
-
-	send_all(c, "ping\n", 5);
-	recv_exact(s, in, 5);
-	send_all(s, "pong\n", 5);
-	recv_exact(c, in, 5);
-	return now_ms() - t0;
-}
-
 /* The time server s waits for client c's bytes through a proxy, in ms. */
 static double
 pair_up_ms(int c, int s)

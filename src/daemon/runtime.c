@@ -68,10 +68,10 @@ runtime_replace(const struct listener_config *lcs, size_t n, char *err, size_t e
 	return 0;
 }
 
-struct net_addr
-runtime_bound(const struct listener_config *lc)
+/* lc's address as l (its serving listener, or NULL) is bound to. */
+static struct net_addr
+bound(const struct listener *l, const struct listener_config *lc)
 {
-	const struct listener *l = listener_serving(lc->name);
 	struct net_addr got;
 
 	if (l != NULL && l->nfds > 0 && net_local_addr(l->fds[0], &got) == 0)
@@ -79,21 +79,27 @@ runtime_bound(const struct listener_config *lc)
 	return lc->binds[0];
 }
 
+struct net_addr
+runtime_bound(const struct listener_config *lc)
+{
+	return bound(listener_serving(lc->name), lc);
+}
+
 int
 runtime_format_info(struct buf *out)
 {
 	char listen[NET_ADDRSTRLEN], upstream[NET_ADDRSTRLEN];
 	const struct listener *l;
-	struct net_addr bound;
+	struct net_addr at;
 	size_t i;
 	int rc;
 
 	rc = buf_appendf(out, "# Proxies\r\nproxies:%zu\r\n", rt.n);
 	for (i = 0; i < rt.n; i++) {
-		bound = runtime_bound(&rt.lcs[i]);
-		net_addr_format(&bound, listen, sizeof(listen));
-		net_addr_format(&rt.lcs[i].upstream_addr, upstream, sizeof(upstream));
 		l = listener_serving(rt.lcs[i].name);
+		at = bound(l, &rt.lcs[i]);
+		net_addr_format(&at, listen, sizeof(listen));
+		net_addr_format(&rt.lcs[i].upstream_addr, upstream, sizeof(upstream));
 		rc |= buf_appendf(out, "proxy_%s:listen=%s,upstream=%s,enabled=%d,blackhole=%d,"
 		    "connections=%llu\r\n", rt.lcs[i].name, listen, upstream, !rt.lcs[i].refuse,
 		    rt.lcs[i].blackhole, (unsigned long long)(l != NULL ? l->active : 0));

@@ -317,19 +317,18 @@ format_listen(const struct listener_config *lc, char *dst, size_t size)
 	net_addr_format(&a, dst, size);
 }
 
-/* The profile of a proxy's stream: downstream toward the client, upstream toward the server. */
-static struct pace_profile *
-stream_profile(struct listener_config *lc, enum toxic_stream stream)
-{
-	return stream == TOXIC_UPSTREAM ? &lc->upstream : &lc->profile;
-}
+/*
+ * The profile of a proxy's stream: downstream toward the client, upstream
+ * toward the server; const when lc is.
+ */
+#define stream_profile(lc, stream) \
+	((stream) == TOXIC_UPSTREAM ? &(lc)->upstream : &(lc)->profile)
 
 /* Proxy at's toxics, as Toxiproxy lists them; NULL when out of memory. */
 static json_t *
 toxics_json(const struct listener_config *lc, size_t at)
 {
 	json_t *all = json_array();
-	struct listener_config copy = *lc;
 	struct toxic t;
 	int s, k;
 
@@ -338,7 +337,7 @@ toxics_json(const struct listener_config *lc, size_t at)
 			if (toxic_names[at][s][k][0] == '\0')
 				continue;
 			toxic_read((enum toxic_type)k, (enum toxic_stream)s, toxic_names[at][s][k],
-			    stream_profile(&copy, (enum toxic_stream)s), &t);
+			    stream_profile(lc, s), &t);
 			if (json_array_append_new(all, toxic_json(&t)) == -1) {
 				json_decref(all);
 				all = NULL;
