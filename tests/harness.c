@@ -333,12 +333,23 @@ connect_errno(uint16_t port)
 	return err;
 }
 
+static void dump_log(void);
+
+/* A refused connect to tcpd's port says why from its log: it exited, or never bound. */
+static void
+connect_failed(const char *where, uint16_t port, int err)
+{
+	dump_log();
+	cr_assert_fail("connect %s:%u: %s", where, port, strerror(err));
+}
+
 int
 tcp_connect(uint16_t port)
 {
 	int fd = try_connect(AF_INET, port);
 
-	cr_assert_geq(fd, 0, "connect 127.0.0.1:%u: %s", port, strerror(errno));
+	if (fd < 0)
+		connect_failed("127.0.0.1", port, errno);
 	return fd;
 }
 
@@ -347,7 +358,8 @@ tcp_connect6(uint16_t port)
 {
 	int fd = try_connect(AF_INET6, port);
 
-	cr_assert_geq(fd, 0, "connect [::1]:%u: %s", port, strerror(errno));
+	if (fd < 0)
+		connect_failed("[::1]", port, errno);
 	return fd;
 }
 
